@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
+import { openDatabase, type Db } from './db/database';
+import { SettingsRepo } from './db/settings-repo';
+import { EventBus } from './events';
+import { LifecycleStore } from './lifecycle';
+import { createLogger, type Logger } from './logger';
+import { RuntimeManager } from './runtimes/manager';
+import { RuntimeProcessRepo } from './runtimes/process-repo';
+
+/** Test seams: real defaults, replaceable by tests. */
+export interface CoreSeams {
+  fetch?: typeof fetch;
+  logger?: Logger;
+}
+
+export interface CorePaths {
+  dataDir: string;
+  db: string;
+  logDir: string;
+  hfHubCache: () => string;
+}
+
+export interface Core {
+  readonly options: ResolvedStartupOptions;
+  readonly paths: CorePaths;
+  readonly token: string;
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly events: EventBus;
+  readonly settings: SettingsService;
+  readonly state: SettingsRepo;
+  readonly runtimes: RuntimeManager;
+  readonly startedAt: Date;
+  /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: builds every core module with explicit arguments. No Electron import here —
+ * the same core runs in the Electron main process, under `npm run serve` and in tests.
+ */
+export async function createCore(input: StartupOptions, seams: CoreSeams = {}): Promise<Core> {
+  const options = StartupOptions.parse(input);
+  const store = new LifecycleStore();
+  const logger = seams.logger ?? createLogger();
+  const env = options.env;
+  const paths = { dataDir: options.dataDir, db: join(options.dataDir, 'switchyard.db'), logDir: join(options.dataDir, 'logs') };
+
+  try {
+    const token = loadOrCreateToken(options.dataDir, options.token);
+    const db = openDatabase(paths.db);
+    store.add('db', () => void db.close());
+    const state = new SettingsRepo(db);
+    const settings = new SettingsService(state, env, options.flagOverrides);
+    const hubCache = () => hfHubCache(settings.get(), env);
+    const events = new EventBus((error) => logger.error({ error }, 'event listener failed'));
+
+    const runtimes = new RuntimeManager({
+      settings,
+      processes: new RuntimeProcessRepo(db),
+      state,
+      events,
+      logger: logger.child({ module: 'runtimes' }),
+      logDir: paths.logDir,
+      env,
+      hfHubCache: hubCache,
+      fetch: seams.fetch,
+    });
+    store.add('runtimes', () => runtimes.close());
+    await runtimes.init();
+
+    return {
+      options,
+      paths: { ...paths, hfHubCache: hubCache },
+      token,
+      logger,
+      db,
+      events,
+      settings,
+      state,
+      runtimes,
+      startedAt: new Date(),
+      stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

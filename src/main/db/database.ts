@@ -1,0 +1,46 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrations, type Migration } from './migrations/index';
+
+export type Db = Database.Database;
+
+/**
+ * Opens the manifest DB in WAL mode and applies pending migrations, each in its own transaction.
+ * Migrations are append-only: a number once shipped is never edited.
+ */
+export function openDatabase(file: string, options: { migrations?: readonly Migration[] } = {}): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { nativeBinding: nativeBindingPath() });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db, options.migrations ?? migrations);
+  return db;
+}
+
+function migrate(db: Db, list: readonly Migration[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    })();
+  }
+}
+
+/**
+ * Electron and Node need differently built copies of the native addon (different ABIs).
+ * scripts/native.mjs keeps the Electron build in .native/electron; Node uses the default one.
+ */
+function nativeBindingPath(): string | undefined {
+  const override = process.env.SWITCHYARD_SQLITE_BINDING;
+  if (override) return override;
+  if (!process.versions.electron) return undefined;
+  // Built by `node scripts/native.mjs electron` (run by `npm start` / `npm run dev`).
+  return process.env.SWITCHYARD_ELECTRON_SQLITE_BINDING ?? join(process.cwd(), '.native', 'electron', 'better_sqlite3.node');
+}

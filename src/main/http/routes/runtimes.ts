@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import {
+  ActiveRuntimeResponse,
+  LogsQuery,
+  LogsResponse,
+  RuntimeName,
+  RuntimeResponse,
+  RuntimesResponse,
+  SetActiveBody,
+  StartBody,
+} from '../../../shared/api/runtimes';
+import { ErrorBody } from '../../../shared/errors';
+import type { Core } from '../../app';
+import type { App } from '../server';
+
+const NameParams = z.object({ name: RuntimeName });
+const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 424: ErrorBody, 502: ErrorBody, 503: ErrorBody, 504: ErrorBody };
+
+/** `/api/v1/system/llm-servers…`: the runtimes, the active one, start/stop/restart, logs. */
+export function registerRuntimeRoutes(app: App, core: Core): void {
+  const tags = ['runtimes'];
+  app.get('/api/v1/system/llm-servers', { schema: { tags, response: { 200: RuntimesResponse } } }, async () => ({
+    success: true as const,
+    servers: core.runtimes.list(),
+  }));
+
+  app.get('/api/v1/system/llm-servers/active', { schema: { tags, response: { 200: ActiveRuntimeResponse } } }, async () => ({
+    success: true as const,
+    ...core.runtimes.activeInfo(),
+  }));
+
+  app.post(
+    '/api/v1/system/llm-servers/active',
+    { schema: { tags, body: SetActiveBody, response: { 200: ActiveRuntimeResponse, ...errors } } },
+    async (request) => {
+      await core.runtimes.activate(request.body.server_name, { model: request.body.model_name });
+      return { success: true as const, ...core.runtimes.activeInfo() };
+    },
+  );
+
+  app.post(
+    '/api/v1/system/llm-servers/:name/start',
+    { schema: { tags, params: NameParams, body: StartBody, response: { 200: RuntimeResponse, ...errors } } },
+    async (request) => ({ success: true as const, server: await core.runtimes.start(request.params.name, { model: request.body?.model_name }) }),
+  );
+
+  app.post('/api/v1/system/llm-servers/:name/stop', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
+    success: true as const,
+    server: await core.runtimes.stop(request.params.name),
+  }));
+
+  app.post('/api/v1/system/llm-servers/:name/restart', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
+    success: true as const,
+    server: await core.runtimes.restart(request.params.name),
+  }));
+
+  app.get(
+    '/api/v1/system/llm-servers/:name/logs',
+    { schema: { tags, params: NameParams, querystring: LogsQuery, response: { 200: LogsResponse } } },
+    async (request) => ({ success: true as const, runtime: request.params.name, lines: core.runtimes.logs(request.params.name, request.query.tail) }),
+  );
+}

@@ -1,0 +1,148 @@
+import type { RuntimeName } from '../../shared/api/runtimes';
+import type { Settings } from '../../shared/settings';
+import { isRepoFullyCached } from '../hub/cache-layout';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface LaunchContext {
+  settings: Settings;
+  model: string | null;
+  /** our own environment (copied; the child gets a copy of it plus what the runtime needs) */
+  env: Record<string, string | undefined>;
+  hfHubCache: string;
+  /** per-model vLLM flags chosen at activation (fit estimate, user overrides); they win over settings */
+  overrides?: Partial<VllmFlags>;
+}
+
+export interface VllmFlags {
+  gpuMemoryUtilization: number | null;
+  maxModelLen: number | null;
+  tensorParallelSize: number | null;
+  dtype: string | null;
+  quantization: string | null;
+  extraArgs: string[];
+}
+
+export interface ProbeResult {
+  ready: boolean;
+  version?: string | null;
+  /** the runtime answers but is not what we expect (another program on the port, wrong model) */
+  mismatch?: string;
+}
+
+/** What differs between runtimes: how to start them, and how to tell they are ready. */
+export interface RuntimeAdapter {
+  readonly name: RuntimeName;
+  readonly displayName: string;
+  readonly defaultBinary: string;
+  readonly requiresModel: boolean;
+  endpoint(settings: Settings): Endpoint;
+  binarySetting(settings: Settings): string | null;
+  launch(ctx: LaunchContext): { args: string[]; env: Record<string, string> };
+  probe(baseUrl: string, model: string | null, fetchImpl: typeof fetch, signal: AbortSignal): Promise<ProbeResult>;
+  installHint: string;
+}
+
+export function baseUrlOf(endpoint: Endpoint): string {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `http://${host}:${endpoint.port}`;
+}
+
+function childEnv(env: Record<string, string | undefined>, extra: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return { ...out, ...extra };
+}
+
+async function getJson(url: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
+  const res = await fetchImpl(url, { signal });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body };
+}
+
+export const ollamaAdapter: RuntimeAdapter = {
+  name: 'ollama',
+  displayName: 'Ollama',
+  defaultBinary: 'ollama',
+  requiresModel: false,
+  installHint: 'Install Ollama (https://ollama.com/download) or set its path in Settings › Ollama binary (env SWITCHYARD_OLLAMA_BIN).',
+  endpoint: (s) => ({ host: s.ollama.host, port: s.ollama.port }),
+  binarySetting: (s) => s.ollama.binary,
+  launch({ settings, env }) {
+    const o = settings.ollama;
+    const extra: Record<string, string> = {
+      OLLAMA_HOST: `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`,
+      OLLAMA_KEEP_ALIVE: o.keepAlive,
+      ...o.env,
+    };
+    if (o.modelsDir) extra.OLLAMA_MODELS = o.modelsDir;
+    return { args: ['serve'], env: childEnv(env, extra) };
+  },
+  async probe(baseUrl, _model, fetchImpl, signal) {
+    const { status, body } = await getJson(`${baseUrl}/api/version`, fetchImpl, signal);
+    if (status !== 200) return { ready: false };
+    const version = (body as { version?: unknown } | null)?.version;
+    if (typeof version !== 'string') return { ready: false, mismatch: 'the program on this port does not answer like Ollama' };
+    return { ready: true, version };
+  },
+};
+
+export const vllmAdapter: RuntimeAdapter = {
+  name: 'vllm',
+  displayName: 'vLLM',
+  defaultBinary: 'vllm',
+  requiresModel: true,
+  installHint: 'Install vLLM (pip install vllm) in an environment with CUDA, or set its path in Settings › vLLM binary (env SWITCHYARD_VLLM_BIN).',
+  endpoint: (s) => ({ host: s.vllm.host, port: s.vllm.port }),
+  binarySetting: (s) => s.vllm.binary,
+  launch({ settings, model, env, hfHubCache, overrides }) {
+    if (!model) throw new Error('vLLM needs a model');
+    const v = { ...settings.vllm, ...stripUndefined(overrides ?? {}) };
+    const args = ['serve', model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model];
+    if (v.gpuMemoryUtilization != null) args.push('--gpu-memory-utilization', String(v.gpuMemoryUtilization));
+    if (v.maxModelLen != null) args.push('--max-model-len', String(v.maxModelLen));
+    if (v.tensorParallelSize != null) args.push('--tensor-parallel-size', String(v.tensorParallelSize));
+    if (v.dtype != null) args.push('--dtype', v.dtype);
+    if (v.quantization != null) args.push('--quantization', v.quantization);
+    args.push(...v.extraArgs);
+    const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache, ...settings.vllm.env };
+    if (settings.hub.home) extra.HF_HOME = settings.hub.home;
+    if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
+    if (settings.hub.token) extra.HF_TOKEN = settings.hub.token;
+    // Fully downloaded models are served without any call to the Hub (works offline, starts faster).
+    if (isRepoFullyCached(hfHubCache, model)) extra.HF_HUB_OFFLINE = '1';
+    return { args, env: childEnv(env, extra) };
+  },
+  async probe(baseUrl, model, fetchImpl, signal) {
+    const health = await fetchImpl(`${baseUrl}/health`, { signal });
+    await health.arrayBuffer();
+    if (health.status !== 200) return { ready: false };
+    const { status, body } = await getJson(`${baseUrl}/v1/models`, fetchImpl, signal);
+    if (status !== 200) return { ready: false };
+    const ids = Array.isArray((body as { data?: unknown })?.data) ? (body as { data: { id?: unknown }[] }).data.map((m) => m.id) : [];
+    if (model && !ids.includes(model)) return { ready: false, mismatch: `vLLM on this port serves ${ids.join(', ') || 'no model'}, not ${model}` };
+    let version: string | null = null;
+    try {
+      const v = await getJson(`${baseUrl}/version`, fetchImpl, signal);
+      version = typeof (v.body as { version?: unknown })?.version === 'string' ? (v.body as { version: string }).version : null;
+    } catch {
+      version = null;
+    }
+    return { ready: true, version };
+  },
+};
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const adapters: Record<RuntimeName, RuntimeAdapter> = { ollama: ollamaAdapter, vllm: vllmAdapter };

@@ -1,0 +1,77 @@
+import type { RuntimeInfo, RuntimeName } from '../shared/api/runtimes';
+
+/** Plain description of the tray menu; src/main/tray.ts turns it into an Electron Menu. */
+export type TrayItem =
+  | { kind: 'label'; label: string }
+  | { kind: 'separator' }
+  | { kind: 'radio'; label: string; checked: boolean; enabled: boolean; action: TrayAction }
+  | { kind: 'action'; label: string; enabled: boolean; action: TrayAction }
+  | { kind: 'submenu'; label: string; enabled: boolean; items: TrayItem[] };
+
+export type TrayAction =
+  | { type: 'switch'; runtime: RuntimeName; model?: string }
+  | { type: 'off' }
+  | { type: 'open' }
+  | { type: 'quit' };
+
+export interface TrayState {
+  runtimes: RuntimeInfo[];
+  /** installed models per runtime, for the model submenus */
+  models?: Partial<Record<RuntimeName, string[]>>;
+}
+
+const stateLabel: Record<RuntimeInfo['state'], string> = {
+  not_installed: 'not installed',
+  stopped: 'stopped',
+  starting: 'starting…',
+  ready: 'ready',
+  stopping: 'stopping…',
+  crashed: 'crashed',
+  external: 'running (external)',
+};
+
+const displayName: Record<RuntimeName, string> = { ollama: 'Ollama', vllm: 'vLLM' };
+
+/** Builds the tray menu from state: status line, runtime switch (Ollama / vLLM / off), models, open, quit. */
+export function buildTrayMenu(state: TrayState): TrayItem[] {
+  const active = state.runtimes.find((r) => r.active) ?? null;
+  const busy = state.runtimes.some((r) => r.state === 'starting' || r.state === 'stopping');
+  const status = active
+    ? `${displayName[active.name]}${active.model ? ` · ${active.model}` : ''} — ${stateLabel[active.state]}`
+    : 'No runtime active';
+  const items: TrayItem[] = [{ kind: 'label', label: status }, { kind: 'separator' }];
+  for (const r of state.runtimes) {
+    const installed = r.state !== 'not_installed';
+    const models = state.models?.[r.name] ?? [];
+    const needsModel = r.name === 'vllm';
+    const target = r.model ?? r.last_model ?? undefined;
+    items.push({
+      kind: 'radio',
+      label: `${displayName[r.name]}${installed ? '' : ' (not installed)'}`,
+      checked: r.active,
+      enabled: installed && !busy && (!needsModel || target !== undefined),
+      action: { type: 'switch', runtime: r.name, model: target },
+    });
+    if (installed && models.length > 0) {
+      items.push({
+        kind: 'submenu',
+        label: `${displayName[r.name]} model`,
+        enabled: !busy,
+        items: models.map((m) => ({
+          kind: 'radio' as const,
+          label: m,
+          checked: r.active && r.model === m,
+          enabled: true,
+          action: { type: 'switch' as const, runtime: r.name, model: m },
+        })),
+      });
+    }
+  }
+  items.push(
+    { kind: 'radio', label: 'Off', checked: active === null, enabled: !busy && active !== null, action: { type: 'off' } },
+    { kind: 'separator' },
+    { kind: 'action', label: 'Open Switchyard', enabled: true, action: { type: 'open' } },
+    { kind: 'action', label: 'Quit', enabled: true, action: { type: 'quit' } },
+  );
+  return items;
+}

@@ -1,0 +1,4 @@
+interface Window {
+  /** set by the Electron preload script; absent in a plain browser */
+  switchyard?: { apiBase: string; token: string };
+}

@@ -1,0 +1,32 @@
+import { create } from 'zustand';
+import type { AppEvent } from '../../../shared/events';
+import { createConnectionSlice, type ConnectionSlice } from './connection';
+import { createRuntimesSlice, type RuntimesSlice } from './runtimes';
+import { createSettingsSlice, type SettingsSlice } from './settings';
+
+/** One store made of slices; each domain adds its slice here (type and creator). */
+export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice;
+
+export const useStore = create<AppStore>()((...a) => ({
+  ...createConnectionSlice(...a),
+  ...createRuntimesSlice(...a),
+  ...createSettingsSlice(...a),
+}));
+
+/** Routes each SSE event to the slice that owns it. Slices add their cases here. */
+export function dispatchEvent(event: AppEvent): void {
+  const s = useStore.getState();
+  switch (event.type) {
+    case 'runtime.state':
+      s.applyRuntimeState(event.runtime);
+      break;
+    case 'runtime.log':
+      s.appendLog(event.log);
+      break;
+    case 'settings.changed':
+      void s.loadSettings().catch(() => {});
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,57 @@
+import type { StateCreator } from 'zustand';
+import type { LogLine, RuntimeInfo, RuntimeName } from '../../../shared/api/runtimes';
+import { api, ApiError } from '../api/client';
+import type { AppStore } from './index';
+
+const MAX_LOG_LINES = 500;
+
+export interface RuntimesSlice {
+  runtimes: Record<RuntimeName, RuntimeInfo | undefined>;
+  runtimeLogs: Record<RuntimeName, LogLine[]>;
+  /** per runtime: the action in flight, for disabling buttons */
+  runtimeBusy: Partial<Record<RuntimeName, string>>;
+  runtimeError: Partial<Record<RuntimeName, string>>;
+  loadRuntimes(): Promise<void>;
+  loadLogs(name: RuntimeName): Promise<void>;
+  runtimeAction(name: RuntimeName, action: 'start' | 'stop' | 'restart' | 'switch', model?: string): Promise<void>;
+  applyRuntimeState(info: RuntimeInfo): void;
+  appendLog(line: LogLine): void;
+}
+
+export const createRuntimesSlice: StateCreator<AppStore, [], [], RuntimesSlice> = (set, get) => ({
+  runtimes: { ollama: undefined, vllm: undefined },
+  runtimeLogs: { ollama: [], vllm: [] },
+  runtimeBusy: {},
+  runtimeError: {},
+  async loadRuntimes() {
+    const { servers } = await api.get<{ servers: RuntimeInfo[] }>('/api/v1/system/llm-servers');
+    for (const s of servers) get().applyRuntimeState(s);
+  },
+  async loadLogs(name) {
+    const { lines } = await api.get<{ lines: LogLine[] }>(`/api/v1/system/llm-servers/${name}/logs?tail=${MAX_LOG_LINES}`);
+    set((s) => ({ runtimeLogs: { ...s.runtimeLogs, [name]: lines } }));
+  },
+  async runtimeAction(name, action, model) {
+    set((s) => ({ runtimeBusy: { ...s.runtimeBusy, [name]: action }, runtimeError: { ...s.runtimeError, [name]: undefined } }));
+    try {
+      if (action === 'switch') await api.post('/api/v1/system/llm-servers/active', { server_name: name, model_name: model || undefined });
+      else if (action === 'start') await api.post(`/api/v1/system/llm-servers/${name}/start`, { model_name: model || undefined });
+      else await api.post(`/api/v1/system/llm-servers/${name}/${action}`);
+      await get().loadRuntimes();
+    } catch (error) {
+      const message = error instanceof ApiError ? error.message : String(error);
+      set((s) => ({ runtimeError: { ...s.runtimeError, [name]: message } }));
+    } finally {
+      set((s) => ({ runtimeBusy: { ...s.runtimeBusy, [name]: undefined } }));
+    }
+  },
+  applyRuntimeState(info) {
+    set((s) => ({ runtimes: { ...s.runtimes, [info.name]: info } }));
+  },
+  appendLog(line) {
+    set((s) => {
+      const lines = [...s.runtimeLogs[line.runtime], line];
+      return { runtimeLogs: { ...s.runtimeLogs, [line.runtime]: lines.length > MAX_LOG_LINES ? lines.slice(-MAX_LOG_LINES) : lines } };
+    });
+  },
+});

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { okShape } from './common';
+
+export const RuntimeName = z.enum(['ollama', 'vllm']);
+export type RuntimeName = z.infer<typeof RuntimeName>;
+
+export const RuntimeState = z.enum(['not_installed', 'stopped', 'starting', 'ready', 'stopping', 'crashed', 'external']);
+export type RuntimeState = z.infer<typeof RuntimeState>;
+
+export const RuntimeErrorInfo = z.object({
+  code: z.string(),
+  message: z.string(),
+  exit_code: z.number().nullable().optional(),
+  signal: z.string().nullable().optional(),
+  log_tail: z.array(z.string()).optional(),
+  at: z.string(),
+});
+export type RuntimeErrorInfo = z.infer<typeof RuntimeErrorInfo>;
+
+export const RuntimeInfo = z.object({
+  name: RuntimeName,
+  state: RuntimeState,
+  active: z.boolean(),
+  owned: z.boolean(),
+  pid: z.number().nullable(),
+  host: z.string(),
+  port: z.number(),
+  base_url: z.string(),
+  version: z.string().nullable(),
+  binary: z.string().nullable(),
+  model: z.string().nullable(),
+  last_model: z.string().nullable(),
+  started_at: z.string().nullable(),
+  restarts: z.number(),
+  last_error: RuntimeErrorInfo.nullable(),
+});
+export type RuntimeInfo = z.infer<typeof RuntimeInfo>;
+
+export const LogLine = z.object({
+  runtime: RuntimeName,
+  pid: z.number().nullable(),
+  ts: z.string(),
+  line: z.string(),
+});
+export type LogLine = z.infer<typeof LogLine>;
+
+export const RuntimesResponse = okShape({ servers: z.array(RuntimeInfo) });
+export const RuntimeResponse = okShape({ server: RuntimeInfo });
+export const ActiveRuntimeResponse = okShape({
+  active_server: RuntimeName.nullable(),
+  active_model: z.string().nullable(),
+  server: RuntimeInfo.nullable(),
+  last_models: z.record(z.string(), z.string().nullable()),
+});
+export const SetActiveBody = z.object({
+  server_name: RuntimeName,
+  model_name: z.string().min(1).max(300).optional(),
+});
+export const StartBody = z.object({ model_name: z.string().min(1).max(300).optional() }).optional();
+export const LogsQuery = z.object({ tail: z.coerce.number().int().min(1).max(5000).default(200) });
+export const LogsResponse = okShape({ runtime: RuntimeName, lines: z.array(LogLine) });

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/** Stable error codes. Clients switch on these; messages are for people. */
+export const ErrorCode = z.enum([
+  'bad_request',
+  'validation_error',
+  'unauthorized',
+  'not_found',
+  'model_not_found',
+  'operation_not_found',
+  'runtime_not_found',
+  'invalid_name',
+  'quota_exceeded',
+  'insufficient_disk',
+  'runtime_busy',
+  'runtime_not_installed',
+  'runtime_external',
+  'runtime_failed',
+  'runtime_not_ready',
+  'start_timeout',
+  'port_in_use',
+  'lifecycle_violation',
+  'offline',
+  'upstream_error',
+  'gated_repo',
+  'checksum_mismatch',
+  'cancelled',
+  'conflict',
+  'internal_error',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  success: z.literal(false),
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** HTTP status per code: the one place that maps them. */
+export const errorStatus: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_error: 400,
+  invalid_name: 400,
+  unauthorized: 401,
+  not_found: 404,
+  model_not_found: 404,
+  operation_not_found: 404,
+  runtime_not_found: 404,
+  quota_exceeded: 507,
+  insufficient_disk: 507,
+  runtime_busy: 409,
+  runtime_external: 409,
+  lifecycle_violation: 409,
+  conflict: 409,
+  port_in_use: 409,
+  runtime_not_installed: 424,
+  runtime_not_ready: 503,
+  offline: 503,
+  runtime_failed: 502,
+  upstream_error: 502,
+  gated_repo: 403,
+  checksum_mismatch: 502,
+  start_timeout: 504,
+  cancelled: 499,
+  internal_error: 500,
+};
+
+/** The one error type of the core. `details` carries data a UI may show (exit code, log tail…). */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          exclude: ['**/*.heavy.test.ts', '**/node_modules/**'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: ['**/*.heavy.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Integration tests spawn real emulator processes and bind ports; two cores, so keep it calm.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
