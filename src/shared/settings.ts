@@ -75,15 +75,25 @@ export type Settings = z.infer<typeof Settings>;
 export type SettingsGroup = keyof Settings;
 export const settingsGroups = Object.keys(Settings.shape) as SettingsGroup[];
 
-/** A partial update: groups with some of their fields. */
+/**
+ * A partial update: groups with some of their fields. Built from the unwrapped field types, because
+ * zod's `.partial()` would still fill in defaults and silently reset the fields a patch leaves out.
+ */
+function patchOf<T extends z.ZodRawShape>(group: z.ZodObject<T>) {
+  const shape = Object.fromEntries(
+    Object.entries(group.shape).map(([key, field]) => [key, ((field instanceof z.ZodDefault ? field.unwrap() : field) as z.ZodType).optional()]),
+  ) as unknown as { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
+  return z.object(shape);
+}
+
 export const SettingsPatch = z.object({
-  ollama: OllamaSettings.partial().optional(),
-  vllm: VllmSettings.partial().optional(),
-  runtime: RuntimeSupervisionSettings.partial().optional(),
-  hub: HubSettings.partial().optional(),
-  downloads: DownloadSettings.partial().optional(),
-  catalog: CatalogSettings.partial().optional(),
-  ui: UiSettings.partial().optional(),
+  ollama: patchOf(OllamaSettings).optional(),
+  vllm: patchOf(VllmSettings).optional(),
+  runtime: patchOf(RuntimeSupervisionSettings).optional(),
+  hub: patchOf(HubSettings).optional(),
+  downloads: patchOf(DownloadSettings).optional(),
+  catalog: patchOf(CatalogSettings).optional(),
+  ui: patchOf(UiSettings).optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 

@@ -56,6 +56,6 @@ export const SetActiveBody = z.object({
   server_name: RuntimeName,
   model_name: z.string().min(1).max(300).optional(),
 });
-export const StartBody = z.object({ model_name: z.string().min(1).max(300).optional() }).optional();
+export const StartBody = z.object({ model_name: z.string().min(1).max(300).optional() }).nullish();
 export const LogsQuery = z.object({ tail: z.coerce.number().int().min(1).max(5000).default(200) });
 export const LogsResponse = okShape({ runtime: RuntimeName, lines: z.array(LogLine) });
