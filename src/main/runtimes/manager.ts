@@ -454,9 +454,11 @@ export class RuntimeManager {
       args.every((arg, i) => cmdline[cmdline.length - args.length + i] === arg);
     const slot = this.slots[row.runtime];
     if (!same) {
-      // The leader is gone (or its pid was reused). Live members of its group can only be its own
-      // children — a group id stays taken while any member lives — so they are ours to stop.
-      if (groupMembers(row.pgid).length > 0) await this.killOrphanGroup(row.pgid);
+      // If the leader is gone, live members of its group can only be its own children (a group id
+      // stays taken while any member lives), so they are ours to stop. If the pid is alive but is
+      // another program (pid reused), its group is that program's: leave it alone.
+      const leaderGone = stat === null || stat.state === 'Z';
+      if (leaderGone && groupMembers(row.pgid).length > 0) await this.killOrphanGroup(row.pgid);
       this.deps.processes.recordExit(row.id, { code: null, signal: null, reason: 'gone' });
       log.info('previous runtime process is gone');
       return;
@@ -496,6 +498,8 @@ export class RuntimeManager {
 
   private async killOrphanGroup(pgid: number): Promise<void> {
     killGroup(pgid, 'SIGTERM');
+    // A suspended process only acts on TERM once continued.
+    killGroup(pgid, 'SIGCONT');
     if (await waitGroupEmpty(pgid, this.deps.settings.get().runtime.stopGraceMs)) return;
     killGroup(pgid, 'SIGKILL');
     await waitGroupEmpty(pgid, 5_000);

@@ -124,6 +124,7 @@ export class SupervisedProcess {
     if (this.stopState === 'none') {
       this.stopState = 'term';
       killGroup(this.pgid, 'SIGTERM');
+      killGroup(this.pgid, 'SIGCONT'); // a suspended runtime only acts on TERM once continued
     }
     const exitedInTime = await Promise.race([this.exitPromise.then(() => true), sleep(graceMs).then(() => false)]);
     if (!exitedInTime) {
