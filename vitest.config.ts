@@ -10,6 +10,7 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'],
           exclude: ['**/*.heavy.test.ts', '**/node_modules/**'],
           testTimeout: 10_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +22,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Integration tests spawn real emulator processes and bind ports; two cores, so keep it calm.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
