@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createCore, type Core, type CoreSeams } from '../../src/main/app';
 import type { StartupOptions } from '../../src/main/config';
 import { buildServer, type App } from '../../src/main/http/server';
 import { createLogger } from '../../src/main/logger';
 
-export const FIXTURES = resolve(__dirname, '..', 'fixtures');
+export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 export const OLLAMA_EMULATOR = join(FIXTURES, 'bin', 'ollama');
 export const VLLM_EMULATOR = join(FIXTURES, 'bin', 'vllm');
 
