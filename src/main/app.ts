@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
 import { openDatabase, type Db } from './db/database';
@@ -7,11 +8,21 @@ import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { RuntimeManager } from './runtimes/manager';
 import { RuntimeProcessRepo } from './runtimes/process-repo';
+import { OpenAiProxy } from './openai/proxy';
+import { GpuSampler } from './system/gpu-sampler';
+import { SystemStats } from './system/system-stats';
+import { UsageRecorder } from './usage/usage-recorder';
+import { UsageRepo } from './usage/usage-repo';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
   fetch?: typeof fetch;
   logger?: Logger;
+  /** GPU sampler timing (tests sample faster) */
+  gpu?: { intervalMs?: number; appsIntervalMs?: number; unavailableRetryMs?: number };
+  usageFlushIntervalMs?: number;
+  /** installed-model count for `/api/v1/models/usage` (default: counts the HF cache and Ollama manifests) */
+  modelsCount?: () => Promise<number> | number;
 }
 
 export interface CorePaths {
@@ -31,6 +42,11 @@ export interface Core {
   readonly settings: SettingsService;
   readonly state: SettingsRepo;
   readonly runtimes: RuntimeManager;
+  readonly gpu: GpuSampler;
+  readonly systemStats: SystemStats;
+  readonly usageRepo: UsageRepo;
+  readonly usage: UsageRecorder;
+  readonly openai: OpenAiProxy;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -70,6 +86,33 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     store.add('runtimes', () => runtimes.close());
     await runtimes.init();
 
+    const usageRepo = new UsageRepo(db);
+    const usage = store.add('usage', new UsageRecorder({ repo: usageRepo, logger: logger.child({ module: 'usage' }), flushIntervalMs: seams.usageFlushIntervalMs }));
+    const openai = store.add('openai', new OpenAiProxy({ activeEndpoint: () => runtimes.activeEndpoint(), usage, logger: logger.child({ module: 'openai' }) }));
+    const gpu = store.add(
+      'gpu',
+      new GpuSampler({
+        events,
+        logger: logger.child({ module: 'gpu' }),
+        binary: () => settings.get().gpu.nvidiaSmiBinary ?? 'nvidia-smi',
+        env,
+        intervalMs: seams.gpu?.intervalMs ?? settings.get().gpu.sampleIntervalMs,
+        appsIntervalMs: seams.gpu?.appsIntervalMs,
+        unavailableRetryMs: seams.gpu?.unavailableRetryMs,
+        // a runtime's pid leads its process group (children such as vLLM's engine core share it)
+        runtimeGroups: () => runtimes.list().flatMap((r) => (r.pid ? [{ runtime: r.name, pgid: r.pid, model: r.model }] : [])),
+      }),
+    );
+    gpu.start();
+    const systemStats = new SystemStats({
+      gpu,
+      dataDir: options.dataDir,
+      hfHubCache: hubCache,
+      ollamaModelsDir: () => settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? join(env.HOME ?? homedir(), '.ollama', 'models'),
+      storageLimitBytes: () => settings.get().downloads.maxStorageBytes,
+      modelsCount: seams.modelsCount,
+    });
+
     return {
       options,
       paths: { ...paths, hfHubCache: hubCache },
@@ -80,6 +123,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       settings,
       state,
       runtimes,
+      gpu,
+      systemStats,
+      usageRepo,
+      usage,
+      openai,
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };

@@ -62,6 +62,7 @@ function envOverrides(env: Record<string, string | undefined>): SettingsPatch {
   const int = (v: string) => Number.parseInt(v, 10);
   if (env.SWITCHYARD_OLLAMA_BIN) set('ollama', 'binary', env.SWITCHYARD_OLLAMA_BIN);
   if (env.SWITCHYARD_VLLM_BIN) set('vllm', 'binary', env.SWITCHYARD_VLLM_BIN);
+  if (env.SWITCHYARD_NVIDIA_SMI_BIN) set('gpu', 'nvidiaSmiBinary', env.SWITCHYARD_NVIDIA_SMI_BIN);
   if (env.SWITCHYARD_OLLAMA_PORT) set('ollama', 'port', int(env.SWITCHYARD_OLLAMA_PORT));
   if (env.SWITCHYARD_VLLM_PORT) set('vllm', 'port', int(env.SWITCHYARD_VLLM_PORT));
   if (env.OLLAMA_MODELS) set('ollama', 'modelsDir', env.OLLAMA_MODELS);

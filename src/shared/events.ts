@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LogLine, RuntimeInfo } from './api/runtimes';
+import { GpuSampleEvent } from './api/system';
 
 /**
  * Events streamed to clients over SSE. A discriminated union on `type`; modules that add events
@@ -9,7 +10,7 @@ export const AppEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('runtime.state'), runtime: RuntimeInfo }),
   z.object({ type: z.literal('runtime.log'), log: LogLine }),
   z.object({ type: z.literal('operation.updated'), operation: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('gpu.sample'), sample: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal('gpu.sample'), sample: GpuSampleEvent }),
   z.object({ type: z.literal('catalog.updated'), section: z.string() }),
   z.object({ type: z.literal('models.changed') }),
   z.object({ type: z.literal('settings.changed') }),

@@ -57,6 +57,12 @@ export const CatalogSettings = z.object({
   ollamaLibraryUrl: z.string().default('https://ollama.com'),
 });
 
+export const GpuSettings = z.object({
+  /** nvidia-smi path or name on PATH (env SWITCHYARD_NVIDIA_SMI_BIN) */
+  nvidiaSmiBinary: z.string().nullable().default(null),
+  sampleIntervalMs: z.number().int().min(250).max(60_000).default(1_000),
+});
+
 export const UiSettings = z.object({
   closeToTray: z.boolean().default(true),
   notifications: z.boolean().default(true),
@@ -70,6 +76,7 @@ export const Settings = z.object({
   downloads: DownloadSettings.default(DownloadSettings.parse({})),
   catalog: CatalogSettings.default(CatalogSettings.parse({})),
   ui: UiSettings.default(UiSettings.parse({})),
+  gpu: GpuSettings.default(GpuSettings.parse({})),
 });
 export type Settings = z.infer<typeof Settings>;
 export type SettingsGroup = keyof Settings;
@@ -94,6 +101,7 @@ export const SettingsPatch = z.object({
   downloads: patchOf(DownloadSettings).optional(),
   catalog: patchOf(CatalogSettings).optional(),
   ui: patchOf(UiSettings).optional(),
+  gpu: patchOf(GpuSettings).optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 

@@ -15,8 +15,10 @@ import { AppError, errorStatus, isAppError } from '../../shared/errors';
 import type { Core } from '../app';
 import { isPublicPath, requestToken, tokenMatches } from './auth';
 import { registerEventRoutes } from './routes/events';
+import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerSettingsRoutes } from './routes/settings';
+import { registerSystemRoutes } from './routes/system';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -84,6 +86,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerRuntimeRoutes(app, core);
   registerSettingsRoutes(app, core);
   registerEventRoutes(app, core);
+  registerSystemRoutes(app, core);
+  registerOpenAiRoutes(app, core);
 
   if (options.rendererDir && existsSync(options.rendererDir)) {
     await app.register(fastifyStatic, { root: options.rendererDir, wildcard: false });

@@ -1,4 +1,5 @@
 import { coreMigration } from './001-core';
+import { usageMigration } from './004-usage';
 
 export interface Migration {
   version: number;
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 /** Append-only. Each domain adds its own numbered file and lists it here. */
-export const migrations: readonly Migration[] = [coreMigration];
+export const migrations: readonly Migration[] = [coreMigration, usageMigration];

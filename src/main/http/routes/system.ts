@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import {
+  EndpointStatsResponse,
+  GpusQuery,
+  GpusResponse,
+  ModelsUsageResponse,
+  UsageDailyQuery,
+  UsageDailyResponse,
+} from '../../../shared/api/system';
+import type { Core } from '../../app';
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from '../../usage/prometheus';
+import { utcDay } from '../../usage/usage-recorder';
+import type { App } from '../server';
+
+/** GPUs, system usage (Venom's `/models/usage`), endpoint usage rollups and Prometheus `/metrics`. */
+export function registerSystemRoutes(app: App, core: Core): void {
+  app.get('/api/v1/system/gpus', { schema: { tags: ['system'], querystring: GpusQuery, response: { 200: GpusResponse } } }, async (request) => {
+    const gpu = core.gpu;
+    return {
+      success: true as const,
+      status: gpu.status(),
+      current: gpu.current(),
+      processes: gpu.processes(),
+      history: gpu.history(request.query.history_s * 1000),
+    };
+  });
+
+  app.get('/api/v1/models/usage', { schema: { tags: ['system'], response: { 200: ModelsUsageResponse } } }, async () => ({
+    success: true as const,
+    usage: await core.systemStats.usage(),
+  }));
+
+  app.get('/api/v1/models/usage/daily', { schema: { tags: ['system'], querystring: UsageDailyQuery, response: { 200: UsageDailyResponse } } }, async (request) => {
+    core.usage.flush();
+    const first = utcDay(Date.now() - (request.query.days - 1) * 86_400_000);
+    return { success: true as const, days: core.usageRepo.listSince(first) };
+  });
+
+  app.get('/api/v1/models/usage/endpoint', { schema: { tags: ['system'], response: { 200: EndpointStatsResponse } } }, async () => ({
+    success: true as const,
+    stats: core.usage.stats(),
+  }));
+
+  app.get('/metrics', { schema: { tags: ['system'], description: 'Prometheus metrics (text format 0.0.4).', response: { 200: z.string() } } }, async (_request, reply) => {
+    reply.type(PROMETHEUS_CONTENT_TYPE);
+    return renderMetrics({ usage: core.usage, runtimes: core.runtimes.list(), gpu: core.gpu.snapshot() });
+  });
+}
