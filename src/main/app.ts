@@ -4,6 +4,8 @@ import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type Re
 import { openDatabase, type Db } from './db/database';
 import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
+import { CatalogRepo } from './catalog/catalog-repo';
+import { CatalogService } from './catalog/catalog-service';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { RuntimeManager } from './runtimes/manager';
@@ -47,6 +49,7 @@ export interface Core {
   readonly usageRepo: UsageRepo;
   readonly usage: UsageRecorder;
   readonly openai: OpenAiProxy;
+  readonly catalog: CatalogService;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -112,6 +115,10 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       storageLimitBytes: () => settings.get().downloads.maxStorageBytes,
       modelsCount: seams.modelsCount,
     });
+    const catalog = store.add(
+      'catalog',
+      new CatalogService({ repo: new CatalogRepo(db), settings, events, logger: logger.child({ module: 'catalog' }), gpus: gpu, fetch: seams.fetch }),
+    );
 
     return {
       options,
@@ -128,6 +135,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       usageRepo,
       usage,
       openai,
+      catalog,
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };

@@ -67,6 +67,7 @@ function envOverrides(env: Record<string, string | undefined>): SettingsPatch {
   if (env.SWITCHYARD_VLLM_PORT) set('vllm', 'port', int(env.SWITCHYARD_VLLM_PORT));
   if (env.OLLAMA_MODELS) set('ollama', 'modelsDir', env.OLLAMA_MODELS);
   if (env.SWITCHYARD_OFFLINE && env.SWITCHYARD_OFFLINE !== '0') set('catalog', 'offline', true);
+  if (env.SWITCHYARD_OLLAMA_LIBRARY_URL) set('catalog', 'ollamaLibraryUrl', env.SWITCHYARD_OLLAMA_LIBRARY_URL.replace(/\/+$/, ''));
   if (env.HF_ENDPOINT) set('hub', 'endpoint', env.HF_ENDPOINT.replace(/\/+$/, ''));
   if (env.HF_TOKEN) set('hub', 'token', env.HF_TOKEN);
   if (env.HF_HOME) set('hub', 'home', env.HF_HOME);

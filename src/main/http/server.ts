@@ -14,6 +14,7 @@ import {
 import { AppError, errorStatus, isAppError } from '../../shared/errors';
 import type { Core } from '../app';
 import { isPublicPath, requestToken, tokenMatches } from './auth';
+import { registerCatalogRoutes } from './routes/catalog';
 import { registerEventRoutes } from './routes/events';
 import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeRoutes } from './routes/runtimes';
@@ -87,6 +88,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerSettingsRoutes(app, core);
   registerEventRoutes(app, core);
   registerSystemRoutes(app, core);
+  registerCatalogRoutes(app, core);
   registerOpenAiRoutes(app, core);
 
   if (options.rendererDir && existsSync(options.rendererDir)) {

@@ -1,4 +1,5 @@
 import { coreMigration } from './001-core';
+import { catalogMigration } from './003-catalog';
 import { usageMigration } from './004-usage';
 
 export interface Migration {
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Append-only. Each domain adds its own numbered file and lists it here. */
-export const migrations: readonly Migration[] = [coreMigration, usageMigration];
+export const migrations: readonly Migration[] = [coreMigration, catalogMigration, usageMigration];

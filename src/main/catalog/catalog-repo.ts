@@ -1,0 +1,178 @@
+import type { Db } from '../db/database';
+
+export interface CacheRow {
+  key: string;
+  payload: string;
+  fetched_at: string;
+  last_error: string | null;
+  last_error_at: string | null;
+}
+
+/** A model as stored in the local index. `tags` and `shape` are JSON. */
+export interface CatalogRow {
+  provider: 'huggingface' | 'ollama';
+  model_name: string;
+  display_name: string;
+  runtime: 'vllm' | 'ollama';
+  size_gb: number | null;
+  parameters_b: number | null;
+  min_vram_gib: number | null;
+  downloads: number | null;
+  likes: number | null;
+  vllm_supported: number | null;
+  tags: string;
+  description: string | null;
+  shape: string;
+  origin: 'bundled' | 'remote';
+  updated_at: string;
+}
+
+export interface SearchFilter {
+  /** FTS5 MATCH expression, already built from the user's words (null: no text filter) */
+  match: string | null;
+  provider: string | null;
+  runtime: string | null;
+  maxSizeGb: number | null;
+  /** one-GPU-set budget in GiB for the "fits" prefilter */
+  maxVramGib: number | null;
+  limit: number;
+  offset: number;
+}
+
+const COLUMNS = 'provider, model_name, display_name, runtime, size_gb, parameters_b, min_vram_gib, downloads, likes, vllm_supported, tags, description, shape, origin, updated_at';
+const FILTERS = `(@provider IS NULL OR m.provider = @provider)
+  AND (@runtime IS NULL OR m.runtime = @runtime)
+  AND (@maxSizeGb IS NULL OR m.size_gb <= @maxSizeGb)
+  AND (@maxVramGib IS NULL OR m.min_vram_gib <= @maxVramGib)`;
+
+/** The catalog's tables: the remote-answer cache and the local model index with its FTS5 table. */
+export class CatalogRepo {
+  private readonly getCacheStmt;
+  private readonly putCacheStmt;
+  private readonly putErrorStmt;
+  private readonly listCacheStmt;
+  private readonly upsertRemoteStmt;
+  private readonly insertBundledStmt;
+  private readonly getModelStmt;
+  private readonly countStmt;
+  private readonly searchTextStmt;
+  private readonly countTextStmt;
+  private readonly searchAllStmt;
+  private readonly countAllStmt;
+  private readonly topStmt;
+  readonly upsertModels: (rows: CatalogRow[]) => void;
+  readonly insertBundled: (rows: CatalogRow[]) => void;
+
+  constructor(private readonly db: Db) {
+    this.getCacheStmt = db.prepare<[string], CacheRow>('SELECT key, payload, fetched_at, last_error, last_error_at FROM catalog_cache WHERE key = ?');
+    this.putCacheStmt = db.prepare(
+      `INSERT INTO catalog_cache (key, payload, fetched_at, last_error, last_error_at) VALUES (?, ?, ?, NULL, NULL)
+       ON CONFLICT (key) DO UPDATE SET payload = excluded.payload, fetched_at = excluded.fetched_at, last_error = NULL, last_error_at = NULL`,
+    );
+    this.putErrorStmt = db.prepare('UPDATE catalog_cache SET last_error = ?, last_error_at = ? WHERE key = ?');
+    this.listCacheStmt = db.prepare<[], Omit<CacheRow, 'payload'>>('SELECT key, fetched_at, last_error, last_error_at FROM catalog_cache ORDER BY key');
+    // A fetched answer may lack fields an earlier one had (a list page has no config): keep what we knew.
+    this.upsertRemoteStmt = db.prepare(
+      `INSERT INTO catalog_models (${COLUMNS}) VALUES (@provider, @model_name, @display_name, @runtime, @size_gb, @parameters_b, @min_vram_gib,
+         @downloads, @likes, @vllm_supported, @tags, @description, @shape, @origin, @updated_at)
+       ON CONFLICT (provider, model_name) DO UPDATE SET
+         display_name = excluded.display_name, runtime = excluded.runtime,
+         size_gb = coalesce(excluded.size_gb, size_gb), parameters_b = coalesce(excluded.parameters_b, parameters_b),
+         min_vram_gib = coalesce(excluded.min_vram_gib, min_vram_gib),
+         downloads = coalesce(excluded.downloads, downloads), likes = coalesce(excluded.likes, likes),
+         vllm_supported = coalesce(excluded.vllm_supported, vllm_supported), tags = excluded.tags,
+         description = coalesce(excluded.description, description),
+         shape = CASE WHEN excluded.parameters_b IS NULL AND parameters_b IS NOT NULL THEN shape ELSE excluded.shape END,
+         origin = excluded.origin, updated_at = excluded.updated_at`,
+    );
+    this.insertBundledStmt = db.prepare(
+      `INSERT OR IGNORE INTO catalog_models (${COLUMNS}) VALUES (@provider, @model_name, @display_name, @runtime, @size_gb, @parameters_b,
+         @min_vram_gib, @downloads, @likes, @vllm_supported, @tags, @description, @shape, @origin, @updated_at)`,
+    );
+    this.getModelStmt = db.prepare<[string, string], CatalogRow>(`SELECT ${COLUMNS} FROM catalog_models WHERE provider = ? AND model_name = ?`);
+    this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM catalog_models');
+    const cols = COLUMNS.split(', ')
+      .map((c) => `m.${c}`)
+      .join(', ');
+    this.searchTextStmt = db.prepare<Record<string, unknown>, CatalogRow>(
+      `SELECT ${cols} FROM catalog_fts f JOIN catalog_models m ON m.id = f.rowid
+       WHERE catalog_fts MATCH @match AND ${FILTERS}
+       ORDER BY f.rank, m.downloads DESC LIMIT @limit OFFSET @offset`,
+    );
+    this.countTextStmt = db.prepare<Record<string, unknown>, { n: number }>(
+      `SELECT count(*) AS n FROM catalog_fts f JOIN catalog_models m ON m.id = f.rowid WHERE catalog_fts MATCH @match AND ${FILTERS}`,
+    );
+    this.searchAllStmt = db.prepare<Record<string, unknown>, CatalogRow>(
+      `SELECT ${cols} FROM catalog_models m WHERE ${FILTERS} ORDER BY m.downloads DESC NULLS LAST, m.id LIMIT @limit OFFSET @offset`,
+    );
+    this.countAllStmt = db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM catalog_models m WHERE ${FILTERS}`);
+    this.topStmt = db.prepare<[string, number], CatalogRow>(`SELECT ${COLUMNS} FROM catalog_models WHERE provider = ? ORDER BY downloads DESC NULLS LAST LIMIT ?`);
+    this.upsertModels = db.transaction((rows: CatalogRow[]) => {
+      for (const row of rows) this.upsertRemoteStmt.run(row);
+    });
+    this.insertBundled = db.transaction((rows: CatalogRow[]) => {
+      for (const row of rows) this.insertBundledStmt.run(row);
+    });
+  }
+
+  getCache(key: string): CacheRow | undefined {
+    return this.getCacheStmt.get(key);
+  }
+
+  putCache(key: string, payload: unknown, fetchedAt: string): void {
+    this.putCacheStmt.run(key, JSON.stringify(payload), fetchedAt);
+  }
+
+  recordError(key: string, error: string, at: string): void {
+    this.putErrorStmt.run(error, at, key);
+  }
+
+  listCache(): Omit<CacheRow, 'payload'>[] {
+    return this.listCacheStmt.all();
+  }
+
+  getModel(provider: string, name: string): CatalogRow | undefined {
+    return this.getModelStmt.get(provider, name);
+  }
+
+  countModels(): number {
+    return this.countStmt.get()!.n;
+  }
+
+  top(provider: string, limit: number): CatalogRow[] {
+    return this.topStmt.all(provider, limit);
+  }
+
+  search(filter: SearchFilter): { rows: CatalogRow[]; total: number } {
+    const params = {
+      match: filter.match,
+      provider: filter.provider,
+      runtime: filter.runtime,
+      maxSizeGb: filter.maxSizeGb,
+      maxVramGib: filter.maxVramGib,
+      limit: filter.limit,
+      offset: filter.offset,
+    };
+    if (filter.match) {
+      const { limit: _l, offset: _o, ...countParams } = params;
+      return { rows: this.searchTextStmt.all(params), total: this.countTextStmt.get(countParams)!.n };
+    }
+    const { limit: _l, offset: _o, match: _m, ...countParams } = params;
+    const { match: _m2, ...listParams } = params;
+    return { rows: this.searchAllStmt.all(listParams), total: this.countAllStmt.get(countParams)!.n };
+  }
+}
+
+/**
+ * The user's words as an FTS5 expression: each word (split like the tokenizer splits) becomes a quoted
+ * prefix term, all ANDed. "qwen2.5 7b" → `"qwen2"* "5"* "7b"*`. Quoting makes FTS syntax inert.
+ */
+export function ftsQuery(text: string | undefined | null): string | null {
+  if (!text) return null;
+  const words = text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .slice(0, 12);
+  return words.length ? words.map((w) => `"${w}"*`).join(' ') : null;
+}

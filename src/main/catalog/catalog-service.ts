@@ -1,0 +1,531 @@
+import { z } from 'zod';
+import {
+  CatalogModel,
+  type CatalogDetail,
+  type FitReport,
+  type FitSummary,
+  type NewsItem,
+} from '../../shared/api/catalog';
+import { AppError, errorMessage } from '../../shared/errors';
+import type { SettingsService } from '../config';
+import type { EventBus } from '../events';
+import type { Logger } from '../logger';
+import { CatalogRepo, ftsQuery, type CatalogRow } from './catalog-repo';
+import { estimateFit, kvBytesPerToken, MIN_CONTEXT, overheadGiB, overrideGpus, weightsGiB, type FitRequest, type GpuInventory, type ModelShape } from './fit';
+import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, vllmSupported, visibleTags } from './huggingface';
+import { NewsClient } from './news';
+import { bundledLibrary, defaultTag, LibraryList, ollamaShape, OllamaLibraryClient, type LibraryModel } from './ollama-library';
+import { RemoteError } from './remote';
+import bundledHf from '../../../resources/hf-popular.json';
+
+/** A list entry as cached: the API fields plus what the fit estimate needs. */
+const Shape = z.object({
+  runtime: z.enum(['vllm', 'ollama']),
+  parametersB: z.number().nullable(),
+  weightsBytes: z.number().nullable(),
+  dtype: z.string().nullable(),
+  layers: z.number().nullable(),
+  kvHeads: z.number().nullable(),
+  headDim: z.number().nullable(),
+  maxContext: z.number().nullable(),
+  quantization: z.string().nullable(),
+});
+const Listed = z.object({ model: CatalogModel.omit({ fit: true }), shape: Shape });
+type Listed = z.infer<typeof Listed>;
+const ListedList = z.array(Listed);
+const NewsList = z.array(z.object({ title: z.string(), url: z.string(), summary: z.string(), published_at: z.string().nullable(), authors: z.array(z.string()), source: z.string() }));
+const HfDetailPayload = z.object({ info: HfModelInfo, config: HfConfig.nullable() });
+
+export interface Fresh<T> {
+  data: T;
+  stale: boolean;
+  error: string | null;
+  fetched_at: string | null;
+  offline: boolean;
+}
+
+export interface GpuQuery {
+  vram_gb?: number;
+  gpus?: number;
+  context?: number;
+}
+
+export interface CatalogServiceOptions {
+  repo: CatalogRepo;
+  settings: SettingsService;
+  events: EventBus;
+  logger: Logger;
+  gpus: GpuInventory;
+  fetch?: typeof fetch;
+  now?: () => Date;
+}
+
+type Section = 'catalog' | 'trending' | 'news';
+
+/**
+ * Catalog, trending and news with a TTL cache in SQLite. Within the TTL the cache answers; past it one
+ * refresh is tried (short connect timeout); a failure answers the last cached data with `stale: true`
+ * and `error`, or the bundled lists when nothing was ever fetched. Offline mode makes no request at all.
+ */
+export class CatalogService {
+  private readonly repo: CatalogRepo;
+  private readonly fetchImpl: typeof fetch;
+  private readonly now: () => Date;
+  private readonly hf: HuggingFaceCatalog;
+  private readonly library: OllamaLibraryClient;
+  private readonly news: NewsClient;
+  /** one request per key at a time: concurrent callers share it (no refresh storm) */
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private closed = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: CatalogServiceOptions) {
+    this.repo = o.repo;
+    this.fetchImpl = o.fetch ?? globalThis.fetch;
+    this.now = o.now ?? (() => new Date());
+    const remote = () => ({ fetch: this.fetchImpl, connectTimeoutMs: this.settings().connectTimeoutMs, signal: this.abort.signal });
+    this.hf = new HuggingFaceCatalog(() => ({ ...remote(), endpoint: this.endpoint(), token: o.settings.get().hub.token }));
+    this.library = new OllamaLibraryClient(() => ({ ...remote(), baseUrl: this.settings().ollamaLibraryUrl }));
+    this.news = new NewsClient(() => ({ ...remote(), endpoint: this.endpoint() }));
+    this.seedBundled();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort.abort(new Error('catalog closed'));
+  }
+
+  private settings() {
+    return this.o.settings.get().catalog;
+  }
+
+  private endpoint(): string {
+    return this.o.settings.get().hub.endpoint.replace(/\/+$/, '');
+  }
+
+  get offline(): boolean {
+    return this.settings().offline;
+  }
+
+  /** A fresh install that was never online still has a catalog to search. */
+  private seedBundled(): void {
+    const at = this.now().toISOString();
+    const rows = [...libraryListed(bundledLibrary), ...bundledHfListed()].map((l) => toRow(l, 'bundled', at));
+    this.repo.insertBundled(rows);
+  }
+
+  // ---- the cache policy -------------------------------------------------------------------------
+
+  private async cached<T>(
+    key: string,
+    schema: z.ZodType<T>,
+    fetcher: () => Promise<T>,
+    options: { force?: boolean; fallback?: () => T | null; onFresh?: (data: T) => void; section: Section; what: string },
+  ): Promise<Fresh<T>> {
+    const row = this.repo.getCache(key);
+    let cached: T | null = null;
+    if (row) {
+      const parsed = schema.safeParse(safeJson(row.payload));
+      if (parsed.success) cached = parsed.data;
+    }
+    const offline = this.offline;
+    if (offline) {
+      if (cached !== null) return { data: cached, stale: true, error: `Offline mode: showing ${options.what} fetched ${row!.fetched_at}.`, fetched_at: row!.fetched_at, offline };
+      const fallback = options.fallback?.();
+      if (fallback) return { data: fallback, stale: true, error: `Offline mode: showing the bundled ${options.what}.`, fetched_at: null, offline };
+      throw new AppError('offline', `Offline mode is on and no ${options.what} is cached yet: turn offline mode off (sidebar or Settings) and refresh.`);
+    }
+    const ttlMs = this.settings().ttlMinutes * 60_000;
+    if (cached !== null && !options.force && this.now().getTime() - Date.parse(row!.fetched_at) < ttlMs) {
+      return { data: cached, stale: false, error: null, fetched_at: row!.fetched_at, offline };
+    }
+    try {
+      const data = await this.once(key, fetcher);
+      const at = this.now().toISOString();
+      this.repo.putCache(key, data, at);
+      options.onFresh?.(data);
+      this.o.events.emit({ type: 'catalog.updated', section: options.section });
+      return { data, stale: false, error: null, fetched_at: at, offline };
+    } catch (error) {
+      if (this.closed) throw new AppError('cancelled', 'Switchyard is shutting down.');
+      const message = errorMessage(error);
+      this.o.logger.warn({ key, error: message }, 'catalog refresh failed');
+      if (row) this.repo.recordError(key, message, this.now().toISOString());
+      if (cached !== null) return { data: cached, stale: true, error: `${message} — showing ${options.what} fetched ${row!.fetched_at}.`, fetched_at: row!.fetched_at, offline };
+      if (error instanceof RemoteError && error.status === 404) throw new AppError('model_not_found', `${message}. Check the name.`);
+      const fallback = options.fallback?.();
+      if (fallback) return { data: fallback, stale: true, error: `${message} — showing the bundled ${options.what}.`, fetched_at: null, offline };
+      throw new AppError('upstream_error', `${message}. Check the network (or HF_ENDPOINT / the Ollama library URL in Settings) and refresh.`);
+    }
+  }
+
+  private once<T>(key: string, fetcher: () => Promise<T>): Promise<T> {
+    const running = this.inflight.get(key) as Promise<T> | undefined;
+    if (running) return running;
+    const p = fetcher().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  // ---- providers, trending, news ----------------------------------------------------------------
+
+  async providers(q: { provider: 'huggingface' | 'ollama'; q?: string; limit: number; filter?: 'vllm' | 'gguf' } & GpuQuery, force = false) {
+    const fresh = q.provider === 'ollama' ? await this.ollamaList(q.q, q.limit, force) : await this.hfList({ q: q.q, filter: q.filter, sort: 'downloads', limit: q.limit }, force);
+    return this.withFit(fresh, q);
+  }
+
+  async trending(q: { provider: 'huggingface' | 'ollama'; limit: number } & GpuQuery, force = false) {
+    if (q.provider === 'ollama') {
+      const lib = await this.libraryFresh(force);
+      const data = libraryListed(lib.data.slice().sort((a, b) => (b.pulls ?? 0) - (a.pulls ?? 0)), true).slice(0, q.limit);
+      return this.withFit({ ...lib, data }, q);
+    }
+    return this.withFit(await this.hfList({ sort: 'trendingScore', limit: q.limit }, force), q);
+  }
+
+  async newsItems(q: { type: 'blog' | 'papers'; month?: string; limit: number }, force = false): Promise<Fresh<NewsItem[]>> {
+    if (q.type === 'blog') {
+      const r = await this.cached('news:blog', NewsList, () => this.news.blog(), { force, section: 'news', what: 'blog posts' }).catch((e) => this.emptyOnMissing<NewsItem>(e));
+      return { ...r, data: r.data.slice(0, q.limit) };
+    }
+    const month = q.month ?? this.now().toISOString().slice(0, 7);
+    const r = await this.cached(`news:papers:${month}`, NewsList, () => this.news.papers(month, 100), { force, section: 'news', what: `papers of ${month}` }).catch((e) =>
+      this.emptyOnMissing<NewsItem>(e),
+    );
+    return { ...r, data: r.data.slice(0, q.limit) };
+  }
+
+  /** News has no bundled fallback: nothing cached answers an empty list that says why. */
+  private emptyOnMissing<T>(error: unknown): Fresh<T[]> {
+    if (error instanceof AppError && (error.code === 'offline' || error.code === 'upstream_error')) {
+      return { data: [], stale: true, error: error.message, fetched_at: null, offline: this.offline };
+    }
+    throw error;
+  }
+
+  private hfList(s: { q?: string; filter?: 'vllm' | 'gguf'; sort: 'downloads' | 'trendingScore'; limit: number }, force: boolean): Promise<Fresh<Listed[]>> {
+    const key = `hf:${s.sort === 'trendingScore' ? 'trending' : 'search'}:${s.filter ?? ''}:${(s.q ?? '').trim().toLowerCase()}:${s.limit}`;
+    return this.cached(key, ListedList, async () => (await this.hf.search({ ...s, sort: s.sort })).map((m) => hfListed(m)), {
+      force,
+      section: s.sort === 'trendingScore' ? 'trending' : 'catalog',
+      what: s.sort === 'trendingScore' ? 'trending models' : 'search results',
+      onFresh: (data) => this.index(data),
+      fallback: () => {
+        // Never online for this query: answer from the local index (bundled + anything fetched before).
+        const rows = this.repo.search({ match: ftsQuery(s.q), provider: 'huggingface', runtime: null, maxSizeGb: null, maxVramGib: null, limit: s.limit, offset: 0 }).rows;
+        const listed = rows.map(rowListed).filter((l) => !s.filter || (s.filter === 'gguf' ? l.model.tags.includes('gguf') : l.model.vllm_supported === true));
+        return listed.length ? listed : null;
+      },
+    });
+  }
+
+  private libraryFresh(force: boolean): Promise<Fresh<LibraryModel[]>> {
+    return this.cached('ollama:library', LibraryList, () => this.library.fetchLibrary(), {
+      force,
+      section: 'catalog',
+      what: 'Ollama library',
+      onFresh: (data) => this.index(libraryListed(data)),
+      fallback: () => [...bundledLibrary],
+    });
+  }
+
+  private async ollamaList(q: string | undefined, limit: number, force: boolean): Promise<Fresh<Listed[]>> {
+    const lib = await this.libraryFresh(force);
+    const words = (q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const matches = (m: Listed) => words.every((w) => `${m.model.model_name} ${m.model.description ?? ''} ${m.model.tags.join(' ')}`.toLowerCase().includes(w));
+    return { ...lib, data: libraryListed(lib.data).filter(matches).slice(0, limit) };
+  }
+
+  private index(listed: Listed[]): void {
+    const at = this.now().toISOString();
+    this.repo.upsertModels(listed.map((l) => toRow(l, 'remote', at)));
+  }
+
+  // ---- local search and details -----------------------------------------------------------------
+
+  search(q: { q?: string; source?: 'huggingface' | 'ollama'; runtime?: 'vllm' | 'ollama'; max_size_gb?: number; fits?: boolean; limit: number; offset: number } & GpuQuery) {
+    const request = this.fitRequest(q);
+    let maxVramGib: number | null = null;
+    if (q.fits) {
+      const gpus = request.gpus ?? [];
+      if (!gpus.length) return { models: [], total: 0 };
+      const perGpu = Math.min(...gpus.map((g) => g.memoryTotalMiB)) / 1024;
+      maxVramGib = perGpu * Math.min(gpus.length, 8);
+    }
+    const { rows, total } = this.repo.search({
+      match: ftsQuery(q.q),
+      provider: q.source ?? null,
+      runtime: q.runtime ?? null,
+      maxSizeGb: q.max_size_gb ?? null,
+      maxVramGib,
+      limit: q.limit,
+      offset: q.offset,
+    });
+    let models = rows.map((r) => this.attachFit(rowListed(r), request));
+    if (q.fits) models = models.filter((m) => runnable(m.fit, request));
+    return { models, total };
+  }
+
+  async detail(name: string, q: { provider?: 'huggingface' | 'ollama' } & GpuQuery): Promise<Fresh<CatalogDetail> & { fit: FitReport }> {
+    const provider = q.provider ?? (name.includes('/') ? 'huggingface' : 'ollama');
+    const request = this.fitRequest(q);
+    if (provider === 'ollama') return this.ollamaDetail(name, request);
+    const id = name.replace(/^hf\.co\//, '');
+    const indexed = this.repo.getModel('huggingface', id);
+    const r = await this.cached(
+      `hf:model:${id}`,
+      HfDetailPayload,
+      async () => {
+        const [info, config] = await Promise.all([this.hf.model(id), this.hf.config(id)]);
+        return { info, config };
+      },
+      {
+        section: 'catalog',
+        what: 'model details',
+        onFresh: (d) => this.index([hfListed(d.info, d.config)]),
+        fallback: () => (indexed ? { info: { id, tags: JSON.parse(indexed.tags) as string[] }, config: null } : null),
+      },
+    );
+    const fromIndex = !r.fetched_at && indexed ? rowListed(indexed) : null;
+    const listed = fromIndex ?? hfListed(r.data.info, r.data.config);
+    const info = r.data.info;
+    const fit = estimateFit(listed.shape, request);
+    const siblings = info.siblings ?? [];
+    const detail: CatalogDetail = {
+      ...listed.model,
+      fit: fit.summary,
+      license: licenseOf(info),
+      gated: info.gated ?? null,
+      pipeline_tag: info.pipeline_tag ?? null,
+      architectures: info.config?.architectures ?? [],
+      capabilities: info.pipeline_tag ? [info.pipeline_tag] : [],
+      context_length: listed.shape.maxContext,
+      quantization: listed.shape.quantization ?? listed.shape.dtype,
+      files: siblings.map((s) => ({ name: s.rfilename, size: s.size ?? null })),
+      url: `${this.endpoint()}/${id}`,
+      last_modified: info.lastModified ?? null,
+    };
+    return { ...r, data: detail, fit };
+  }
+
+  private async ollamaDetail(name: string, request: FitRequest): Promise<Fresh<CatalogDetail> & { fit: FitReport }> {
+    const lib = await this.libraryFresh(false);
+    const [base, tagName] = name.split(':') as [string, string | undefined];
+    const model = lib.data.find((m) => m.name === base);
+    if (!model) throw new AppError('model_not_found', `"${base}" is not in the Ollama library list. Check the name on ollama.com/library.`);
+    const tag = (tagName && tagName !== 'latest' ? model.tags.find((t) => t.tag === tagName) : defaultTag(model)) ?? null;
+    if (!tag) throw new AppError('model_not_found', `${base} has no tag "${tagName}". Known tags: ${model.tags.map((t) => t.tag).join(', ')}.`);
+    const listed = libraryEntry(model, tag);
+    const fit = estimateFit(listed.shape, request);
+    const detail: CatalogDetail = {
+      ...listed.model,
+      fit: fit.summary,
+      license: null,
+      gated: false,
+      pipeline_tag: null,
+      architectures: [],
+      capabilities: model.capabilities,
+      context_length: model.context_length ?? null,
+      quantization: model.quantization ?? null,
+      files: model.tags.map((t) => ({ name: `${model.name}:${t.tag}`, size: t.size_gb === null ? null : Math.round(t.size_gb * 1e9) })),
+      url: `${this.settings().ollamaLibraryUrl.replace(/\/+$/, '')}/library/${model.name}`,
+      last_modified: model.updated ?? null,
+    };
+    return { ...lib, data: detail, fit };
+  }
+
+  // ---- refresh, status ---------------------------------------------------------------------------
+
+  async refresh(section: Section | 'all', provider?: 'huggingface' | 'ollama') {
+    if (this.offline) throw new AppError('offline', 'Offline mode is on: turn it off (sidebar or Settings) to refresh from the network.');
+    const jobs: { key: string; run: () => Promise<{ count: number; error: string | null }> }[] = [];
+    const add = (key: string, run: () => Promise<Fresh<unknown[]>>) =>
+      jobs.push({ key, run: async () => { const r = await run(); return { count: r.data.length, error: r.stale ? r.error : null }; } }); // prettier-ignore
+    const wants = (p: 'huggingface' | 'ollama') => !provider || provider === p;
+    if (section === 'catalog' || section === 'all') {
+      if (wants('huggingface')) add('hf:search', () => this.hfList({ sort: 'downloads', limit: 100 }, true));
+      if (wants('ollama')) add('ollama:library', () => this.libraryFresh(true));
+    }
+    if (section === 'trending' || section === 'all') {
+      if (wants('huggingface')) add('hf:trending', () => this.hfList({ sort: 'trendingScore', limit: 24 }, true));
+      if (wants('ollama') && section !== 'all') add('ollama:library', () => this.libraryFresh(true));
+    }
+    if ((section === 'news' || section === 'all') && wants('huggingface')) {
+      add('news:blog', () => this.newsItems({ type: 'blog', limit: 200 }, true));
+      add('news:papers', () => this.newsItems({ type: 'papers', limit: 200 }, true));
+    }
+    const results = await Promise.all(
+      jobs.map(async (j) => {
+        try {
+          const r = await j.run();
+          return { key: j.key, ok: r.error === null, error: r.error, count: r.count };
+        } catch (error) {
+          return { key: j.key, ok: false, error: errorMessage(error), count: 0 };
+        }
+      }),
+    );
+    return results;
+  }
+
+  status() {
+    const ttlMs = this.settings().ttlMinutes * 60_000;
+    const sections = this.repo
+      .listCache()
+      .filter((r) => !r.key.startsWith('hf:model:'))
+      .map((r) => ({ key: r.key, fetched_at: r.fetched_at, stale: this.offline || !!r.last_error || this.now().getTime() - Date.parse(r.fetched_at) >= ttlMs, error: r.last_error }));
+    return { offline: this.offline, sections, cached_models: this.repo.countModels() };
+  }
+
+  setOffline(offline: boolean): void {
+    this.o.settings.update({ catalog: { offline } });
+  }
+
+  offlineForced(): boolean {
+    return this.o.settings.overriddenPaths().includes('catalog.offline');
+  }
+
+  // ---- fit ---------------------------------------------------------------------------------------
+
+  fitRequest(q: GpuQuery): FitRequest {
+    if (q.vram_gb) return { gpus: overrideGpus(q.vram_gb, q.gpus ?? 1), gpuSource: 'override', context: q.context };
+    const detected = this.o.gpus.gpus();
+    if (detected && detected.length) return { gpus: q.gpus ? detected.slice(0, q.gpus) : detected, gpuSource: 'detected', context: q.context };
+    return { gpus: null, gpuSource: 'none', context: q.context };
+  }
+
+  private attachFit(l: Listed, request: FitRequest): CatalogModel {
+    return { ...l.model, fit: estimateFit(l.shape, request).summary };
+  }
+
+  private withFit(fresh: Fresh<Listed[]>, q: GpuQuery): Fresh<CatalogModel[]> {
+    const request = this.fitRequest(q);
+    return { ...fresh, data: fresh.data.map((l) => this.attachFit(l, request)) };
+  }
+}
+
+function runnable(fit: FitSummary | null | undefined, request: FitRequest): boolean {
+  if (!fit) return false;
+  if (fit.verdict === 'fits' || fit.verdict === 'reduced_context') return true;
+  return fit.verdict === 'needs_gpus' && fit.gpus_needed !== null && fit.gpus_needed <= (request.gpus?.length ?? 0);
+}
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+};
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export function hfListed(info: HfModelInfo, config: HfConfig | null = null): Listed {
+  const shape = hfShape(info, config);
+  const w = weightsGiB(shape);
+  return {
+    model: {
+      provider: 'huggingface',
+      model_name: info.id,
+      display_name: info.id.split('/').pop() ?? info.id,
+      size_gb: shape.weightsBytes ? round1(shape.weightsBytes / 1e9) : w ? round1((w * 1024 ** 3) / 1e9) : null,
+      runtime: shape.runtime,
+      tags: visibleTags([...(info.pipeline_tag ? [info.pipeline_tag] : []), ...(info.tags ?? []).filter((t) => t !== info.pipeline_tag)]),
+      downloads: info.downloads ?? null,
+      likes: info.likes ?? null,
+      parameters_b: shape.parametersB === null ? null : Math.round(shape.parametersB * 100) / 100,
+      description: null,
+      vllm_supported: vllmSupported(info),
+    },
+    shape,
+  };
+}
+
+function libraryEntry(m: LibraryModel, tag: LibraryModel['tags'][number]): Listed {
+  const name = `${m.name}:${tag.tag}`;
+  return {
+    model: {
+      provider: 'ollama',
+      model_name: name,
+      display_name: name,
+      size_gb: tag.size_gb,
+      runtime: 'ollama',
+      tags: [...m.capabilities, tag.tag.toUpperCase()],
+      downloads: m.pulls,
+      likes: null,
+      parameters_b: tag.parameters_b,
+      description: m.description,
+      vllm_supported: false,
+    },
+    shape: ollamaShape(m, tag),
+  };
+}
+
+/** One row per tag, or with `defaultOnly` one row per model (its most likely tag), for trending. */
+export function libraryListed(list: readonly LibraryModel[], defaultOnly = false): Listed[] {
+  return list.flatMap((m) => (defaultOnly ? [libraryEntry(m, defaultTag(m))] : m.tags.map((t) => libraryEntry(m, t))));
+}
+
+const BundledHf = z.object({
+  models: z.array(z.object({ id: z.string(), parameters_b: z.number(), dtype: z.string(), downloads: z.number(), likes: z.number(), tags: z.array(z.string()), architecture: z.string() })),
+});
+
+function bundledHfListed(): Listed[] {
+  return BundledHf.parse(bundledHf).models.map((m) =>
+    hfListed({
+      id: m.id,
+      downloads: m.downloads,
+      likes: m.likes,
+      tags: m.tags,
+      pipeline_tag: 'text-generation',
+      config: { architectures: [m.architecture] },
+      safetensors: { parameters: { [m.dtype]: Math.round(m.parameters_b * 1e9) }, total: Math.round(m.parameters_b * 1e9) },
+    }),
+  );
+}
+
+function toRow(l: Listed, origin: 'bundled' | 'remote', at: string): CatalogRow {
+  const w = weightsGiB(l.shape);
+  const kv = kvBytesPerToken(l.shape);
+  const minVram = w !== null && kv ? w + overheadGiB(w) + (kv.bytes * MIN_CONTEXT) / 1024 ** 3 : null;
+  const m = l.model;
+  return {
+    provider: m.provider,
+    model_name: m.model_name,
+    display_name: m.display_name,
+    runtime: m.runtime,
+    size_gb: m.size_gb,
+    parameters_b: m.parameters_b ?? null,
+    min_vram_gib: minVram,
+    downloads: m.downloads,
+    likes: m.likes,
+    vllm_supported: m.vllm_supported === null || m.vllm_supported === undefined ? null : m.vllm_supported ? 1 : 0,
+    tags: JSON.stringify(m.tags),
+    description: m.description ?? null,
+    shape: JSON.stringify(l.shape),
+    origin,
+    updated_at: at,
+  };
+}
+
+function rowListed(r: CatalogRow): Listed {
+  const shape = Shape.safeParse(safeJson(r.shape));
+  const tags = z.array(z.string()).safeParse(safeJson(r.tags));
+  return {
+    model: {
+      provider: r.provider,
+      model_name: r.model_name,
+      display_name: r.display_name,
+      size_gb: r.size_gb,
+      runtime: r.runtime,
+      tags: tags.success ? tags.data : [],
+      downloads: r.downloads,
+      likes: r.likes,
+      parameters_b: r.parameters_b,
+      description: r.description,
+      vllm_supported: r.vllm_supported === null ? null : r.vllm_supported === 1,
+    },
+    shape: shape.success
+      ? (shape.data as ModelShape)
+      : { runtime: r.runtime, parametersB: r.parameters_b, weightsBytes: null, dtype: null, layers: null, kvHeads: null, headDim: null, maxContext: null, quantization: null },
+  };
+}
