@@ -6,8 +6,14 @@ import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
+import { HubClient } from './hub/hub-client';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { ModelService } from './models/model-service';
+import { ModelsRepo } from './models/models-repo';
+import { OllamaModels } from './models/ollama-models';
+import { OperationService } from './operations/operation-service';
+import { OperationsRepo } from './operations/operations-repo';
 import { RuntimeManager } from './runtimes/manager';
 import { RuntimeProcessRepo } from './runtimes/process-repo';
 import { OpenAiProxy } from './openai/proxy';
@@ -20,6 +26,8 @@ import { UsageRepo } from './usage/usage-repo';
 export interface CoreSeams {
   fetch?: typeof fetch;
   logger?: Logger;
+  /** first retry delay of a failed model download (tests shorten it) */
+  downloadRetryBaseMs?: number;
   /** GPU sampler timing (tests sample faster) */
   gpu?: { intervalMs?: number; appsIntervalMs?: number; unavailableRetryMs?: number };
   usageFlushIntervalMs?: number;
@@ -44,6 +52,9 @@ export interface Core {
   readonly settings: SettingsService;
   readonly state: SettingsRepo;
   readonly runtimes: RuntimeManager;
+  readonly hub: HubClient;
+  readonly operations: OperationService;
+  readonly models: ModelService;
   readonly gpu: GpuSampler;
   readonly systemStats: SystemStats;
   readonly usageRepo: UsageRepo;
@@ -120,6 +131,25 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       new CatalogService({ repo: new CatalogRepo(db), settings, events, logger: logger.child({ module: 'catalog' }), gpus: gpu, fetch: seams.fetch }),
     );
 
+    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, fetch: seams.fetch });
+    const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
+    const models = new ModelService({
+      models: new ModelsRepo(db),
+      operations,
+      hub,
+      ollama: new OllamaModels(seams.fetch),
+      runtimes,
+      settings,
+      events,
+      logger: logger.child({ module: 'models' }),
+      hfHubCache: hubCache,
+      retryBaseMs: seams.downloadRetryBaseMs,
+      fetch: seams.fetch,
+    });
+    // closed before operations: stops discovery, then running installs are aborted (they resume on next start)
+    store.add('models', () => models.close());
+    await models.init();
+
     return {
       options,
       paths: { ...paths, hfHubCache: hubCache },
@@ -130,6 +160,9 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       settings,
       state,
       runtimes,
+      hub,
+      operations,
+      models,
       gpu,
       systemStats,
       usageRepo,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Operation } from './api/models';
 import { LogLine, RuntimeInfo } from './api/runtimes';
 import { GpuSampleEvent } from './api/system';
 
@@ -9,7 +10,7 @@ import { GpuSampleEvent } from './api/system';
 export const AppEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('runtime.state'), runtime: RuntimeInfo }),
   z.object({ type: z.literal('runtime.log'), log: LogLine }),
-  z.object({ type: z.literal('operation.updated'), operation: z.record(z.string(), z.unknown()) }),
+  z.object({ type: z.literal('operation.updated'), operation: Operation }),
   z.object({ type: z.literal('gpu.sample'), sample: GpuSampleEvent }),
   z.object({ type: z.literal('catalog.updated'), section: z.string() }),
   z.object({ type: z.literal('models.changed') }),

@@ -16,6 +16,7 @@ import type { Core } from '../app';
 import { isPublicPath, requestToken, tokenMatches } from './auth';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerEventRoutes } from './routes/events';
+import { registerModelRoutes } from './routes/models';
 import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerSettingsRoutes } from './routes/settings';
@@ -87,6 +88,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerRuntimeRoutes(app, core);
   registerSettingsRoutes(app, core);
   registerEventRoutes(app, core);
+  registerModelRoutes(app, core);
   registerSystemRoutes(app, core);
   registerCatalogRoutes(app, core);
   registerOpenAiRoutes(app, core);

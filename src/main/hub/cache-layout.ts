@@ -34,3 +34,37 @@ export function isRepoFullyCached(cacheDir: string, repoId: string, revision = '
   }
   return true;
 }
+
+/** `blobs/<hash>` of a repo (hash: LFS sha256, else the git blob sha1 / etag). */
+export function blobPath(cacheDir: string, repoId: string, blobId: string): string {
+  return join(repoDir(cacheDir, repoId), 'blobs', blobId);
+}
+
+export function snapshotDir(cacheDir: string, repoId: string, commit: string): string {
+  return join(repoDir(cacheDir, repoId), 'snapshots', commit);
+}
+
+/** The relative symlink target from `snapshots/<commit>/<path>` to `blobs/<blobId>`: one `../` per level. */
+export function snapshotLinkTarget(filePath: string, blobId: string): string {
+  const depth = filePath.split('/').length - 1;
+  return `${'../'.repeat(depth + 2)}blobs/${blobId}`;
+}
+
+/** A repo id the cache can hold: `org/name` or `name`, no traversal. */
+export function isSafeRepoId(repoId: string): boolean {
+  return /^[\w\-.]+(\/[\w\-.]+)?$/.test(repoId) && !repoId.split('/').some((p) => p === '.' || p === '..');
+}
+
+/** A path inside a repo that stays inside its snapshot dir. */
+export function isSafeRepoPath(path: string): boolean {
+  if (!path || path.startsWith('/') || path.includes('\\') || path.includes('\0')) return false;
+  return path.split('/').every((p) => p !== '' && p !== '.' && p !== '..');
+}
+
+/** `models--org--name` → `org/name`; null for datasets, spaces and anything else. */
+export function repoIdFromFolder(folder: string): string | null {
+  if (!folder.startsWith('models--')) return null;
+  const parts = folder.slice('models--'.length).split('--');
+  if (parts.length === 0 || parts.some((p) => !p)) return null;
+  return parts.join('/');
+}

@@ -1,4 +1,5 @@
 import { coreMigration } from './001-core';
+import { modelsMigration } from './002-models';
 import { catalogMigration } from './003-catalog';
 import { usageMigration } from './004-usage';
 
@@ -9,4 +10,4 @@ export interface Migration {
 }
 
 /** Append-only. Each domain adds its own numbered file and lists it here. */
-export const migrations: readonly Migration[] = [coreMigration, catalogMigration, usageMigration];
+export const migrations: readonly Migration[] = [coreMigration, modelsMigration, catalogMigration, usageMigration];

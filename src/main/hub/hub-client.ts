@@ -1,0 +1,112 @@
+import { listFiles, modelInfo } from '@huggingface/hub';
+import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import type { SnapshotFile } from './snapshot-download';
+
+export interface HubClientDeps {
+  /** `HF_ENDPOINT` or the settings endpoint, without trailing slash */
+  endpoint(): string;
+  /** `HF_TOKEN` or the settings token */
+  token(): string | null;
+  fetch?: typeof fetch;
+}
+
+export interface ResolvedRepo {
+  repo: string;
+  revision: string;
+  commit: string;
+  gated: boolean;
+  files: SnapshotFile[];
+}
+
+/**
+ * The Hugging Face Hub API, through `@huggingface/hub` (`modelInfo`, `listFiles`) with our fetch:
+ * it adds the token (the library insists on `hf_` tokens; ours may come from HF_TOKEN as is) and turns
+ * the Hub's `X-Error-Code` answers into AppErrors that say what to do.
+ */
+export class HubClient {
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly deps: HubClientDeps) {
+    this.fetchImpl = deps.fetch ?? fetch;
+  }
+
+  endpoint(): string {
+    return this.deps.endpoint().replace(/\/+$/, '');
+  }
+
+  /** Authorization for requests to the Hub itself (never sent to a CDN on another host). */
+  authHeaders(): Record<string, string> {
+    const token = this.deps.token();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  fileUrl(repo: string, commit: string, path: string): string {
+    return `${this.endpoint()}/${repo}/resolve/${encodeURIComponent(commit)}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** Commit, gating and the file list (sizes, LFS sha256, git sha1) of a repo at a revision. */
+  async resolve(repo: string, revision: string, signal?: AbortSignal): Promise<ResolvedRepo> {
+    const hubUrl = this.endpoint();
+    const f = this.checkedFetch(repo, signal);
+    const info = await modelInfo({ name: repo, revision, hubUrl, fetch: f, additionalFields: ['sha'] }).catch((e) => this.rethrow(e, repo));
+    const commit = (info as { sha?: string }).sha;
+    if (!commit || !/^[0-9a-f]{40}$/.test(commit)) throw new AppError('upstream_error', `The Hub did not say which commit ${repo}@${revision} is. Try again later.`);
+    const files: SnapshotFile[] = [];
+    try {
+      for await (const entry of listFiles({ repo: { type: 'model', name: repo }, revision: commit, recursive: true, hubUrl, fetch: f })) {
+        if (entry.type !== 'file') continue;
+        files.push({ path: entry.path, size: entry.lfs?.size ?? entry.size, sha256: entry.lfs?.oid ?? null, oid: entry.oid ?? '' });
+      }
+    } catch (error) {
+      this.rethrow(error, repo);
+    }
+    return { repo, revision, commit, gated: Boolean(info.gated), files };
+  }
+
+  /** For a gated repo: checks the token opens it, before anything is downloaded. */
+  async checkAccess(repo: string, commit: string, path: string, signal?: AbortSignal): Promise<void> {
+    const res = await this.checkedFetch(repo, signal)(this.fileUrl(repo, commit, path), { method: 'GET', headers: { range: 'bytes=0-0' }, redirect: 'manual' });
+    await res.body?.cancel().catch(() => {});
+  }
+
+  private checkedFetch(repo: string, signal?: AbortSignal): typeof fetch {
+    const endpoint = this.endpoint();
+    return async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const headers = new Headers(init?.headers);
+      if (url.startsWith(endpoint)) for (const [k, v] of Object.entries(this.authHeaders())) headers.set(k, v);
+      let res: Response;
+      try {
+        res = await this.fetchImpl(input, { ...init, headers, signal: init?.signal ?? signal });
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        throw new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection, or set HF_ENDPOINT / Settings → Hub.`);
+      }
+      if (res.ok || (res.status >= 300 && res.status < 400)) return res;
+      const code = res.headers.get('x-error-code');
+      const hubMessage = res.headers.get('x-error-message');
+      if (code === 'GatedRepo' || ((res.status === 401 || res.status === 403) && code !== 'RepoNotFound')) {
+        const hasToken = Boolean(this.deps.token());
+        throw new AppError(
+          'gated_repo',
+          hasToken
+            ? `${repo} is gated and your Hugging Face token has no access to it. Accept the model's terms on ${endpoint}/${repo}, then retry.`
+            : `${repo} is gated: accept its terms on ${endpoint}/${repo}, then set a Hugging Face token in Settings → Hub (or HF_TOKEN) and retry.`,
+          { status: res.status, hub_message: hubMessage },
+        );
+      }
+      if (code === 'RepoNotFound' || (res.status === 404 && !code)) {
+        throw new AppError('model_not_found', `No model "${repo}" on ${endpoint}. Check the name (org/name), or set a token if it is private.`);
+      }
+      if (code === 'RevisionNotFound') throw new AppError('model_not_found', `${repo} has no such revision. Use a branch, tag or commit that exists (default: main).`);
+      if (code === 'EntryNotFound') throw new AppError('model_not_found', `A file of ${repo} is missing on the Hub.`);
+      return res; // let the library build its error (5xx…)
+    };
+  }
+
+  private rethrow(error: unknown, repo: string): never {
+    if (isAppError(error)) throw error;
+    const status = (error as { statusCode?: number }).statusCode;
+    throw new AppError('upstream_error', `The Hub failed to describe ${repo}${status ? ` (HTTP ${status})` : ''}: ${errorMessage(error)}. Try again later.`, undefined, { cause: error });
+  }
+}

@@ -1,0 +1,603 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AppError, errorMessage } from '../../shared/errors';
+import type { CapabilitiesOverride, InstallBody, InstalledModel, InstallPlan, ModelCapabilities, ModelProvider, ModelRuntime, Operation } from '../../shared/api/models';
+import type { SettingsService } from '../config';
+import type { EventBus } from '../events';
+import type { Logger } from '../logger';
+import type { RuntimeManager } from '../runtimes/manager';
+import { blobPath, repoDir, snapshotDir } from '../hub/cache-layout';
+import { scanCachedModels, snapshotFiles } from '../hub/cache-scan';
+import { SelectionError, selectFiles } from '../hub/file-selection';
+import type { HubClient } from '../hub/hub-client';
+import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
+import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
+import type { OperationRow } from '../operations/operations-repo';
+import { capabilitiesFromHf, effectiveCapabilities } from './capabilities';
+import { diskInfo, formatSize as formatBytes, quotaRefusal, validateModelName } from './guards';
+import type { ModelRecord, ModelsRepo } from './models-repo';
+import { ollamaCanonicalName, type OllamaModels } from './ollama-models';
+
+export interface ModelServiceDeps {
+  models: ModelsRepo;
+  operations: OperationService;
+  hub: HubClient;
+  ollama: OllamaModels;
+  runtimes: RuntimeManager;
+  settings: SettingsService;
+  events: EventBus;
+  logger: Logger;
+  hfHubCache(): string;
+  /** first retry delay of a failed download (doubles each time); tests shorten it */
+  retryBaseMs?: number;
+  fetch?: typeof fetch;
+}
+
+/** The resolved plan of a Hugging Face install, kept in the operation's params for a resume. */
+interface HfPlan {
+  repo: string;
+  revision: string;
+  commit: string;
+  files: SnapshotFile[];
+  quantization: string | null;
+}
+
+interface InstallParams {
+  request: InstallBody;
+  plan?: HfPlan;
+}
+
+const hfQueue = 'vllm';
+const ollamaQueue = 'ollama';
+
+/**
+ * The model manifest and its lifecycle: plan, install (HF downloads, Ollama pulls), remove,
+ * discovery of models already on disk or in Ollama, capabilities. Every install/remove is an
+ * operation; refusals (bad name, quota, gated, active model) happen before one is created.
+ */
+export class ModelService {
+  private unsubscribe: (() => void) | null = null;
+  private readonly retryBaseMs: number;
+
+  constructor(private readonly deps: ModelServiceDeps) {
+    this.retryBaseMs = deps.retryBaseMs ?? 1_000;
+  }
+
+  /** Imports what is already on disk, resumes interrupted operations, watches for Ollama coming up. */
+  async init(): Promise<void> {
+    try {
+      this.discoverHf();
+    } catch (error) {
+      this.deps.logger.warn({ error }, 'could not scan the Hugging Face cache');
+    }
+    for (const row of this.deps.operations.open()) this.resumeOperation(row);
+    this.unsubscribe = this.deps.events.on(
+      (e) => {
+        if (e.type === 'runtime.state' && e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) {
+          this.discoverOllama().catch((error) => this.deps.logger.warn({ error }, 'Ollama model discovery failed'));
+        }
+      },
+      ['runtime.state'],
+    );
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state === 'ready' || o.state === 'external') await this.discoverOllama().catch((error) => this.deps.logger.warn({ error }, 'Ollama model discovery failed'));
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  // ---- read ------------------------------------------------------------------------------------
+
+  list(): InstalledModel[] {
+    return this.deps.models.list().map((m) => this.toInstalled(m));
+  }
+
+  capabilities(name: string): { capabilities: ModelCapabilities; detected: ModelCapabilities | null; override: CapabilitiesOverride | null } {
+    const m = this.require(name);
+    return { capabilities: effectiveCapabilities(m.capabilities, m.capabilities_override), detected: m.capabilities, override: m.capabilities_override };
+  }
+
+  setCapabilitiesOverride(name: string, override: CapabilitiesOverride | null): ReturnType<ModelService['capabilities']> {
+    this.require(name);
+    this.deps.models.setOverride(name, override);
+    this.changed();
+    return this.capabilities(name);
+  }
+
+  /** Re-scans the HF cache and Ollama. */
+  async refresh(): Promise<void> {
+    this.discoverHf();
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state === 'ready' || o.state === 'external') await this.discoverOllama();
+  }
+
+  // ---- plan & install --------------------------------------------------------------------------
+
+  /** What an install would fetch, its size, and the disk after it — or why it would be refused. */
+  async plan(request: { name: string; provider: ModelProvider; revision?: string; quantization?: string; files?: string[] }, signal?: AbortSignal): Promise<InstallPlan> {
+    validateModelName(request.name, request.provider);
+    if (request.provider === 'ollama') {
+      const name = ollamaCanonicalName(request.name);
+      const disk = await diskInfo(this.ollamaModelsDir());
+      return {
+        name,
+        provider: 'ollama',
+        runtime: 'ollama',
+        revision: name.split(':').pop() ?? 'latest',
+        commit_sha: null,
+        gated: false,
+        files: [],
+        quantizations: [],
+        quantization: null,
+        total_bytes: null,
+        download_bytes: null,
+        disk: { ...disk, free_after_bytes: null },
+        refusal: this.refusalOf(() => this.checkOllamaReachable(), () => this.checkNotBusy(name)),
+      };
+    }
+    const { hfPlan, gated, quantizations } = await this.resolveHf(request, signal);
+    const cache = this.deps.hfHubCache();
+    const files = await Promise.all(
+      hfPlan.files.map(async (f) => {
+        const cached = existsSync(blobPath(cache, hfPlan.repo, blobIdOf(f)));
+        return { path: f.path, size: f.size, sha256: f.sha256, cached };
+      }),
+    );
+    const total = hfPlan.files.reduce((a, f) => a + f.size, 0);
+    const needed = await this.bytesToFetch(hfPlan);
+    const disk = await diskInfo(cache);
+    let refusal: InstallPlan['refusal'] = null;
+    const quota = quotaRefusal({ disk, needed, used: this.managedBytes(), minFreePercent: this.deps.settings.get().downloads.minFreePercent, maxStorageBytes: this.deps.settings.get().downloads.maxStorageBytes });
+    if (quota) refusal = { code: quota.code, message: quota.message };
+    refusal ??= this.refusalOf(() => this.checkNotBusy(hfPlan.repo));
+    return {
+      name: hfPlan.repo,
+      provider: 'huggingface',
+      runtime: 'vllm',
+      revision: hfPlan.revision,
+      commit_sha: hfPlan.commit,
+      gated,
+      files,
+      quantizations,
+      quantization: hfPlan.quantization,
+      total_bytes: total,
+      download_bytes: needed,
+      disk: { ...disk, free_after_bytes: disk.free_bytes - needed },
+      refusal,
+    };
+  }
+
+  /** Validates, checks quota and access, then starts the install operation. */
+  async install(body: InstallBody): Promise<Operation> {
+    validateModelName(body.name, body.provider);
+    const runtime: ModelRuntime = body.runtime ?? (body.provider === 'ollama' ? 'ollama' : 'vllm');
+    if ((body.provider === 'ollama') !== (runtime === 'ollama')) {
+      throw new AppError('bad_request', `${body.provider} models run on ${body.provider === 'ollama' ? 'ollama' : 'vllm'}, not ${runtime}.`);
+    }
+    if (body.provider === 'ollama') {
+      const name = ollamaCanonicalName(body.name);
+      this.checkNotBusy(name);
+      this.checkOllamaReachable();
+      return this.deps.operations.start(
+        { model_name: name, operation_type: 'install', provider: 'ollama', runtime, params: { request: { ...body, name } } satisfies InstallParams, message: `Model installation started: ${name}`, queue: ollamaQueue },
+        (ctx) => this.runOllamaInstall(ctx, name),
+      );
+    }
+    const { hfPlan } = await this.resolveHf(body);
+    this.checkNotBusy(hfPlan.repo);
+    const existing = this.deps.models.get(hfPlan.repo);
+    if (existing?.status === 'installed' && existing.commit_sha === hfPlan.commit && this.missingFiles(hfPlan).length === 0) {
+      throw new AppError('conflict', `${hfPlan.repo} is already installed at ${hfPlan.commit.slice(0, 8)}.`);
+    }
+    const needed = await this.bytesToFetch(hfPlan);
+    const settings = this.deps.settings.get().downloads;
+    const refusal = quotaRefusal({ disk: await diskInfo(this.deps.hfHubCache()), needed, used: this.managedBytes(), minFreePercent: settings.minFreePercent, maxStorageBytes: settings.maxStorageBytes });
+    if (refusal) throw refusal;
+    return this.deps.operations.start(
+      { model_name: hfPlan.repo, operation_type: 'install', provider: 'huggingface', runtime, params: { request: body, plan: hfPlan } satisfies InstallParams, message: `Model installation started: ${hfPlan.repo}`, queue: hfQueue },
+      (ctx) => this.runHfInstall(ctx, hfPlan),
+    );
+  }
+
+  /** Starts a new install with the parameters of a finished one (the Operations screen's Retry). */
+  async retry(operationId: string): Promise<Operation> {
+    const row = this.deps.operations.row(operationId);
+    if (!row) throw new AppError('operation_not_found', `No operation ${operationId}.`);
+    if (row.status === 'pending' || row.status === 'in_progress') throw new AppError('conflict', `Operation ${operationId} is still ${row.status}.`);
+    if (row.operation_type !== 'install') throw new AppError('bad_request', 'Only installs can be retried; remove the model again instead.');
+    const params = JSON.parse(row.params) as InstallParams;
+    return this.install(params.request);
+  }
+
+  // ---- remove ----------------------------------------------------------------------------------
+
+  /** Removes an installed model (refused while it is the active runtime's model). Resolves when done. */
+  async remove(nameInput: string): Promise<Operation> {
+    const model = this.deps.models.get(nameInput) ?? this.deps.models.get(ollamaCanonicalName(nameInput));
+    if (!model) {
+      validateModelName(nameInput, nameInput.includes(':') || !nameInput.includes('/') ? 'ollama' : 'huggingface');
+      throw new AppError('model_not_found', `No installed model "${nameInput}". See GET /api/v1/models/registry.`);
+    }
+    const name = model.name;
+    if (this.isActive(model)) {
+      throw new AppError('lifecycle_violation', `${name} is the active model of ${model.runtime}. Deactivate it first (switch or stop the runtime in Runtimes), then remove it.`);
+    }
+    this.checkNotBusy(name);
+    const op = this.deps.operations.start(
+      { model_name: name, operation_type: 'remove', provider: model.provider, runtime: model.runtime, params: {}, message: `Removing ${name}`, queue: null },
+      (ctx) => (model.provider === 'ollama' ? this.runOllamaRemove(ctx, model) : this.runHfRemove(ctx, model)),
+    );
+    return this.deps.operations.wait(op.operation_id);
+  }
+
+  // ---- runners ---------------------------------------------------------------------------------
+
+  private async runHfInstall(ctx: OperationContext, plan: HfPlan): Promise<string> {
+    const cache = this.deps.hfHubCache();
+    const settings = this.deps.settings.get().downloads;
+    const total = plan.files.reduce((a, f) => a + f.size, 0);
+    const prior = this.deps.models.get(plan.repo);
+    const keepInstalled = prior?.status === 'installed';
+    if (!keepInstalled) {
+      this.deps.models.save(
+        {
+          name: plan.repo,
+          provider: 'huggingface',
+          runtime: 'vllm',
+          display_name: plan.repo,
+          size_bytes: total,
+          status: 'downloading',
+          revision: plan.revision,
+          commit_sha: plan.commit,
+          local_path: snapshotDir(cache, plan.repo, plan.commit),
+          source: 'installed',
+          capabilities: null,
+          installed_at: null,
+        },
+        plan.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, blob_id: blobIdOf(f), local_path: null, status: 'pending' as const })),
+      );
+      this.changed();
+    }
+    let done = 0;
+    ctx.report({ message: `Downloading ${plan.files.length} files…`, bytesDone: 0, bytesTotal: total });
+    try {
+      await downloadSnapshot({
+        cacheDir: cache,
+        repo: plan.repo,
+        ref: /^[0-9a-f]{40}$/.test(plan.revision) ? null : plan.revision,
+        commit: plan.commit,
+        files: plan.files,
+        fileUrl: (path) => this.deps.hub.fileUrl(plan.repo, plan.commit, path),
+        headers: this.deps.hub.authHeaders(),
+        fetch: this.deps.fetch ?? fetch,
+        concurrency: settings.concurrency,
+        maxRetries: settings.maxRetries,
+        retryBaseMs: this.retryBaseMs,
+        signal: ctx.signal,
+        onBytes: (delta) => {
+          done += delta;
+          ctx.report({ bytesDone: done });
+        },
+        onFileVerified: (file, localPath) => {
+          if (!keepInstalled) this.deps.models.setArtifactStatus(plan.repo, file.path, 'verified', localPath);
+        },
+        onRetry: (file, attempt, error, delay) => ctx.report({ message: `Retrying ${file.path} in ${Math.round(delay / 100) / 10}s (attempt ${attempt}): ${errorMessage(error)}` }),
+      });
+    } catch (error) {
+      const reason = cancelReasonOf(ctx.signal);
+      if (reason?.kind === 'shutdown') throw error;
+      if (reason?.cleanup) await this.deletePartials(cache, plan);
+      if (!keepInstalled) {
+        if (reason?.cleanup) this.deps.models.delete(plan.repo);
+        else this.deps.models.setStatus(plan.repo, 'failed');
+        this.changed();
+      }
+      throw error;
+    }
+    const snapshot = snapshotDir(cache, plan.repo, plan.commit);
+    const caps = capabilitiesFromHf(readJson(join(snapshot, 'config.json')), readJson(join(snapshot, 'tokenizer_config.json')), plan.quantization);
+    this.deps.models.save(
+      {
+        name: plan.repo,
+        provider: 'huggingface',
+        runtime: 'vllm',
+        display_name: plan.repo,
+        size_bytes: total,
+        status: 'installed',
+        revision: plan.revision,
+        commit_sha: plan.commit,
+        local_path: snapshot,
+        source: 'installed',
+        capabilities: caps,
+        installed_at: new Date().toISOString(),
+      },
+      plan.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, blob_id: blobIdOf(f), local_path: join(snapshot, f.path), status: 'verified' as const })),
+    );
+    this.deps.models.addValidation(plan.repo, 'files', true, { commit: plan.commit, files: plan.files.length, bytes: total, verified: 'sha256 (LFS) / git sha1 while streaming' });
+    this.changed();
+    return `Installed ${plan.repo} (${plan.files.length} files, ${formatBytes(total)}).`;
+  }
+
+  private async runOllamaInstall(ctx: OperationContext, name: string): Promise<string> {
+    const baseUrl = await this.ensureOllama(ctx.signal);
+    ctx.report({ message: 'pulling manifest' });
+    await this.deps.ollama.pull(baseUrl, name, ctx.signal, (p) => ctx.report({ message: p.status, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
+    await this.importOllamaModel(baseUrl, name, 'installed');
+    return `Installed ${name}.`;
+  }
+
+  private async runOllamaRemove(ctx: OperationContext, model: ModelRecord): Promise<string> {
+    const info = this.deps.runtimes.info('ollama');
+    if (info.state !== 'ready' && info.state !== 'external') {
+      throw new AppError('runtime_not_ready', `Ollama is not running, so ${model.name} cannot be removed. Start Ollama from Runtimes, then remove it again.`);
+    }
+    ctx.report({ message: `Deleting ${model.name} from Ollama…`, progress: 10 });
+    const result = await this.deps.ollama.remove(info.base_url, model.name);
+    this.deps.models.delete(model.name);
+    this.changed();
+    return result === 'absent' ? `${model.name} was already gone from Ollama; removed from the manifest.` : `Removed ${model.name}.`;
+  }
+
+  private async runHfRemove(ctx: OperationContext, model: ModelRecord): Promise<string> {
+    const cache = this.deps.hfHubCache();
+    const dir = repoDir(cache, model.name);
+    ctx.report({ message: `Removing ${model.name} from the Hugging Face cache…`, progress: 10 });
+    const snapshots = join(dir, 'snapshots');
+    const commits = existsSync(snapshots) ? await readdir(snapshots) : [];
+    const target = model.commit_sha && commits.includes(model.commit_sha) ? model.commit_sha : null;
+    const otherCommits = commits.filter((c) => c !== target);
+    // Blobs still used by another snapshot of the same repo stay.
+    const keep = new Set<string>();
+    for (const c of otherCommits) for (const f of snapshotFiles(join(snapshots, c))) if (f.blobId) keep.add(f.blobId);
+    let freed = 0;
+    if (target) {
+      for (const f of snapshotFiles(join(snapshots, target))) {
+        if (f.blobId && !keep.has(f.blobId)) {
+          const blob = blobPath(cache, model.name, f.blobId);
+          freed += (await stat(blob).catch(() => null))?.size ?? 0;
+          await unlink(blob).catch(() => {});
+          keep.add(f.blobId); // linked twice in one snapshot: delete once
+        }
+      }
+      await rm(join(snapshots, target), { recursive: true, force: true });
+    }
+    if (otherCommits.length === 0) {
+      await rm(dir, { recursive: true, force: true });
+    } else if (target) {
+      // refs pointing at the removed commit go too
+      const refs = join(dir, 'refs');
+      for (const ref of existsSync(refs) ? await readdir(refs) : []) {
+        const file = join(refs, ref);
+        if (readFileSync(file, 'utf8').trim() === target) await unlink(file).catch(() => {});
+      }
+    }
+    this.deps.models.delete(model.name);
+    this.changed();
+    return `Removed ${model.name} (${formatBytes(freed)} freed).`;
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private resumeOperation(row: OperationRow): void {
+    let params: InstallParams;
+    try {
+      params = JSON.parse(row.params) as InstallParams;
+    } catch {
+      params = { request: { name: row.model_name, provider: row.provider } };
+    }
+    if (row.operation_type === 'remove') {
+      // A removal cut short: run it again, it is idempotent.
+      const model = this.deps.models.get(row.model_name);
+      this.deps.operations.resume(row, null, async (ctx) => {
+        if (!model) return `${row.model_name} was already removed.`;
+        return model.provider === 'ollama' ? this.runOllamaRemove(ctx, model) : this.runHfRemove(ctx, model);
+      });
+      return;
+    }
+    if (row.provider === 'ollama') {
+      this.deps.operations.resume(row, ollamaQueue, (ctx) => this.runOllamaInstall(ctx, row.model_name));
+      return;
+    }
+    const plan = params.plan;
+    this.deps.operations.resume(row, hfQueue, async (ctx) => {
+      const p = plan ?? (await this.resolveHf(params.request, ctx.signal)).hfPlan;
+      if (!plan) ctx.saveParams({ ...params, plan: p });
+      return this.runHfInstall(ctx, p);
+    });
+  }
+
+  private async resolveHf(request: { name: string; revision?: string; quantization?: string; files?: string[] }, signal?: AbortSignal): Promise<{ hfPlan: HfPlan; gated: boolean; quantizations: string[] }> {
+    const revision = request.revision ?? 'main';
+    const resolved = await this.deps.hub.resolve(request.name, revision, signal);
+    let selection;
+    try {
+      selection = selectFiles(resolved.files, { files: request.files, quantization: request.quantization });
+    } catch (error) {
+      if (error instanceof SelectionError) throw new AppError('bad_request', `${request.name}: ${error.message}`);
+      throw error;
+    }
+    if (selection.files.length === 0) throw new AppError('bad_request', `${request.name} has no weights vLLM can load (no safetensors, GGUF or .bin files).`);
+    if (resolved.gated) {
+      const probe = selection.files.find((f) => f.path === 'config.json') ?? selection.files[0]!;
+      await this.deps.hub.checkAccess(resolved.repo, resolved.commit, probe.path, signal);
+    }
+    return { hfPlan: { repo: resolved.repo, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
+  }
+
+  /** Bytes still to fetch: files not in `blobs/`, minus what `.incomplete` files already hold. */
+  private async bytesToFetch(plan: HfPlan): Promise<number> {
+    const cache = this.deps.hfHubCache();
+    let needed = 0;
+    for (const f of plan.files) {
+      const blob = blobPath(cache, plan.repo, blobIdOf(f));
+      if (existsSync(blob)) continue;
+      const partial = (await stat(`${blob}.incomplete`).catch(() => null))?.size ?? 0;
+      needed += Math.max(0, f.size - Math.min(partial, f.size));
+    }
+    return needed;
+  }
+
+  private missingFiles(plan: HfPlan): SnapshotFile[] {
+    const snapshot = snapshotDir(this.deps.hfHubCache(), plan.repo, plan.commit);
+    return plan.files.filter((f) => !existsSync(join(snapshot, f.path)));
+  }
+
+  private async deletePartials(cache: string, plan: HfPlan): Promise<void> {
+    for (const f of plan.files) await unlink(`${blobPath(cache, plan.repo, blobIdOf(f))}.incomplete`).catch(() => {});
+  }
+
+  private managedBytes(): number {
+    return this.deps.models.list().reduce((a, m) => a + (m.status === 'installed' || m.status === 'downloading' ? m.size_bytes : 0), 0);
+  }
+
+  private checkNotBusy(name: string): void {
+    const open = this.deps.operations.activeFor(name);
+    if (open) throw new AppError('conflict', `${name} already has a ${open.operation_type} operation ${open.status} (${open.id}). Wait for it or cancel it.`);
+  }
+
+  /** Ollama installs need Ollama up; if it is down we start it, unless vLLM is serving (that would stop it). */
+  private checkOllamaReachable(): void {
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state === 'ready' || o.state === 'external' || o.state === 'starting') return;
+    if (o.state === 'not_installed') throw new AppError('runtime_not_installed', 'Ollama is not installed, so Ollama models cannot be pulled. Install Ollama (https://ollama.com/download) or set its binary in Settings.');
+    const v = this.deps.runtimes.info('vllm');
+    if (v.active && (v.state === 'ready' || v.state === 'starting')) {
+      throw new AppError('runtime_busy', `Ollama is not running and vLLM is the active runtime (serving ${v.model ?? 'a model'}). Switch to Ollama in Runtimes, then install — starting Ollama here would stop vLLM.`);
+    }
+  }
+
+  private refusalOf(...checks: (() => void)[]): InstallPlan['refusal'] {
+    for (const check of checks) {
+      try {
+        check();
+      } catch (error) {
+        if (error instanceof AppError) return { code: error.code, message: error.message };
+        throw error;
+      }
+    }
+    return null;
+  }
+
+  private async ensureOllama(signal: AbortSignal): Promise<string> {
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state === 'ready' || o.state === 'external') return o.base_url;
+    this.checkOllamaReachable();
+    const info = await this.deps.runtimes.activate('ollama', { signal });
+    return info.base_url;
+  }
+
+  private isActive(model: ModelRecord): boolean {
+    const rt = this.deps.runtimes.info(model.runtime);
+    const serving = rt.state === 'ready' || rt.state === 'starting' || rt.state === 'external';
+    if (!serving || !rt.model) return false;
+    return rt.model === model.name || (model.provider === 'ollama' && ollamaCanonicalName(rt.model) === model.name);
+  }
+
+  private require(name: string): ModelRecord {
+    const m = this.deps.models.get(name) ?? this.deps.models.get(ollamaCanonicalName(name));
+    if (!m) throw new AppError('model_not_found', `No installed model "${name}". See GET /api/v1/models/registry.`);
+    return m;
+  }
+
+  private ollamaModelsDir(): string {
+    return this.deps.settings.get().ollama.modelsDir ?? join(homedir(), '.ollama', 'models');
+  }
+
+  private toInstalled(m: ModelRecord): InstalledModel {
+    const { capabilities_override, ...rest } = m;
+    return { ...rest, capabilities: m.capabilities || capabilities_override ? effectiveCapabilities(m.capabilities, capabilities_override) : null, active: this.isActive(m) };
+  }
+
+  private changed(): void {
+    this.deps.events.emit({ type: 'models.changed' });
+  }
+
+  /** Models already in the HF cache at refs/main become installed, not downloaded again. */
+  private discoverHf(): void {
+    const cache = this.deps.hfHubCache();
+    let changed = false;
+    const found = new Set<string>();
+    for (const repo of scanCachedModels(cache)) {
+      found.add(repo.repo);
+      const existing = this.deps.models.get(repo.repo);
+      if (existing && existing.status !== 'removed' && existing.status !== 'missing') continue;
+      if (this.deps.operations.activeFor(repo.repo)) continue;
+      const caps = capabilitiesFromHf(readJson(join(repo.snapshot, 'config.json')), readJson(join(repo.snapshot, 'tokenizer_config.json')));
+      this.deps.models.save(
+        {
+          name: repo.repo,
+          provider: 'huggingface',
+          runtime: 'vllm',
+          display_name: repo.repo,
+          size_bytes: repo.sizeBytes,
+          status: 'installed',
+          revision: 'main',
+          commit_sha: repo.commit,
+          local_path: repo.snapshot,
+          source: existing?.source ?? 'discovered',
+          capabilities: caps,
+          installed_at: existing?.installed_at ?? new Date().toISOString(),
+        },
+        repo.files.map((f) => ({ path: f.path, size: f.size, sha256: null, blob_id: f.blobId, local_path: f.localPath, status: 'verified' as const })),
+      );
+      this.deps.models.addValidation(repo.repo, 'files', true, { discovered: true, files: repo.files.length, bytes: repo.sizeBytes });
+      changed = true;
+    }
+    // Installed HF models whose snapshot vanished (deleted by hand, or with the HF CLI).
+    for (const m of this.deps.models.list()) {
+      if (m.provider !== 'huggingface' || m.status !== 'installed' || found.has(m.name)) continue;
+      if (m.local_path && existsSync(m.local_path)) continue;
+      this.deps.models.setStatus(m.name, 'missing');
+      this.deps.models.addValidation(m.name, 'files', false, { reason: 'snapshot directory is gone', path: m.local_path });
+      changed = true;
+    }
+    if (changed) this.changed();
+  }
+
+  private async discoverOllama(): Promise<void> {
+    const o = this.deps.runtimes.info('ollama');
+    const tags = await this.deps.ollama.list(o.base_url);
+    for (const tag of tags) {
+      const existing = this.deps.models.get(tag.name);
+      if (existing?.status === 'installed' || this.deps.operations.activeFor(tag.name)) continue;
+      await this.importOllamaModel(o.base_url, tag.name, 'discovered', tags);
+    }
+  }
+
+  private async importOllamaModel(baseUrl: string, name: string, source: 'installed' | 'discovered', known?: Awaited<ReturnType<OllamaModels['list']>>): Promise<void> {
+    const tags = known ?? (await this.deps.ollama.list(baseUrl));
+    const tag = tags.find((t) => t.name === name);
+    const caps = await this.deps.ollama.capabilities(baseUrl, name).catch(() => null);
+    this.deps.models.save(
+      {
+        name,
+        provider: 'ollama',
+        runtime: 'ollama',
+        display_name: name,
+        size_bytes: tag?.size ?? 0,
+        status: 'installed',
+        revision: name.split(':').pop() ?? 'latest',
+        commit_sha: tag?.digest ?? null,
+        local_path: null,
+        source,
+        capabilities: caps,
+        installed_at: new Date().toISOString(),
+      },
+      tag ? [{ path: name, size: tag.size, sha256: tag.digest, blob_id: tag.digest, local_path: null, status: 'verified' }] : [],
+    );
+    this.deps.models.addValidation(name, 'files', Boolean(tag), { source: 'ollama /api/tags', digest: tag?.digest ?? null });
+    this.changed();
+  }
+}
+
+function readJson(file: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}

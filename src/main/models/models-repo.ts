@@ -1,0 +1,161 @@
+import type { CapabilitiesOverride, InstalledModel, ModelArtifact, ModelCapabilities, ModelProvider, ModelRuntime, ModelStatus } from '../../shared/api/models';
+import type { Db } from '../db/database';
+
+interface ModelRow {
+  name: string;
+  provider: ModelProvider;
+  runtime: ModelRuntime;
+  display_name: string;
+  size_bytes: number;
+  status: ModelStatus;
+  revision: string | null;
+  commit_sha: string | null;
+  local_path: string | null;
+  source: 'installed' | 'discovered';
+  capabilities: string | null;
+  capabilities_override: string | null;
+  installed_at: string | null;
+  last_used: string | null;
+  updated_at: string;
+}
+
+export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active'> & {
+  capabilities: ModelCapabilities | null;
+  capabilities_override: CapabilitiesOverride | null;
+};
+
+export interface NewArtifact {
+  path: string;
+  size: number;
+  sha256: string | null;
+  blob_id: string | null;
+  local_path: string | null;
+  status: ModelArtifact['status'];
+}
+
+const parse = <T>(s: string | null): T | null => {
+  if (!s) return null;
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    return null;
+  }
+};
+
+function toRecord(row: ModelRow): ModelRecord {
+  const { capabilities, capabilities_override, updated_at: _u, ...rest } = row;
+  return { ...rest, capabilities: parse<ModelCapabilities>(capabilities), capabilities_override: parse<CapabilitiesOverride>(capabilities_override) };
+}
+
+/** The manifest: models, their artifacts, and the append-only validation history. */
+export class ModelsRepo {
+  private readonly upsertStmt;
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly setStatusStmt;
+  private readonly setCapsStmt;
+  private readonly setOverrideStmt;
+  private readonly deleteStmt;
+  private readonly artifactsStmt;
+  private readonly deleteArtifactsStmt;
+  private readonly insertArtifactStmt;
+  private readonly artifactStatusStmt;
+  private readonly blobUsersStmt;
+  private readonly insertValidationStmt;
+  private readonly validationsStmt;
+  private readonly replaceArtifactsTx;
+
+  constructor(private readonly db: Db) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO models (name, provider, runtime, display_name, size_bytes, status, revision, commit_sha, local_path, source, capabilities, installed_at, updated_at)
+       VALUES (@name, @provider, @runtime, @display_name, @size_bytes, @status, @revision, @commit_sha, @local_path, @source, @capabilities, @installed_at, @now)
+       ON CONFLICT(name) DO UPDATE SET provider = excluded.provider, runtime = excluded.runtime, display_name = excluded.display_name,
+         size_bytes = excluded.size_bytes, status = excluded.status, revision = excluded.revision, commit_sha = excluded.commit_sha,
+         local_path = excluded.local_path, source = excluded.source, capabilities = COALESCE(excluded.capabilities, models.capabilities),
+         installed_at = COALESCE(excluded.installed_at, models.installed_at), updated_at = excluded.updated_at`,
+    );
+    this.getStmt = db.prepare<[string], ModelRow>('SELECT * FROM models WHERE name = ?');
+    this.listStmt = db.prepare<[], ModelRow>(`SELECT * FROM models WHERE status != 'removed' ORDER BY name`);
+    this.setStatusStmt = db.prepare('UPDATE models SET status = @status, updated_at = @now WHERE name = @name');
+    this.setCapsStmt = db.prepare('UPDATE models SET capabilities = @caps, updated_at = @now WHERE name = @name');
+    this.setOverrideStmt = db.prepare('UPDATE models SET capabilities_override = @override, updated_at = @now WHERE name = @name');
+    this.deleteStmt = db.prepare('DELETE FROM models WHERE name = ?');
+    this.artifactsStmt = db.prepare<[string], ModelArtifact & { id: number }>('SELECT id, path, size, sha256, blob_id, local_path, status FROM model_artifacts WHERE model_name = ? ORDER BY path');
+    this.deleteArtifactsStmt = db.prepare('DELETE FROM model_artifacts WHERE model_name = ?');
+    this.insertArtifactStmt = db.prepare(
+      `INSERT INTO model_artifacts (model_name, path, size, sha256, blob_id, local_path, status, updated_at)
+       VALUES (@model_name, @path, @size, @sha256, @blob_id, @local_path, @status, @now)`,
+    );
+    this.artifactStatusStmt = db.prepare(
+      'UPDATE model_artifacts SET status = @status, local_path = COALESCE(@local_path, local_path), updated_at = @now WHERE model_name = @model_name AND path = @path',
+    );
+    this.blobUsersStmt = db.prepare<[string, string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM model_artifacts a JOIN models m ON m.name = a.model_name
+       WHERE a.blob_id = ? AND a.model_name != ? AND m.status != 'removed'`,
+    );
+    this.insertValidationStmt = db.prepare('INSERT INTO model_validations (model_name, kind, ok, details, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.validationsStmt = db.prepare<[string, number], { kind: string; ok: number; details: string; created_at: string }>(
+      'SELECT kind, ok, details, created_at FROM model_validations WHERE model_name = ? ORDER BY id DESC LIMIT ?',
+    );
+    this.replaceArtifactsTx = db.transaction((name: string, artifacts: NewArtifact[]) => {
+      this.deleteArtifactsStmt.run(name);
+      const now = new Date().toISOString();
+      for (const a of artifacts) this.insertArtifactStmt.run({ ...a, model_name: name, now });
+    });
+  }
+
+  get(name: string): ModelRecord | null {
+    const row = this.getStmt.get(name);
+    return row ? toRecord(row) : null;
+  }
+
+  list(): ModelRecord[] {
+    return this.listStmt.all().map(toRecord);
+  }
+
+  /** Creates or updates a model and replaces its artifacts, in one transaction. */
+  save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used'>, artifacts?: NewArtifact[]): void {
+    this.db.transaction(() => {
+      this.upsertStmt.run({ ...model, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
+      if (artifacts) this.replaceArtifactsTx(model.name, artifacts);
+    })();
+  }
+
+  setStatus(name: string, status: ModelStatus): void {
+    this.setStatusStmt.run({ name, status, now: new Date().toISOString() });
+  }
+
+  setCapabilities(name: string, caps: ModelCapabilities | null): void {
+    this.setCapsStmt.run({ name, caps: caps ? JSON.stringify(caps) : null, now: new Date().toISOString() });
+  }
+
+  setOverride(name: string, override: CapabilitiesOverride | null): void {
+    this.setOverrideStmt.run({ name, override: override && Object.keys(override).length ? JSON.stringify(override) : null, now: new Date().toISOString() });
+  }
+
+  delete(name: string): void {
+    this.deleteStmt.run(name);
+  }
+
+  artifacts(name: string): ModelArtifact[] {
+    return this.artifactsStmt.all(name).map(({ id: _id, ...a }) => a);
+  }
+
+  setArtifactStatus(name: string, path: string, status: ModelArtifact['status'], localPath: string | null = null): void {
+    this.artifactStatusStmt.run({ model_name: name, path, status, local_path: localPath, now: new Date().toISOString() });
+  }
+
+  /** Whether another (not removed) model's artifacts use this blob. */
+  blobUsedElsewhere(blobId: string, exceptModel: string): boolean {
+    return (this.blobUsersStmt.get(blobId, exceptModel)?.n ?? 0) > 0;
+  }
+
+  /** Append-only validation history (seed VANESSA `model_validations`). */
+  addValidation(name: string, kind: 'files' | 'runtime', ok: boolean, details: unknown): void {
+    this.insertValidationStmt.run(name, kind, ok ? 1 : 0, JSON.stringify(details), new Date().toISOString());
+  }
+
+  validations(name: string, limit = 20): { kind: string; ok: boolean; details: unknown; created_at: string }[] {
+    return this.validationsStmt.all(name, limit).map((v) => ({ ...v, ok: v.ok === 1, details: parse(v.details) }));
+  }
+}
