@@ -133,7 +133,7 @@ export class CatalogService {
       if (cached !== null) return { data: cached, stale: true, error: `Offline mode: showing ${options.what} fetched ${row!.fetched_at}.`, fetched_at: row!.fetched_at, offline };
       const fallback = options.fallback?.();
       if (fallback) return { data: fallback, stale: true, error: `Offline mode: showing the bundled ${options.what}.`, fetched_at: null, offline };
-      throw new AppError('offline', `Offline mode is on and no ${options.what} is cached yet: turn offline mode off (sidebar or Settings) and refresh.`);
+      throw new AppError('offline', `Offline mode is on and nothing is cached yet for ${options.what}: turn offline mode off (sidebar or Settings) and refresh.`);
     }
     const ttlMs = this.settings().ttlMinutes * 60_000;
     if (cached !== null && !options.force && this.now().getTime() - Date.parse(row!.fetched_at) < ttlMs) {

@@ -162,7 +162,7 @@ export function hfShape(info: HfModelInfo, config: HfConfig | null = null): Mode
     runtime: isGguf ? 'ollama' : 'vllm',
     parametersB: parametersB ?? null,
     weightsBytes: ggufFile?.size ?? st?.bytes ?? null,
-    dtype: ggufFile ? ggufQuant(ggufFile.rfilename) : quant ? quant.toUpperCase() : (st?.dtype ?? config?.torch_dtype ?? config?.dtype ?? null),
+    dtype: ggufFile ? ggufQuant(ggufFile.rfilename) : isGguf ? 'Q4_K_M' : quant ? quant.toUpperCase() : (st?.dtype ?? config?.torch_dtype ?? config?.dtype ?? null),
     layers: num('num_hidden_layers'),
     kvHeads: num('num_key_value_heads') ?? heads,
     headDim: num('head_dim') ?? (hidden && heads ? hidden / heads : null),
