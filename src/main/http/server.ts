@@ -32,7 +32,13 @@ export interface ServerOptions {
 /** Builds the API server without listening: entries listen, tests call `inject()`. */
 export async function buildServer(core: Core, options: ServerOptions = {}): Promise<App> {
   // Request lines are info-level; the API log keeps warnings and errors only.
-  const app = Fastify({ loggerInstance: core.logger.child({ module: 'http' }, { level: 'warn' }), bodyLimit: 8 * 1024 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  // forceCloseConnections: open SSE streams, proxied generations and pre-opened client sockets must not
+  // hold up shutdown (Node only closes idle keep-alive connections otherwise, and waits 60 s for the rest).
+  const app = Fastify({
+    loggerInstance: core.logger.child({ module: 'http' }, { level: 'warn' }),
+    bodyLimit: 8 * 1024 * 1024,
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
