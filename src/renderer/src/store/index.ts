@@ -1,16 +1,18 @@
 import { create } from 'zustand';
 import type { AppEvent } from '../../../shared/events';
 import { createConnectionSlice, type ConnectionSlice } from './connection';
+import { createModelsSlice, type ModelsSlice } from './models';
 import { createRuntimesSlice, type RuntimesSlice } from './runtimes';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 
 /** One store made of slices; each domain adds its slice here (type and creator). */
-export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice;
+export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice;
 
 export const useStore = create<AppStore>()((...a) => ({
   ...createConnectionSlice(...a),
   ...createRuntimesSlice(...a),
   ...createSettingsSlice(...a),
+  ...createModelsSlice(...a),
 }));
 
 /** Routes each SSE event to the slice that owns it. Slices add their cases here. */
@@ -22,6 +24,12 @@ export function dispatchEvent(event: AppEvent): void {
       break;
     case 'runtime.log':
       s.appendLog(event.log);
+      break;
+    case 'operation.updated':
+      s.applyOperation(event.operation);
+      break;
+    case 'models.changed':
+      void s.loadInstalled().catch(() => {});
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});

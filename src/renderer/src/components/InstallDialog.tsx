@@ -1,0 +1,155 @@
+import { useEffect, useState } from 'react';
+import type { InstallPlan, ModelProvider } from '../../../shared/api/models';
+import { ApiError } from '../api/client';
+import { useStore } from '../store';
+import { formatBytes } from './format';
+import { OperationProgress } from './OperationProgress';
+
+export interface InstallTarget {
+  name: string;
+  provider: ModelProvider;
+}
+
+/**
+ * Install flow for one model: files and total size, disk space after install, GGUF quantization,
+ * then start and watch progress. Used by the Catalog model page and the Installed screen.
+ */
+export function InstallDialog({ name, provider, onClose }: InstallTarget & { onClose(): void }) {
+  const planInstall = useStore((s) => s.planInstall);
+  const startInstall = useStore((s) => s.startInstall);
+  const [quantization, setQuantization] = useState<string | undefined>(undefined);
+  const [plan, setPlan] = useState<InstallPlan | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [starting, setStarting] = useState(false);
+  const [operationId, setOperationId] = useState<string | null>(null);
+  const op = useStore((s) => (operationId ? s.operations[operationId] : undefined));
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    setError(null);
+    planInstall({ name, provider, quantization }, controller.signal)
+      .then((p) => setPlan(p))
+      .catch((e: unknown) => {
+        if ((e as Error).name !== 'AbortError') setError(e instanceof ApiError ? e.message : String(e));
+      })
+      .finally(() => setLoading(false));
+    return () => controller.abort();
+  }, [name, provider, quantization, planInstall]);
+
+  const start = async () => {
+    setStarting(true);
+    setError(null);
+    try {
+      setOperationId(await startInstall({ name: plan?.name ?? name, provider, revision: plan?.revision && provider === 'huggingface' ? plan.revision : undefined, quantization }));
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  return (
+    <div className="modal-backdrop" role="dialog" aria-modal="true" aria-label={`Install ${name}`} data-testid="install-dialog">
+      <div className="modal card">
+        <header className="row">
+          <h2>Install {name}</h2>
+          <span className="badge badge-idle">{provider === 'huggingface' ? 'Hugging Face → vLLM' : 'Ollama'}</span>
+        </header>
+        {loading && <p className="muted">Resolving files and sizes…</p>}
+        {error && <p className="error" data-testid="install-error">{error}</p>}
+        {plan && !loading && (
+          <>
+            {plan.quantizations.length > 0 && (
+              <label className="field">
+                Quantization
+                <select value={plan.quantization ?? ''} onChange={(e) => setQuantization(e.target.value)} disabled={Boolean(operationId)}>
+                  {plan.quantizations.map((q) => (
+                    <option key={q} value={q}>
+                      {q}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            {plan.files.length > 0 && (
+              <div className="install-files">
+                <table>
+                  <thead>
+                    <tr>
+                      <th>File</th>
+                      <th>Size</th>
+                      <th />
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {plan.files.map((f) => (
+                      <tr key={f.path}>
+                        <td className="mono">{f.path}</td>
+                        <td>{formatBytes(f.size)}</td>
+                        <td className="muted">{f.cached ? 'cached' : ''}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            <dl className="facts">
+              {plan.commit_sha && (
+                <>
+                  <dt>Revision</dt>
+                  <dd className="mono">
+                    {plan.revision} ({plan.commit_sha.slice(0, 10)})
+                  </dd>
+                </>
+              )}
+              <dt>Total size</dt>
+              <dd data-testid="install-total">{plan.total_bytes !== null ? formatBytes(plan.total_bytes) : 'reported by Ollama when the pull starts'}</dd>
+              {plan.download_bytes !== null && plan.download_bytes !== plan.total_bytes && (
+                <>
+                  <dt>To download</dt>
+                  <dd>{formatBytes(plan.download_bytes)}</dd>
+                </>
+              )}
+              <dt>Disk free</dt>
+              <dd>
+                {formatBytes(plan.disk.free_bytes)} of {formatBytes(plan.disk.total_bytes)}
+                {plan.disk.free_after_bytes !== null && <> → {formatBytes(plan.disk.free_after_bytes)} after install</>}
+              </dd>
+            </dl>
+            {plan.gated && <p className="hint">This repo is gated: your token has access.</p>}
+            {plan.refusal && (
+              <p className="error" data-testid="install-refusal">
+                {plan.refusal.message}
+              </p>
+            )}
+          </>
+        )}
+        {op && <OperationProgress op={op} />}
+        {op && <p className="muted">{op.status === 'failed' ? op.error?.message : op.message}</p>}
+        <div className="actions row">
+          {!operationId && (
+            <button className="primary" disabled={!plan || loading || starting || Boolean(plan.refusal)} onClick={() => void start()} data-testid="install-start">
+              {starting ? 'Starting…' : 'Install'}
+            </button>
+          )}
+          <button onClick={onClose}>{operationId ? 'Close (continues in Operations)' : 'Cancel'}</button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** A button that opens the install dialog for a model. */
+export function InstallButton({ name, provider, label = 'Install…' }: InstallTarget & { label?: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button className="primary" onClick={() => setOpen(true)} data-testid="install-button">
+        {label}
+      </button>
+      {open && <InstallDialog name={name} provider={provider} onClose={() => setOpen(false)} />}
+    </>
+  );
+}

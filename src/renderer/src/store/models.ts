@@ -1,0 +1,88 @@
+import type { StateCreator } from 'zustand';
+import type { InstallBody, InstalledModel, InstallPlan, Operation } from '../../../shared/api/models';
+import { api, ApiError } from '../api/client';
+import type { AppStore } from './index';
+
+const MAX_OPERATIONS = 200;
+
+export interface ModelsSlice {
+  installed: InstalledModel[];
+  installedLoaded: boolean;
+  /** operations by id, newest first in `operationOrder` */
+  operations: Record<string, Operation>;
+  operationOrder: string[];
+  modelsError: string | null;
+  /** per model: the action in flight (remove) */
+  modelBusy: Record<string, string | undefined>;
+  loadInstalled(refresh?: boolean): Promise<void>;
+  loadOperations(): Promise<void>;
+  planInstall(query: { name: string; provider: InstallBody['provider']; revision?: string; quantization?: string }, signal?: AbortSignal): Promise<InstallPlan>;
+  startInstall(body: InstallBody): Promise<string>;
+  removeModel(name: string): Promise<void>;
+  cancelOperation(id: string, cleanup: boolean): Promise<void>;
+  retryOperation(id: string): Promise<void>;
+  applyOperation(op: Operation): void;
+}
+
+const errorText = (error: unknown) => (error instanceof ApiError ? error.message : String(error));
+
+export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (set, get) => ({
+  installed: [],
+  installedLoaded: false,
+  operations: {},
+  operationOrder: [],
+  modelsError: null,
+  modelBusy: {},
+  async loadInstalled(refresh = false) {
+    try {
+      const { models } = await api.get<{ models: InstalledModel[] }>(`/api/v1/models/registry${refresh ? '?refresh=1' : ''}`);
+      set({ installed: models, installedLoaded: true, modelsError: null });
+    } catch (error) {
+      set({ modelsError: errorText(error), installedLoaded: true });
+    }
+  },
+  async loadOperations() {
+    const { operations } = await api.get<{ operations: Operation[] }>(`/api/v1/models/operations?limit=${MAX_OPERATIONS}`);
+    set({ operations: Object.fromEntries(operations.map((o) => [o.operation_id, o])), operationOrder: operations.map((o) => o.operation_id) });
+  },
+  async planInstall(query, signal) {
+    const params = new URLSearchParams({ name: query.name, provider: query.provider });
+    if (query.revision) params.set('revision', query.revision);
+    if (query.quantization) params.set('quantization', query.quantization);
+    const { plan } = await api.get<{ plan: InstallPlan }>(`/api/v1/models/registry/plan?${params}`, signal);
+    return plan;
+  },
+  async startInstall(body) {
+    const { operation_id } = await api.post<{ operation_id: string }>('/api/v1/models/registry/install', body);
+    const { operation } = await api.get<{ operation: Operation }>(`/api/v1/models/operations/${operation_id}`);
+    get().applyOperation(operation);
+    return operation_id;
+  },
+  async removeModel(name) {
+    set((s) => ({ modelBusy: { ...s.modelBusy, [name]: 'remove' }, modelsError: null }));
+    try {
+      await api.del(`/api/v1/models/registry/${encodeURIComponent(name)}`);
+      await get().loadInstalled();
+    } catch (error) {
+      set({ modelsError: errorText(error) });
+    } finally {
+      set((s) => ({ modelBusy: { ...s.modelBusy, [name]: undefined } }));
+    }
+  },
+  async cancelOperation(id, cleanup) {
+    const { operation } = await api.post<{ operation: Operation }>(`/api/v1/models/operations/${id}/cancel`, { cleanup });
+    get().applyOperation(operation);
+  },
+  async retryOperation(id) {
+    const { operation_id } = await api.post<{ operation_id: string }>(`/api/v1/models/operations/${id}/retry`);
+    const { operation } = await api.get<{ operation: Operation }>(`/api/v1/models/operations/${operation_id}`);
+    get().applyOperation(operation);
+  },
+  applyOperation(op) {
+    set((s) => {
+      const known = op.operation_id in s.operations;
+      const order = known ? s.operationOrder : [op.operation_id, ...s.operationOrder].slice(0, MAX_OPERATIONS);
+      return { operations: { ...s.operations, [op.operation_id]: op }, operationOrder: order };
+    });
+  },
+});
