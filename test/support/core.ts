@@ -31,7 +31,7 @@ export interface TestCore {
   dataDir: string;
   token: string;
   /** authorized inject helper */
-  call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  call<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: T }>;
   close(): Promise<void>;
 }
 
