@@ -176,8 +176,8 @@ export class OpenAiProxy {
         } else if (up.headers['content-length']) {
           headers['content-length'] = up.headers['content-length'];
         }
+        // headers leave with the first chunk (one write instead of two); nothing waits for more data
         res.writeHead(status, headers);
-        res.flushHeaders();
         inspector.ok = status < 400;
         up.on('data', (chunk: Buffer) => {
           if (isStream) tracker.firstToken();
