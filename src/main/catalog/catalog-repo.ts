@@ -39,6 +39,8 @@ export interface SearchFilter {
   offset: number;
 }
 
+/** filtered totals stop counting here (the UI shows "5000+") */
+export const COUNT_CAP = 5_000;
 const COLUMNS = 'provider, model_name, display_name, runtime, size_gb, parameters_b, min_vram_gib, downloads, likes, vllm_supported, tags, description, shape, origin, updated_at';
 const FILTERS = `(@provider IS NULL OR m.provider = @provider)
   AND (@runtime IS NULL OR m.runtime = @runtime)
@@ -57,6 +59,7 @@ export class CatalogRepo {
   private readonly countStmt;
   private readonly searchTextStmt;
   private readonly countTextStmt;
+  private readonly countMatchStmt;
   private readonly searchAllStmt;
   private readonly countAllStmt;
   private readonly topStmt;
@@ -94,19 +97,21 @@ export class CatalogRepo {
     const cols = COLUMNS.split(', ')
       .map((c) => `m.${c}`)
       .join(', ');
+    // FTS rowids are popularity keys (migration 003): walking matches in rowid order is "most downloaded
+    // first" and stops at LIMIT; `rowid % 2^24` is the model's id. Counts stop at COUNT_CAP.
+    const join = `catalog_fts f JOIN catalog_models m ON m.id = (f.rowid % 16777216)`;
     this.searchTextStmt = db.prepare<Record<string, unknown>, CatalogRow>(
-      `SELECT ${cols} FROM catalog_fts f JOIN catalog_models m ON m.id = f.rowid
-       WHERE catalog_fts MATCH @match AND ${FILTERS}
-       ORDER BY f.rank, m.downloads DESC LIMIT @limit OFFSET @offset`,
+      `SELECT ${cols} FROM ${join} WHERE catalog_fts MATCH @match AND ${FILTERS} ORDER BY f.rowid LIMIT @limit OFFSET @offset`,
     );
     this.countTextStmt = db.prepare<Record<string, unknown>, { n: number }>(
-      `SELECT count(*) AS n FROM catalog_fts f JOIN catalog_models m ON m.id = f.rowid WHERE catalog_fts MATCH @match AND ${FILTERS}`,
+      `SELECT count(*) AS n FROM (SELECT 1 FROM ${join} WHERE catalog_fts MATCH @match AND ${FILTERS} LIMIT ${COUNT_CAP})`,
     );
+    this.countMatchStmt = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM catalog_fts WHERE catalog_fts MATCH ?');
     this.searchAllStmt = db.prepare<Record<string, unknown>, CatalogRow>(
-      `SELECT ${cols} FROM catalog_models m WHERE ${FILTERS} ORDER BY m.downloads DESC NULLS LAST, m.id LIMIT @limit OFFSET @offset`,
+      `SELECT ${cols} FROM catalog_models m WHERE ${FILTERS} ORDER BY m.downloads DESC LIMIT @limit OFFSET @offset`,
     );
-    this.countAllStmt = db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM catalog_models m WHERE ${FILTERS}`);
-    this.topStmt = db.prepare<[string, number], CatalogRow>(`SELECT ${COLUMNS} FROM catalog_models WHERE provider = ? ORDER BY downloads DESC NULLS LAST LIMIT ?`);
+    this.countAllStmt = db.prepare<Record<string, unknown>, { n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM catalog_models m WHERE ${FILTERS} LIMIT ${COUNT_CAP})`);
+    this.topStmt = db.prepare<[string, number], CatalogRow>(`SELECT ${COLUMNS} FROM catalog_models WHERE provider = ? ORDER BY downloads DESC LIMIT ?`);
     this.upsertModels = db.transaction((rows: CatalogRow[]) => {
       for (const row of rows) this.upsertRemoteStmt.run(row);
     });
@@ -155,7 +160,9 @@ export class CatalogRepo {
     };
     if (filter.match) {
       const { limit: _l, offset: _o, ...countParams } = params;
-      return { rows: this.searchTextStmt.all(params), total: this.countTextStmt.get(countParams)!.n };
+      const unfiltered = !filter.provider && !filter.runtime && filter.maxSizeGb === null && filter.maxVramGib === null;
+      const total = unfiltered ? this.countMatchStmt.get(filter.match)!.n : this.countTextStmt.get(countParams)!.n;
+      return { rows: this.searchTextStmt.all(params), total };
     }
     const { limit: _l, offset: _o, match: _m, ...countParams } = params;
     const { match: _m2, ...listParams } = params;

@@ -507,9 +507,32 @@ function toRow(l: Listed, origin: 'bundled' | 'remote', at: string): CatalogRow 
   };
 }
 
+/** Rows are written by this module only; a cheap structural check instead of zod keeps 100-row pages fast. */
+function parseStoredShape(text: string): ModelShape | null {
+  const v = safeJson(text) as Record<string, unknown> | null;
+  if (!v || typeof v !== 'object' || (v.runtime !== 'vllm' && v.runtime !== 'ollama')) return null;
+  const n = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : null);
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : null);
+  return {
+    runtime: v.runtime,
+    parametersB: n('parametersB'),
+    weightsBytes: n('weightsBytes'),
+    dtype: str('dtype'),
+    layers: n('layers'),
+    kvHeads: n('kvHeads'),
+    headDim: n('headDim'),
+    maxContext: n('maxContext'),
+    quantization: str('quantization'),
+  };
+}
+
+function parseStoredTags(text: string): string[] {
+  const v = safeJson(text);
+  return Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+}
+
 function rowListed(r: CatalogRow): Listed {
-  const shape = Shape.safeParse(safeJson(r.shape));
-  const tags = z.array(z.string()).safeParse(safeJson(r.tags));
+  const shape = parseStoredShape(r.shape);
   return {
     model: {
       provider: r.provider,
@@ -517,15 +540,13 @@ function rowListed(r: CatalogRow): Listed {
       display_name: r.display_name,
       size_gb: r.size_gb,
       runtime: r.runtime,
-      tags: tags.success ? tags.data : [],
+      tags: parseStoredTags(r.tags),
       downloads: r.downloads,
       likes: r.likes,
       parameters_b: r.parameters_b,
       description: r.description,
       vllm_supported: r.vllm_supported === null ? null : r.vllm_supported === 1,
     },
-    shape: shape.success
-      ? (shape.data as ModelShape)
-      : { runtime: r.runtime, parametersB: r.parameters_b, weightsBytes: null, dtype: null, layers: null, kvHeads: null, headDim: null, maxContext: null, quantization: null },
+    shape: shape ?? { runtime: r.runtime, parametersB: r.parameters_b, weightsBytes: null, dtype: null, layers: null, kvHeads: null, headDim: null, maxContext: null, quantization: null },
   };
 }

@@ -33,24 +33,28 @@ export const catalogMigration = {
     );
     CREATE INDEX catalog_models_downloads ON catalog_models (downloads DESC);
 
+    -- Full-text index whose rowid is a popularity key: (2^38 - downloads) * 2^24 + id. FTS5 walks
+    -- matches in rowid order, so "most downloaded first" stops at LIMIT instead of sorting every match.
+    -- Contentless (the text lives in catalog_models); detail=none keeps doclists small (words are
+    -- matched as prefixes, never as phrases).
     CREATE VIRTUAL TABLE catalog_fts USING fts5(
       model_name, display_name, tags, description,
-      content = 'catalog_models', content_rowid = 'id',
-      tokenize = 'unicode61 remove_diacritics 2'
+      content = '', contentless_delete = 1, detail = none,
+      tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3 4'
     );
     CREATE TRIGGER catalog_models_ai AFTER INSERT ON catalog_models BEGIN
       INSERT INTO catalog_fts (rowid, model_name, display_name, tags, description)
-      VALUES (new.id, new.model_name, new.display_name, new.tags, coalesce(new.description, ''));
+      VALUES ((274877906943 - min(coalesce(new.downloads, 0), 274877906943)) * 16777216 + new.id,
+              new.model_name, new.display_name, new.tags, coalesce(new.description, ''));
     END;
     CREATE TRIGGER catalog_models_ad AFTER DELETE ON catalog_models BEGIN
-      INSERT INTO catalog_fts (catalog_fts, rowid, model_name, display_name, tags, description)
-      VALUES ('delete', old.id, old.model_name, old.display_name, old.tags, coalesce(old.description, ''));
+      DELETE FROM catalog_fts WHERE rowid = (274877906943 - min(coalesce(old.downloads, 0), 274877906943)) * 16777216 + old.id;
     END;
     CREATE TRIGGER catalog_models_au AFTER UPDATE ON catalog_models BEGIN
-      INSERT INTO catalog_fts (catalog_fts, rowid, model_name, display_name, tags, description)
-      VALUES ('delete', old.id, old.model_name, old.display_name, old.tags, coalesce(old.description, ''));
+      DELETE FROM catalog_fts WHERE rowid = (274877906943 - min(coalesce(old.downloads, 0), 274877906943)) * 16777216 + old.id;
       INSERT INTO catalog_fts (rowid, model_name, display_name, tags, description)
-      VALUES (new.id, new.model_name, new.display_name, new.tags, coalesce(new.description, ''));
+      VALUES ((274877906943 - min(coalesce(new.downloads, 0), 274877906943)) * 16777216 + new.id,
+              new.model_name, new.display_name, new.tags, coalesce(new.description, ''));
     END;
   `,
 };
