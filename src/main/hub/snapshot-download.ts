@@ -2,7 +2,7 @@ import { lstat, mkdir, readlink, rename, symlink, unlink, writeFile } from 'node
 import { dirname, join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import { blobPath, isSafeRepoPath, repoDir, snapshotDir, snapshotLinkTarget } from './cache-layout';
-import { downloadBlob } from './downloader';
+import { downloadBlob, type HttpGet } from './downloader';
 
 export interface SnapshotFile {
   path: string;
@@ -25,7 +25,8 @@ export interface SnapshotDownloadOptions {
   files: SnapshotFile[];
   fileUrl(path: string): string;
   headers: Record<string, string>;
-  fetch: typeof fetch;
+  /** transport override (tests); node:http by default */
+  get?: HttpGet;
   concurrency: number;
   maxRetries: number;
   retryBaseMs: number;
@@ -67,7 +68,7 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
       const result = await downloadBlob(
         { url: options.fileUrl(file.path), blobPath: target, size: file.size, sha256: file.sha256, gitOid: file.sha256 ? null : file.oid, label: `${options.repo}/${file.path}` },
         {
-          fetch: options.fetch,
+          get: options.get,
           signal: inner.signal,
           headers: options.headers,
           maxRetries: options.maxRetries,

@@ -273,7 +273,6 @@ export class ModelService {
         files: plan.files,
         fileUrl: (path) => this.deps.hub.fileUrl(plan.repo, plan.commit, path),
         headers: this.deps.hub.authHeaders(),
-        fetch: this.deps.fetch ?? fetch,
         concurrency: settings.concurrency,
         maxRetries: settings.maxRetries,
         retryBaseMs: this.retryBaseMs,
