@@ -34,8 +34,11 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   // Request lines are info-level; the API log keeps warnings and errors only.
   // forceCloseConnections: open SSE streams, proxied generations and pre-opened client sockets must not
   // hold up shutdown (Node only closes idle keep-alive connections otherwise, and waits 60 s for the rest).
+  // Request lines are info-level; the API log keeps warnings and errors only (never lowering a quieter level).
+  const httpLogger = core.logger.child({ module: 'http' });
+  if (httpLogger.levelVal < 40) httpLogger.level = 'warn';
   const app = Fastify({
-    loggerInstance: core.logger.child({ module: 'http' }, { level: 'warn' }),
+    loggerInstance: httpLogger,
     bodyLimit: 8 * 1024 * 1024,
     forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
