@@ -94,16 +94,17 @@ export class OperationService {
       message: op.message,
       params: JSON.stringify(op.params ?? {}),
     });
+    const pending = this.emit(row.id)!;
     this.schedule(row, op.queue, runner);
-    return this.emit(row.id)!;
+    return pending;
   }
 
   /** Schedules an operation already in the DB (one left pending/in progress by a previous run). */
   resume(row: OperationRow, queue: string | null, runner: OperationRunner): void {
     this.assertOpen();
     this.deps.repo.update(row.id, { status: 'pending', message: 'Resuming after restart…' });
-    this.schedule(row, queue, runner);
     this.emit(row.id);
+    this.schedule(row, queue, runner);
   }
 
   open(): OperationRow[] {
@@ -186,6 +187,7 @@ export class OperationService {
       const startedAt = this.deps.repo.get(id)?.started_at ?? new Date(this.now()).toISOString();
       this.deps.repo.update(id, { status: 'in_progress', started_at: startedAt });
       this.emit(id);
+      state.lastEmit = this.now(); // the start counts toward the ≤ 10 events/s
       const row = this.deps.repo.get(id)!;
       const ctx: OperationContext = {
         id,

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeHub, type FakeHub } from '../../../test/fixtures/hub/server.mjs';
+import { downloadBlob, type BlobTarget } from './downloader';
+
+let hub: FakeHub;
+let dir: string;
+beforeAll(async () => {
+  hub = await startFakeHub();
+});
+afterAll(async () => {
+  await hub.close();
+});
+afterEach(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await hub.setKnobs({ dropAfterBytes: null, corruptOffset: null });
+  hub.resetStats();
+});
+
+const PATH = 'model-00002-of-00002.safetensors';
+function target(): BlobTarget {
+  dir = mkdtempSync(join(tmpdir(), 'dl-test-'));
+  const f = hub.repo('org/tiny-model')!.files.get(PATH)!;
+  return { url: `${hub.url}/org/tiny-model/resolve/main/${PATH}`, blobPath: join(dir, 'blobs', f.sha256!), size: f.size, sha256: f.sha256, gitOid: null, label: PATH };
+}
+const opts = (onBytes: (n: number) => void = () => {}) => ({ signal: new AbortController().signal, maxRetries: 3, retryBaseMs: 5, onBytes });
+
+describe('downloadBlob', () => {
+  it('resumes an existing .incomplete file: hashes it first, fetches only the rest', async () => {
+    const t = target();
+    const data = hub.repo('org/tiny-model')!.files.get(PATH)!.data;
+    mkdirSync(join(dir, 'blobs'));
+    writeFileSync(`${t.blobPath}.incomplete`, data.subarray(0, 700_000));
+    let reported = 0;
+    const result = await downloadBlob(t, opts((n) => (reported += n)));
+    expect(result).toMatchObject({ resumedFrom: 700_000, fetched: t.size - 700_000, skipped: false });
+    expect(reported).toBe(t.size);
+    expect(hub.stats.bytesByFile[`org/tiny-model/${PATH}`]).toBe(t.size - 700_000);
+    expect(createHash('sha256').update(readFileSync(t.blobPath)).digest('hex')).toBe(t.sha256);
+    expect(existsSync(`${t.blobPath}.incomplete`)).toBe(false);
+    // an existing final blob is not fetched again
+    expect((await downloadBlob(t, opts())).skipped).toBe(true);
+  });
+
+  it('discards a partial file whose bytes do not match and fails with checksum_mismatch', async () => {
+    const t = target();
+    mkdirSync(join(dir, 'blobs'));
+    writeFileSync(`${t.blobPath}.incomplete`, Buffer.alloc(1000, 1));
+    await expect(downloadBlob(t, opts())).rejects.toMatchObject({ code: 'checksum_mismatch' });
+    expect(existsSync(`${t.blobPath}.incomplete`)).toBe(false);
+    expect(existsSync(t.blobPath)).toBe(false);
+  });
+
+  it('survives several drops in one file', async () => {
+    const t = target();
+    await hub.setKnobs({ dropAfterBytes: 300_000, dropTimes: 3 });
+    const result = await downloadBlob(t, opts());
+    expect(result.fetched).toBe(t.size);
+    expect(hub.stats.bytesByFile[`org/tiny-model/${PATH}`]).toBe(t.size);
+  });
+
+  it('starts over when a server ignores Range and answers 200', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dl-test-'));
+    const body = Buffer.alloc(200_000, 7);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const t: BlobTarget = { url: `http://127.0.0.1:${port}/x`, blobPath: join(dir, 'blobs', sha256), size: body.length, sha256, gitOid: null, label: 'x' };
+      mkdirSync(join(dir, 'blobs'));
+      writeFileSync(`${t.blobPath}.incomplete`, body.subarray(0, 50_000));
+      let reported = 0;
+      await downloadBlob(t, opts((n) => (reported += n)));
+      expect(reported).toBe(body.length);
+      expect(readFileSync(t.blobPath).equals(body)).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('stops at once when aborted, keeping the partial file', async () => {
+    const t = target();
+    await hub.setKnobs({ bytesPerSec: 500_000 });
+    const controller = new AbortController();
+    const p = downloadBlob(t, { ...opts(), signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop')), 300);
+    await expect(p).rejects.toThrow('stop');
+    expect(existsSync(`${t.blobPath}.incomplete`)).toBe(true);
+    await hub.setKnobs({ bytesPerSec: null });
+  });
+});
