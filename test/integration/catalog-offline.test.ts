@@ -60,7 +60,7 @@ describe('catalog: stale answers, offline mode, bundled fallback', () => {
       expect(elapsed).toBeLessThan(2000);
       // never fetched: the bundled library, marked stale
       expect(r.body).toMatchObject({ stale: true, fetched_at: null });
-      expect(r.body.error).toMatch(/did not answer within 300 ms.*bundled Ollama library/);
+      expect(r.body.error).toMatch(/did not answer within 300 ms.*Ollama library known locally/);
       expect(r.body.count).toBe(5);
       const hf = await t.call<Body>('GET', '/api/v1/models/trending?provider=huggingface&limit=5');
       expect(hf.body.stale).toBe(true);

@@ -152,9 +152,9 @@ export class CatalogService {
       this.o.logger.warn({ key, error: message }, 'catalog refresh failed');
       if (row) this.repo.recordError(key, message, this.now().toISOString());
       if (cached !== null) return { data: cached, stale: true, error: `${message} — showing ${options.what} fetched ${row!.fetched_at}.`, fetched_at: row!.fetched_at, offline };
-      if (error instanceof RemoteError && error.status === 404) throw new AppError('model_not_found', `${message}. Check the name.`);
       const fallback = options.fallback?.();
-      if (fallback) return { data: fallback, stale: true, error: `${message} — showing the bundled ${options.what}.`, fetched_at: null, offline };
+      if (fallback) return { data: fallback, stale: true, error: `${message} — showing the ${options.what} known locally.`, fetched_at: null, offline };
+      if (error instanceof RemoteError && error.status === 404) throw new AppError('model_not_found', `${message}. Check the name.`);
       throw new AppError('upstream_error', `${message}. Check the network (or HF_ENDPOINT / the Ollama library URL in Settings) and refresh.`);
     }
   }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { forgetToken, initialToken, saveToken, setToken, subscribeEvents, api, ApiError } from './api/client';
+import { OfflineIndicator } from './components/OfflineIndicator';
 import { screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
 
@@ -62,6 +63,7 @@ export function App() {
         ))}
         <div className="status-line">
           <span className={`dot ${connected ? 'dot-ok' : 'dot-bad'}`} /> {connected ? 'connected' : 'reconnecting…'}
+          <OfflineIndicator />
         </div>
       </nav>
       <main className="content">

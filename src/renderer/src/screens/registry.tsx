@@ -1,9 +1,12 @@
 import type { ComponentType } from 'react';
+import { CatalogScreen } from './CatalogScreen';
 import { InstalledScreen } from './InstalledScreen';
+import { NewsScreen } from './NewsScreen';
 import { OperationsScreen } from './OperationsScreen';
 import { PlannedScreen } from './PlannedScreen';
 import { RuntimesScreen } from './RuntimesScreen';
 import { SettingsScreen } from './SettingsScreen';
+import { TrendingScreen } from './TrendingScreen';
 
 export interface ScreenEntry {
   id: string;
@@ -13,12 +16,12 @@ export interface ScreenEntry {
 
 /** Navigation order. Each domain replaces its PlannedScreen entry with its real screen. */
 export const screens: ScreenEntry[] = [
-  { id: 'catalog', label: 'Catalog', component: () => <PlannedScreen title="Catalog" /> },
-  { id: 'trending', label: 'Trending', component: () => <PlannedScreen title="Trending" /> },
+  { id: 'catalog', label: 'Catalog', component: CatalogScreen },
+  { id: 'trending', label: 'Trending', component: TrendingScreen },
   { id: 'installed', label: 'Installed', component: InstalledScreen },
   { id: 'operations', label: 'Operations', component: OperationsScreen },
   { id: 'runtimes', label: 'Runtimes', component: RuntimesScreen },
   { id: 'dashboard', label: 'Dashboard', component: () => <PlannedScreen title="Dashboard" /> },
-  { id: 'news', label: 'News', component: () => <PlannedScreen title="News" /> },
+  { id: 'news', label: 'News', component: NewsScreen },
   { id: 'settings', label: 'Settings', component: SettingsScreen },
 ];

@@ -1,18 +1,20 @@
 import { create } from 'zustand';
 import type { AppEvent } from '../../../shared/events';
+import { createCatalogSlice, type CatalogSlice } from './catalog';
 import { createConnectionSlice, type ConnectionSlice } from './connection';
 import { createModelsSlice, type ModelsSlice } from './models';
 import { createRuntimesSlice, type RuntimesSlice } from './runtimes';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 
 /** One store made of slices; each domain adds its slice here (type and creator). */
-export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice;
+export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & CatalogSlice;
 
 export const useStore = create<AppStore>()((...a) => ({
   ...createConnectionSlice(...a),
   ...createRuntimesSlice(...a),
   ...createSettingsSlice(...a),
   ...createModelsSlice(...a),
+  ...createCatalogSlice(...a),
 }));
 
 /** Routes each SSE event to the slice that owns it. Slices add their cases here. */
@@ -33,6 +35,7 @@ export function dispatchEvent(event: AppEvent): void {
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});
+      void s.loadOffline().catch(() => {});
       break;
     default:
       break;

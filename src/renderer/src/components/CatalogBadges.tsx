@@ -1,0 +1,59 @@
+import type { FitSummary } from '../../../shared/api/catalog';
+import type { Freshness } from '../store/catalog';
+
+const FIT_LABEL: Record<FitSummary['verdict'], string> = {
+  fits: 'fits',
+  reduced_context: 'reduced context',
+  needs_gpus: 'needs GPUs',
+  does_not_fit: 'does not fit',
+  no_gpu: 'no GPU',
+  unknown: 'size unknown',
+};
+const FIT_CLASS: Record<FitSummary['verdict'], string> = {
+  fits: 'badge-ok',
+  reduced_context: 'badge-warn',
+  needs_gpus: 'badge-warn',
+  does_not_fit: 'badge-bad',
+  no_gpu: 'badge-idle',
+  unknown: 'badge-idle',
+};
+
+/** "Will it fit?" for one model, with the reason in the tooltip. */
+export function FitBadge({ fit, testId }: { fit: FitSummary | null | undefined; testId?: string }) {
+  if (!fit) return null;
+  const label =
+    fit.verdict === 'needs_gpus' && fit.gpus_needed
+      ? `needs ${fit.gpus_needed} GPUs`
+      : fit.verdict === 'reduced_context' && fit.context
+        ? `fits at ${Math.round(fit.context / 1024)}k ctx`
+        : FIT_LABEL[fit.verdict];
+  return (
+    <span className={`badge ${FIT_CLASS[fit.verdict]}`} title={fit.note} data-testid={testId ?? 'fit-badge'} data-verdict={fit.verdict}>
+      {label}
+    </span>
+  );
+}
+
+export function formatWhen(iso: string | null): string {
+  if (!iso) return 'never';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** Freshness of a cached answer: nothing when fresh, "stale since …" (with the reason) otherwise. */
+export function StaleBadge({ freshness, testId }: { freshness: Freshness; testId?: string }) {
+  if (!freshness.stale) return null;
+  const since = freshness.fetched_at ? `stale since ${formatWhen(freshness.fetched_at)}` : 'bundled list (never fetched)';
+  return (
+    <span className="badge badge-warn" title={freshness.error ?? undefined} data-testid={testId ?? 'stale-badge'}>
+      {freshness.offline ? `offline · ${since}` : since}
+    </span>
+  );
+}
+
+export function formatCount(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(n);
+}

@@ -1,0 +1,335 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef, useState } from 'react';
+import type { CatalogModel } from '../../../shared/api/catalog';
+import { FitBadge, formatCount, StaleBadge } from '../components/CatalogBadges';
+import { formatBytes } from '../components/format';
+import { InstallButton } from '../components/InstallDialog';
+import { useStore } from '../store';
+
+/** `#/catalog?model=<name>` opens a model page; the list otherwise. */
+function hashParam(name: string): string | null {
+  const query = window.location.hash.split('?')[1] ?? '';
+  return new URLSearchParams(query).get(name);
+}
+
+export const modelHref = (name: string) => `#/catalog?model=${encodeURIComponent(name)}`;
+
+export function CatalogScreen() {
+  const [model, setModel] = useState(() => hashParam('model'));
+  useEffect(() => {
+    const onHash = () => setModel(hashParam('model'));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  return model ? <ModelPage name={model} /> : <CatalogList />;
+}
+
+const ROW_HEIGHT = 44;
+
+function CatalogList() {
+  const filters = useStore((s) => s.catalogFilters);
+  const setFilters = useStore((s) => s.setCatalogFilters);
+  const search = useStore((s) => s.searchCatalog);
+  const rows = useStore((s) => s.catalogRows);
+  const total = useStore((s) => s.catalogTotal);
+  const loading = useStore((s) => s.catalogLoading);
+  const error = useStore((s) => s.catalogError);
+  const loadPage = useStore((s) => s.loadCatalogPage);
+  const refresh = useStore((s) => s.refreshSection);
+  const refreshing = useStore((s) => s.refreshing.catalog);
+  const offline = useStore((s) => s.offline?.offline ?? false);
+  const [refreshError, setRefreshError] = useState<string | null>(null);
+  const parentRef = useRef<HTMLDivElement>(null);
+
+  // Local search is instant; a short debounce keeps typing from queueing requests.
+  useEffect(() => {
+    const t = setTimeout(() => void search(), 120);
+    return () => clearTimeout(t);
+  }, [filters, search]);
+
+  const virtualizer = useVirtualizer({ count: total, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
+  const items = virtualizer.getVirtualItems();
+  useEffect(() => {
+    const missing = items.find((i) => !rows[i.index]);
+    if (missing) void loadPage(missing.index);
+  }, [items, rows, loadPage]);
+
+  return (
+    <section className="screen catalog-screen">
+      <header className="row">
+        <h1>Catalog</h1>
+        <span className="muted" data-testid="catalog-total">
+          {total >= 5000 ? '5000+' : total} models{loading ? ' …' : ''}
+        </span>
+        <span className="spacer" />
+        <button
+          data-testid="catalog-refresh"
+          disabled={refreshing || offline}
+          title={offline ? 'Offline mode: go online to refresh' : 'Fetch the Hugging Face and Ollama lists again'}
+          onClick={() => void refresh('catalog').then(setRefreshError)}
+        >
+          {refreshing ? 'Refreshing…' : 'Refresh'}
+        </button>
+      </header>
+      <div className="catalog-filters row">
+        <input
+          className="grow"
+          placeholder="Search cached models (name, tags, description)…"
+          value={filters.q}
+          onChange={(e) => setFilters({ q: e.target.value })}
+          data-testid="catalog-search"
+          aria-label="Search"
+        />
+        <select value={filters.source} onChange={(e) => setFilters({ source: e.target.value as typeof filters.source })} data-testid="catalog-source" aria-label="Source">
+          <option value="">All sources</option>
+          <option value="huggingface">Hugging Face</option>
+          <option value="ollama">Ollama library</option>
+        </select>
+        <select value={filters.runtime} onChange={(e) => setFilters({ runtime: e.target.value as typeof filters.runtime })} data-testid="catalog-runtime" aria-label="Runtime">
+          <option value="">Any runtime</option>
+          <option value="vllm">vLLM</option>
+          <option value="ollama">Ollama / GGUF</option>
+        </select>
+        <input className="narrow" type="number" min="0" placeholder="max GB" value={filters.maxSizeGb} onChange={(e) => setFilters({ maxSizeGb: e.target.value })} aria-label="Max size GB" data-testid="catalog-max-size" />
+        <label className="check">
+          <input type="checkbox" checked={filters.fits} onChange={(e) => setFilters({ fits: e.target.checked })} data-testid="catalog-fits" /> fits my GPU
+        </label>
+        <input
+          className="narrow"
+          type="number"
+          min="0"
+          placeholder="GPU GiB"
+          title="What-if: check the fit against this GPU size instead of the detected GPUs"
+          value={filters.vramGb}
+          onChange={(e) => setFilters({ vramGb: e.target.value })}
+          aria-label="GPU memory GiB (what-if)"
+          data-testid="catalog-vram"
+        />
+        <input className="narrow" type="number" min="1" placeholder="× GPUs" value={filters.gpus} onChange={(e) => setFilters({ gpus: e.target.value })} aria-label="GPU count (what-if)" />
+      </div>
+      {error && <p className="error">{error}</p>}
+      {refreshError && <p className="hint">Refresh: {refreshError}</p>}
+      <div className="catalog-head row muted">
+        <span className="col-name">Model</span>
+        <span className="col-size">Size</span>
+        <span className="col-dl">Downloads</span>
+        <span className="col-fit">Fit</span>
+      </div>
+      <div ref={parentRef} className="catalog-list" data-testid="catalog-list">
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+          {items.map((item) => (
+            <div key={item.key} className="catalog-row-wrap" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}>
+              <CatalogRow model={rows[item.index]} />
+            </div>
+          ))}
+        </div>
+        {!loading && total === 0 && <p className="muted empty">No cached model matches. Try fewer words, or Refresh when online.</p>}
+      </div>
+    </section>
+  );
+}
+
+function CatalogRow({ model }: { model: CatalogModel | undefined }) {
+  if (!model) return <div className="catalog-row muted">…</div>;
+  return (
+    <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name}>
+      <span className="col-name">
+        <span className="model-name">{model.model_name}</span>
+        <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
+        <span className="badge badge-idle">{model.runtime}</span>
+        {model.parameters_b ? <span className="muted small">{model.parameters_b}B</span> : null}
+      </span>
+      <span className="col-size">{model.size_gb !== null ? `${model.size_gb} GB` : '—'}</span>
+      <span className="col-dl">{formatCount(model.downloads)}</span>
+      <span className="col-fit">
+        <FitBadge fit={model.fit} />
+      </span>
+    </a>
+  );
+}
+
+function ModelPage({ name }: { name: string }) {
+  const page = useStore((s) => s.modelPage);
+  const open = useStore((s) => s.openModel);
+  const filters = useStore((s) => s.catalogFilters);
+  const setFilters = useStore((s) => s.setCatalogFilters);
+  useEffect(() => {
+    void open(name);
+  }, [name, open, filters.vramGb, filters.gpus]);
+  const d = page.name === name ? page.detail : null;
+  const fit = page.name === name ? page.fit : null;
+  return (
+    <section className="screen model-page" data-testid="model-page">
+      <p>
+        <a href="#/catalog" data-testid="model-back">
+          ← Catalog
+        </a>
+      </p>
+      <header className="row">
+        <h1 data-testid="model-title">{name}</h1>
+        <StaleBadge freshness={page} testId="model-stale" />
+        <span className="spacer" />
+        {d && <InstallButton name={d.model_name} provider={d.provider} />}
+      </header>
+      {page.loading && <p className="muted">Loading…</p>}
+      {page.failure && <p className="error">{page.failure}</p>}
+      {d && (
+        <>
+          <p className="muted">{d.description}</p>
+          <dl className="facts">
+            <dt>Source</dt>
+            <dd>
+              <a href={d.url} target="_blank" rel="noreferrer">
+                {d.provider === 'huggingface' ? 'Hugging Face' : 'Ollama library'} ↗
+              </a>
+            </dd>
+            <dt>Runtime</dt>
+            <dd>
+              {d.runtime}
+              {d.vllm_supported === true ? ' · architecture supported by vLLM' : d.vllm_supported === false && d.provider === 'huggingface' ? ' · architecture not in vLLM’s list' : ''}
+            </dd>
+            <dt>Parameters</dt>
+            <dd>{d.parameters_b ? `${d.parameters_b} B` : '—'}</dd>
+            <dt>Size</dt>
+            <dd>{d.size_gb !== null ? `${d.size_gb} GB` : '—'}</dd>
+            <dt>Quantization / dtype</dt>
+            <dd>{d.quantization ?? '—'}</dd>
+            <dt>Context length</dt>
+            <dd>{d.context_length ?? '—'}</dd>
+            <dt>License</dt>
+            <dd>{d.license ?? '—'}</dd>
+            {d.gated ? (
+              <>
+                <dt>Gated</dt>
+                <dd className="hint">yes — accept the license on the Hub and set a token in Settings</dd>
+              </>
+            ) : null}
+            {d.architectures.length > 0 && (
+              <>
+                <dt>Architecture</dt>
+                <dd className="mono">{d.architectures.join(', ')}</dd>
+              </>
+            )}
+            <dt>Tags</dt>
+            <dd>{[...d.capabilities, ...d.tags].filter((t, i, a) => a.indexOf(t) === i).join(', ') || '—'}</dd>
+          </dl>
+        </>
+      )}
+      {fit && <FitSection name={name} fit={fit} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
+      {d && d.files.length > 0 && (
+        <>
+          <h2>Files</h2>
+          <table className="files" data-testid="model-files">
+            <thead>
+              <tr>
+                <th>{d.provider === 'ollama' ? 'Tag' : 'File'}</th>
+                <th>Size</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.files.slice(0, 300).map((f) => (
+                <tr key={f.name}>
+                  <td className="mono">{f.name}</td>
+                  <td>{f.size !== null ? formatBytes(f.size) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {d.files.length > 300 && <p className="muted">and {d.files.length - 300} more files</p>}
+        </>
+      )}
+    </section>
+  );
+}
+
+function FitSection({
+  name,
+  fit,
+  vramGb,
+  gpus,
+  onWhatIf,
+}: {
+  name: string;
+  fit: NonNullable<ReturnType<typeof useStore.getState>['modelPage']['fit']>;
+  vramGb: string;
+  gpus: string;
+  onWhatIf: (patch: { vramGb?: string; gpus?: string }) => void;
+}) {
+  const gpuText =
+    fit.gpu_source === 'none'
+      ? 'No GPU detected.'
+      : fit.gpus.map((g) => `${g.name} (${(g.memory_total_mib / 1024).toFixed(1)} GiB, ${(g.memory_free_mib / 1024).toFixed(1)} free)`).join(' · ');
+  return (
+    <div className="card fit-card" data-testid="model-fit">
+      <header className="row">
+        <h2>Will it fit?</h2>
+        <FitBadge fit={fit.summary} testId="model-fit-verdict" />
+        {fit.fits_now === false && <span className="badge badge-warn">not enough free VRAM now</span>}
+      </header>
+      <p data-testid="model-fit-note">{fit.summary.note}</p>
+      <p className="muted small">
+        {fit.gpu_source === 'override' ? 'What-if: ' : ''}
+        {gpuText}{' '}
+        <label className="inline">
+          check on <input className="narrow" type="number" min="0" placeholder="GiB" value={vramGb} onChange={(e) => onWhatIf({ vramGb: e.target.value })} aria-label="What-if GPU GiB" data-testid="model-vram" /> GiB ×{' '}
+          <input className="narrow" type="number" min="1" placeholder="1" value={gpus} onChange={(e) => onWhatIf({ gpus: e.target.value })} aria-label="What-if GPU count" />
+        </label>
+      </p>
+      <p className="muted small">
+        Weights {fit.inputs.weights_gib ?? '—'} GiB
+        {fit.inputs.bytes_per_param ? ` (${fit.inputs.parameters_b} B × ${fit.inputs.bytes_per_param} bytes, ${fit.inputs.dtype ?? 'BF16'})` : fit.inputs.dtype ? ` (${fit.inputs.dtype})` : ''} · KV cache{' '}
+        {fit.inputs.kv_bytes_per_token ? `${Math.round(fit.inputs.kv_bytes_per_token / 1024)} KiB/token` : '—'}
+        {fit.inputs.kv_estimated ? ' (estimated)' : ` (${fit.inputs.layers} layers × ${fit.inputs.kv_heads} KV heads × ${fit.inputs.head_dim})`} at {fit.inputs.context} tokens · GPU memory
+        utilization {fit.inputs.gpu_memory_utilization}
+      </p>
+      {fit.options.length > 0 && (
+        <table className="fit-table" data-testid="model-fit-table">
+          <thead>
+            <tr>
+              <th>GPUs (TP)</th>
+              <th>Weights / GPU</th>
+              <th>KV cache / GPU</th>
+              <th>Overhead / GPU</th>
+              <th>Need / GPU</th>
+              <th>Budget / GPU</th>
+              <th>Max context</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {fit.options.map((o) => (
+              <tr key={o.tensor_parallel_size} className={fit.summary.gpus_needed === o.tensor_parallel_size ? 'chosen' : ''}>
+                <td>{o.tensor_parallel_size}</td>
+                <td>{o.weights_gib_per_gpu} GiB</td>
+                <td>{o.kv_cache_gib_per_gpu} GiB</td>
+                <td>{o.overhead_gib_per_gpu} GiB</td>
+                <td>{o.required_gib_per_gpu} GiB</td>
+                <td>{o.budget_gib_per_gpu} GiB</td>
+                <td>{o.max_context}</td>
+                <td>{o.verdict === 'fits' ? '✓' : o.verdict === 'reduced_context' ? 'reduced' : '✗'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {fit.vllm_flags && (
+        <>
+          <h3>Recommended vLLM flags</h3>
+          <pre className="log small" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
+        </>
+      )}
+      {fit.ollama_num_ctx && (
+        <p className="muted small" data-testid="model-ollama-ctx">
+          Ollama: set the context length to {fit.ollama_num_ctx} (<span className="mono">num_ctx</span> / <span className="mono">OLLAMA_CONTEXT_LENGTH</span>).
+        </p>
+      )}
+      {fit.notes.length > 0 && (
+        <ul className="notes">
+          {fit.notes.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

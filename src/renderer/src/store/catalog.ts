@@ -1,0 +1,193 @@
+import type { StateCreator } from 'zustand';
+import type { CatalogDetail, CatalogModel, CatalogProvider, FitReport, NewsItem } from '../../../shared/api/catalog';
+import { api, ApiError, request } from '../api/client';
+import type { AppStore } from './index';
+
+export const SEARCH_PAGE = 200;
+
+export interface CatalogFilters {
+  q: string;
+  source: '' | CatalogProvider;
+  runtime: '' | 'vllm' | 'ollama';
+  maxSizeGb: string;
+  fits: boolean;
+  /** what-if GPU size in GiB ('' = the detected GPUs) */
+  vramGb: string;
+  gpus: string;
+}
+
+export interface Freshness {
+  stale: boolean;
+  error: string | null;
+  fetched_at: string | null;
+  offline: boolean;
+}
+
+export interface ListState<T> extends Freshness {
+  items: T[];
+  loading: boolean;
+  /** request error (the API itself failed), as opposed to `error` = stale reason */
+  failure: string | null;
+}
+
+const emptyList = <T>(): ListState<T> => ({ items: [], loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false });
+
+export interface CatalogSlice {
+  catalogFilters: CatalogFilters;
+  /** sparse pages of the local search result, index → model */
+  catalogRows: (CatalogModel | undefined)[];
+  catalogTotal: number;
+  catalogLoading: boolean;
+  catalogError: string | null;
+  trending: Record<CatalogProvider, ListState<CatalogModel>>;
+  news: { blog: ListState<NewsItem>; papers: ListState<NewsItem>; month: string };
+  modelPage: { name: string; detail: CatalogDetail | null; fit: FitReport | null; loading: boolean; failure: string | null } & Freshness;
+  refreshing: Record<string, boolean>;
+  offline: { offline: boolean; forced: boolean } | null;
+  setCatalogFilters(patch: Partial<CatalogFilters>): void;
+  searchCatalog(): Promise<void>;
+  loadCatalogPage(index: number): Promise<void>;
+  loadTrending(provider: CatalogProvider): Promise<void>;
+  loadNews(type: 'blog' | 'papers', month?: string): Promise<void>;
+  openModel(name: string): Promise<void>;
+  refreshSection(section: 'catalog' | 'trending' | 'news'): Promise<string | null>;
+  loadOffline(): Promise<void>;
+  setOffline(offline: boolean): Promise<void>;
+}
+
+const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
+
+/** The what-if GPU part of a query string, shared by lists and the model page. */
+export function gpuParams(f: Pick<CatalogFilters, 'vramGb' | 'gpus'>): string {
+  const p = new URLSearchParams();
+  if (Number(f.vramGb) > 0) p.set('vram_gb', f.vramGb);
+  if (Number(f.gpus) > 0) p.set('gpus', f.gpus);
+  return p.toString();
+}
+
+function searchQuery(f: CatalogFilters, offset: number): string {
+  const p = new URLSearchParams({ limit: String(SEARCH_PAGE), offset: String(offset) });
+  if (f.q.trim()) p.set('q', f.q.trim());
+  if (f.source) p.set('source', f.source);
+  if (f.runtime) p.set('runtime', f.runtime);
+  if (Number(f.maxSizeGb) > 0) p.set('max_size_gb', f.maxSizeGb);
+  if (f.fits) p.set('fits', 'true');
+  const gpu = gpuParams(f);
+  return gpu ? `${p}&${gpu}` : p.toString();
+}
+
+let searchSeq = 0;
+const pagesInFlight = new Set<number>();
+
+export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = (set, get) => ({
+  catalogFilters: { q: '', source: '', runtime: '', maxSizeGb: '', fits: false, vramGb: '', gpus: '' },
+  catalogRows: [],
+  catalogTotal: 0,
+  catalogLoading: false,
+  catalogError: null,
+  trending: { huggingface: emptyList(), ollama: emptyList() },
+  news: { blog: emptyList(), papers: emptyList(), month: new Date().toISOString().slice(0, 7) },
+  modelPage: { name: '', detail: null, fit: null, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
+  refreshing: {},
+  offline: null,
+
+  setCatalogFilters(patch) {
+    set((s) => ({ catalogFilters: { ...s.catalogFilters, ...patch } }));
+  },
+
+  async searchCatalog() {
+    const seq = ++searchSeq;
+    pagesInFlight.clear();
+    set({ catalogLoading: true, catalogError: null });
+    try {
+      const r = await api.get<{ models: CatalogModel[]; total: number }>(`/api/v1/models/catalog/search?${searchQuery(get().catalogFilters, 0)}`);
+      if (seq !== searchSeq) return;
+      const rows: (CatalogModel | undefined)[] = new Array(r.total);
+      r.models.forEach((m, i) => (rows[i] = m));
+      set({ catalogRows: rows, catalogTotal: r.total, catalogLoading: false });
+    } catch (e) {
+      if (seq === searchSeq) set({ catalogLoading: false, catalogError: message(e) });
+    }
+  },
+
+  /** Loads the page holding row `index` (the virtual list asks as rows scroll into view). */
+  async loadCatalogPage(index) {
+    const page = Math.floor(index / SEARCH_PAGE);
+    if (pagesInFlight.has(page)) return;
+    pagesInFlight.add(page);
+    const seq = searchSeq;
+    try {
+      const r = await api.get<{ models: CatalogModel[] }>(`/api/v1/models/catalog/search?${searchQuery(get().catalogFilters, page * SEARCH_PAGE)}`);
+      if (seq !== searchSeq) return;
+      set((s) => {
+        const rows = s.catalogRows.slice();
+        r.models.forEach((m, i) => (rows[page * SEARCH_PAGE + i] = m));
+        return { catalogRows: rows };
+      });
+    } catch (e) {
+      pagesInFlight.delete(page);
+      set({ catalogError: message(e) });
+    }
+  },
+
+  async loadTrending(provider) {
+    set((s) => ({ trending: { ...s.trending, [provider]: { ...s.trending[provider], loading: true, failure: null } } }));
+    try {
+      const gpu = gpuParams(get().catalogFilters);
+      const r = await api.get<{ models: CatalogModel[] } & Freshness>(`/api/v1/models/trending?provider=${provider}&limit=24${gpu ? `&${gpu}` : ''}`);
+      set((s) => ({ trending: { ...s.trending, [provider]: { items: r.models, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } } }));
+    } catch (e) {
+      set((s) => ({ trending: { ...s.trending, [provider]: { ...s.trending[provider], loading: false, failure: message(e) } } }));
+    }
+  },
+
+  async loadNews(type, month) {
+    const m = month ?? get().news.month;
+    set((s) => ({ news: { ...s.news, month: m, [type]: { ...s.news[type], loading: true, failure: null } } }));
+    try {
+      const r = await api.get<{ items: NewsItem[] } & Freshness>(`/api/v1/models/news?provider=huggingface&type=${type}&limit=50${type === 'papers' ? `&month=${m}` : ''}`);
+      set((s) => ({ news: { ...s.news, [type]: { items: r.items, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } } }));
+    } catch (e) {
+      set((s) => ({ news: { ...s.news, [type]: { ...s.news[type], loading: false, failure: message(e) } } }));
+    }
+  },
+
+  async openModel(name) {
+    set({ modelPage: { name, detail: null, fit: null, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
+    try {
+      const gpu = gpuParams(get().catalogFilters);
+      const r = await api.get<{ model: CatalogDetail; fit: FitReport } & Freshness>(`/api/v1/models/catalog/${encodeURIComponent(name)}${gpu ? `?${gpu}` : ''}`);
+      if (get().modelPage.name !== name) return;
+      set({ modelPage: { name, detail: r.model, fit: r.fit, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
+    } catch (e) {
+      if (get().modelPage.name === name) set((s) => ({ modelPage: { ...s.modelPage, loading: false, failure: message(e) } }));
+    }
+  },
+
+  /** Explicit refresh of one section; returns a failure message or null. */
+  async refreshSection(section) {
+    set((s) => ({ refreshing: { ...s.refreshing, [section]: true } }));
+    try {
+      const r = await api.post<{ results: { key: string; ok: boolean; error: string | null }[] }>('/api/v1/models/catalog/refresh', { section });
+      const failed = r.results.filter((x) => !x.ok);
+      if (section === 'trending') await Promise.all([get().loadTrending('huggingface'), get().loadTrending('ollama')]);
+      if (section === 'news') await Promise.all([get().loadNews('blog'), get().loadNews('papers')]);
+      if (section === 'catalog') await get().searchCatalog();
+      return failed.length ? failed.map((f) => f.error).join('; ') : null;
+    } catch (e) {
+      return message(e);
+    } finally {
+      set((s) => ({ refreshing: { ...s.refreshing, [section]: false } }));
+    }
+  },
+
+  async loadOffline() {
+    const r = await api.get<{ offline: boolean; forced: boolean }>('/api/v1/system/offline');
+    set({ offline: { offline: r.offline, forced: r.forced } });
+  },
+
+  async setOffline(offline) {
+    const r = await request<{ offline: boolean; forced: boolean }>('PUT', '/api/v1/system/offline', { offline });
+    set({ offline: { offline: r.offline, forced: r.forced } });
+  },
+});
