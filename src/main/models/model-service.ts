@@ -75,19 +75,26 @@ export class ModelService {
     for (const row of this.deps.operations.open()) this.resumeOperation(row);
     this.unsubscribe = this.deps.events.on(
       (e) => {
-        if (e.type === 'runtime.state' && e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) {
-          this.discoverOllama().catch((error) => this.deps.logger.warn({ error }, 'Ollama model discovery failed'));
-        }
+        if (e.type === 'runtime.state' && e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) this.discoverOllamaInBackground();
       },
       ['runtime.state'],
     );
+    // In the background: asking Ollama about every model must not delay the API being ready.
     const o = this.deps.runtimes.info('ollama');
-    if (o.state === 'ready' || o.state === 'external') await this.discoverOllama().catch((error) => this.deps.logger.warn({ error }, 'Ollama model discovery failed'));
+    if (o.state === 'ready' || o.state === 'external') this.discoverOllamaInBackground();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    await this.discovery;
+  }
+
+  private discovery: Promise<void> = Promise.resolve();
+  private discoverOllamaInBackground(): void {
+    this.discovery = this.discovery
+      .then(() => this.discoverOllama())
+      .catch((error) => this.deps.logger.warn({ error }, 'Ollama model discovery failed'));
   }
 
   // ---- read ------------------------------------------------------------------------------------
