@@ -3,7 +3,7 @@ import { CatalogScreen } from './CatalogScreen';
 import { InstalledScreen } from './InstalledScreen';
 import { NewsScreen } from './NewsScreen';
 import { OperationsScreen } from './OperationsScreen';
-import { PlannedScreen } from './PlannedScreen';
+import { DashboardScreen } from './DashboardScreen';
 import { RuntimesScreen } from './RuntimesScreen';
 import { SettingsScreen } from './SettingsScreen';
 import { TrendingScreen } from './TrendingScreen';
@@ -21,7 +21,7 @@ export const screens: ScreenEntry[] = [
   { id: 'installed', label: 'Installed', component: InstalledScreen },
   { id: 'operations', label: 'Operations', component: OperationsScreen },
   { id: 'runtimes', label: 'Runtimes', component: RuntimesScreen },
-  { id: 'dashboard', label: 'Dashboard', component: () => <PlannedScreen title="Dashboard" /> },
+  { id: 'dashboard', label: 'Dashboard', component: DashboardScreen },
   { id: 'news', label: 'News', component: NewsScreen },
   { id: 'settings', label: 'Settings', component: SettingsScreen },
 ];

@@ -2,18 +2,20 @@ import { create } from 'zustand';
 import type { AppEvent } from '../../../shared/events';
 import { createCatalogSlice, type CatalogSlice } from './catalog';
 import { createConnectionSlice, type ConnectionSlice } from './connection';
+import { createGpuSlice, type GpuSlice } from './gpu';
 import { createModelsSlice, type ModelsSlice } from './models';
 import { createRuntimesSlice, type RuntimesSlice } from './runtimes';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 
 /** One store made of slices; each domain adds its slice here (type and creator). */
-export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & CatalogSlice;
+export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & GpuSlice & CatalogSlice;
 
 export const useStore = create<AppStore>()((...a) => ({
   ...createConnectionSlice(...a),
   ...createRuntimesSlice(...a),
   ...createSettingsSlice(...a),
   ...createModelsSlice(...a),
+  ...createGpuSlice(...a),
   ...createCatalogSlice(...a),
 }));
 
@@ -32,6 +34,9 @@ export function dispatchEvent(event: AppEvent): void {
       break;
     case 'models.changed':
       void s.loadInstalled().catch(() => {});
+      break;
+    case 'gpu.sample':
+      s.applyGpuSample(event.sample);
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});
