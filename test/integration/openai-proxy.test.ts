@@ -115,6 +115,8 @@ describe('OpenAI-compatible endpoint', () => {
     expect(row.latency_p99_ms).toBeGreaterThanOrEqual(row.latency_p50_ms!);
     expect(row.ttft_p50_ms).not.toBeNull();
     expect(row.ttft_p50_ms!).toBeLessThan(row.latency_p50_ms!);
+    // first token = first chunk with text (after one token delay), not the role-only opening chunk
+    expect(row.ttft_p50_ms!).toBeGreaterThan(TOKEN_DELAY_MS / 2);
 
     // flushed rows merge with later traffic (read-merge-write)
     await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'again' }] });

@@ -44,6 +44,8 @@ const RUNTIME_NAMES: Record<RuntimeName, string> = { ollama: 'Ollama', vllm: 'vL
 const DROP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
 const MAX_INSPECT_BYTES = 8 * 1024 * 1024;
 const MODELS_TIMEOUT_MS = 5_000;
+/** an SSE chunk with non-empty generated text (chat `content`, completion `text`, or reasoning) */
+const GENERATED_TEXT = /"(?:content|text|reasoning_content|reasoning)":"(?:[^"\\]|\\.)/;
 
 export interface OpenAiProxyOptions {
   activeEndpoint: () => ActiveEndpoint | null;
@@ -180,8 +182,8 @@ export class OpenAiProxy {
         res.writeHead(status, headers);
         inspector.ok = status < 400;
         up.on('data', (chunk: Buffer) => {
-          if (isStream) tracker.firstToken();
-          inspector.push(chunk);
+          // time to first token: the first chunk that carries generated text (not the role-only opener)
+          if (inspector.push(chunk) && isStream) tracker.firstToken();
           if (!res.write(chunk)) {
             up.pause();
             res.once('drain', () => up.resume());
@@ -235,7 +237,7 @@ class UsageInspector {
   ok = true;
   private prompt: number | null = null;
   private completion: number | null = null;
-  private chunks = 0;
+  private tokenChunks = 0;
   private readonly decoder = new StringDecoder('utf8');
   private rest = '';
   private body: Buffer[] = [];
@@ -243,17 +245,19 @@ class UsageInspector {
 
   constructor(private readonly stream: boolean) {}
 
-  push(chunk: Buffer): void {
+  /** Returns whether this chunk completed an SSE event carrying generated text. */
+  push(chunk: Buffer): boolean {
     if (!this.stream) {
       if (this.bodyBytes + chunk.length <= MAX_INSPECT_BYTES) this.body.push(chunk);
       this.bodyBytes += chunk.length;
-      return;
+      return false;
     }
+    let sawText = false;
     const text = this.rest + this.decoder.write(chunk);
     const lastNl = text.lastIndexOf('\n');
     if (lastNl === -1) {
       this.rest = text.length > 1 << 20 ? '' : text;
-      return;
+      return false;
     }
     this.rest = text.slice(lastNl + 1);
     let from = 0;
@@ -264,9 +268,13 @@ class UsageInspector {
       const line = text.slice(i + 5, end).trim();
       from = end + 1;
       if (line === '[DONE]' || line === '') continue;
-      this.chunks++;
+      if (GENERATED_TEXT.test(line)) {
+        this.tokenChunks++;
+        sawText = true;
+      }
       if (line.includes('"usage"')) this.readUsage(line);
     }
+    return sawText;
   }
 
   usage(): { prompt: number | null; completion: number | null } {
@@ -274,8 +282,8 @@ class UsageInspector {
       this.readUsage(Buffer.concat(this.body).toString('utf8'));
       this.body = [];
     }
-    // A stream without a usage chunk (the client did not ask for it): one chunk is about one token.
-    if (this.stream && this.ok && this.completion === null && this.chunks > 0) return { prompt: this.prompt, completion: Math.max(0, this.chunks - 1) };
+    // A stream without a usage chunk (the client did not ask for it): one text chunk is about one token.
+    if (this.stream && this.ok && this.completion === null && this.tokenChunks > 0) return { prompt: this.prompt, completion: this.tokenChunks };
     return { prompt: this.prompt, completion: this.completion };
   }
 
