@@ -234,6 +234,12 @@ export class ModelService {
       throw new AppError('lifecycle_violation', `${name} is the active model of ${model.runtime}. Deactivate it first (switch or stop the runtime in Runtimes), then remove it.`);
     }
     this.checkNotBusy(name);
+    if (model.provider === 'ollama') {
+      const o = this.deps.runtimes.info('ollama');
+      if (o.state !== 'ready' && o.state !== 'external') {
+        throw new AppError('runtime_not_ready', `Ollama is not running, so ${name} cannot be removed through it. Start Ollama from Runtimes, then remove the model again.`);
+      }
+    }
     const op = this.deps.operations.start(
       { model_name: name, operation_type: 'remove', provider: model.provider, runtime: model.runtime, params: {}, message: `Removing ${name}`, queue: null },
       (ctx) => (model.provider === 'ollama' ? this.runOllamaRemove(ctx, model) : this.runHfRemove(ctx, model)),

@@ -59,6 +59,10 @@ export function InstalledScreen() {
 function InstalledRow({ model }: { model: InstalledModel }) {
   const busy = useStore((s) => s.modelBusy[model.name]);
   const removeModel = useStore((s) => s.removeModel);
+  // live from runtime.state events, so the badge follows a switch without a reload
+  const runtime = useStore((s) => s.runtimes[model.runtime]);
+  const serving = runtime && (runtime.state === 'ready' || runtime.state === 'starting' || runtime.state === 'external');
+  const active = runtime ? Boolean(serving && runtime.model === model.name) : model.active;
   const remove = () => {
     if (window.confirm(`Remove ${model.name}? Its files will be deleted.`)) void removeModel(model.name);
   };
@@ -74,10 +78,10 @@ function InstalledRow({ model }: { model: InstalledModel }) {
       </td>
       <td>{formatBytes(model.size_bytes)}</td>
       <td>
-        <span className={`badge ${statusBadge[model.status]}`}>{model.status}</span> {model.active && <span className="badge badge-active">active</span>}
+        <span className={`badge ${statusBadge[model.status]}`}>{model.status}</span> {active && <span className="badge badge-active">active</span>}
       </td>
       <td>
-        <button onClick={remove} disabled={Boolean(busy) || model.active || model.status === 'downloading'} title={model.active ? 'Deactivate it first (Runtimes)' : undefined}>
+        <button onClick={remove} disabled={Boolean(busy) || active || model.status === 'downloading'} title={active ? 'Deactivate it first (Runtimes)' : undefined}>
           {busy ? 'Removing…' : 'Remove'}
         </button>
       </td>
