@@ -124,7 +124,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       hfHubCache: hubCache,
       ollamaModelsDir: () => settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? join(env.HOME ?? homedir(), '.ollama', 'models'),
       storageLimitBytes: () => settings.get().downloads.maxStorageBytes,
-      modelsCount: seams.modelsCount,
+      // the manifest (built below) is the source of truth once it exists; called per request, after init
+      modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
     });
     const catalog = store.add(
       'catalog',
