@@ -2,6 +2,8 @@ import { listFiles, modelInfo } from '@huggingface/hub';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import type { SnapshotFile } from './snapshot-download';
 
+const METADATA_TIMEOUT_MS = 20_000;
+
 export interface HubClientDeps {
   /** `HF_ENDPOINT` or the settings endpoint, without trailing slash */
   endpoint(): string;
@@ -76,10 +78,14 @@ export class HubClient {
       const headers = new Headers(init?.headers);
       if (url.startsWith(endpoint)) for (const [k, v] of Object.entries(this.authHeaders())) headers.set(k, v);
       let res: Response;
+      // metadata calls are small: a Hub that does not answer in time is treated as unreachable
+      const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS);
+      const signals = [timeout, ...(init?.signal ? [init.signal] : signal ? [signal] : [])];
       try {
-        res = await this.fetchImpl(input, { ...init, headers, signal: init?.signal ?? signal });
+        res = await this.fetchImpl(input, { ...init, headers, signal: AbortSignal.any(signals) });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
+        if (timeout.aborted) throw new AppError('offline', `The Hugging Face Hub at ${endpoint} did not answer within ${METADATA_TIMEOUT_MS / 1000} s. Check the connection or HF_ENDPOINT, then retry.`);
         throw new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection, or set HF_ENDPOINT / Settings → Hub.`);
       }
       if (res.ok || (res.status >= 300 && res.status < 400)) return res;
