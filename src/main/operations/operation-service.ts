@@ -142,6 +142,10 @@ export class OperationService {
     if (running) {
       running.controller.abort(new AppError('cancelled', 'Cancelled by the user.', reason));
       await running.done;
+    } else {
+      // not scheduled in this process (nothing can be running it): just record the cancel
+      this.deps.repo.update(id, { status: 'cancelled', message: 'Cancelled.', error_code: 'cancelled', error_message: 'Cancelled by the user.', finished_at: new Date(this.now()).toISOString() });
+      this.emit(id);
     }
     return this.get(id);
   }
