@@ -276,6 +276,7 @@ export class ModelService {
       this.changed();
     }
     let done = 0;
+    let verified = 0;
     ctx.report({ message: `Downloading ${plan.files.length} files…`, bytesDone: 0, bytesTotal: total });
     try {
       await downloadSnapshot({
@@ -295,7 +296,9 @@ export class ModelService {
           ctx.report({ bytesDone: done });
         },
         onFileVerified: (file, localPath) => {
+          verified += 1;
           if (!keepInstalled) this.deps.models.setArtifactStatus(plan.repo, file.path, 'verified', localPath);
+          ctx.report({ message: `${verified} of ${plan.files.length} files downloaded and verified (last: ${file.path})` });
         },
         onRetry: (file, attempt, error, delay) => ctx.report({ message: `Retrying ${file.path} in ${Math.round(delay / 100) / 10}s (attempt ${attempt}): ${errorMessage(error)}` }),
       });
