@@ -25,6 +25,8 @@ export interface CatalogRow {
   shape: string;
   origin: 'bundled' | 'remote';
   updated_at: string;
+  /** FTS filter tokens, see facetTokens() */
+  facets: string;
 }
 
 export interface SearchFilter {
@@ -41,7 +43,7 @@ export interface SearchFilter {
 
 /** filtered totals stop counting here (the UI shows "5000+") */
 export const COUNT_CAP = 5_000;
-const COLUMNS = 'provider, model_name, display_name, runtime, size_gb, parameters_b, min_vram_gib, downloads, likes, vllm_supported, tags, description, shape, origin, updated_at';
+const COLUMNS = 'provider, model_name, display_name, runtime, size_gb, parameters_b, min_vram_gib, downloads, likes, vllm_supported, tags, description, shape, origin, updated_at, facets';
 const FILTERS = `(@provider IS NULL OR m.provider = @provider)
   AND (@runtime IS NULL OR m.runtime = @runtime)
   AND (@maxSizeGb IS NULL OR m.size_gb <= @maxSizeGb)
@@ -77,7 +79,7 @@ export class CatalogRepo {
     // A fetched answer may lack fields an earlier one had (a list page has no config): keep what we knew.
     this.upsertRemoteStmt = db.prepare(
       `INSERT INTO catalog_models (${COLUMNS}) VALUES (@provider, @model_name, @display_name, @runtime, @size_gb, @parameters_b, @min_vram_gib,
-         @downloads, @likes, @vllm_supported, @tags, @description, @shape, @origin, @updated_at)
+         @downloads, @likes, @vllm_supported, @tags, @description, @shape, @origin, @updated_at, @facets)
        ON CONFLICT (provider, model_name) DO UPDATE SET
          display_name = excluded.display_name, runtime = excluded.runtime,
          size_gb = coalesce(excluded.size_gb, size_gb), parameters_b = coalesce(excluded.parameters_b, parameters_b),
@@ -86,11 +88,11 @@ export class CatalogRepo {
          vllm_supported = coalesce(excluded.vllm_supported, vllm_supported), tags = excluded.tags,
          description = coalesce(excluded.description, description),
          shape = CASE WHEN excluded.parameters_b IS NULL AND parameters_b IS NOT NULL THEN shape ELSE excluded.shape END,
-         origin = excluded.origin, updated_at = excluded.updated_at`,
+         origin = excluded.origin, updated_at = excluded.updated_at, facets = excluded.facets`,
     );
     this.insertBundledStmt = db.prepare(
       `INSERT OR IGNORE INTO catalog_models (${COLUMNS}) VALUES (@provider, @model_name, @display_name, @runtime, @size_gb, @parameters_b,
-         @min_vram_gib, @downloads, @likes, @vllm_supported, @tags, @description, @shape, @origin, @updated_at)`,
+         @min_vram_gib, @downloads, @likes, @vllm_supported, @tags, @description, @shape, @origin, @updated_at, @facets)`,
     );
     this.getModelStmt = db.prepare<[string, string], CatalogRow>(`SELECT ${COLUMNS} FROM catalog_models WHERE provider = ? AND model_name = ?`);
     this.countStmt = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM catalog_models');
@@ -150,7 +152,7 @@ export class CatalogRepo {
 
   search(filter: SearchFilter): { rows: CatalogRow[]; total: number } {
     const params = {
-      match: filter.match,
+      match: ftsMatch(filter),
       provider: filter.provider,
       runtime: filter.runtime,
       maxSizeGb: filter.maxSizeGb,
@@ -158,16 +160,49 @@ export class CatalogRepo {
       limit: filter.limit,
       offset: filter.offset,
     };
-    if (filter.match) {
+    if (params.match) {
+      // Facet tokens narrow candidates in the index; the SQL filters only trim bucket edges.
       const { limit: _l, offset: _o, ...countParams } = params;
-      const unfiltered = !filter.provider && !filter.runtime && filter.maxSizeGb === null && filter.maxVramGib === null;
-      const total = unfiltered ? this.countMatchStmt.get(filter.match)!.n : this.countTextStmt.get(countParams)!.n;
+      const exact = filter.maxSizeGb === null || SIZE_BUCKETS.includes(filter.maxSizeGb);
+      const exactVram = filter.maxVramGib === null || VRAM_BUCKETS.includes(filter.maxVramGib);
+      const total = exact && exactVram ? this.countMatchStmt.get(params.match)!.n : this.countTextStmt.get(countParams)!.n;
       return { rows: this.searchTextStmt.all(params), total };
     }
     const { limit: _l, offset: _o, match: _m, ...countParams } = params;
     const { match: _m2, ...listParams } = params;
     return { rows: this.searchAllStmt.all(listParams), total: this.countAllStmt.get(countParams)!.n };
   }
+}
+
+/** Size buckets (GB) and VRAM buckets (GiB) that become `facets` tokens: a model gets every bucket ≥ its value. */
+export const SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+export const VRAM_BUCKETS = [4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640];
+
+export function facetTokens(row: Pick<CatalogRow, 'provider' | 'runtime' | 'size_gb' | 'min_vram_gib'>): string {
+  const out = [`src${row.provider}`, `rt${row.runtime}`];
+  if (row.size_gb !== null) for (const b of SIZE_BUCKETS) if (row.size_gb <= b) out.push(`sz${b}`);
+  if (row.min_vram_gib !== null) for (const b of VRAM_BUCKETS) if (row.min_vram_gib <= b) out.push(`vr${b}`);
+  return out.join(' ');
+}
+
+/** Text terms on the text columns, filters as facet terms; null when neither (plain popularity list). */
+function ftsMatch(filter: SearchFilter): string | null {
+  const facets: string[] = [];
+  if (filter.provider) facets.push(`src${filter.provider}`);
+  if (filter.runtime) facets.push(`rt${filter.runtime}`);
+  if (filter.maxSizeGb !== null) {
+    const b = SIZE_BUCKETS.find((x) => x >= filter.maxSizeGb!);
+    if (b) facets.push(`sz${b}`);
+  }
+  if (filter.maxVramGib !== null) {
+    const b = VRAM_BUCKETS.find((x) => x >= filter.maxVramGib!);
+    if (b) facets.push(`vr${b}`);
+  }
+  if (!filter.match && !facets.length) return null;
+  const parts: string[] = [];
+  if (filter.match) parts.push(`{model_name display_name tags description}: (${filter.match})`);
+  if (facets.length) parts.push(`facets: (${facets.join(' ')})`);
+  return parts.join(' AND ');
 }
 
 /**

@@ -10,7 +10,7 @@ import { AppError, errorMessage } from '../../shared/errors';
 import type { SettingsService } from '../config';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
-import { CatalogRepo, ftsQuery, type CatalogRow } from './catalog-repo';
+import { CatalogRepo, facetTokens, ftsQuery, VRAM_BUCKETS, type CatalogRow } from './catalog-repo';
 import { estimateFit, kvBytesPerToken, MIN_CONTEXT, overheadGiB, overrideGpus, weightsGiB, type FitRequest, type GpuInventory, type ModelShape } from './fit';
 import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, vllmSupported, visibleTags } from './huggingface';
 import { NewsClient } from './news';
@@ -250,7 +250,9 @@ export class CatalogService {
       const gpus = request.gpus ?? [];
       if (!gpus.length) return { models: [], total: 0 };
       const perGpu = Math.min(...gpus.map((g) => g.memoryTotalMiB)) / 1024;
-      maxVramGib = perGpu * Math.min(gpus.length, 8);
+      // snapped down to an index bucket: the prefilter stays an index term, the verdict below is exact
+      const budget = perGpu * Math.min(gpus.length, 8);
+      maxVramGib = [...VRAM_BUCKETS].reverse().find((b) => b <= budget) ?? VRAM_BUCKETS[0]!;
     }
     const { rows, total } = this.repo.search({
       match: ftsQuery(q.q),
@@ -504,6 +506,7 @@ function toRow(l: Listed, origin: 'bundled' | 'remote', at: string): CatalogRow 
     shape: JSON.stringify(l.shape),
     origin,
     updated_at: at,
+    facets: facetTokens({ provider: m.provider, runtime: m.runtime, size_gb: m.size_gb, min_vram_gib: minVram }),
   };
 }
 

@@ -27,34 +27,37 @@ export const catalogMigration = {
       tags           TEXT NOT NULL,   -- JSON array
       description    TEXT,
       shape          TEXT NOT NULL,   -- JSON ModelShape for the fit estimate
+      facets         TEXT NOT NULL DEFAULT '',  -- filter tokens for the FTS index (source, runtime, size/VRAM buckets)
       origin         TEXT NOT NULL CHECK (origin IN ('bundled', 'remote')),
       updated_at     TEXT NOT NULL,
       UNIQUE (provider, model_name)
     );
-    CREATE INDEX catalog_models_downloads ON catalog_models (downloads DESC);
+    -- Covering index for filtered lists: popularity order and every filter column, so a filtered page or
+    -- count reads this narrow index and touches full rows only for the page it returns.
+    CREATE INDEX catalog_models_downloads ON catalog_models (downloads DESC, provider, runtime, size_gb, min_vram_gib);
 
     -- Full-text index whose rowid is a popularity key: (2^38 - downloads) * 2^24 + id. FTS5 walks
     -- matches in rowid order, so "most downloaded first" stops at LIMIT instead of sorting every match.
-    -- Contentless (the text lives in catalog_models); detail=none keeps doclists small (words are
-    -- matched as prefixes, never as phrases).
+    -- Contentless (the text lives in catalog_models); detail=column (no positions: words are matched as
+    -- prefixes, never as phrases) still allows the "facets:" column filter that makes filters index terms.
     CREATE VIRTUAL TABLE catalog_fts USING fts5(
-      model_name, display_name, tags, description,
-      content = '', contentless_delete = 1, detail = none,
+      model_name, display_name, tags, description, facets,
+      content = '', contentless_delete = 1, detail = column,
       tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3 4'
     );
     CREATE TRIGGER catalog_models_ai AFTER INSERT ON catalog_models BEGIN
-      INSERT INTO catalog_fts (rowid, model_name, display_name, tags, description)
+      INSERT INTO catalog_fts (rowid, model_name, display_name, tags, description, facets)
       VALUES ((274877906943 - min(coalesce(new.downloads, 0), 274877906943)) * 16777216 + new.id,
-              new.model_name, new.display_name, new.tags, coalesce(new.description, ''));
+              new.model_name, new.display_name, new.tags, coalesce(new.description, ''), new.facets);
     END;
     CREATE TRIGGER catalog_models_ad AFTER DELETE ON catalog_models BEGIN
       DELETE FROM catalog_fts WHERE rowid = (274877906943 - min(coalesce(old.downloads, 0), 274877906943)) * 16777216 + old.id;
     END;
     CREATE TRIGGER catalog_models_au AFTER UPDATE ON catalog_models BEGIN
       DELETE FROM catalog_fts WHERE rowid = (274877906943 - min(coalesce(old.downloads, 0), 274877906943)) * 16777216 + old.id;
-      INSERT INTO catalog_fts (rowid, model_name, display_name, tags, description)
+      INSERT INTO catalog_fts (rowid, model_name, display_name, tags, description, facets)
       VALUES ((274877906943 - min(coalesce(new.downloads, 0), 274877906943)) * 16777216 + new.id,
-              new.model_name, new.display_name, new.tags, coalesce(new.description, ''));
+              new.model_name, new.display_name, new.tags, coalesce(new.description, ''), new.facets);
     END;
   `,
 };

@@ -25,6 +25,8 @@ export function CatalogScreen() {
 }
 
 const ROW_HEIGHT = 44;
+/** the index's size buckets (catalog-repo SIZE_BUCKETS): these filters are index terms, hence instant */
+const SIZE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
 
 function CatalogList() {
   const filters = useStore((s) => s.catalogFilters);
@@ -90,7 +92,14 @@ function CatalogList() {
           <option value="vllm">vLLM</option>
           <option value="ollama">Ollama / GGUF</option>
         </select>
-        <input className="narrow" type="number" min="0" placeholder="max GB" value={filters.maxSizeGb} onChange={(e) => setFilters({ maxSizeGb: e.target.value })} aria-label="Max size GB" data-testid="catalog-max-size" />
+        <select value={filters.maxSizeGb} onChange={(e) => setFilters({ maxSizeGb: e.target.value })} aria-label="Max size" data-testid="catalog-max-size">
+          <option value="">Any size</option>
+          {SIZE_STEPS.map((gb) => (
+            <option key={gb} value={gb}>
+              ≤ {gb} GB
+            </option>
+          ))}
+        </select>
         <label className="check">
           <input type="checkbox" checked={filters.fits} onChange={(e) => setFilters({ fits: e.target.checked })} data-testid="catalog-fits" /> fits my GPU
         </label>
