@@ -119,7 +119,17 @@ describe('GPU sampler without a GPU', () => {
     await until(() => core.gpu.status().state === 'unavailable');
     await new Promise((r) => setTimeout(r, 500));
     expect(started(stateFile, '--query-gpu')).toBe(1); // no retry storm
-    const res = await t.call<{ status: { available: boolean; reason: string }; current: unknown; history: unknown[] }>('GET', '/api/v1/system/gpus');
+    // systeminformation runs lspci/nvidia-smi from this process's PATH: the card is there, the driver is not
+    const saved = { PATH: process.env.PATH, EMU_NO_DRIVER: process.env.EMU_NO_DRIVER };
+    Object.assign(process.env, { PATH: fakeGpuPath(), EMU_NO_DRIVER: '1' });
+    let res;
+    try {
+      res = await t.call<{ status: { available: boolean; reason: string }; current: unknown; history: unknown[]; controllers: Record<string, unknown>[] }>('GET', '/api/v1/system/gpus');
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.EMU_NO_DRIVER === undefined) delete process.env.EMU_NO_DRIVER;
+    }
+    expect(res.body.controllers).toEqual([expect.objectContaining({ vendor: 'NVIDIA Corporation', model: 'AD102 [GeForce RTX 4090]', bus_address: '01:00.0' })]);
     expect(res.body.status.available).toBe(false);
     expect(res.body.status.reason).toMatch(/No NVIDIA GPU detected.*driver/);
     expect(res.body.current).toBeNull();

@@ -1,12 +1,13 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import si from 'systeminformation';
-import type { ModelsUsage } from '../../shared/api/system';
+import type { GpuController, ModelsUsage } from '../../shared/api/system';
 import type { GpuSampler } from './gpu-sampler';
 
 const GB = 1024 ** 3;
 const DIR_SIZE_TTL_MS = 60_000;
 const FS_TTL_MS = 30_000;
+const CONTROLLERS_TTL_MS = 10 * 60_000;
 
 export interface SystemStatsOptions {
   gpu: Pick<GpuSampler, 'current' | 'status'>;
@@ -30,6 +31,7 @@ export class SystemStats {
   private readonly now: () => number;
   private readonly dirSizes = new Map<string, { at: number; bytes: Promise<number> }>();
   private fsCache: { at: number; list: Promise<si.Systeminformation.FsSizeData[]> } | null = null;
+  private controllersCache: { at: number; list: Promise<GpuController[]> } | null = null;
 
   constructor(private readonly options: SystemStatsOptions) {
     this.now = options.now ?? Date.now;
@@ -78,6 +80,28 @@ export class SystemStats {
       models_count: modelsCount,
       disks,
     };
+  }
+
+  /**
+   * Display controllers from systeminformation (lspci), so "no GPU detected" can say what IS there
+   * (an AMD or Intel GPU, an NVIDIA card without a driver). Cached: graphics() runs programs synchronously.
+   */
+  controllers(): Promise<GpuController[]> {
+    if (!this.controllersCache || this.now() - this.controllersCache.at > CONTROLLERS_TTL_MS) {
+      const list = si
+        .graphics()
+        .then((g) =>
+          g.controllers.map((c) => ({
+            vendor: c.vendor || 'unknown vendor',
+            model: c.model || c.name || 'unknown model',
+            vram_mib: c.memoryTotal ?? c.vram ?? null,
+            bus_address: c.busAddress ?? null,
+          })),
+        )
+        .catch(() => []);
+      this.controllersCache = { at: this.now(), list };
+    }
+    return this.controllersCache.list;
   }
 
   private fileSystems(): Promise<si.Systeminformation.FsSizeData[]> {

@@ -51,6 +51,15 @@ export const GpuSampleEvent = z.object({
 });
 export type GpuSampleEvent = z.infer<typeof GpuSampleEvent>;
 
+/** A display controller as systeminformation sees it (lspci): shown when no NVIDIA GPU is usable. */
+export const GpuController = z.object({
+  vendor: z.string(),
+  model: z.string(),
+  vram_mib: z.number().nullable(),
+  bus_address: z.string().nullable(),
+});
+export type GpuController = z.infer<typeof GpuController>;
+
 export const GpusQuery = z.object({
   /** history window in seconds (at most what is kept, ~10 min) */
   history_s: z.coerce.number().int().min(0).max(3600).default(600),
@@ -60,6 +69,8 @@ export const GpusResponse = okShape({
   current: GpuSample.nullable(),
   processes: z.array(GpuProcess),
   history: z.array(GpuSample),
+  /** other display controllers found (systeminformation), filled in only when no NVIDIA GPU is usable */
+  controllers: z.array(GpuController),
 });
 
 /** Venom's `/api/v1/models/usage` shape; GPU fields are null when no GPU is detected. */

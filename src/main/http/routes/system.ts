@@ -16,12 +16,14 @@ import type { App } from '../server';
 export function registerSystemRoutes(app: App, core: Core): void {
   app.get('/api/v1/system/gpus', { schema: { tags: ['system'], querystring: GpusQuery, response: { 200: GpusResponse } } }, async (request) => {
     const gpu = core.gpu;
+    const status = gpu.status();
     return {
       success: true as const,
-      status: gpu.status(),
+      status,
       current: gpu.current(),
       processes: gpu.processes(),
       history: gpu.history(request.query.history_s * 1000),
+      controllers: status.state === 'unavailable' ? await core.systemStats.controllers() : [],
     };
   });
 

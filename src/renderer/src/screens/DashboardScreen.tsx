@@ -48,12 +48,19 @@ export function DashboardScreen() {
 function GpuSection() {
   const status = useStore((s) => s.gpuStatus);
   const count = useStore((s) => s.gpuHistory[s.gpuHistory.length - 1]?.gpus.length ?? 0);
+  const controllers = useStore((s) => s.gpuControllers);
   if (!status) return <div className="card muted">Reading GPUs…</div>;
   if (!status.available) {
     return (
       <div className="card gpu-none" data-testid="gpu-none">
         <h2>No GPU detected</h2>
         <p className="muted">{status.reason ?? 'The GPU sampler is starting.'}</p>
+        {controllers.length > 0 && (
+          <p data-testid="gpu-controllers">
+            Display controllers found:{' '}
+            {controllers.map((c) => `${c.vendor} ${c.model}${c.vram_mib ? ` (${gib(c.vram_mib)})` : ''}`).join('; ')}
+          </p>
+        )}
         <p className="muted">Models can still run on the CPU with Ollama; vLLM needs an NVIDIA GPU.</p>
       </div>
     );

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { EndpointStats, GpuProcess, GpuSample, GpuSampleEvent, GpuStatus, ModelsUsage, UsageDay } from '../../../shared/api/system';
+import type { EndpointStats, GpuController, GpuProcess, GpuSample, GpuSampleEvent, GpuStatus, ModelsUsage, UsageDay } from '../../../shared/api/system';
 import { api } from '../api/client';
 import type { AppStore } from './index';
 
@@ -11,6 +11,8 @@ export interface GpuSlice {
   /** oldest first, the last 10 minutes */
   gpuHistory: GpuSample[];
   gpuProcesses: GpuProcess[];
+  /** non-NVIDIA (or driverless) display controllers, when no GPU can be sampled */
+  gpuControllers: GpuController[];
   systemUsage: ModelsUsage | null;
   endpointStats: EndpointStats | null;
   usageDays: UsageDay[];
@@ -24,12 +26,15 @@ export const createGpuSlice: StateCreator<AppStore, [], [], GpuSlice> = (set) =>
   gpuStatus: null,
   gpuHistory: [],
   gpuProcesses: [],
+  gpuControllers: [],
   systemUsage: null,
   endpointStats: null,
   usageDays: [],
   async loadGpus() {
-    const res = await api.get<{ status: GpuStatus; current: GpuSample | null; processes: GpuProcess[]; history: GpuSample[] }>('/api/v1/system/gpus?history_s=600');
-    set({ gpuStatus: res.status, gpuHistory: res.history, gpuProcesses: res.processes });
+    const res = await api.get<{ status: GpuStatus; current: GpuSample | null; processes: GpuProcess[]; history: GpuSample[]; controllers: GpuController[] }>(
+      '/api/v1/system/gpus?history_s=600',
+    );
+    set({ gpuStatus: res.status, gpuHistory: res.history, gpuProcesses: res.processes, gpuControllers: res.controllers });
   },
   async loadSystemUsage() {
     const { usage } = await api.get<{ usage: ModelsUsage }>('/api/v1/models/usage');
