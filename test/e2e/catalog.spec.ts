@@ -41,6 +41,7 @@ test('search the catalog, open a model, see the fit', async ({ page }) => {
   // a 70B model on the same 24 GiB needs tensor parallelism
   await page.goto(`${appUrl().split('#')[0]}#/catalog?model=${encodeURIComponent('meta-llama/Llama-3.3-70B-Instruct')}`);
   await expect(page.getByTestId('model-title')).toHaveText('meta-llama/Llama-3.3-70B-Instruct');
+  await page.getByTestId('model-vram').fill('24'); // a reload starts without the what-if size
   await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'needs_gpus');
   await page.getByTestId('model-back').click();
   await expect(page.getByTestId('catalog-list')).toBeVisible();
