@@ -132,7 +132,13 @@ function CatalogList() {
             </div>
           ))}
         </div>
-        {!loading && total === 0 && <p className="muted empty">No cached model matches. Try fewer words, or Refresh when online.</p>}
+        {!loading && total === 0 && (
+          <p className="muted empty" data-testid="catalog-empty">
+            {filters.fits && !filters.vramGb
+              ? 'Nothing fits — or no GPU was detected: enter a GPU size (GiB) to check against.'
+              : 'No cached model matches. Try fewer words, or Refresh when online.'}
+          </p>
+        )}
       </div>
     </section>
   );
