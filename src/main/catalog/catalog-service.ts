@@ -390,7 +390,8 @@ export class CatalogService {
 
   fitRequest(q: GpuQuery): FitRequest {
     if (q.vram_gb) return { gpus: overrideGpus(q.vram_gb, q.gpus ?? 1), gpuSource: 'override', context: q.context };
-    const detected = this.o.gpus.gpus();
+    // a GPU whose memory nvidia-smi could not read says nothing about fit
+    const detected = this.o.gpus.gpus()?.filter((g) => g.memoryTotalMiB > 0);
     if (detected && detected.length) return { gpus: q.gpus ? detected.slice(0, q.gpus) : detected, gpuSource: 'detected', context: q.context };
     return { gpus: null, gpuSource: 'none', context: q.context };
   }
