@@ -118,6 +118,13 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       }),
     );
     gpu.start();
+    let smiBinary = settings.get().gpu.nvidiaSmiBinary;
+    const offSettings = events.on(() => {
+      if (settings.get().gpu.nvidiaSmiBinary === smiBinary) return;
+      smiBinary = settings.get().gpu.nvidiaSmiBinary;
+      gpu.restart();
+    }, ['settings.changed']);
+    store.add('gpu-settings', offSettings);
     const systemStats = new SystemStats({
       gpu,
       dataDir: options.dataDir,

@@ -138,6 +138,16 @@ describe('GPU sampler without a GPU', () => {
     expect(usage.body.usage).toMatchObject({ gpu_usage_percent: null, vram_usage_mb: null, vram_total_mb: null, vram_usage_percent: null });
   });
 
+  it('picks up a new nvidia-smi path from Settings without a restart of Switchyard', async () => {
+    t = await startTestCore({ seams: { gpu: { intervalMs: 100 } } }); // the test PATH has no nvidia-smi
+    await until(() => t!.core.gpu.status().state === 'unavailable');
+    expect(t.core.gpu.status().reason).toMatch(/nvidia-smi was not found on PATH/);
+    const res = await t.call('PATCH', '/api/v1/settings', { gpu: { nvidiaSmiBinary: join(BIN, 'nvidia-smi') } });
+    expect(res.status).toBe(200);
+    await until(() => t!.core.gpu.status().available);
+    expect(t.core.gpu.current()?.gpus[0]?.name).toBe('NVIDIA GeForce RTX 4090');
+  });
+
   it('reports "no GPU detected" when nvidia-smi does not exist', async () => {
     t = await startTestCore({ env: { SWITCHYARD_NVIDIA_SMI_BIN: '/nonexistent/nvidia-smi' } });
     await until(() => t!.core.gpu.status().state === 'unavailable');

@@ -92,6 +92,21 @@ export class GpuSampler {
     this.spawn();
   }
 
+  /** Starts over with a fresh nvidia-smi (its path is read again), e.g. after the setting changed. */
+  restart(): void {
+    if (this.closed) return;
+    for (const timer of [this.restartTimer, this.settleTimer]) if (timer) clearTimeout(timer);
+    this.restartTimer = null;
+    this.settleTimer = null;
+    const proc = this.proc;
+    this.proc = null; // its exit is no longer ours to handle
+    proc?.kill('SIGTERM');
+    this.attempt = 0;
+    this.knownCount = 0;
+    this.setStatus({ available: false, state: 'starting', reason: null });
+    this.spawn();
+  }
+
   status(): GpuStatus {
     return { ...this.statusValue };
   }
