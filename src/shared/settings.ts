@@ -55,6 +55,8 @@ export const CatalogSettings = z.object({
   ttlMinutes: z.number().min(0).max(7 * 24 * 60).default(30),
   connectTimeoutMs: z.number().int().min(100).max(60_000).default(4_000),
   ollamaLibraryUrl: z.string().default('https://ollama.com'),
+  /** vLLM's model registry source, read on an explicit catalog refresh to update the supported architectures */
+  vllmRegistryUrl: z.string().default('https://raw.githubusercontent.com/vllm-project/vllm/main/vllm/model_executor/models/registry.py'),
 });
 
 export const GpuSettings = z.object({

@@ -122,6 +122,16 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(bad.status).toBe(400);
   });
 
+  it('a catalog refresh reads vLLM\'s registry: a new architecture counts as "runs on vLLM"', async () => {
+    const before = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=exotic&filter=vllm');
+    expect(before.body.count).toBe(0);
+    await t.call('PATCH', '/api/v1/settings', { catalog: { vllmRegistryUrl: `${hub.url}/vllm/registry.py` } });
+    const r = await t.call<Body>('POST', '/api/v1/models/catalog/refresh', { section: 'catalog', provider: 'huggingface' });
+    expect(r.body.results.find((x: Body) => x.key === 'vllm:architectures')).toMatchObject({ ok: true, count: 24 });
+    const after = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=exotic-arch&filter=vllm');
+    expect(after.body.models.map((m: Body) => m.model_name)).toEqual(['acme/exotic-arch-7b']);
+  });
+
   it('explicit refresh per section goes to the network even within the TTL', async () => {
     const before = hub.count();
     const r = await t.call<Body>('POST', '/api/v1/models/catalog/refresh', { section: 'news' });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hfShape, pickGgufFile, safetensorsWeights, vllmSupported } from '../../src/main/catalog/huggingface';
+import { hfShape, parseVllmRegistry, pickGgufFile, safetensorsWeights, vllmSupported } from '../../src/main/catalog/huggingface';
 import { mapPapers, parseFeed, plainSummary } from '../../src/main/catalog/news';
 import { bundledLibrary, defaultTag, mergeLibrary, parseLibraryPage, parsePullCount } from '../../src/main/catalog/ollama-library';
 import { RemoteError } from '../../src/main/catalog/remote';
@@ -120,6 +120,17 @@ describe('news', () => {
       },
     ]);
     expect(() => mapPapers({ error: 'x' }, 'https://huggingface.co')).toThrow(RemoteError);
+  });
+});
+
+describe('vLLM registry parser', () => {
+  it('reads the architecture keys of the text-generation and multimodal tables', () => {
+    const archs = parseVllmRegistry(fixture('vllm-registry.py'));
+    expect(archs).toHaveLength(24);
+    expect(archs).toContain('ExoticForCausalLM');
+    expect(archs).toContain('Qwen2VLForConditionalGeneration');
+    expect(archs).not.toContain('BertModel');
+    expect(() => parseVllmRegistry('# moved elsewhere')).toThrow(RemoteError);
   });
 });
 

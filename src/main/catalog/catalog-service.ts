@@ -12,7 +12,7 @@ import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import { CatalogRepo, facetTokens, ftsQuery, VRAM_BUCKETS, type CatalogRow } from './catalog-repo';
 import { estimateFit, kvBytesPerToken, MIN_CONTEXT, overheadGiB, overrideGpus, weightsGiB, type FitRequest, type GpuInventory, type ModelShape } from './fit';
-import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, vllmSupported, visibleTags } from './huggingface';
+import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, VLLM_ARCHITECTURES, VllmRegistryClient, vllmSupported, visibleTags } from './huggingface';
 import { NewsClient } from './news';
 import { bundledLibrary, defaultTag, LibraryList, ollamaShape, OllamaLibraryClient, type LibraryModel } from './ollama-library';
 import { RemoteError } from './remote';
@@ -61,6 +61,7 @@ export interface CatalogServiceOptions {
 }
 
 type Section = 'catalog' | 'trending' | 'news';
+const VLLM_KEY = 'vllm:architectures';
 
 /**
  * Catalog, trending and news with a TTL cache in SQLite. Within the TTL the cache answers; past it one
@@ -74,6 +75,9 @@ export class CatalogService {
   private readonly hf: HuggingFaceCatalog;
   private readonly library: OllamaLibraryClient;
   private readonly news: NewsClient;
+  private readonly vllmRegistry: VllmRegistryClient;
+  /** bundled vLLM architectures plus the last list read from vLLM's registry */
+  private archs: ReadonlySet<string> = VLLM_ARCHITECTURES;
   /** one request per key at a time: concurrent callers share it (no refresh storm) */
   private readonly inflight = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -87,6 +91,10 @@ export class CatalogService {
     this.hf = new HuggingFaceCatalog(() => ({ ...remote(), endpoint: this.endpoint(), token: o.settings.get().hub.token }));
     this.library = new OllamaLibraryClient(() => ({ ...remote(), baseUrl: this.settings().ollamaLibraryUrl }));
     this.news = new NewsClient(() => ({ ...remote(), endpoint: this.endpoint() }));
+    this.vllmRegistry = new VllmRegistryClient(() => ({ ...remote(), url: this.settings().vllmRegistryUrl }));
+    const refreshed = this.repo.getCache(VLLM_KEY);
+    const list = refreshed ? z.array(z.string()).safeParse(safeJson(refreshed.payload)) : null;
+    if (list?.success) this.archs = new Set([...VLLM_ARCHITECTURES, ...list.data]);
     this.seedBundled();
   }
 
@@ -205,7 +213,7 @@ export class CatalogService {
 
   private hfList(s: { q?: string; filter?: 'vllm' | 'gguf'; sort: 'downloads' | 'trendingScore'; limit: number }, force: boolean): Promise<Fresh<Listed[]>> {
     const key = `hf:${s.sort === 'trendingScore' ? 'trending' : 'search'}:${s.filter ?? ''}:${(s.q ?? '').trim().toLowerCase()}:${s.limit}`;
-    return this.cached(key, ListedList, async () => (await this.hf.search({ ...s, sort: s.sort })).map((m) => hfListed(m)), {
+    return this.cached(key, ListedList, async () => (await this.hf.search({ ...s, sort: s.sort }, this.archs)).map((m) => hfListed(m, null, this.archs)), {
       force,
       section: s.sort === 'trendingScore' ? 'trending' : 'catalog',
       what: s.sort === 'trendingScore' ? 'trending models' : 'search results',
@@ -284,12 +292,12 @@ export class CatalogService {
       {
         section: 'catalog',
         what: 'model details',
-        onFresh: (d) => this.index([hfListed(d.info, d.config)]),
+        onFresh: (d) => this.index([hfListed(d.info, d.config, this.archs)]),
         fallback: () => (indexed ? { info: { id, tags: JSON.parse(indexed.tags) as string[] }, config: null } : null),
       },
     );
     const fromIndex = !r.fetched_at && indexed ? rowListed(indexed) : null;
-    const listed = fromIndex ?? hfListed(r.data.info, r.data.config);
+    const listed = fromIndex ?? hfListed(r.data.info, r.data.config, this.archs);
     const info = r.data.info;
     const fit = estimateFit(listed.shape, request);
     const siblings = info.siblings ?? [];
@@ -347,6 +355,7 @@ export class CatalogService {
     if (section === 'catalog' || section === 'all') {
       if (wants('huggingface')) add('hf:search', () => this.hfList({ sort: 'downloads', limit: 100 }, true));
       if (wants('ollama')) add('ollama:library', () => this.libraryFresh(true));
+      if (wants('huggingface')) add(VLLM_KEY, () => this.refreshVllmArchitectures());
     }
     if (section === 'trending' || section === 'all') {
       if (wants('huggingface')) add('hf:trending', () => this.hfList({ sort: 'trendingScore', limit: 24 }, true));
@@ -367,6 +376,21 @@ export class CatalogService {
       }),
     );
     return results;
+  }
+
+  /** vLLM's supported architectures from its registry.py; the bundled list when that cannot be read. */
+  private refreshVllmArchitectures(): Promise<Fresh<string[]>> {
+    return this.cached(VLLM_KEY, z.array(z.string()), () => this.vllmRegistry.fetchArchitectures(), {
+      force: true,
+      section: 'catalog',
+      what: 'vLLM architecture list',
+      onFresh: (list) => (this.archs = new Set([...VLLM_ARCHITECTURES, ...list])),
+      fallback: () => [...VLLM_ARCHITECTURES],
+    });
+  }
+
+  supportedArchitectures(): string[] {
+    return [...this.archs].sort();
   }
 
   status() {
@@ -422,7 +446,7 @@ const safeJson = (text: string): unknown => {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-export function hfListed(info: HfModelInfo, config: HfConfig | null = null): Listed {
+export function hfListed(info: HfModelInfo, config: HfConfig | null = null, supported: ReadonlySet<string> = VLLM_ARCHITECTURES): Listed {
   const shape = hfShape(info, config);
   const w = weightsGiB(shape);
   return {
@@ -437,7 +461,7 @@ export function hfListed(info: HfModelInfo, config: HfConfig | null = null): Lis
       likes: info.likes ?? null,
       parameters_b: shape.parametersB === null ? null : Math.round(shape.parametersB * 100) / 100,
       description: null,
-      vllm_supported: vllmSupported(info),
+      vllm_supported: vllmSupported(info, supported),
     },
     shape,
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import vllmArchitectures from '../../../resources/vllm-architectures.json';
 import { parametersFromName, safetensorsDtypeBytes, type ModelShape } from './fit';
-import { getJson, RemoteError, type RemoteOptions } from './remote';
+import { getJson, getText, RemoteError, type RemoteOptions } from './remote';
 
 /** vLLM's natively supported architectures (resources/vllm-architectures.json). */
 export const VLLM_ARCHITECTURES: ReadonlySet<string> = new Set([...vllmArchitectures.text_generation, ...vllmArchitectures.multimodal]);
@@ -72,7 +72,7 @@ export class HuggingFaceCatalog {
   }
 
   /** One page of `/api/models`, text-generation unless searching GGUF, with the fields lists need. */
-  async search(params: HfSearch): Promise<HfModelInfo[]> {
+  async search(params: HfSearch, supported: ReadonlySet<string> = VLLM_ARCHITECTURES): Promise<HfModelInfo[]> {
     const qs = new URLSearchParams();
     if (params.q) qs.set('search', params.q);
     qs.append('filter', 'text-generation');
@@ -89,7 +89,7 @@ export class HuggingFaceCatalog {
       const parsed = HfModelInfo.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
     });
-    const filtered = params.filter === 'vllm' ? items.filter((m) => vllmSupported(m) === true) : items;
+    const filtered = params.filter === 'vllm' ? items.filter((m) => vllmSupported(m, supported) === true) : items;
     return filtered.slice(0, params.limit);
   }
 
@@ -114,11 +114,38 @@ export class HuggingFaceCatalog {
   }
 }
 
+/**
+ * Architecture names from vLLM's registry.py: the keys of `_TEXT_GENERATION_MODELS` and
+ * `_MULTIMODAL_MODELS`. Throws when the file no longer looks like the registry.
+ */
+export function parseVllmRegistry(source: string, url = 'registry.py'): string[] {
+  const out = new Set<string>();
+  for (const dict of ['_TEXT_GENERATION_MODELS', '_MULTIMODAL_MODELS']) {
+    const start = source.indexOf(`${dict} = {`);
+    if (start < 0) continue;
+    const end = source.indexOf('\n}', start);
+    const body = source.slice(start, end < 0 ? undefined : end);
+    for (const m of body.matchAll(/^\s+"([A-Za-z][\w]*)":\s*\(/gm)) out.add(m[1]!);
+  }
+  if (out.size < 20) throw new RemoteError(`vLLM's registry changed (found ${out.size} architectures): keeping the bundled list`, url);
+  return [...out].sort();
+}
+
+export class VllmRegistryClient {
+  constructor(private readonly options: () => RemoteOptions & { url: string }) {}
+
+  async fetchArchitectures(): Promise<string[]> {
+    const o = this.options();
+    const { text } = await getText(o.url, o);
+    return parseVllmRegistry(text, o.url);
+  }
+}
+
 const encodeRepo = (id: string) => id.split('/').map(encodeURIComponent).join('/');
 
-export function vllmSupported(m: Pick<HfModelInfo, 'config' | 'tags'>): boolean | null {
+export function vllmSupported(m: Pick<HfModelInfo, 'config' | 'tags'>, supported: ReadonlySet<string> = VLLM_ARCHITECTURES): boolean | null {
   const archs = m.config?.architectures;
-  if (archs && archs.length) return archs.some((a) => VLLM_ARCHITECTURES.has(a));
+  if (archs && archs.length) return archs.some((a) => supported.has(a));
   if (m.tags?.includes('gguf')) return false;
   return null;
 }
