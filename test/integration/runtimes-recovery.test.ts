@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupMembers, isAlive, killGroup } from '../../src/main/runtimes/process-group';
-import { freePort, OLLAMA_EMULATOR, startTestCore, VLLM_EMULATOR, type TestCore } from '../support/core';
+import { emulatorEnv, freePort, startTestCore, type TestCore } from '../support/core';
 import { waitFor } from '../support/wait';
 
 let t: TestCore | null = null;
@@ -21,19 +21,7 @@ afterEach(async () => {
 async function crashSwitchyardWith(runtime: 'vllm' | 'ollama', env: Record<string, string>, model?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
   dirs.push(dataDir);
-  const fullEnv = {
-    ...(process.env as Record<string, string>),
-    HOME: dataDir,
-    HF_HUB_CACHE: join(dataDir, 'hf-cache'),
-    OLLAMA_MODELS: join(dataDir, 'ollama-models'),
-    SWITCHYARD_OLLAMA_BIN: OLLAMA_EMULATOR,
-    SWITCHYARD_VLLM_BIN: VLLM_EMULATOR,
-    SWITCHYARD_OLLAMA_PORT: String(await freePort()),
-    SWITCHYARD_VLLM_PORT: String(await freePort()),
-    SWITCHYARD_OFFLINE: '1',
-    EMU_START_DELAY_MS: '150',
-    ...env,
-  };
+  const fullEnv = { ...(await emulatorEnv(dataDir)), EMU_START_DELAY_MS: '150', ...env };
   const child = execa('node', ['--import', 'tsx', 'test/support/core-process.ts', dataDir, runtime, ...(model ? [model] : [])], { env: fullEnv, reject: false, buffer: false });
   const pid = await new Promise<number>((resolve, reject) => {
     let out = '';

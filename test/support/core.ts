@@ -25,6 +25,21 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Environment wiring a core in `dataDir` to the emulators on free ports, offline, with its own caches. */
+export async function emulatorEnv(dataDir: string): Promise<Record<string, string>> {
+  return {
+    ...(process.env as Record<string, string>),
+    HOME: dataDir,
+    HF_HUB_CACHE: join(dataDir, 'hf-cache'),
+    OLLAMA_MODELS: join(dataDir, 'ollama-models'),
+    SWITCHYARD_OLLAMA_BIN: OLLAMA_EMULATOR,
+    SWITCHYARD_VLLM_BIN: VLLM_EMULATOR,
+    SWITCHYARD_OLLAMA_PORT: String(await freePort()),
+    SWITCHYARD_VLLM_PORT: String(await freePort()),
+    SWITCHYARD_OFFLINE: '1',
+  };
+}
+
 export interface TestCore {
   core: Core;
   app: App;
@@ -51,18 +66,7 @@ export interface TestCoreOptions {
  */
 export async function startTestCore(options: TestCoreOptions = {}): Promise<TestCore> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-test-'));
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    HOME: dataDir,
-    HF_HUB_CACHE: join(dataDir, 'hf-cache'),
-    OLLAMA_MODELS: join(dataDir, 'ollama-models'),
-    SWITCHYARD_OLLAMA_BIN: OLLAMA_EMULATOR,
-    SWITCHYARD_VLLM_BIN: VLLM_EMULATOR,
-    SWITCHYARD_OLLAMA_PORT: String(await freePort()),
-    SWITCHYARD_VLLM_PORT: String(await freePort()),
-    SWITCHYARD_OFFLINE: '1',
-    ...options.env,
-  };
+  const env = { ...(await emulatorEnv(dataDir)), ...options.env };
   const core = await createCore(
     { dataDir, port: 0, token: 'test-token-0123456789abcdef', env, ...options.startup },
     { logger: createLogger({ level: 'silent' }), ...options.seams },
