@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { freePort } from '../support/core';
+import { freePort } from '../support/net';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'test', 'fixtures', 'bin');

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,23 +6,13 @@ import { createCore, type Core, type CoreSeams } from '../../src/main/app';
 import type { StartupOptions } from '../../src/main/config';
 import { buildServer, type App } from '../../src/main/http/server';
 import { createLogger } from '../../src/main/logger';
+import { freePort } from './net';
+
+export { freePort };
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
 export const OLLAMA_EMULATOR = join(FIXTURES, 'bin', 'ollama');
 export const VLLM_EMULATOR = join(FIXTURES, 'bin', 'vllm');
-
-/** An ephemeral port the OS says is free right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** Environment wiring a core in `dataDir` to the emulators on free ports, offline, with its own caches. */
 export async function emulatorEnv(dataDir: string): Promise<Record<string, string>> {
