@@ -17,18 +17,34 @@ describe('catalog through the full fake hub', () => {
     await hub?.close();
   });
 
-  // server.mjs answers /api/models/{id} itself (404 for repos it does not hold), so catalog-only models
-  // show the locally known details, marked stale, until it delegates unknown repos to catalog.mjs.
-  it('trending, library and news come through; details fall back to what is known locally', async () => {
+  it('trending, library, news and catalog details all come through one hub', async () => {
     const hf = await t.call<Body>('GET', '/api/v1/models/trending?provider=huggingface&limit=3');
     expect(hf.body).toMatchObject({ stale: false, count: 3 });
     const ol = await t.call<Body>('GET', '/api/v1/models/trending?provider=ollama&limit=3');
     expect(ol.body).toMatchObject({ stale: false, count: 3 });
     const news = await t.call<Body>('GET', '/api/v1/models/news?type=blog');
     expect(news.body.count).toBe(3);
+    // a repo server.mjs does not hold falls through to catalog.mjs: fresh details, files and config.json
     const detail = await t.call<Body>('GET', `/api/v1/models/catalog/${encodeURIComponent('Qwen/Qwen3-8B')}?vram_gb=24`);
     expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({ stale: false, error: null });
+    expect(detail.body.model.license).toBe('apache-2.0');
+    expect(detail.body.model.files.length).toBeGreaterThan(1);
+    expect(detail.body.fit.inputs).toMatchObject({ layers: 36, kv_heads: 8, head_dim: 128, kv_estimated: false });
     expect(detail.body.fit.summary.verdict).toBe('fits');
     expect(hub.stats.requests.catalog).toBeGreaterThan(0);
+  });
+
+  it('built-in repos are still served by server.mjs; a repo neither knows is RepoNotFound', async () => {
+    const own = await fetch(`${hub.url}/api/models/org/tiny-model?blobs=true`);
+    expect(own.status).toBe(200);
+    expect(((await own.json()) as Body).siblings.some((s: Body) => s.rfilename === 'model-00001-of-00002.safetensors')).toBe(true);
+    const config = await fetch(`${hub.url}/meta-llama/Llama-3.3-70B-Instruct/resolve/main/config.json`);
+    expect(((await config.json()) as Body).num_hidden_layers).toBe(80);
+    const missing = await fetch(`${hub.url}/api/models/nobody/nothing`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-error-code')).toBe('RepoNotFound');
+    const missingFile = await fetch(`${hub.url}/Qwen/Qwen3-8B/resolve/main/model.safetensors`);
+    expect(missingFile.headers.get('x-error-code')).toBe('RepoNotFound');
   });
 });
