@@ -11,7 +11,7 @@ import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { ModelService } from './models/model-service';
 import { ModelsRepo } from './models/models-repo';
-import { OllamaModels } from './models/ollama-models';
+import { ollamaCanonicalName, OllamaModels } from './models/ollama-models';
 import { OperationService } from './operations/operation-service';
 import { OperationsRepo } from './operations/operations-repo';
 import { RuntimeManager } from './runtimes/manager';
@@ -134,15 +134,34 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
     });
+    const modelsRepo = new ModelsRepo(db);
     const catalog = store.add(
       'catalog',
-      new CatalogService({ repo: new CatalogRepo(db), settings, events, logger: logger.child({ module: 'catalog' }), gpus: gpu, fetch: seams.fetch }),
+      new CatalogService({
+        repo: new CatalogRepo(db),
+        settings,
+        events,
+        logger: logger.child({ module: 'catalog' }),
+        gpus: gpu,
+        fetch: seams.fetch,
+        // installed models get a fit from their local files (and Ollama's metadata), offline too
+        installed: {
+          find: (name) => {
+            const m = modelsRepo.get(name) ?? modelsRepo.get(ollamaCanonicalName(name));
+            return m && m.status === 'installed' ? m : null;
+          },
+          ollamaUrl: () => {
+            const o = runtimes.info('ollama');
+            return o.state === 'ready' || o.state === 'external' ? o.base_url : null;
+          },
+        },
+      }),
     );
 
     const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, fetch: seams.fetch });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
     const models = new ModelService({
-      models: new ModelsRepo(db),
+      models: modelsRepo,
       operations,
       hub,
       ollama: new OllamaModels(seams.fetch),

@@ -12,6 +12,7 @@ import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import { CatalogRepo, facetTokens, ftsQuery, VRAM_BUCKETS, type CatalogRow } from './catalog-repo';
 import { estimateFit, kvBytesPerToken, MIN_CONTEXT, overheadGiB, overrideGpus, weightsGiB, type FitRequest, type GpuInventory, type ModelShape } from './fit';
+import { localHfDetails, ollamaMetadataShape, type InstalledModelRef, type InstalledModels } from './installed';
 import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, VLLM_ARCHITECTURES, VllmRegistryClient, vllmSupported, visibleTags } from './huggingface';
 import { NewsClient } from './news';
 import { bundledLibrary, defaultTag, LibraryList, ollamaShape, OllamaLibraryClient, type LibraryModel } from './ollama-library';
@@ -58,6 +59,8 @@ export interface CatalogServiceOptions {
   gpus: GpuInventory;
   fetch?: typeof fetch;
   now?: () => Date;
+  /** the installed-model manifest: installed models get a fit from their local files, offline too */
+  installed?: InstalledModels;
 }
 
 type Section = 'catalog' | 'trending' | 'news';
@@ -82,6 +85,8 @@ export class CatalogService {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private closed = false;
   private readonly abort = new AbortController();
+  /** Ollama `/api/show` numbers per installed model (name@size) */
+  private readonly ollamaMeta = new Map<string, Partial<ModelShape>>();
 
   constructor(private readonly o: CatalogServiceOptions) {
     this.repo = o.repo;
@@ -128,7 +133,7 @@ export class CatalogService {
     key: string,
     schema: z.ZodType<T>,
     fetcher: () => Promise<T>,
-    options: { force?: boolean; fallback?: () => T | null; onFresh?: (data: T) => void; section: Section; what: string },
+    options: { force?: boolean; fallback?: () => T | null; fallbackLabel?: string; onFresh?: (data: T) => void; section: Section; what: string },
   ): Promise<Fresh<T>> {
     const row = this.repo.getCache(key);
     let cached: T | null = null;
@@ -140,7 +145,7 @@ export class CatalogService {
     if (offline) {
       if (cached !== null) return { data: cached, stale: true, error: `Offline mode: showing ${options.what} fetched ${row!.fetched_at}.`, fetched_at: row!.fetched_at, offline };
       const fallback = options.fallback?.();
-      if (fallback) return { data: fallback, stale: true, error: `Offline mode: showing the bundled ${options.what}.`, fetched_at: null, offline };
+      if (fallback) return { data: fallback, stale: true, error: `Offline mode: showing ${options.fallbackLabel ?? `the bundled ${options.what}`}.`, fetched_at: null, offline };
       throw new AppError('offline', `Offline mode is on and nothing is cached yet for ${options.what}: turn offline mode off (sidebar or Settings) and refresh.`);
     }
     const ttlMs = this.settings().ttlMinutes * 60_000;
@@ -161,7 +166,7 @@ export class CatalogService {
       if (row) this.repo.recordError(key, message, this.now().toISOString());
       if (cached !== null) return { data: cached, stale: true, error: `${message} — showing ${options.what} fetched ${row!.fetched_at}.`, fetched_at: row!.fetched_at, offline };
       const fallback = options.fallback?.();
-      if (fallback) return { data: fallback, stale: true, error: `${message} — showing the ${options.what} known locally.`, fetched_at: null, offline };
+      if (fallback) return { data: fallback, stale: true, error: `${message} — showing ${options.fallbackLabel ?? `the ${options.what} known locally`}.`, fetched_at: null, offline };
       if (error instanceof RemoteError && error.status === 404) throw new AppError('model_not_found', `${message}. Check the name.`);
       throw new AppError('upstream_error', `${message}. Check the network (or HF_ENDPOINT / the Ollama library URL in Settings) and refresh.`);
     }
@@ -277,11 +282,14 @@ export class CatalogService {
   }
 
   async detail(name: string, q: { provider?: 'huggingface' | 'ollama' } & GpuQuery): Promise<Fresh<CatalogDetail> & { fit: FitReport }> {
-    const provider = q.provider ?? (name.includes('/') ? 'huggingface' : 'ollama');
+    const installed = this.installedModel(name, q.provider);
+    const provider = q.provider ?? installed?.provider ?? (name.includes('/') ? 'huggingface' : 'ollama');
     const request = this.fitRequest(q);
-    if (provider === 'ollama') return this.ollamaDetail(name, request);
+    if (provider === 'ollama') return this.ollamaDetail(name, request, installed);
     const id = name.replace(/^hf\.co\//, '');
     const indexed = this.repo.getModel('huggingface', id);
+    // an installed model's snapshot: its config.json and file sizes when the Hub cannot be asked
+    const local = installed?.local_path ? localHfDetails(id, installed.local_path) : null;
     const r = await this.cached(
       `hf:model:${id}`,
       HfDetailPayload,
@@ -293,11 +301,14 @@ export class CatalogService {
         section: 'catalog',
         what: 'model details',
         onFresh: (d) => this.index([hfListed(d.info, d.config, this.archs)]),
-        fallback: () => (indexed ? { info: { id, tags: JSON.parse(indexed.tags) as string[] }, config: null } : null),
+        fallback: () => local ?? (indexed ? { info: { id, tags: JSON.parse(indexed.tags) as string[] }, config: null } : null),
+        fallbackLabel: local ? 'the details of the installed copy (config.json and file sizes)' : undefined,
       },
     );
-    const fromIndex = !r.fetched_at && indexed ? rowListed(indexed) : null;
-    const listed = fromIndex ?? hfListed(r.data.info, r.data.config, this.archs);
+    const fromIndex = !r.fetched_at && !local && indexed ? rowListed(indexed) : null;
+    // the Hub's details with the local config.json when the Hub gave none (gated repos)
+    const config = r.data.config ?? local?.config ?? null;
+    const listed = fromIndex ?? hfListed(r.data.info, config, this.archs);
     const info = r.data.info;
     const fit = estimateFit(listed.shape, request);
     const siblings = info.siblings ?? [];
@@ -318,14 +329,18 @@ export class CatalogService {
     return { ...r, data: detail, fit };
   }
 
-  private async ollamaDetail(name: string, request: FitRequest): Promise<Fresh<CatalogDetail> & { fit: FitReport }> {
+  private async ollamaDetail(name: string, request: FitRequest, installed: InstalledModelRef | null): Promise<Fresh<CatalogDetail> & { fit: FitReport }> {
     const lib = await this.libraryFresh(false);
-    const [base, tagName] = name.split(':') as [string, string | undefined];
-    const model = lib.data.find((m) => m.name === base);
-    if (!model) throw new AppError('model_not_found', `"${base}" is not in the Ollama library list. Check the name on ollama.com/library.`);
-    const tag = (tagName && tagName !== 'latest' ? model.tags.find((t) => t.tag === tagName) : defaultTag(model)) ?? null;
+    const [base, tagName] = splitOllamaName(name);
+    const known = lib.data.find((m) => m.name === base);
+    if (!known && !installed) throw new AppError('model_not_found', `"${base}" is not in the Ollama library list. Check the name on ollama.com/library.`);
+    // an installed model the library list does not have (a custom or hf.co/ model): its own entry
+    const model: LibraryModel = known ?? { name: base, description: '', capabilities: [], pulls: null, context_length: null, quantization: null, updated: null, tags: [] };
+    let tag = (tagName && tagName !== 'latest' ? model.tags.find((t) => t.tag === tagName) : model.tags.length ? defaultTag(model) : undefined) ?? null;
+    if (!tag && installed) tag = { tag: tagName ?? 'latest', parameters_b: null, size_gb: null };
     if (!tag) throw new AppError('model_not_found', `${base} has no tag "${tagName}". Known tags: ${model.tags.map((t) => t.tag).join(', ')}.`);
     const listed = libraryEntry(model, tag);
+    if (installed) listed.shape = { ...listed.shape, ...(await this.installedOllamaShape(installed)) };
     const fit = estimateFit(listed.shape, request);
     const detail: CatalogDetail = {
       ...listed.model,
@@ -335,13 +350,55 @@ export class CatalogService {
       pipeline_tag: null,
       architectures: [],
       capabilities: model.capabilities,
-      context_length: model.context_length ?? null,
-      quantization: model.quantization ?? null,
+      context_length: listed.shape.maxContext ?? model.context_length ?? null,
+      quantization: listed.shape.dtype ?? model.quantization ?? null,
       files: model.tags.map((t) => ({ name: `${model.name}:${t.tag}`, size: t.size_gb === null ? null : Math.round(t.size_gb * 1e9) })),
       url: `${this.settings().ollamaLibraryUrl.replace(/\/+$/, '')}/library/${model.name}`,
       last_modified: model.updated ?? null,
     };
     return { ...lib, data: detail, fit };
+  }
+
+  private installedModel(name: string, provider?: 'huggingface' | 'ollama'): InstalledModelRef | null {
+    try {
+      const m = this.o.installed?.find(name) ?? null;
+      return m && (!provider || m.provider === provider) ? m : null;
+    } catch (error) {
+      this.o.logger.warn({ name, error: errorMessage(error) }, 'installed-model lookup failed');
+      return null;
+    }
+  }
+
+  /**
+   * An installed Ollama model's own numbers: its size on disk (exact weights), quantization and context
+   * from the manifest, and layers / KV heads / head dim from Ollama's `/api/show` while Ollama runs
+   * (local, so also in offline mode). Remembered per name and size.
+   */
+  private async installedOllamaShape(m: InstalledModelRef): Promise<Partial<ModelShape>> {
+    const out: Partial<ModelShape> = {};
+    if (m.size_bytes > 0) out.weightsBytes = m.size_bytes;
+    if (m.capabilities?.quantization) out.dtype = m.capabilities.quantization;
+    if (m.capabilities?.max_context_length) out.maxContext = m.capabilities.max_context_length;
+    const key = `${m.name}@${m.size_bytes}`;
+    let meta = this.ollamaMeta.get(key);
+    const baseUrl = this.o.installed?.ollamaUrl?.() ?? null;
+    if (!meta && baseUrl) {
+      try {
+        const res = await this.fetchImpl(`${baseUrl.replace(/\/+$/, '')}/api/show`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: m.name }),
+          signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.settings().connectTimeoutMs)]),
+        });
+        if (res.ok) {
+          meta = ollamaMetadataShape(await res.json());
+          this.ollamaMeta.set(key, meta);
+        }
+      } catch (error) {
+        this.o.logger.debug({ name: m.name, error: errorMessage(error) }, 'ollama /api/show for the fit failed');
+      }
+    }
+    return { ...out, ...(meta ?? {}) };
   }
 
   // ---- refresh, status ---------------------------------------------------------------------------
@@ -445,6 +502,12 @@ const safeJson = (text: string): unknown => {
 };
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** `llama3.1:8b` → [llama3.1, 8b]; `hf.co/org/repo:Q4_K_M` → [hf.co/org/repo, Q4_K_M] */
+function splitOllamaName(name: string): [string, string | undefined] {
+  const i = name.lastIndexOf(':');
+  return i > name.lastIndexOf('/') && i > 0 ? [name.slice(0, i), name.slice(i + 1)] : [name, undefined];
+}
 
 export function hfListed(info: HfModelInfo, config: HfConfig | null = null, supported: ReadonlySet<string> = VLLM_ARCHITECTURES): Listed {
   const shape = hfShape(info, config);
