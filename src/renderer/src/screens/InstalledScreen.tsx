@@ -3,6 +3,7 @@ import type { InstalledModel, ModelProvider } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
+import { modelHref } from './CatalogScreen';
 
 const statusBadge: Record<InstalledModel['status'], string> = {
   installed: 'badge-ok',
@@ -69,7 +70,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   return (
     <tr data-testid={`installed-${model.name}`}>
       <td>
-        <div className="mono">{model.name}</div>
+        <div className="mono">
+          <a href={modelHref(model.name)} title="Details and “will it fit my GPU?”" data-testid="installed-model-link">
+            {model.name}
+          </a>
+        </div>
         {model.capabilities?.max_context_length && <div className="muted small">context {model.capabilities.max_context_length.toLocaleString()}</div>}
       </td>
       <td>
