@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeHub } from '../fixtures/hub/server.mjs';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 
@@ -47,6 +48,27 @@ describe('catalog: fit for installed models (offline, nothing cached)', () => {
     expect(r.body.fit.inputs.weights_gib).toBeCloseTo(3e9 / GIB, 2);
     expect(r.body.fit.summary.verdict).toBe('fits');
     expect(r.body.fit.options[0].max_context).toBe(15_872); // hand-computed in src/main/catalog/installed.test.ts
+  });
+
+  it('online, what the Hub leaves unknown comes from the installed copy', async () => {
+    const hub = await startFakeHub();
+    try {
+      t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url } });
+      const op = await waitForOperation(t, await install(t, { name: 'org/tiny-model', provider: 'huggingface' }));
+      expect(op.status, op.message).toBe('completed');
+      // the fake Hub's info for org/tiny-model has no safetensors metadata and no size in the name
+      const r = await t.call<Body>('GET', `/api/v1/models/catalog/${encodeURIComponent('org/tiny-model')}?vram_gb=8`);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ stale: false, error: null });
+      // config.json has no attention heads: the KV cache is a (flagged) guess, the context limit is real
+      expect(r.body.fit.inputs).toMatchObject({ kv_estimated: true, max_position_embeddings: 2048 });
+      expect(r.body.fit.inputs.parameters_b).toBeCloseTo((5 * 1024 * 1024) / 2 / 1e9, 6); // 5 MiB of BF16 shards on disk
+      expect(r.body.fit.summary.verdict).toBe('fits');
+    } finally {
+      await t?.close();
+      t = undefined;
+      await hub.close();
+    }
   });
 
   it('an Ollama model: fit from its size on disk and Ollama\'s /api/show metadata', async () => {

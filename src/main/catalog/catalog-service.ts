@@ -309,6 +309,7 @@ export class CatalogService {
     // the Hub's details with the local config.json when the Hub gave none (gated repos)
     const config = r.data.config ?? local?.config ?? null;
     const listed = fromIndex ?? hfListed(r.data.info, config, this.archs);
+    if (local && r.fetched_at) fillFromLocal(listed, hfListed(local.info, local.config, this.archs));
     const info = r.data.info;
     const fit = estimateFit(listed.shape, request);
     const siblings = info.siblings ?? [];
@@ -502,6 +503,17 @@ const safeJson = (text: string): unknown => {
 };
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+/** What the Hub left unknown (no safetensors metadata, no config.json) from the installed copy's files. */
+function fillFromLocal(listed: Listed, local: Listed): void {
+  const shape = { ...listed.shape };
+  for (const k of Object.keys(shape) as (keyof ModelShape)[]) {
+    if (shape[k] === null && local.shape[k] !== null) (shape as Record<string, unknown>)[k] = local.shape[k];
+  }
+  listed.shape = shape;
+  listed.model.parameters_b ??= local.model.parameters_b;
+  listed.model.size_gb ??= local.model.size_gb;
+}
 
 /** `llama3.1:8b` → [llama3.1, 8b]; `hf.co/org/repo:Q4_K_M` → [hf.co/org/repo, Q4_K_M] */
 function splitOllamaName(name: string): [string, string | undefined] {
