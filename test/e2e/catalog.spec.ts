@@ -88,3 +88,26 @@ test('go offline: trending is still there, marked stale', async ({ page }) => {
   await indicator.click();
   await expect(indicator).toHaveAttribute('data-offline', 'false');
 });
+
+test('an installed model links to its fit, offline too (from its local config.json and files)', async ({ page }) => {
+  test.skip(!process.env.SWITCHYARD_E2E_HUB, 'needs the fake Hugging Face Hub (test/fixtures/hub/server.mjs)');
+  const api = process.env.SWITCHYARD_E2E_API!;
+  const headers = { authorization: `Bearer ${process.env.SWITCHYARD_E2E_TOKEN}`, 'content-type': 'application/json' };
+  const name = 'org/no-system-model';
+  const started = await fetch(`${api}/api/v1/models/registry/install`, { method: 'POST', headers, body: JSON.stringify({ name, provider: 'huggingface' }) });
+  expect(started.status).toBe(200);
+  const { operation_id: id } = (await started.json()) as { operation_id: string };
+  await expect
+    .poll(async () => ((await (await fetch(`${api}/api/v1/models/operations/${id}`, { headers })).json()) as { operation: { status: string } }).operation.status)
+    .toBe('completed');
+
+  await setOffline(true); // its details were never fetched: the page must come from the installed copy
+  await page.goto(appUrl());
+  await page.getByTestId('nav-installed').click();
+  await page.getByTestId(`installed-${name}`).getByTestId('installed-model-link').click();
+  await expect(page.getByTestId('model-title')).toHaveText(name);
+  await expect(page.getByTestId('model-fit')).toBeVisible();
+  await page.getByTestId('model-vram').fill('24');
+  await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'fits');
+  await setOffline(false);
+});
