@@ -76,6 +76,7 @@ describe('estimateFit', () => {
     const r = estimateFit(model, gpus(24));
     // N=2: 20.02 + 2.0 + 0.625 > 21.6; N=4: 10.01 + 1.5 + 0.3125 fits
     expect(r.inputs.kv_estimated).toBe(true);
+    expect(r.notes.join(' ')).toMatch(/KV cache estimated .* Ollama library .* gives no layers/);
     expect(r.summary.verdict).toBe('needs_gpus');
     expect(r.summary.gpus_needed).toBe(4);
     expect(r.ollama_num_ctx).toBeNull();

@@ -10,7 +10,10 @@
  *   KV per token   = 2 (K and V) × layers × KV heads × head dim × 2 bytes (FP16 cache), from config.json
  *                    (`num_hidden_layers`, `num_key_value_heads` ?? `num_attention_heads`, `head_dim` ??
  *                    `hidden_size / num_attention_heads`); unknown → a GQA guess from the parameter count
- *                    (8 KV heads × 128 dims, layers by size class), flagged `kv_estimated`.
+ *                    (8 KV heads × 128 dims, layers by size class), flagged `kv_estimated`. Ollama: the
+ *                    bundled library has no architecture numbers, so library entries are estimated;
+ *                    installed Ollama models use `/api/show` (`{arch}.block_count`, `.attention.head_count_kv`,
+ *                    `.attention.key_length` ?? `embedding_length / head_count`) and their size on disk.
  *   overhead O     = 1 GiB per GPU (CUDA context, cuBLAS workspace, CUDA graphs) + 5 % of the weights on
  *                    that GPU (activations of the profiling pass, allocator slack).
  *   per-GPU need   = W/N + O + KV per token × C / N
@@ -180,7 +183,13 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
     const summary: FitSummary = { verdict: 'unknown', required_gib: null, gpus_needed: null, context: null, note: 'Size unknown: the model does not say how many parameters it has.' };
     return { ...base, summary, options: [], vllm_flags: null, ollama_num_ctx: null, fits_now: null, notes: [summary.note] };
   }
-  if (kv.estimated) notes.push('KV cache estimated from the parameter count (no config.json with layers / KV heads).');
+  if (kv.estimated) {
+    notes.push(
+      model.runtime === 'ollama'
+        ? 'KV cache estimated from the parameter count: the Ollama library (and a GGUF listing) gives no layers / KV heads; exact once installed in Ollama, from its metadata.'
+        : 'KV cache estimated from the parameter count (no config.json with layers / KV heads).',
+    );
+  }
   const requiredSingle = w + overheadGiB(w) + (kv.bytes * context) / GIB;
 
   if (gpus.length === 0) {
