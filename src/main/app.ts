@@ -9,6 +9,7 @@ import { CatalogService } from './catalog/catalog-service';
 import { HubClient } from './hub/hub-client';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
+import { ActivationService } from './models/activation';
 import { ModelService } from './models/model-service';
 import { ModelsRepo } from './models/models-repo';
 import { ollamaCanonicalName, OllamaModels } from './models/ollama-models';
@@ -55,6 +56,7 @@ export interface Core {
   readonly hub: HubClient;
   readonly operations: OperationService;
   readonly models: ModelService;
+  readonly activation: ActivationService;
   readonly gpu: GpuSampler;
   readonly systemStats: SystemStats;
   readonly usageRepo: UsageRepo;
@@ -160,8 +162,18 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
 
     const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, fetch: seams.fetch });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
+    const activation = new ActivationService({
+      models: modelsRepo,
+      runtimes,
+      settings,
+      events,
+      logger: logger.child({ module: 'activation' }),
+      fitRequest: () => catalog.fitRequest({}),
+      fetch: seams.fetch,
+    });
     const models = new ModelService({
       models: modelsRepo,
+      lifecycle: activation,
       operations,
       hub,
       ollama: new OllamaModels(seams.fetch),
@@ -190,6 +202,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       hub,
       operations,
       models,
+      activation,
       gpu,
       systemStats,
       usageRepo,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Operation } from './api/models';
+import { ModelRuntime, Operation } from './api/models';
 import { LogLine, RuntimeInfo } from './api/runtimes';
 import { GpuSampleEvent } from './api/system';
 
@@ -14,6 +14,15 @@ export const AppEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('gpu.sample'), sample: GpuSampleEvent }),
   z.object({ type: z.literal('catalog.updated'), section: z.string() }),
   z.object({ type: z.literal('models.changed') }),
+  /** a model activation's progress: starting → loading → serving, or failed with the reason */
+  z.object({
+    type: z.literal('model.activation'),
+    model: z.string(),
+    runtime: ModelRuntime,
+    phase: z.enum(['starting', 'loading', 'serving', 'failed', 'deactivated']),
+    message: z.string(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  }),
   z.object({ type: z.literal('settings.changed') }),
 ]);
 export type AppEvent = z.infer<typeof AppEvent>;

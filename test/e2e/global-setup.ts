@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
+import { seedHfModel } from '../support/hf-cache';
 import { freePort } from '../support/net';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,6 +28,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     const mod = (await import(pathToFileURL(hubModule).href)) as { startFakeHub(o?: object): Promise<FakeHub> };
     hub = await mod.startFakeHub({});
   }
+  // a model already in the HF cache: discovered as installed, ready to activate on vLLM
+  seedHfModel(join(dataDir, 'hf-cache'), 'org/tiny-model');
   const port = await freePort();
   const token = 'e2e-token-0123456789abcdef';
   const env: Record<string, string> = {

@@ -20,7 +20,7 @@ async function servers(tc: TestCore): Promise<Record<string, RuntimeInfo>> {
 
 describe('runtime supervision against the emulators', () => {
   it('starts Ollama as `ollama serve`, detects readiness through its API and captures its log', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     const res = await t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'ollama' });
     expect(res.status).toBe(200);
     const s = await servers(t);
@@ -32,7 +32,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('switches to vLLM with a model: Ollama is stopped, vLLM serves the model under its name', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     await t.core.runtimes.activate('ollama');
     const ollamaPid = t.core.runtimes.info('ollama').pid!;
     const res = await t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
@@ -50,7 +50,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('refuses vLLM without a model, with a message that says what to pass', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/vllm/start', {});
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('bad_request');
@@ -58,21 +58,21 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('reports a missing binary as not installed, with guidance, and spawns nothing', async () => {
-    t = await startTestCore({ env: { SWITCHYARD_VLLM_BIN: '/nonexistent/vllm' } });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { SWITCHYARD_VLLM_BIN: '/nonexistent/vllm' } });
     expect(t.core.runtimes.info('vllm').state).toBe('not_installed');
-    const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'a/b' });
+    const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
     expect(res.status).toBe(424);
     expect(res.body.error.code).toBe('runtime_not_installed');
     expect(res.body.error.message).toMatch(/SWITCHYARD_VLLM_BIN/);
   });
 
   it('detects a taken port before spawning', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     const port = t.core.runtimes.info('vllm').port;
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
     try {
-      const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'a/b' });
+      const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
       expect(res.status).toBe(409);
       expect(res.body.error.code).toBe('port_in_use');
       expect(res.body.error.message).toContain(String(port));
@@ -83,7 +83,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('reports a crash within 1 s with exit code and log tail, and reaps the engine child', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     t.core.settings.update({ vllm: { env: { EMU_CRASH_AFTER_MS: '1200' } } });
     await t.core.runtimes.activate('vllm', { model: 'org/tiny-model' });
     const pid = t.core.runtimes.info('vllm').pid!;
@@ -100,7 +100,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('fails a start whose model does not load, with the runtime’s own error in the message', async () => {
-    t = await startTestCore({ env: { ...fast, EMU_FAIL_LOAD: '1' } });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { ...fast, EMU_FAIL_LOAD: '1' } });
     const res = await t.call<{ error: { code: string; message: string; details: { log_tail: string[] } } }>('POST', '/api/v1/system/llm-servers/active', {
       server_name: 'vllm',
       model_name: 'org/tiny-model',
@@ -112,7 +112,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('escalates to SIGKILL of the whole group when SIGTERM is ignored', async () => {
-    t = await startTestCore({ env: { ...fast, EMU_IGNORE_SIGTERM: '1', EMU_CHILD_IGNORE_SIGTERM: '1' } });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { ...fast, EMU_IGNORE_SIGTERM: '1', EMU_CHILD_IGNORE_SIGTERM: '1' } });
     t.core.settings.update({ runtime: { stopGraceMs: 400 } });
     await t.core.runtimes.activate('vllm', { model: 'org/tiny-model' });
     const pid = t.core.runtimes.info('vllm').pid!;
@@ -127,7 +127,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('stops a cooperating runtime with its children and leaves no survivor', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     await t.core.runtimes.activate('vllm', { model: 'org/tiny-model' });
     const pid = t.core.runtimes.info('vllm').pid!;
     await waitFor(() => groupMembers(pid).length >= 2, 'engine core child in the group');
@@ -139,7 +139,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('times out a start that never gets ready and kills what it started', async () => {
-    t = await startTestCore({ env: { EMU_START_DELAY_MS: '60000' } });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { EMU_START_DELAY_MS: '60000' } });
     t.core.settings.update({ runtime: { startTimeoutMs: 1_000, stopGraceMs: 500 } });
     const res = await t.call<{ error: { code: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
     expect(res.status).toBe(504);
@@ -150,7 +150,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('a stop cancels a start still loading', async () => {
-    t = await startTestCore({ env: { EMU_START_DELAY_MS: '60000' } });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { EMU_START_DELAY_MS: '60000' } });
     const start = t.call<{ error: { code: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
     await waitFor(() => t!.core.runtimes.info('vllm').state === 'starting', 'starting');
     const pid = t.core.runtimes.info('vllm').pid!;
@@ -163,7 +163,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('concurrent switch requests end in one consistent state: the latest wins', async () => {
-    t = await startTestCore({ env: { EMU_START_DELAY_MS: '400' } });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { EMU_START_DELAY_MS: '400' } });
     const first = t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
     await waitFor(() => t!.core.runtimes.info('vllm').state === 'starting', 'vLLM starting');
     const second = t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'ollama' });
@@ -178,7 +178,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('uses an Ollama it did not start as external, and never stops it', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     const { execa } = await import('execa');
     const port = t.core.runtimes.info('ollama').port;
     const external = execa('test/fixtures/bin/ollama', ['serve'], { env: { OLLAMA_HOST: `127.0.0.1:${port}`, OLLAMA_MODELS: `${t.dataDir}/ext-models` }, reject: false, detached: true });
@@ -199,7 +199,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('stops every owned runtime when the core stops', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     await t.core.runtimes.activate('ollama');
     const pid = t.core.runtimes.info('ollama').pid!;
     await t.close();
@@ -208,7 +208,7 @@ describe('runtime supervision against the emulators', () => {
   });
 
   it('restarts a crashed runtime when auto-restart is on', async () => {
-    t = await startTestCore({ env: fast });
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: fast });
     t.core.settings.update({ runtime: { autoRestart: true }, ollama: { env: { EMU_CRASH_AFTER_MS: '700' } } });
     await t.core.runtimes.activate('ollama');
     const firstPid = t.core.runtimes.info('ollama').pid!;

@@ -6,6 +6,7 @@ import { createCore, type Core, type CoreSeams } from '../../src/main/app';
 import type { StartupOptions } from '../../src/main/config';
 import { buildServer, type App } from '../../src/main/http/server';
 import { createLogger } from '../../src/main/logger';
+import { seedHfModel } from './hf-cache';
 import { freePort } from './net';
 
 export { freePort };
@@ -47,6 +48,8 @@ export interface TestCoreOptions {
   startup?: Partial<StartupOptions>;
   /** keep the data dir after close (restart tests) */
   keepDataDir?: boolean;
+  /** HF repos put into the core's HF cache before it starts (discovered as installed, ready to activate) */
+  hfModels?: string[];
 }
 
 /**
@@ -56,6 +59,7 @@ export interface TestCoreOptions {
 export async function startTestCore(options: TestCoreOptions = {}): Promise<TestCore> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const env = { ...(await emulatorEnv(dataDir)), ...options.env };
+  for (const repo of options.hfModels ?? []) seedHfModel(env.HF_HUB_CACHE!, repo);
   const core = await createCore(
     { dataDir, port: 0, token: 'test-token-0123456789abcdef', env, ...options.startup },
     { logger: createLogger({ level: 'silent' }), ...options.seams },

@@ -17,11 +17,14 @@ import { cancelReasonOf, type OperationContext, type OperationService } from '..
 import type { OperationRow } from '../operations/operations-repo';
 import { capabilitiesFromHf, effectiveCapabilities } from './capabilities';
 import { diskInfo, formatSize as formatBytes, quotaRefusal, validateModelName } from './guards';
+import type { ActivationService } from './activation';
 import type { ModelRecord, ModelsRepo } from './models-repo';
 import { ollamaCanonicalName, type OllamaModels } from './ollama-models';
 
 export interface ModelServiceDeps {
   models: ModelsRepo;
+  /** activation state of a model (src/main/models/activation.ts) */
+  lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest'>;
   operations: OperationService;
   hub: HubClient;
   ollama: OllamaModels;
@@ -101,6 +104,11 @@ export class ModelService {
 
   list(): InstalledModel[] {
     return this.deps.models.list().map((m) => this.toInstalled(m));
+  }
+
+  /** One installed model as the registry shows it. */
+  get(name: string): InstalledModel {
+    return this.toInstalled(this.require(name));
   }
 
   capabilities(name: string): { capabilities: ModelCapabilities; detected: ModelCapabilities | null; override: CapabilitiesOverride | null } {
@@ -524,7 +532,15 @@ export class ModelService {
 
   private toInstalled(m: ModelRecord): InstalledModel {
     const { capabilities_override, ...rest } = m;
-    return { ...rest, capabilities: m.capabilities || capabilities_override ? effectiveCapabilities(m.capabilities, capabilities_override) : null, active: this.isActive(m) };
+    const { lifecycle } = this.deps;
+    return {
+      ...rest,
+      capabilities: m.capabilities || capabilities_override ? effectiveCapabilities(m.capabilities, capabilities_override) : null,
+      active: this.isActive(m),
+      validated: lifecycle.validated(m),
+      serving: lifecycle.serving(m),
+      last_test: lifecycle.lastTest(m.name),
+    };
   }
 
   private changed(): void {

@@ -1,4 +1,4 @@
-import type { CapabilitiesOverride, InstalledModel, ModelArtifact, ModelCapabilities, ModelProvider, ModelRuntime, ModelStatus } from '../../shared/api/models';
+import type { CapabilitiesOverride, InstalledModel, ModelArtifact, ModelCapabilities, ModelProvider, ModelRuntime, ModelStatus, RuntimeFlags } from '../../shared/api/models';
 import type { Db } from '../db/database';
 
 interface ModelRow {
@@ -16,13 +16,24 @@ interface ModelRow {
   capabilities_override: string | null;
   installed_at: string | null;
   last_used: string | null;
+  runtime_flags: string | null;
   updated_at: string;
 }
 
-export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active'> & {
+export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'validated' | 'serving' | 'last_test' | 'runtime_flags'> & {
   capabilities: ModelCapabilities | null;
   capabilities_override: CapabilitiesOverride | null;
+  runtime_flags: RuntimeFlags | null;
 };
+
+/** What a validation checked: files (presence + hashes), an activation (runtime served it), a test chat. */
+export type ValidationKind = 'files' | 'activation' | 'test';
+export interface ValidationRecord {
+  kind: string;
+  ok: boolean;
+  details: unknown;
+  created_at: string;
+}
 
 export interface NewArtifact {
   path: string;
@@ -43,8 +54,13 @@ const parse = <T>(s: string | null): T | null => {
 };
 
 function toRecord(row: ModelRow): ModelRecord {
-  const { capabilities, capabilities_override, updated_at: _u, ...rest } = row;
-  return { ...rest, capabilities: parse<ModelCapabilities>(capabilities), capabilities_override: parse<CapabilitiesOverride>(capabilities_override) };
+  const { capabilities, capabilities_override, runtime_flags, updated_at: _u, ...rest } = row;
+  return {
+    ...rest,
+    capabilities: parse<ModelCapabilities>(capabilities),
+    capabilities_override: parse<CapabilitiesOverride>(capabilities_override),
+    runtime_flags: parse<RuntimeFlags>(runtime_flags),
+  };
 }
 
 /** The manifest: models, their artifacts, and the append-only validation history. */
@@ -64,6 +80,9 @@ export class ModelsRepo {
   private readonly insertValidationStmt;
   private readonly validationsStmt;
   private readonly replaceArtifactsTx;
+  private readonly setFlagsStmt;
+  private readonly touchStmt;
+  private readonly latestValidationStmt;
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare(
@@ -97,6 +116,11 @@ export class ModelsRepo {
     this.validationsStmt = db.prepare<[string, number], { kind: string; ok: number; details: string; created_at: string }>(
       'SELECT kind, ok, details, created_at FROM model_validations WHERE model_name = ? ORDER BY id DESC LIMIT ?',
     );
+    this.setFlagsStmt = db.prepare('UPDATE models SET runtime_flags = @flags, updated_at = @now WHERE name = @name');
+    this.touchStmt = db.prepare('UPDATE models SET last_used = @now WHERE name = @name');
+    this.latestValidationStmt = db.prepare<[string, string], { kind: string; ok: number; details: string; created_at: string }>(
+      'SELECT kind, ok, details, created_at FROM model_validations WHERE model_name = ? AND kind = ? ORDER BY id DESC LIMIT 1',
+    );
     this.replaceArtifactsTx = db.transaction((name: string, artifacts: NewArtifact[]) => {
       this.deleteArtifactsStmt.run(name);
       const now = new Date().toISOString();
@@ -114,7 +138,7 @@ export class ModelsRepo {
   }
 
   /** Creates or updates a model and replaces its artifacts, in one transaction. */
-  save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used'>, artifacts?: NewArtifact[]): void {
+  save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used' | 'runtime_flags'>, artifacts?: NewArtifact[]): void {
     this.db.transaction(() => {
       this.upsertStmt.run({ ...model, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
       if (artifacts) this.replaceArtifactsTx(model.name, artifacts);
@@ -150,12 +174,27 @@ export class ModelsRepo {
     return (this.blobUsersStmt.get(blobId, exceptModel)?.n ?? 0) > 0;
   }
 
-  /** Append-only validation history (seed VANESSA `model_validations`). */
-  addValidation(name: string, kind: 'files' | 'runtime', ok: boolean, details: unknown): void {
-    this.insertValidationStmt.run(name, kind, ok ? 1 : 0, JSON.stringify(details), new Date().toISOString());
+  setRuntimeFlags(name: string, flags: RuntimeFlags | null): void {
+    this.setFlagsStmt.run({ name, flags: flags && Object.keys(flags).length ? JSON.stringify(flags) : null, now: new Date().toISOString() });
   }
 
-  validations(name: string, limit = 20): { kind: string; ok: boolean; details: unknown; created_at: string }[] {
+  touchLastUsed(name: string, at = new Date().toISOString()): void {
+    this.touchStmt.run({ name, now: at });
+  }
+
+  /** Append-only validation history (seed VANESSA `model_validations`). */
+  addValidation(name: string, kind: ValidationKind, ok: boolean, details: unknown): ValidationRecord {
+    const created_at = new Date().toISOString();
+    this.insertValidationStmt.run(name, kind, ok ? 1 : 0, JSON.stringify(details), created_at);
+    return { kind, ok, details, created_at };
+  }
+
+  validations(name: string, limit = 20): ValidationRecord[] {
     return this.validationsStmt.all(name, limit).map((v) => ({ ...v, ok: v.ok === 1, details: parse(v.details) }));
+  }
+
+  latestValidation(name: string, kind: ValidationKind): ValidationRecord | null {
+    const v = this.latestValidationStmt.get(name, kind);
+    return v ? { ...v, ok: v.ok === 1, details: parse(v.details) } : null;
   }
 }

@@ -28,6 +28,8 @@ interface Slot {
   rowId: number | null;
   endpoint: Endpoint;
   model: string | null;
+  /** the per-model flags the running process was started with (a change means a restart) */
+  flags: Partial<VllmFlags>;
   version: string | null;
   startedAt: string | null;
   lastError: RuntimeErrorInfo | null;
@@ -83,6 +85,7 @@ export class RuntimeManager {
           rowId: null,
           endpoint: adapter.endpoint(settings),
           model: null,
+          flags: {},
           version: null,
           startedAt: null,
           lastError: null,
@@ -189,9 +192,20 @@ export class RuntimeManager {
     });
   }
 
+  /**
+   * Records which model a running runtime serves when the runtime loads models itself (Ollama, after
+   * a load through its API); remembered as that runtime's last model.
+   */
+  setModel(name: RuntimeName, model: string | null): void {
+    const slot = this.slots[name];
+    slot.model = model;
+    if (model) this.rememberModel(name, model);
+    this.emitState(slot);
+  }
+
   restart(name: RuntimeName): Promise<RuntimeInfo> {
-    const model = this.slots[name].model ?? this.lastModels[name];
-    return this.activate(name, { model });
+    const slot = this.slots[name];
+    return this.activate(name, { model: slot.model ?? this.lastModels[name], flags: slot.model ? slot.flags : undefined });
   }
 
   /** Stops every runtime Switchyard owns (app quit, `serve` shutdown). Leaves external ones alone. */
@@ -220,7 +234,9 @@ export class RuntimeManager {
     if (slot.adapter.requiresModel && !model) {
       throw new AppError('bad_request', `${slot.adapter.displayName} serves one model per process: pass model_name (an installed Hugging Face model such as "Qwen/Qwen3-0.6B").`);
     }
-    if (slot.proc && slot.state === 'ready' && (model === null || slot.model === model)) return this.info(slot.name);
+    const flags = options.flags ?? {};
+    const sameFlags = JSON.stringify(slot.flags) === JSON.stringify(flags);
+    if (slot.proc && slot.state === 'ready' && (model === null || (slot.model === model && sameFlags))) return this.info(slot.name);
     if (slot.proc) await this.doStop(slot);
     if (slot.restartTimer) clearTimeout(slot.restartTimer);
     slot.restartTimer = null;
@@ -262,6 +278,7 @@ export class RuntimeManager {
       }
       slot.proc = proc;
       slot.model = model;
+      slot.flags = flags;
       slot.version = null;
       slot.lastError = null;
       slot.startedAt = new Date().toISOString();
@@ -390,7 +407,7 @@ export class RuntimeManager {
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (this.closed || this.active !== slot.name || slot.state !== 'crashed') return;
-      this.withLocks([slot.name], () => this.doStart(slot, { model: slot.model })).catch((error) =>
+      this.withLocks([slot.name], () => this.doStart(slot, { model: slot.model, flags: slot.flags })).catch((error) =>
         this.deps.logger.warn({ runtime: slot.name, error: errorMessage(error) }, 'auto-restart failed'),
       );
     }, delay);

@@ -33,6 +33,35 @@ export const ModelArtifact = z.object({
 });
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
 
+/** vLLM launch flags for one model (snake_case like vLLM's CLI); null/absent = not set. */
+export const RuntimeFlags = z
+  .object({
+    gpu_memory_utilization: z.number().gt(0).max(1).nullable(),
+    max_model_len: z.number().int().min(16).nullable(),
+    tensor_parallel_size: z.number().int().min(1).max(64).nullable(),
+    dtype: z.string().min(1).max(40).nullable(),
+    quantization: z.string().min(1).max(40).nullable(),
+    extra_args: z.array(z.string().max(500)).max(100),
+  })
+  .partial();
+export type RuntimeFlags = z.infer<typeof RuntimeFlags>;
+
+export const ModelTestResult = z.object({
+  ok: z.boolean(),
+  runtime: ModelRuntime,
+  model: z.string(),
+  prompt: z.string(),
+  answer: z.string().nullable(),
+  latency_ms: z.number(),
+  ttft_ms: z.number().nullable(),
+  prompt_tokens: z.number().nullable(),
+  completion_tokens: z.number().nullable(),
+  tokens_per_second: z.number().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  at: z.string(),
+});
+export type ModelTestResult = z.infer<typeof ModelTestResult>;
+
 export const InstalledModel = z.object({
   name: z.string(),
   provider: ModelProvider,
@@ -47,7 +76,15 @@ export const InstalledModel = z.object({
   installed_at: z.string().nullable(),
   last_used: z.string().nullable(),
   capabilities: ModelCapabilities.nullable(),
+  /** the model its runtime is set to (starting, loading or serving) */
   active: z.boolean(),
+  /** files present and unchanged since their last verification */
+  validated: z.boolean(),
+  /** the runtime answers and advertises it in /v1/models */
+  serving: z.boolean(),
+  last_test: ModelTestResult.nullable(),
+  /** per-model vLLM flags the user set (they win over the fit estimate and Settings) */
+  runtime_flags: RuntimeFlags.nullable(),
 });
 export type InstalledModel = z.infer<typeof InstalledModel>;
 
@@ -123,7 +160,7 @@ export const InstallResponse = okShape({ operation_id: z.string(), message: z.st
 export const OperationResponse = okShape({ operation: Operation });
 export const OperationsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 export const OperationsResponse = okShape({ operations: z.array(Operation), count: z.number() });
-export const CancelBody = z.object({ cleanup: z.boolean().default(false) }).optional();
+export const CancelBody = z.object({ cleanup: z.boolean().default(false) }).nullish();
 export const RegistryQuery = z.object({ refresh: z.enum(['0', '1', 'true', 'false']).optional() });
 export const RegistryResponse = okShape({ models: z.array(InstalledModel), count: z.number() });
 export const PlanResponse = okShape({ plan: InstallPlan });
@@ -134,3 +171,44 @@ export const CapabilitiesResponse = okShape({
   override: CapabilitiesOverride.nullable(),
 });
 export const CapabilitiesBody = z.object({ override: CapabilitiesOverride.nullable() });
+
+export const ActivateBody = z.object({
+  name: z.string().min(1).max(300),
+  /** defaults to the model's runtime; a different one is refused */
+  runtime: ModelRuntime.optional(),
+  /** one-off vLLM flags for this activation, over the model's saved flags */
+  flags: RuntimeFlags.optional(),
+});
+export type ActivateBody = z.infer<typeof ActivateBody>;
+export const DeactivateBody = z.object({ name: z.string().min(1).max(300).optional(), runtime: ModelRuntime.optional() }).nullish();
+
+export const Activation = z.object({
+  model: z.string(),
+  runtime: ModelRuntime,
+  serving: z.boolean(),
+  base_url: z.string(),
+  /** the vLLM flags it was started with, and where each came from */
+  flags: z.record(z.string(), z.unknown()).nullable(),
+  flag_sources: z.record(z.string(), z.enum(['fit', 'settings', 'model', 'request'])).nullable(),
+  load_ms: z.number(),
+});
+export type Activation = z.infer<typeof Activation>;
+export const ActivationResponse = okShape({ activation: Activation, model: InstalledModel });
+export const DeactivationResponse = okShape({ runtime: ModelRuntime, model: z.string().nullable(), message: z.string() });
+
+export const TestBody = z
+  .object({ prompt: z.string().min(1).max(4000).optional(), max_tokens: z.number().int().min(1).max(1024).optional() })
+  .nullish();
+export const TestResponse = okShape({ result: ModelTestResult });
+
+export const Validation = z.object({ kind: z.string(), ok: z.boolean(), details: z.unknown(), created_at: z.string() });
+export const ValidationsResponse = okShape({ model_name: z.string(), validated: z.boolean(), validations: z.array(Validation) });
+export const RuntimeFlagsBody = z.object({ flags: RuntimeFlags.nullable() });
+export const RuntimeFlagsResponse = okShape({
+  model_name: z.string(),
+  /** what the user saved for this model */
+  flags: RuntimeFlags.nullable(),
+  /** what an activation now would use, with sources */
+  effective: z.record(z.string(), z.unknown()),
+  sources: z.record(z.string(), z.enum(['fit', 'settings', 'model', 'request'])),
+});

@@ -2,6 +2,7 @@ import { coreMigration } from './001-core';
 import { modelsMigration } from './002-models';
 import { catalogMigration } from './003-catalog';
 import { usageMigration } from './004-usage';
+import { activationMigration } from './005-activation';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
 }
 
 /** Append-only. Each domain adds its own numbered file and lists it here. */
-export const migrations: readonly Migration[] = [coreMigration, modelsMigration, catalogMigration, usageMigration];
+export const migrations: readonly Migration[] = [coreMigration, modelsMigration, catalogMigration, usageMigration, activationMigration];

@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import {
+  ActivateBody,
+  ActivationResponse,
+  DeactivateBody,
+  DeactivationResponse,
+  RuntimeFlagsBody,
+  RuntimeFlagsResponse,
+  TestBody,
+  TestResponse,
+  ValidationsResponse,
   CancelBody,
   CapabilitiesBody,
   CapabilitiesResponse,
@@ -20,7 +29,8 @@ import type { App } from '../server';
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 /** Names arrive URL-encoded (`Qwen%2FQwen3-0.6B`); validation happens in the service (invalid_name). */
 const NameParams = z.object({ name: z.string().min(1).max(300) });
-const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 424: ErrorBody, 502: ErrorBody, 503: ErrorBody, 507: ErrorBody };
+const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 424: ErrorBody, 499: ErrorBody, 502: ErrorBody, 503: ErrorBody, 504: ErrorBody, 507: ErrorBody };
+const ValidationsQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /** `/api/v1/models/…`: installs, operations, the installed registry, capabilities (seed Venom shapes). */
 export function registerModelRoutes(app: App, core: Core): void {
@@ -87,6 +97,72 @@ export function registerModelRoutes(app: App, core: Core): void {
         model_name: request.params.name,
         ...core.models.setCapabilitiesOverride(request.params.name, request.body.override),
       }),
+    );
+  }
+
+  // ---- activation (issue 5) ----------------------------------------------------------------------
+
+  app.post(
+    '/api/v1/models/activate',
+    {
+      schema: {
+        tags,
+        summary: 'Make a runtime serve an installed, verified model; answers once the runtime advertises it in /v1/models',
+        body: ActivateBody,
+        response: { 200: ActivationResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const activation = await core.activation.activate(request.body);
+      return { success: true as const, activation, model: core.models.get(activation.model) };
+    },
+  );
+
+  app.post(
+    '/api/v1/models/deactivate',
+    { schema: { tags, summary: 'Unload (Ollama) or stop (vLLM) the active model', body: DeactivateBody, response: { 200: DeactivationResponse, ...errors } } },
+    async (request) => ({ success: true as const, ...(await core.activation.deactivate(request.body ?? {})) }),
+  );
+
+  app.post(
+    '/api/v1/models/:name/test',
+    { schema: { tags, summary: 'Send a short chat completion to the runtime serving this model and record the result', params: NameParams, body: TestBody, response: { 200: TestResponse, ...errors } } },
+    async (request) => ({ success: true as const, result: await core.activation.test(request.params.name, request.body ?? {}) }),
+  );
+
+  app.post(
+    '/api/v1/models/:name/verify',
+    { schema: { tags, summary: "Re-hash the model's files and record the result", params: NameParams, response: { 200: ValidationsResponse, ...errors } } },
+    async (request) => {
+      await core.activation.verify(request.params.name);
+      return { success: true as const, model_name: request.params.name, ...core.activation.validations(request.params.name, 20) };
+    },
+  );
+
+  app.get(
+    '/api/v1/models/:name/validations',
+    { schema: { tags, summary: 'Validation history: file checks, activations, tests (newest first)', params: NameParams, querystring: ValidationsQuery, response: { 200: ValidationsResponse, ...errors } } },
+    async (request) => ({ success: true as const, model_name: request.params.name, ...core.activation.validations(request.params.name, request.query.limit) }),
+  );
+
+  app.get(
+    '/api/v1/models/:name/runtime-flags',
+    { schema: { tags, summary: 'Saved and effective vLLM flags of a model', params: NameParams, response: { 200: RuntimeFlagsResponse, ...errors } } },
+    async (request) => {
+      const { model, flags, sources } = core.activation.effectiveFlags(request.params.name);
+      return { success: true as const, model_name: model.name, flags: model.runtime_flags, effective: flags, sources };
+    },
+  );
+
+  for (const method of ['put', 'patch'] as const) {
+    app[method](
+      '/api/v1/models/:name/runtime-flags',
+      { schema: { tags, summary: 'Save vLLM flags for a model (`{flags: null}` clears them); used by its next activation', params: NameParams, body: RuntimeFlagsBody, response: { 200: RuntimeFlagsResponse, ...errors } } },
+      async (request) => {
+        core.activation.setFlags(request.params.name, request.body.flags);
+        const { model, flags, sources } = core.activation.effectiveFlags(request.params.name);
+        return { success: true as const, model_name: model.name, flags: model.runtime_flags, effective: flags, sources };
+      },
     );
   }
 }

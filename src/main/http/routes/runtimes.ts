@@ -33,7 +33,7 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
     '/api/v1/system/llm-servers/active',
     { schema: { tags, body: SetActiveBody, response: { 200: ActiveRuntimeResponse, ...errors } } },
     async (request) => {
-      await core.runtimes.activate(request.body.server_name, { model: request.body.model_name });
+      await core.activation.switchTo(request.body.server_name, request.body.model_name);
       return { success: true as const, ...core.runtimes.activeInfo() };
     },
   );
@@ -41,7 +41,10 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
   app.post(
     '/api/v1/system/llm-servers/:name/start',
     { schema: { tags, params: NameParams, body: StartBody, response: { 200: RuntimeResponse, ...errors } } },
-    async (request) => ({ success: true as const, server: await core.runtimes.start(request.params.name, { model: request.body?.model_name }) }),
+    async (request) => {
+      await core.activation.switchTo(request.params.name, request.body?.model_name);
+      return { success: true as const, server: core.runtimes.info(request.params.name) };
+    },
   );
 
   app.post('/api/v1/system/llm-servers/:name/stop', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({

@@ -1,0 +1,527 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Activation, ActivateBody, ModelRuntime, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
+import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import { HfConfig, hfShape, type HfModelInfo } from '../catalog/huggingface';
+import { estimateFit, type FitRequest } from '../catalog/fit';
+import type { SettingsService } from '../config';
+import type { EventBus } from '../events';
+import type { Logger } from '../logger';
+import type { VllmFlags } from '../runtimes/adapters';
+import type { RuntimeManager } from '../runtimes/manager';
+import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
+import { ollamaCanonicalName } from './ollama-models';
+
+interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+type FlagSource = 'fit' | 'settings' | 'model' | 'request';
+type FlagKey = keyof Omit<RuntimeFlags, 'extra_args'>;
+
+export interface ActivationDeps {
+  models: ModelsRepo;
+  runtimes: RuntimeManager;
+  settings: SettingsService;
+  events: EventBus;
+  logger: Logger;
+  /** the fit request for the GPUs detected now (no GPU → flags come from Settings only) */
+  fitRequest(): FitRequest;
+  fetch?: typeof fetch;
+}
+
+const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
+const TEST_TIMEOUT_MS = 120_000;
+const OLLAMA_CALL_TIMEOUT_MS = 10_000;
+const SNAKE_TO_CAMEL: Record<FlagKey, keyof Omit<VllmFlags, 'extraArgs'>> = {
+  gpu_memory_utilization: 'gpuMemoryUtilization',
+  max_model_len: 'maxModelLen',
+  tensor_parallel_size: 'tensorParallelSize',
+  dtype: 'dtype',
+  quantization: 'quantization',
+};
+const FIT_FLAG: Record<string, FlagKey> = {
+  '--gpu-memory-utilization': 'gpu_memory_utilization',
+  '--max-model-len': 'max_model_len',
+  '--tensor-parallel-size': 'tensor_parallel_size',
+  '--quantization': 'quantization',
+};
+
+/** Whether two Ollama names denote the same model (`llama3.2` = `llama3.2:latest`). */
+export function sameModelName(a: string, b: string): boolean {
+  return a === b || ollamaCanonicalName(a) === ollamaCanonicalName(b);
+}
+
+/** `--flag value` strings of a fit report → structured flags. */
+export function flagsFromFit(lines: readonly string[] | null): RuntimeFlags {
+  const out: Record<string, unknown> = {};
+  for (const line of lines ?? []) {
+    const [flag, value] = line.split(/\s+/, 2);
+    const key = flag ? FIT_FLAG[flag] : undefined;
+    if (!key || value === undefined) continue;
+    out[key] = key === 'quantization' ? value : Number(value);
+  }
+  return out as RuntimeFlags;
+}
+
+/**
+ * The flags an activation uses: fit estimate < Settings (when set) < the model's saved flags < the
+ * request. Returns them with where each value came from.
+ */
+export function resolveFlags(layers: { source: FlagSource; flags: RuntimeFlags }[]): { flags: RuntimeFlags; sources: Record<string, FlagSource> } {
+  const flags: Record<string, unknown> = {};
+  const sources: Record<string, FlagSource> = {};
+  for (const { source, flags: layer } of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) continue;
+      flags[key] = value;
+      sources[key] = source;
+    }
+  }
+  return { flags: flags as RuntimeFlags, sources };
+}
+
+export function toVllmOverrides(flags: RuntimeFlags): Partial<VllmFlags> {
+  const out: Partial<VllmFlags> = {};
+  for (const [snake, camel] of Object.entries(SNAKE_TO_CAMEL) as [FlagKey, keyof Omit<VllmFlags, 'extraArgs'>][]) {
+    const v = flags[snake];
+    if (v !== undefined && v !== null) (out as Record<string, unknown>)[camel] = v;
+  }
+  if (flags.extra_args?.length) out.extraArgs = flags.extra_args;
+  return out;
+}
+
+/**
+ * Activation of installed models: makes a runtime serve one (vLLM restarted with it and its flags;
+ * Ollama loading it with keep_alive), deactivation, the test chat, and the lifecycle rules — only
+ * verified, unchanged files are activated; every activation and test lands in the validation history.
+ */
+export class ActivationService {
+  private readonly fetchImpl: typeof fetch;
+  /** bumped by every activation/deactivation: an Ollama load that finishes after a newer request is dropped */
+  private generation = 0;
+
+  constructor(private readonly deps: ActivationDeps) {
+    this.fetchImpl = deps.fetch ?? fetch;
+  }
+
+  // ---- state -------------------------------------------------------------------------------------
+
+  /**
+   * Files present, of the recorded size and not modified since their last good validation. A change
+   * is recorded once (a failed `files` validation); the model stays unvalidated until `verify` passes.
+   */
+  validated(m: ModelRecord): boolean {
+    if (m.status !== 'installed') return false;
+    const last = this.deps.models.latestValidation(m.name, 'files');
+    if (!last?.ok) return false;
+    if (m.provider !== 'huggingface') return true;
+    const changed = this.changedFiles(m, Date.parse(last.created_at));
+    if (changed.length === 0) return true;
+    this.deps.models.addValidation(m.name, 'files', false, { reason: 'files changed on disk since they were verified', changed: changed.slice(0, 20) });
+    this.deps.logger.warn({ model: m.name, changed: changed.slice(0, 5) }, 'model files changed on disk');
+    return false;
+  }
+
+  /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load). */
+  serving(m: ModelRecord): boolean {
+    const rt = this.deps.runtimes.info(m.runtime);
+    return (rt.state === 'ready' || rt.state === 'external') && rt.model !== null && sameModelName(rt.model, m.name);
+  }
+
+  lastTest(name: string): ModelTestResult | null {
+    return (this.deps.models.latestValidation(name, 'test')?.details as ModelTestResult | undefined) ?? null;
+  }
+
+  validations(name: string, limit: number): { validated: boolean; validations: ValidationRecord[] } {
+    const m = this.require(name);
+    return { validated: this.validated(m), validations: this.deps.models.validations(m.name, limit) };
+  }
+
+  /** The flags an activation of this model would use now, with their sources. */
+  effectiveFlags(name: string, request: RuntimeFlags = {}): { model: ModelRecord; flags: RuntimeFlags; sources: Record<string, FlagSource> } {
+    const m = this.require(name);
+    const s = this.deps.settings.get().vllm;
+    const settingsFlags: RuntimeFlags = {
+      gpu_memory_utilization: s.gpuMemoryUtilization,
+      max_model_len: s.maxModelLen,
+      tensor_parallel_size: s.tensorParallelSize,
+      dtype: s.dtype,
+      quantization: s.quantization,
+    };
+    const resolved = resolveFlags([
+      { source: 'fit', flags: m.runtime === 'vllm' ? this.fitFlags(m) : {} },
+      { source: 'settings', flags: settingsFlags },
+      { source: 'model', flags: m.runtime_flags ?? {} },
+      { source: 'request', flags: request },
+    ]);
+    return { model: m, ...resolved };
+  }
+
+  setFlags(name: string, flags: RuntimeFlags | null): ModelRecord {
+    const m = this.require(name);
+    if (m.runtime !== 'vllm' && flags && Object.keys(flags).length) {
+      throw new AppError('bad_request', `${m.name} runs on Ollama; launch flags apply to vLLM models only (Ollama options are set per request).`);
+    }
+    this.deps.models.setRuntimeFlags(m.name, flags);
+    this.deps.events.emit({ type: 'models.changed' });
+    return this.require(m.name);
+  }
+
+  // ---- activate / deactivate ---------------------------------------------------------------------
+
+  async activate(body: ActivateBody): Promise<Activation> {
+    const m = this.require(body.name);
+    const runtime = body.runtime ?? m.runtime;
+    if (runtime !== m.runtime) {
+      throw new AppError('lifecycle_violation', `${m.name} is a ${m.provider === 'ollama' ? 'Ollama' : 'Hugging Face'} model served by ${label(m.runtime)}, not ${label(runtime)}. Activate it on ${label(m.runtime)}.`);
+    }
+    if (m.status !== 'installed') {
+      throw new AppError('lifecycle_violation', `${m.name} is ${m.status}, not installed — finish or retry its install first (Operations).`);
+    }
+    if (!this.validated(m)) {
+      throw new AppError(
+        'model_not_validated',
+        `${m.name}'s files are not verified (they changed on disk, or a check failed). Verify them again (POST /api/v1/models/${encodeURIComponent(m.name)}/verify, Installed › Verify) or reinstall the model.`,
+      );
+    }
+    if (body.flags && Object.keys(body.flags).length && m.runtime !== 'vllm') {
+      throw new AppError('bad_request', 'flags apply to vLLM models only.');
+    }
+    const generation = ++this.generation;
+    const started = Date.now();
+    this.emit(m, 'starting', `Starting ${label(runtime)} for ${m.name}…`);
+    try {
+      const activation = runtime === 'vllm' ? await this.activateVllm(m, body.flags ?? {}, started) : await this.activateOllama(m, generation, started);
+      this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags: activation.flags, load_ms: activation.load_ms });
+      this.deps.models.touchLastUsed(m.name);
+      this.emit(m, 'serving', `${m.name} is served by ${label(runtime)} (${activation.load_ms} ms).`);
+      this.deps.events.emit({ type: 'models.changed' });
+      return activation;
+    } catch (error) {
+      const code = isAppError(error) ? error.code : 'runtime_failed';
+      if (code !== 'cancelled') this.deps.models.addValidation(m.name, 'activation', false, { runtime, error: { code, message: errorMessage(error) } });
+      this.emit(m, 'failed', errorMessage(error), { code, message: errorMessage(error) });
+      this.deps.events.emit({ type: 'models.changed' });
+      throw error;
+    }
+  }
+
+  /**
+   * A runtime switch (Runtimes screen, tray, `llm-servers/active`): with a model — given, or vLLM's last
+   * one — it is a model activation under the same rules; without, Ollama just starts.
+   */
+  async switchTo(runtime: ModelRuntime, model?: string | null): Promise<void> {
+    const target = model ?? (runtime === 'vllm' ? this.deps.runtimes.activeInfo().last_models.vllm : null);
+    if (target) await this.activate({ name: target, runtime });
+    else await this.deps.runtimes.activate(runtime);
+  }
+
+  /** Unloads (Ollama, keep_alive 0) or stops (vLLM) the active model. */
+  async deactivate(body: { name?: string; runtime?: ModelRuntime } = {}): Promise<{ runtime: ModelRuntime; model: string | null; message: string }> {
+    const named = body.name ? this.require(body.name) : null;
+    const runtime = body.runtime ?? named?.runtime ?? this.deps.runtimes.activeInfo().active_server;
+    if (!runtime) return { runtime: named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
+    const info = this.deps.runtimes.info(runtime);
+    if (named && (!info.model || !sameModelName(info.model, named.name))) {
+      throw new AppError('model_not_active', `${named.name} is not the active model of ${label(runtime)} (${info.model ?? 'none is'}). Nothing to deactivate.`);
+    }
+    const model = info.model;
+    this.generation++;
+    if (runtime === 'vllm') {
+      if (info.state !== 'stopped' && info.state !== 'not_installed') await this.deps.runtimes.stop('vllm');
+    } else if (model && (info.state === 'ready' || info.state === 'external')) {
+      await this.ollamaGenerate(info.base_url, model, 0).catch((error) => {
+        throw new AppError('runtime_failed', `Ollama did not unload ${model}: ${errorMessage(error)}`);
+      });
+      this.deps.runtimes.setModel('ollama', null);
+    } else {
+      this.deps.runtimes.setModel('ollama', null);
+    }
+    const record = model ? this.deps.models.get(model) ?? this.deps.models.get(ollamaCanonicalName(model)) : null;
+    if (record) this.emit(record, 'deactivated', `${record.name} is no longer served.`);
+    this.deps.events.emit({ type: 'models.changed' });
+    return { runtime, model, message: model ? `${model} is no longer served by ${label(runtime)}.` : `${label(runtime)} had no model loaded.` };
+  }
+
+  // ---- test --------------------------------------------------------------------------------------
+
+  /**
+   * A short chat completion sent straight to the runtime serving this model — never another runtime —
+   * timed (latency, time to first token, tokens/s) and recorded, pass or fail.
+   */
+  async test(name: string, body: { prompt?: string; max_tokens?: number } = {}): Promise<ModelTestResult> {
+    const m = this.require(name);
+    const info = this.deps.runtimes.info(m.runtime);
+    if (!this.serving(m)) {
+      throw new AppError('model_not_active', `${m.name} is not being served (${label(m.runtime)} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
+    }
+    const prompt = body.prompt ?? DEFAULT_TEST_PROMPT;
+    const servedName = info.model!;
+    const at = new Date().toISOString();
+    const t0 = performance.now();
+    let ttft: number | null = null;
+    let answer = '';
+    let usage = null as Usage | null;
+    let chunks = 0;
+    let result: ModelTestResult;
+    try {
+      const res = await this.fetchImpl(`${info.base_url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: servedName,
+          messages: [{ role: 'user', content: prompt }],
+          max_tokens: body.max_tokens ?? 64,
+          temperature: 0,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+        signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
+      });
+      if (!res.ok || !res.body) throw new AppError('runtime_failed', `${label(m.runtime)} answered ${res.status}: ${await upstreamMessage(res)}`);
+      const decoder = new TextDecoder();
+      let buffer = '';
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (!line.startsWith('data:')) continue;
+          const data = line.slice(5).trim();
+          if (data === '[DONE]') continue;
+          const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null; reasoning_content?: string | null } }[]; usage?: Usage | null; error?: { message?: string } };
+          if (chunk.error) throw new AppError('runtime_failed', `${label(m.runtime)} failed mid-answer: ${chunk.error.message ?? 'unknown error'}`);
+          const delta = chunk.choices?.[0]?.delta;
+          const text = (delta?.content ?? '') + (delta?.reasoning_content ?? '');
+          if (text) {
+            ttft ??= performance.now() - t0;
+            answer += delta?.content ?? '';
+            chunks++;
+          }
+          if (chunk.usage) usage = chunk.usage;
+        }
+      }
+      const latency = performance.now() - t0;
+      const completion = usage?.completion_tokens ?? (chunks || null);
+      const genSeconds = ttft !== null ? (latency - ttft) / 1000 : 0;
+      result = {
+        ok: true,
+        runtime: m.runtime,
+        model: m.name,
+        prompt,
+        answer,
+        latency_ms: round(latency),
+        ttft_ms: ttft === null ? null : round(ttft),
+        prompt_tokens: usage?.prompt_tokens ?? null,
+        completion_tokens: completion,
+        tokens_per_second: completion && genSeconds > 0 ? round(completion > 1 ? (completion - 1) / genSeconds : completion / (latency / 1000)) : null,
+        error: null,
+        at,
+      };
+    } catch (error) {
+      result = {
+        ok: false,
+        runtime: m.runtime,
+        model: m.name,
+        prompt,
+        answer: answer || null,
+        latency_ms: round(performance.now() - t0),
+        ttft_ms: ttft === null ? null : round(ttft),
+        prompt_tokens: null,
+        completion_tokens: null,
+        tokens_per_second: null,
+        error: { code: isAppError(error) ? error.code : 'runtime_failed', message: isAppError(error) ? error.message : `${label(m.runtime)} did not answer: ${errorMessage(error)}` },
+        at,
+      };
+    }
+    this.deps.models.addValidation(m.name, 'test', result.ok, result);
+    if (result.ok) this.deps.models.touchLastUsed(m.name);
+    this.deps.events.emit({ type: 'models.changed' });
+    return result;
+  }
+
+  // ---- verify ------------------------------------------------------------------------------------
+
+  /** Re-hashes every file of an HF model (sha256 for LFS files, git sha1 for the others) and records the result. */
+  async verify(name: string): Promise<ValidationRecord> {
+    const m = this.require(name);
+    if (m.provider !== 'huggingface') {
+      const info = this.deps.runtimes.info('ollama');
+      if (info.state !== 'ready' && info.state !== 'external') throw new AppError('runtime_not_ready', 'Ollama checks its own blobs: start Ollama (Runtimes) to verify an Ollama model.');
+      const res = await this.fetchImpl(`${info.base_url}/api/show`, { method: 'POST', body: JSON.stringify({ model: m.name }), signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
+      await res.arrayBuffer();
+      const record = this.deps.models.addValidation(m.name, 'files', res.ok, { source: 'ollama /api/show', status: res.status });
+      this.deps.events.emit({ type: 'models.changed' });
+      return record;
+    }
+    const bad: { path: string; reason: string }[] = [];
+    for (const a of this.deps.models.artifacts(m.name)) {
+      if (!a.local_path) continue;
+      let size: number;
+      try {
+        size = statSync(a.local_path).size;
+      } catch {
+        bad.push({ path: a.path, reason: 'missing' });
+        continue;
+      }
+      if (size !== a.size) {
+        bad.push({ path: a.path, reason: `size ${size}, expected ${a.size}` });
+        continue;
+      }
+      const expected = a.sha256 ?? a.blob_id;
+      if (!expected) continue;
+      const kind = expected.length === 64 ? 'sha256' : expected.length === 40 ? 'git-sha1' : null;
+      if (!kind) continue;
+      const actual = await hashFile(a.local_path, kind, size);
+      if (actual !== expected) bad.push({ path: a.path, reason: `${kind} mismatch` });
+    }
+    const record = this.deps.models.addValidation(m.name, 'files', bad.length === 0, bad.length ? { reason: 'verification failed', bad } : { verified: 'sha256 / git sha1 re-hashed', files: this.deps.models.artifacts(m.name).length });
+    this.deps.events.emit({ type: 'models.changed' });
+    return record;
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------
+
+  private async activateVllm(m: ModelRecord, request: RuntimeFlags, started: number): Promise<Activation> {
+    const { flags, sources } = this.effectiveFlags(m.name, request);
+    this.emit(m, 'loading', `vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
+    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: toVllmOverrides(flags) });
+    return { model: m.name, runtime: 'vllm', serving: true, base_url: info.base_url, flags, flag_sources: sources, load_ms: Date.now() - started };
+  }
+
+  private async activateOllama(m: ModelRecord, generation: number, started: number): Promise<Activation> {
+    const info = await this.deps.runtimes.activate('ollama');
+    this.checkCurrent(generation, m);
+    const previous = info.model;
+    if (previous && !sameModelName(previous, m.name)) {
+      // one active model: free the previous one's VRAM before loading the next
+      await this.ollamaGenerate(info.base_url, previous, 0).catch((error) => this.deps.logger.warn({ model: previous, error: errorMessage(error) }, 'could not unload the previous Ollama model'));
+    }
+    this.emit(m, 'loading', `Ollama is loading ${m.name}…`);
+    await this.ollamaGenerate(info.base_url, m.name, -1, this.deps.settings.get().runtime.startTimeoutMs);
+    this.checkCurrent(generation, m);
+    const loaded = await this.ollamaLoaded(info.base_url);
+    if (!loaded.some((n) => sameModelName(n, m.name))) {
+      throw new AppError('runtime_failed', `Ollama accepted the load of ${m.name} but does not list it as loaded (/api/ps: ${loaded.join(', ') || 'nothing'}). Check the Ollama log.`);
+    }
+    const advertised = await this.advertised(info.base_url);
+    if (!advertised.some((n) => sameModelName(n, m.name))) {
+      throw new AppError('runtime_failed', `Ollama loaded ${m.name} but does not advertise it in /v1/models. Check the Ollama log.`);
+    }
+    this.deps.runtimes.setModel('ollama', m.name);
+    return { model: m.name, runtime: 'ollama', serving: true, base_url: info.base_url, flags: null, flag_sources: null, load_ms: Date.now() - started };
+  }
+
+  private checkCurrent(generation: number, m: ModelRecord): void {
+    if (generation !== this.generation) throw new AppError('cancelled', `The activation of ${m.name} was superseded by a newer request.`);
+  }
+
+  /** POST /api/generate without a prompt: keep_alive -1 loads and pins the model, 0 unloads it. */
+  private async ollamaGenerate(baseUrl: string, model: string, keepAlive: number, timeoutMs = OLLAMA_CALL_TIMEOUT_MS): Promise<void> {
+    const res = await this.fetchImpl(`${baseUrl}/api/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, keep_alive: keepAlive, stream: false }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.ok) {
+      await res.arrayBuffer();
+      return;
+    }
+    const message = await upstreamMessage(res);
+    if (res.status === 404) throw new AppError('model_not_found', `Ollama does not have ${model} (${message}). Install it again from the catalog.`);
+    throw new AppError('runtime_failed', `Ollama could not ${keepAlive === 0 ? 'unload' : 'load'} ${model}: ${message}`);
+  }
+
+  private async ollamaLoaded(baseUrl: string): Promise<string[]> {
+    const res = await this.fetchImpl(`${baseUrl}/api/ps`, { signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
+    const body = (await res.json()) as { models?: { name?: string; model?: string }[] | null };
+    return (body.models ?? []).flatMap((x) => [x.name, x.model].filter((n): n is string => typeof n === 'string'));
+  }
+
+  private async advertised(baseUrl: string): Promise<string[]> {
+    const res = await this.fetchImpl(`${baseUrl}/v1/models`, { signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
+    const body = (await res.json()) as { data?: { id?: unknown }[] | null };
+    return (body.data ?? []).map((x) => x.id).filter((n): n is string => typeof n === 'string');
+  }
+
+  /** Fit-estimate flags from the snapshot's own config.json and weight sizes (no network). */
+  private fitFlags(m: ModelRecord): RuntimeFlags {
+    if (!m.local_path) return {};
+    try {
+      const config = HfConfig.parse(JSON.parse(readFileSync(join(m.local_path, 'config.json'), 'utf8')));
+      const weights = this.deps.models.artifacts(m.name).filter((a) => a.path.endsWith('.safetensors')).reduce((n, a) => n + a.size, 0);
+      const shape = { ...hfShape({ id: m.name, tags: [] } as unknown as HfModelInfo, config), runtime: 'vllm' as const, weightsBytes: weights || null };
+      return flagsFromFit(estimateFit(shape, this.deps.fitRequest()).vllm_flags);
+    } catch (error) {
+      this.deps.logger.debug({ model: m.name, error: errorMessage(error) }, 'no fit estimate for activation flags');
+      return {};
+    }
+  }
+
+  private changedFiles(m: ModelRecord, since: number): string[] {
+    const changed: string[] = [];
+    for (const a of this.deps.models.artifacts(m.name)) {
+      if (!a.local_path) continue;
+      try {
+        const st = statSync(a.local_path);
+        if (st.size !== a.size || st.mtimeMs > since + 1000) changed.push(a.path);
+      } catch {
+        changed.push(a.path);
+      }
+    }
+    return changed;
+  }
+
+  private require(name: string): ModelRecord {
+    const m = this.deps.models.get(name) ?? this.deps.models.get(ollamaCanonicalName(name));
+    if (!m || m.status === 'removed') throw new AppError('model_not_found', `No installed model "${name}". Install it first (Catalog), or see GET /api/v1/models/registry.`);
+    return m;
+  }
+
+  private emit(m: ModelRecord, phase: 'starting' | 'loading' | 'serving' | 'failed' | 'deactivated', message: string, error: { code: string; message: string } | null = null): void {
+    this.deps.events.emit({ type: 'model.activation', model: m.name, runtime: m.runtime, phase, message, error });
+  }
+}
+
+function label(runtime: ModelRuntime): string {
+  return runtime === 'vllm' ? 'vLLM' : 'Ollama';
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+function describeFlags(flags: RuntimeFlags): string {
+  const parts = Object.entries(flags)
+    .filter(([k]) => k !== 'extra_args')
+    .map(([k, v]) => `--${k.replaceAll('_', '-')} ${String(v)}`);
+  if (flags.extra_args?.length) parts.push(flags.extra_args.join(' '));
+  return parts.join(' ') || 'vLLM defaults';
+}
+
+async function upstreamMessage(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: string | { message?: string }; message?: string; detail?: unknown };
+    if (typeof body.error === 'string') return body.error;
+    if (body.error?.message) return body.error.message;
+    if (body.message) return body.message;
+    if (body.detail) return typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail);
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 300) || res.statusText;
+}
+
+async function hashFile(path: string, kind: 'sha256' | 'git-sha1', size: number): Promise<string> {
+  const hash = kind === 'sha256' ? createHash('sha256') : createHash('sha1').update(`blob ${size}\0`);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
