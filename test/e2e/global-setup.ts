@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,7 +29,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     hub = await mod.startFakeHub({});
   }
   // a model already in the HF cache: discovered as installed, ready to activate on vLLM
-  seedHfModel(join(dataDir, 'hf-cache'), 'org/tiny-model');
+  seedHfModel(join(dataDir, 'hf-cache'), 'acme/local-chat');
+  // the emulated runtimes write the VRAM their models take here; the fake nvidia-smi reads it
+  const gpuProcs = join(dataDir, 'gpu-procs');
+  writeFileSync(gpuProcs, '');
   const port = await freePort();
   const token = 'e2e-token-0123456789abcdef';
   const env: Record<string, string> = {
@@ -45,6 +48,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     HF_HUB_CACHE: join(dataDir, 'hf-cache'),
     OLLAMA_MODELS: join(dataDir, 'ollama-models'),
     EMU_START_DELAY_MS: '300',
+    EMU_GPU_PROCS: gpuProcs,
     ...(hub ? { HF_ENDPOINT: hub.url, SWITCHYARD_OLLAMA_LIBRARY_URL: hub.url } : { SWITCHYARD_OFFLINE: '1' }),
   };
   const serve = execa('node', [join(root, 'out', 'main', 'serve.js'), '--port', String(port), '--data-dir', dataDir], { env, reject: false, buffer: false, stderr: 'inherit' });

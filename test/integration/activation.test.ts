@@ -1,7 +1,8 @@
-import { appendFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Activation, InstalledModel, ModelTestResult } from '../../src/shared/api/models';
 import type { AppEvent } from '../../src/shared/events';
 import { startTestCore, type TestCore } from '../support/core';
@@ -66,6 +67,25 @@ describe('model activation', () => {
 
     const history = await t.call<{ validations: { kind: string; ok: boolean }[] }>('GET', `/api/v1/models/${enc(TINY)}/validations`);
     expect(history.body.validations.map((v) => `${v.kind}:${v.ok}`)).toEqual(['activation:true', 'files:true']);
+  });
+
+  it('the activated runtime holds VRAM on the (emulated) GPU, attributed to it, and frees it when deactivated', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-vram-'));
+    const procs = join(dataDir, 'gpu-procs');
+    writeFileSync(procs, '');
+    t = await startTestCore({
+      dataDir,
+      hfModels: [TINY],
+      env: { ...fast, SWITCHYARD_NVIDIA_SMI_BIN: GPU_SMI, EMU_GPU_PROCS: procs },
+      seams: { gpu: { intervalMs: 200, appsIntervalMs: 200 } },
+    });
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
+    await expect.poll(() => t!.core.gpu.current()?.gpus[0]?.memory_used_mib ?? -1, { timeout: 10_000 }).toBeLessThan(100);
+    await t.call('POST', '/api/v1/models/activate', { name: TINY });
+    await expect.poll(() => t!.core.gpu.processes().find((p) => p.runtime === 'vllm')?.used_mib ?? 0, { timeout: 10_000 }).toBeGreaterThan(10_000);
+    expect(t.core.gpu.current()!.gpus[0]!.memory_used_mib).toBeGreaterThan(10_000);
+    await t.call('POST', '/api/v1/models/deactivate', {});
+    await expect.poll(() => t!.core.gpu.current()?.gpus[0]?.memory_used_mib ?? -1, { timeout: 10_000 }).toBeLessThan(100);
   });
 
   it('per-model flags win over the fit estimate and restart vLLM when they change', async () => {

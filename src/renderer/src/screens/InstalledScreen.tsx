@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { InstalledModel, ModelProvider } from '../../../shared/api/models';
+import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
@@ -60,38 +60,125 @@ export function InstalledScreen() {
 function InstalledRow({ model }: { model: InstalledModel }) {
   const busy = useStore((s) => s.modelBusy[model.name]);
   const removeModel = useStore((s) => s.removeModel);
-  // live from runtime.state events, so the badge follows a switch without a reload
+  const activateModel = useStore((s) => s.activateModel);
+  const deactivateModel = useStore((s) => s.deactivateModel);
+  const testModel = useStore((s) => s.testModel);
+  const verifyModel = useStore((s) => s.verifyModel);
+  const rowError = useStore((s) => s.modelErrors[model.name]);
+  const activation = useStore((s) => s.activations[model.name]);
+  // live from runtime.state events, so the badges follow a switch without a reload
   const runtime = useStore((s) => s.runtimes[model.runtime]);
-  const serving = runtime && (runtime.state === 'ready' || runtime.state === 'starting' || runtime.state === 'external');
-  const active = runtime ? Boolean(serving && runtime.model === model.name) : model.active;
+  const up = runtime && (runtime.state === 'ready' || runtime.state === 'external');
+  const mine = Boolean(runtime?.model && sameName(runtime.model, model.name));
+  const active = runtime ? Boolean(mine && (up || runtime.state === 'starting')) : model.active;
+  const serving = runtime ? Boolean(mine && up) : model.serving;
+  const loading = busy === 'activate' || (active && !serving);
+  const installed = model.status === 'installed';
   const remove = () => {
     if (window.confirm(`Remove ${model.name}? Its files will be deleted.`)) void removeModel(model.name);
   };
+  const id = model.name;
   return (
-    <tr data-testid={`installed-${model.name}`}>
-      <td>
-        <div className="mono">
-          <a href={modelHref(model.name)} title="Details and “will it fit my GPU?”" data-testid="installed-model-link">
-            {model.name}
-          </a>
-        </div>
-        {model.capabilities?.max_context_length && <div className="muted small">context {model.capabilities.max_context_length.toLocaleString()}</div>}
-      </td>
-      <td>
-        {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {model.runtime}
-        {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
-      </td>
-      <td>{formatBytes(model.size_bytes)}</td>
-      <td>
-        <span className={`badge ${statusBadge[model.status]}`}>{model.status}</span> {active && <span className="badge badge-active">active</span>}
-      </td>
-      <td>
-        <button onClick={remove} disabled={Boolean(busy) || active || model.status === 'downloading'} title={active ? 'Deactivate it first (Runtimes)' : undefined}>
-          {busy ? 'Removing…' : 'Remove'}
-        </button>
-      </td>
-    </tr>
+    <>
+      <tr data-testid={`installed-${id}`}>
+        <td>
+          <div className="mono">
+            <a href={modelHref(model.name)} title="Details and “will it fit my GPU?”" data-testid="installed-model-link">
+              {model.name}
+            </a>
+          </div>
+          {model.capabilities?.max_context_length && <div className="muted small">context {model.capabilities.max_context_length.toLocaleString()}</div>}
+        </td>
+        <td>
+          {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {model.runtime}
+          {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
+        </td>
+        <td>{formatBytes(model.size_bytes)}</td>
+        <td data-testid={`installed-${id}-badges`}>
+          <span className={`badge ${statusBadge[model.status]}`}>{model.status}</span>{' '}
+          {installed && (model.validated ? <span className="badge badge-ok">validated</span> : <span className="badge badge-warn" title="Files changed or a check failed: Verify, or reinstall">not validated</span>)}{' '}
+          {active && <span className="badge badge-active">active</span>} {serving && <span className="badge badge-ok" data-testid={`installed-${id}-serving`}>serving</span>}
+        </td>
+        <td className="row-actions">
+          {serving || loading ? (
+            <button onClick={() => void deactivateModel(model.name)} disabled={busy === 'deactivate'} data-testid={`installed-${id}-deactivate`}>
+              {busy === 'deactivate' ? 'Deactivating…' : 'Deactivate'}
+            </button>
+          ) : (
+            <button
+              className="primary"
+              onClick={() => void activateModel(model.name)}
+              disabled={Boolean(busy) || !installed || !model.validated}
+              title={!model.validated ? 'Verify the files first' : `Serve it with ${model.runtime === 'vllm' ? 'vLLM' : 'Ollama'}`}
+              data-testid={`installed-${id}-activate`}
+            >
+              Activate
+            </button>
+          )}
+          <button onClick={() => void testModel(model.name)} disabled={!serving || Boolean(busy)} title={serving ? 'Send a short chat and time it' : 'Activate it first'} data-testid={`installed-${id}-test`}>
+            {busy === 'test' ? 'Testing…' : 'Test'}
+          </button>
+          {installed && !model.validated && (
+            <button onClick={() => void verifyModel(model.name)} disabled={Boolean(busy)} data-testid={`installed-${id}-verify`}>
+              {busy === 'verify' ? 'Verifying…' : 'Verify'}
+            </button>
+          )}
+          <button onClick={remove} disabled={Boolean(busy) || active || model.status === 'downloading'} title={active ? 'Deactivate it first' : undefined}>
+            {busy === 'remove' ? 'Removing…' : 'Remove'}
+          </button>
+        </td>
+      </tr>
+      {(loading || rowError || activation?.phase === 'failed' || model.last_test) && (
+        <tr className="detail-row">
+          <td colSpan={5}>
+            {loading && <ActivationProgress model={model} message={activation?.message} />}
+            {!loading && activation?.phase === 'failed' && !rowError && <p className="error">{activation.message}</p>}
+            {rowError && (
+              <p className="error" data-testid={`installed-${id}-error`}>
+                {rowError}
+              </p>
+            )}
+            {model.last_test && <TestResultLine result={model.last_test} testId={`installed-${id}-last-test`} />}
+          </td>
+        </tr>
+      )}
+    </>
   );
+}
+
+/** While the runtime loads the model: the phase and the runtime's last log lines. */
+function ActivationProgress({ model, message }: { model: InstalledModel; message?: string }) {
+  const lines = useStore((s) => s.runtimeLogs[model.runtime]);
+  return (
+    <div data-testid={`installed-${model.name}-progress`}>
+      <p className="muted">{message ?? `Activating ${model.name}…`}</p>
+      <pre className="log small">{lines.slice(-6).map((l) => l.line).join('\n')}</pre>
+    </div>
+  );
+}
+
+function TestResultLine({ result, testId }: { result: ModelTestResult; testId: string }) {
+  const when = new Date(result.at).toLocaleString();
+  if (!result.ok) {
+    return (
+      <p className="small" data-testid={testId}>
+        <span className="badge badge-bad">test failed</span> {result.error?.message} <span className="muted">({when})</span>
+      </p>
+    );
+  }
+  return (
+    <p className="small" data-testid={testId}>
+      <span className="badge badge-ok">test ok</span> {result.latency_ms.toFixed(0)} ms
+      {result.ttft_ms !== null && <> · first token {result.ttft_ms.toFixed(0)} ms</>}
+      {result.tokens_per_second !== null && <> · {result.tokens_per_second.toFixed(1)} tokens/s</>} · <span className="mono">“{result.answer}”</span> <span className="muted">({when})</span>
+    </p>
+  );
+}
+
+/** Ollama names: `llama3.2` and `llama3.2:latest` are one model. */
+function sameName(a: string, b: string): boolean {
+  const canon = (n: string) => (n.includes(':') ? n : `${n}:latest`);
+  return canon(a) === canon(b);
 }
 
 function InstallByName({ onPick }: { onPick(t: InstallTarget): void }) {

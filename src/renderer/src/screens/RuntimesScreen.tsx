@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { RuntimeName } from '../../../shared/api/runtimes';
 import { useStore } from '../store';
 import { StateBadge } from '../components/StateBadge';
@@ -29,6 +29,12 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
   const action = useStore((s) => s.runtimeAction);
   const loadLogs = useStore((s) => s.loadLogs);
   const [model, setModel] = useState('');
+  const installed = useStore((s) => s.installed);
+  const loadInstalled = useStore((s) => s.loadInstalled);
+  const installedNames = useMemo(() => installed.filter((m) => m.runtime === name && m.status === 'installed').map((m) => m.name), [installed, name]);
+  useEffect(() => {
+    void loadInstalled();
+  }, [loadInstalled]);
 
   useEffect(() => {
     void loadLogs(name).catch(() => {});
@@ -66,8 +72,13 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
       )}
       {needsModel && (
         <label className="field">
-          Model (Hugging Face id)
-          <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="Qwen/Qwen3-0.6B" data-testid={`runtime-${name}-model-input`} />
+          Model (an installed Hugging Face model)
+          <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="Qwen/Qwen3-0.6B" list={`runtime-${name}-models`} data-testid={`runtime-${name}-model-input`} />
+          <datalist id={`runtime-${name}-models`}>
+            {installedNames.map((n) => (
+              <option key={n} value={n} />
+            ))}
+          </datalist>
         </label>
       )}
       <div className="row actions">

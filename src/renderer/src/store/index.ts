@@ -32,6 +32,9 @@ export function dispatchEvent(event: AppEvent): void {
     case 'operation.updated':
       s.applyOperation(event.operation);
       break;
+    case 'model.activation':
+      s.applyActivation(event);
+      break;
     case 'models.changed':
       void s.loadInstalled().catch(() => {});
       break;

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
-import type { InstallBody, InstalledModel, InstallPlan, Operation } from '../../../shared/api/models';
+import type { InstallBody, InstalledModel, InstallPlan, ModelTestResult, Operation } from '../../../shared/api/models';
+import type { AppEvent } from '../../../shared/events';
 import { api, ApiError } from '../api/client';
 import type { AppStore } from './index';
 
@@ -12,8 +13,17 @@ export interface ModelsSlice {
   operations: Record<string, Operation>;
   operationOrder: string[];
   modelsError: string | null;
-  /** per model: the action in flight (remove) */
+  /** per model: the action in flight (remove, activate, deactivate, test, verify) */
   modelBusy: Record<string, string | undefined>;
+  /** per model: the latest activation progress (from `model.activation` events) */
+  activations: Record<string, Extract<AppEvent, { type: 'model.activation' }> | undefined>;
+  /** per model: the error of its last action, shown on its row */
+  modelErrors: Record<string, string | undefined>;
+  activateModel(name: string): Promise<void>;
+  deactivateModel(name: string): Promise<void>;
+  testModel(name: string): Promise<ModelTestResult | null>;
+  verifyModel(name: string): Promise<void>;
+  applyActivation(event: Extract<AppEvent, { type: 'model.activation' }>): void;
   loadInstalled(refresh?: boolean): Promise<void>;
   loadOperations(): Promise<void>;
   planInstall(query: { name: string; provider: InstallBody['provider']; revision?: string; quantization?: string }, signal?: AbortSignal): Promise<InstallPlan>;
@@ -33,6 +43,25 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
   operationOrder: [],
   modelsError: null,
   modelBusy: {},
+  activations: {},
+  modelErrors: {},
+  async activateModel(name) {
+    await modelAction(set, get, name, 'activate', () => api.post('/api/v1/models/activate', { name }));
+  },
+  async deactivateModel(name) {
+    await modelAction(set, get, name, 'deactivate', () => api.post('/api/v1/models/deactivate', { name }));
+  },
+  async testModel(name) {
+    const r = await modelAction(set, get, name, 'test', () => api.post<{ result: ModelTestResult }>(`/api/v1/models/${encodeURIComponent(name)}/test`, {}));
+    if (r && !r.result.ok) set((s) => ({ modelErrors: { ...s.modelErrors, [name]: r.result.error?.message ?? 'The test failed.' } }));
+    return r?.result ?? null;
+  },
+  async verifyModel(name) {
+    await modelAction(set, get, name, 'verify', () => api.post(`/api/v1/models/${encodeURIComponent(name)}/verify`, {}));
+  },
+  applyActivation(event) {
+    set((s) => ({ activations: { ...s.activations, [event.model]: event } }));
+  },
   async loadInstalled(refresh = false) {
     try {
       const { models } = await api.get<{ models: InstalledModel[] }>(`/api/v1/models/registry${refresh ? '?refresh=1' : ''}`);
@@ -86,3 +115,20 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
     });
   },
 });
+
+type Set = Parameters<StateCreator<AppStore, [], [], ModelsSlice>>[0];
+type Get = Parameters<StateCreator<AppStore, [], [], ModelsSlice>>[1];
+
+/** Runs one action on a model: busy flag, error on the row, registry reloaded after. */
+async function modelAction<T>(set: Set, get: Get, name: string, action: string, run: () => Promise<T>): Promise<T | null> {
+  set((s) => ({ modelBusy: { ...s.modelBusy, [name]: action }, modelErrors: { ...s.modelErrors, [name]: undefined } }));
+  try {
+    return await run();
+  } catch (error) {
+    set((s) => ({ modelErrors: { ...s.modelErrors, [name]: errorText(error) } }));
+    return null;
+  } finally {
+    set((s) => ({ modelBusy: { ...s.modelBusy, [name]: undefined } }));
+    await get().loadInstalled();
+  }
+}
