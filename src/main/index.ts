@@ -1,9 +1,10 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, Notification, screen, shell, type Rectangle } from 'electron';
 import { createCore, type Core } from './app';
 import { startupFromArgv } from './config';
 import { buildServer, type App } from './http/server';
+import { NotificationPolicy } from './notifications';
 import { createTray } from './tray';
 
 /**
@@ -17,7 +18,18 @@ let server: App | null = null;
 let window: BrowserWindow | null = null;
 let quitting = false;
 let baseUrl = '';
+let tray: ReturnType<typeof createTray> | null = null;
 const here = dirname(fileURLToPath(import.meta.url));
+
+const WINDOW_STATE_KEY = 'ui.window';
+
+/** The last window bounds, if they are still on a connected display. */
+function savedBounds(): Partial<Rectangle> & { maximized?: boolean } {
+  const saved = core!.state.readState<Rectangle & { maximized?: boolean }>(WINDOW_STATE_KEY);
+  if (!saved) return {};
+  const visible = screen.getAllDisplays().some(({ workArea: a }) => saved.x < a.x + a.width && saved.x + saved.width > a.x && saved.y < a.y + a.height && saved.y + saved.height > a.y);
+  return visible ? saved : { width: saved.width, height: saved.height, maximized: saved.maximized };
+}
 
 function showWindow(): void {
   if (window) {
@@ -25,9 +37,12 @@ function showWindow(): void {
     window.focus();
     return;
   }
+  const bounds = savedBounds();
   window = new BrowserWindow({
-    width: 1280,
-    height: 820,
+    width: bounds.width ?? 1280,
+    height: bounds.height ?? 820,
+    x: bounds.x,
+    y: bounds.y,
     show: false,
     title: 'Switchyard',
     webPreferences: {
@@ -38,8 +53,12 @@ function showWindow(): void {
       additionalArguments: [`--switchyard-api=${baseUrl}`, `--switchyard-token=${core!.token}`],
     },
   });
-  window.on('ready-to-show', () => window?.show());
+  window.on('ready-to-show', () => {
+    if (bounds.maximized) window?.maximize();
+    window?.show();
+  });
   window.on('close', (event) => {
+    if (window) core?.state.writeState(WINDOW_STATE_KEY, { ...window.getNormalBounds(), maximized: window.isMaximized() });
     if (!quitting && core?.settings.get().ui.closeToTray) {
       event.preventDefault();
       window?.hide();
@@ -63,25 +82,46 @@ app.whenReady().then(async () => {
   const address = server.server.address();
   baseUrl = `http://${core.options.host}:${typeof address === 'object' && address ? address.port : core.options.port}`;
 
-  const tray = createTray(join(here, '../../resources/tray.png'), (action) => {
+  const c = core;
+  const notify = (title: string, body: string, urgent = false) => {
+    if (!c.settings.get().ui.notifications || !Notification.isSupported()) return;
+    new Notification({ title, body, urgency: urgent ? 'critical' : 'normal' }).show();
+  };
+  const fail = (what: string) => (error: unknown) => notify(what, error instanceof Error ? error.message : String(error), true);
+  tray = createTray(join(here, '../../resources/tray.png'), (action) => {
     switch (action.type) {
       case 'open':
         return showWindow();
       case 'quit':
         return app.quit();
       case 'off': {
-        const active = core!.runtimes.activeInfo().active_server;
-        if (active) void core!.runtimes.stop(active).catch(() => {});
+        const active = c.runtimes.activeInfo().active_server;
+        if (active) void c.runtimes.stop(active).catch(fail('Could not stop the runtime'));
         return;
       }
       case 'switch':
-        void core!.runtimes.activate(action.runtime, { model: action.model }).catch(() => {});
+        // a switch with a model is an activation: same lifecycle rules as the API (failures are notified)
+        void c.activation.switchTo(action.runtime, action.model).catch(() => {});
         return;
     }
   });
-  const refreshTray = () => tray.update({ runtimes: core!.runtimes.list() });
+  const refreshTray = () => {
+    const models = c.models.list().filter((m) => m.status === 'installed' && m.validated);
+    tray?.update({
+      runtimes: c.runtimes.list(),
+      models: { vllm: models.filter((m) => m.runtime === 'vllm').map((m) => m.name), ollama: models.filter((m) => m.runtime === 'ollama').map((m) => m.name) },
+    });
+  };
   refreshTray();
-  core.events.on(refreshTray, ['runtime.state']);
+  c.events.on(refreshTray, ['runtime.state', 'models.changed']);
+  const policy = new NotificationPolicy();
+  c.events.on(
+    (event) => {
+      const notice = policy.noticeFor(event);
+      if (notice) notify(notice.title, notice.body, notice.urgent);
+    },
+    ['operation.updated', 'model.activation', 'runtime.state'],
+  );
   showWindow();
 });
 
@@ -93,7 +133,12 @@ app.on('before-quit', (event) => {
   if (quitting || !core) return;
   event.preventDefault();
   quitting = true;
-  window?.setTitle('Switchyard — stopping runtimes…');
+  // stopping vLLM can take seconds (grace period): say so where the user looks
+  const owned = core.runtimes.list().some((r) => r.owned);
+  if (owned) {
+    window?.setTitle('Switchyard — stopping runtimes…');
+    tray?.setStatus('Stopping runtimes…');
+  }
   void (async () => {
     await server?.close();
     await core?.stop();

@@ -2,7 +2,7 @@ import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electr
 import { buildTrayMenu, type TrayAction, type TrayItem, type TrayState } from './tray-menu';
 
 /** Electron glue for the tray: the menu itself comes from buildTrayMenu (unit-tested). */
-export function createTray(iconPath: string, onAction: (action: TrayAction) => void): { update(state: TrayState): void; destroy(): void } {
+export function createTray(iconPath: string, onAction: (action: TrayAction) => void): { update(state: TrayState): void; setStatus(text: string): void; destroy(): void } {
   const tray = new Tray(nativeImage.createFromPath(iconPath));
   tray.setToolTip('Switchyard');
   const toElectron = (items: TrayItem[]): MenuItemConstructorOptions[] =>
@@ -27,6 +27,11 @@ export function createTray(iconPath: string, onAction: (action: TrayAction) => v
   return {
     update(state) {
       tray.setContextMenu(Menu.buildFromTemplate(toElectron(buildTrayMenu(state))));
+    },
+    /** Replaces the menu by one disabled status line (used while quitting). */
+    setStatus(text) {
+      tray.setToolTip(`Switchyard — ${text}`);
+      tray.setContextMenu(Menu.buildFromTemplate([{ label: text, enabled: false }]));
     },
     destroy() {
       tray.destroy();

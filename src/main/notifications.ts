@@ -1,0 +1,57 @@
+import type { AppEvent } from '../shared/events';
+
+/** A desktop notification to show; the Electron glue (src/main/index.ts) turns it into a `Notification`. */
+export interface DesktopNotice {
+  title: string;
+  body: string;
+  /** errors stay until dismissed where the platform allows it */
+  urgent: boolean;
+}
+
+/**
+ * Decides which events deserve a system notification: an install or removal that finished, an
+ * activation that finished (served or failed), a runtime crash. Each thing is told once — progress
+ * updates and repeated state events are ignored. Pure apart from its memory of what it has told.
+ */
+export class NotificationPolicy {
+  private readonly told = new Set<string>();
+
+  noticeFor(event: AppEvent): DesktopNotice | null {
+    switch (event.type) {
+      case 'operation.updated': {
+        const op = event.operation;
+        if (op.status !== 'completed' && op.status !== 'failed') return null;
+        if (!this.once(`op:${op.operation_id}:${op.status}`)) return null;
+        const what = op.operation_type === 'install' ? 'Install' : 'Removal';
+        if (op.status === 'completed') {
+          return { title: `${what} finished`, body: op.operation_type === 'install' ? `${op.model_name} is installed.` : `${op.model_name} was removed.`, urgent: false };
+        }
+        return { title: `${what} failed`, body: `${op.model_name}: ${op.error?.message ?? op.message}`, urgent: true };
+      }
+      case 'model.activation': {
+        if (event.phase === 'serving') return { title: 'Model ready', body: `${event.model} is served by ${label(event.runtime)}.`, urgent: false };
+        if (event.phase === 'failed' && event.error?.code !== 'cancelled') return { title: `Activation of ${event.model} failed`, body: event.message, urgent: true };
+        return null;
+      }
+      case 'runtime.state': {
+        const r = event.runtime;
+        if (r.state !== 'crashed' || !r.last_error || r.last_error.code !== 'crashed') return null;
+        if (!this.once(`crash:${r.name}:${r.last_error.at}`)) return null;
+        return { title: `${label(r.name)} crashed`, body: r.last_error.message, urgent: true };
+      }
+      default:
+        return null;
+    }
+  }
+
+  private once(key: string): boolean {
+    if (this.told.has(key)) return false;
+    this.told.add(key);
+    if (this.told.size > 1000) this.told.delete(this.told.values().next().value!);
+    return true;
+  }
+}
+
+function label(runtime: 'ollama' | 'vllm'): string {
+  return runtime === 'vllm' ? 'vLLM' : 'Ollama';
+}
