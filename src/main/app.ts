@@ -104,7 +104,22 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
 
     const usageRepo = new UsageRepo(db);
     const usage = store.add('usage', new UsageRecorder({ repo: usageRepo, logger: logger.child({ module: 'usage' }), flushIntervalMs: seams.usageFlushIntervalMs }));
-    const openai = store.add('openai', new OpenAiProxy({ activeEndpoint: () => runtimes.activeEndpoint(), usage, logger: logger.child({ module: 'openai' }) }));
+    const lastUsed = new Map<string, number>();
+    const openai = store.add(
+      'openai',
+      new OpenAiProxy({
+        activeEndpoint: () => runtimes.activeEndpoint(),
+        usage,
+        logger: logger.child({ module: 'openai' }),
+        // the manifest's last_used, written at most once a minute per model (not per request)
+        onUse: (model) => {
+          const now = Date.now();
+          if (now - (lastUsed.get(model) ?? 0) < 60_000) return;
+          lastUsed.set(model, now);
+          modelsRepo.touchLastUsed(model);
+        },
+      }),
+    );
     const gpu = store.add(
       'gpu',
       new GpuSampler({

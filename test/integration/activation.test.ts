@@ -62,6 +62,11 @@ describe('model activation', () => {
     // the OpenAI endpoint follows it
     const proxied = await t.app.inject({ method: 'GET', url: '/v1/models', headers: { authorization: `Bearer ${t.token}` } });
     expect(JSON.parse(proxied.body).data.map((m: { id: string }) => m.id)).toEqual([TINY]);
+    // requests through the endpoint count as use of the model
+    t.core.db.prepare('UPDATE models SET last_used = ? WHERE name = ?').run('2000-01-01T00:00:00.000Z', TINY);
+    const chat = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.token}` }, payload: { model: TINY, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 } });
+    expect(chat.statusCode).toBe(200);
+    expect(t.core.models.get(TINY).last_used! > '2000-01-01T00:00:00.000Z').toBe(true);
     const active = await t.call<{ active_server: string; active_model: string }>('GET', '/api/v1/system/llm-servers/active');
     expect(active.body).toMatchObject({ active_server: 'vllm', active_model: TINY });
 

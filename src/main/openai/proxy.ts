@@ -53,6 +53,8 @@ export interface OpenAiProxyOptions {
   logger: Logger;
   /** keep-alive agent for upstream connections; replaceable in tests */
   agent?: http.Agent;
+  /** called for every request routed to a model (the manifest's `last_used`) */
+  onUse?: (model: string) => void;
 }
 
 /**
@@ -133,6 +135,7 @@ export class OpenAiProxy {
     if (routed.model !== null && payload.model !== routed.model) payload.model = routed.model;
     const stream = payload.stream === true;
     const tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
+    if (routed.model) this.options.onUse?.(routed.model);
     const data = Buffer.from(JSON.stringify(payload));
     const url = new URL(UPSTREAM_PATHS[kind], routed.endpoint.baseUrl);
 
