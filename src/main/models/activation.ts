@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import type { Activation, ActivateBody, ModelRuntime, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
-import { HfConfig, hfShape, type HfModelInfo } from '../catalog/huggingface';
+import { hfShape } from '../catalog/huggingface';
+import { localHfDetails } from '../catalog/installed';
 import { estimateFit, type FitRequest } from '../catalog/fit';
 import type { SettingsService } from '../config';
 import type { EventBus } from '../events';
@@ -453,16 +453,10 @@ export class ActivationService {
 
   /** Fit-estimate flags from the snapshot's own config.json and weight sizes (no network). */
   private fitFlags(m: ModelRecord): RuntimeFlags {
-    if (!m.local_path) return {};
-    try {
-      const config = HfConfig.parse(JSON.parse(readFileSync(join(m.local_path, 'config.json'), 'utf8')));
-      const weights = this.deps.models.artifacts(m.name).filter((a) => a.path.endsWith('.safetensors')).reduce((n, a) => n + a.size, 0);
-      const shape = { ...hfShape({ id: m.name, tags: [] } as unknown as HfModelInfo, config), runtime: 'vllm' as const, weightsBytes: weights || null };
-      return flagsFromFit(estimateFit(shape, this.deps.fitRequest()).vllm_flags);
-    } catch (error) {
-      this.deps.logger.debug({ model: m.name, error: errorMessage(error) }, 'no fit estimate for activation flags');
-      return {};
-    }
+    const local = m.local_path ? localHfDetails(m.name, m.local_path) : null;
+    if (!local) return {};
+    const shape = { ...hfShape(local.info, local.config), runtime: 'vllm' as const };
+    return flagsFromFit(estimateFit(shape, this.deps.fitRequest()).vllm_flags);
   }
 
   private changedFiles(m: ModelRecord, since: number): string[] {
