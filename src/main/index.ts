@@ -64,6 +64,9 @@ function showWindow(): void {
       window?.hide();
     }
   });
+  window.on('minimize', () => {
+    if (core?.settings.get().ui.minimizeToTray) window?.hide();
+  });
   window.on('closed', () => (window = null));
   window.webContents.setWindowOpenHandler(({ url }) => {
     void shell.openExternal(url);

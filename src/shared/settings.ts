@@ -67,6 +67,8 @@ export const GpuSettings = z.object({
 
 export const UiSettings = z.object({
   closeToTray: z.boolean().default(true),
+  /** minimizing the window hides it to the tray (desktop app) */
+  minimizeToTray: z.boolean().default(false),
   notifications: z.boolean().default(true),
 });
 

@@ -22,6 +22,8 @@ const FIELDS: Field[] = [
   { group: 'catalog', key: 'offline', label: 'Offline mode', type: 'bool' },
   { group: 'catalog', key: 'ttlMinutes', label: 'Catalog cache TTL (min)', type: 'number' },
   { group: 'ui', key: 'closeToTray', label: 'Close to tray', type: 'bool' },
+  { group: 'ui', key: 'minimizeToTray', label: 'Minimize to tray', type: 'bool' },
+  { group: 'ui', key: 'notifications', label: 'System notifications (installs, activations, crashes)', type: 'bool' },
   { group: 'gpu', key: 'nvidiaSmiBinary', label: 'nvidia-smi binary', type: 'text', hint: 'path or name on PATH (SWITCHYARD_NVIDIA_SMI_BIN)' },
   { group: 'gpu', key: 'sampleIntervalMs', label: 'GPU sample interval (ms, on restart)', type: 'number' },
 ];
