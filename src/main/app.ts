@@ -203,6 +203,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     // closed before operations: stops discovery, then running installs are aborted (they resume on next start)
     store.add('models', () => models.close());
     await models.init();
+    await activation.init();
 
     return {
       options,

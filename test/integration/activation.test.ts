@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { Activation, InstalledModel, ModelTestResult } from '../../src/shared/api/models';
 import type { AppEvent } from '../../src/shared/events';
-import { startTestCore, type TestCore } from '../support/core';
+import { execa } from 'execa';
+import { killGroup } from '../../src/main/runtimes/process-group';
+import { emulatorEnv, OLLAMA_EMULATOR, startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 
 const GPU_SMI = fileURLToPath(new URL('../fixtures/bin/nvidia-smi', import.meta.url));
@@ -244,6 +246,32 @@ describe('model activation', () => {
     expect(off.body.model).toBe('llama3.2:1b');
     expect(await ollamaPs(base)).toEqual([]);
     expect(t.core.runtimes.info('ollama')).toMatchObject({ state: 'ready', model: null, last_model: 'llama3.2:1b' });
+  });
+
+  it('after a restart of Switchyard, the Ollama model still loaded is the active one again', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-ollama-ext-'));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
+    const env = await emulatorEnv(dataDir);
+    // an Ollama Switchyard did not start (a system service): it survives Switchyard's restarts
+    const external = execa(OLLAMA_EMULATOR, ['serve'], { env: { ...env, OLLAMA_HOST: `127.0.0.1:${env.SWITCHYARD_OLLAMA_PORT}` }, reject: false, detached: true, stdio: 'ignore' });
+    onTestFinished(async () => {
+      killGroup(external.pid!, 'SIGKILL'); // with its runner
+      await external;
+    });
+    const base = `http://127.0.0.1:${env.SWITCHYARD_OLLAMA_PORT}`;
+    await expect.poll(async () => (await fetch(`${base}/api/version`).catch(() => null))?.status, { timeout: 10_000 }).toBe(200);
+
+    t = await startTestCore({ dataDir, env: { ...env, ...fast } });
+    expect(t.core.runtimes.info('ollama').state).toBe('external');
+    expect((await waitForOperation(t, await install(t, { name: 'qwen2.5:0.5b', provider: 'ollama' }))).status).toBe('completed');
+    expect((await t.call('POST', '/api/v1/models/activate', { name: 'qwen2.5:0.5b' })).status).toBe(200);
+    await t.close();
+    t = undefined;
+    expect((await ollamaPs(base)).map((m) => m.name)).toEqual(['qwen2.5:0.5b']);
+
+    t = await startTestCore({ dataDir, env: { ...env, ...fast } });
+    expect(t.core.runtimes.info('ollama')).toMatchObject({ state: 'external', model: 'qwen2.5:0.5b' });
+    expect((await registry(t))['qwen2.5:0.5b']).toMatchObject({ active: true, serving: true });
   });
 
   it('switching from an Ollama model to a vLLM model stops Ollama; the latest of two concurrent activations wins', async () => {

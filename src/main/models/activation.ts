@@ -106,6 +106,22 @@ export class ActivationService {
     this.fetchImpl = deps.fetch ?? fetch;
   }
 
+  /**
+   * After a restart of Switchyard, an Ollama it adopted (or one it found running) may still hold the
+   * model that was active: if the remembered one is loaded, it is the active model again.
+   */
+  async init(): Promise<void> {
+    const info = this.deps.runtimes.info('ollama');
+    const last = info.last_model;
+    if (info.model || !last || (info.state !== 'ready' && info.state !== 'external')) return;
+    try {
+      const loaded = await this.ollamaLoaded(info.base_url);
+      if (loaded.some((n) => sameModelName(n, last))) this.deps.runtimes.setModel('ollama', last);
+    } catch (error) {
+      this.deps.logger.debug({ error: errorMessage(error) }, 'could not ask Ollama which models are loaded');
+    }
+  }
+
   // ---- state -------------------------------------------------------------------------------------
 
   /**
