@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupMembers, isAlive, killGroup } from '../../src/main/runtimes/process-group';
 import { emulatorEnv, freePort, startTestCore, type TestCore } from '../support/core';
+import { seedHfModel } from '../support/hf-cache';
 import { waitFor } from '../support/wait';
 
 let t: TestCore | null = null;
@@ -46,9 +47,18 @@ describe('recovery after Switchyard itself was killed', () => {
     const info = t.core.runtimes.info('vllm');
     expect(info).toMatchObject({ state: 'ready', pid, model: 'org/tiny-model', active: true, owned: true });
     expect(t.core.db.prepare("SELECT count(*) FROM runtime_processes WHERE status = 'running'").pluck().get()).toBe(1);
-    // it is ours again: a stop takes the whole group down
-    await t.core.runtimes.stop('vllm');
+    // activating the model it already serves, with the arguments it runs with, restarts nothing
+    seedHfModel(env.HF_HUB_CACHE!, 'org/tiny-model');
+    await t.core.models.refresh();
+    await t.core.activation.activate({ name: 'org/tiny-model' });
+    expect(t.core.runtimes.info('vllm').pid).toBe(pid);
+    // other flags: a restart with them — the adopted process is ours, its whole group goes
+    await t.core.activation.activate({ name: 'org/tiny-model', flags: { max_model_len: 1024 } });
+    const restarted = t.core.runtimes.info('vllm').pid!;
+    expect(restarted).not.toBe(pid);
     expect(groupMembers(pid)).toEqual([]);
+    await t.core.runtimes.stop('vllm');
+    expect(groupMembers(restarted)).toEqual([]);
   });
 
   it('notices when an adopted runtime dies', async () => {

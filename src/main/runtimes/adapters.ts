@@ -43,6 +43,8 @@ export interface RuntimeAdapter {
   binarySetting(settings: Settings): string | null;
   launch(ctx: LaunchContext): { args: string[]; env: Record<string, string> };
   probe(baseUrl: string, model: string | null, fetchImpl: typeof fetch, signal: AbortSignal): Promise<ProbeResult>;
+  /** the launch flags found in a command line (an adopted process), for restarting it the same way */
+  flagsOf?(args: readonly string[]): Partial<VllmFlags>;
   installHint: string;
 }
 
@@ -122,6 +124,7 @@ export const vllmAdapter: RuntimeAdapter = {
     if (isRepoFullyCached(hfHubCache, model)) extra.HF_HUB_OFFLINE = '1';
     return { args, env: childEnv(env, extra) };
   },
+  flagsOf: vllmFlagsOf,
   async probe(baseUrl, model, fetchImpl, signal) {
     const health = await fetchImpl(`${baseUrl}/health`, { signal });
     await health.arrayBuffer();
@@ -140,6 +143,24 @@ export const vllmAdapter: RuntimeAdapter = {
     return { ready: true, version };
   },
 };
+
+const NUMERIC_FLAGS: Record<string, 'gpuMemoryUtilization' | 'maxModelLen' | 'tensorParallelSize'> = {
+  '--gpu-memory-utilization': 'gpuMemoryUtilization',
+  '--max-model-len': 'maxModelLen',
+  '--tensor-parallel-size': 'tensorParallelSize',
+};
+const TEXT_FLAGS: Record<string, 'dtype' | 'quantization'> = { '--dtype': 'dtype', '--quantization': 'quantization' };
+
+function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
+  const out: Partial<VllmFlags> = {};
+  for (let i = 0; i < args.length - 1; i++) {
+    const numeric = NUMERIC_FLAGS[args[i]!];
+    const text = TEXT_FLAGS[args[i]!];
+    if (numeric && Number.isFinite(Number(args[i + 1]))) out[numeric] = Number(args[i + 1]);
+    else if (text) out[text] = args[i + 1]!;
+  }
+  return out;
+}
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

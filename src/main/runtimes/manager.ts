@@ -28,8 +28,10 @@ interface Slot {
   rowId: number | null;
   endpoint: Endpoint;
   model: string | null;
-  /** the per-model flags the running process was started with (a change means a restart) */
+  /** the per-model flags the running process was started with (kept for a restart) */
   flags: Partial<VllmFlags>;
+  /** the arguments it runs with: an activation asking for other ones restarts it */
+  args: string[] | null;
   version: string | null;
   startedAt: string | null;
   lastError: RuntimeErrorInfo | null;
@@ -86,6 +88,7 @@ export class RuntimeManager {
           endpoint: adapter.endpoint(settings),
           model: null,
           flags: {},
+          args: null,
           version: null,
           startedAt: null,
           lastError: null,
@@ -235,8 +238,13 @@ export class RuntimeManager {
       throw new AppError('bad_request', `${slot.adapter.displayName} serves one model per process: pass model_name (an installed Hugging Face model such as "Qwen/Qwen3-0.6B").`);
     }
     const flags = options.flags ?? {};
-    const sameFlags = JSON.stringify(slot.flags) === JSON.stringify(flags);
-    if (slot.proc && slot.state === 'ready' && (model === null || (slot.model === model && sameFlags))) return this.info(slot.name);
+    if (slot.proc && slot.state === 'ready') {
+      if (model === null) return this.info(slot.name);
+      if (slot.model === model && slot.args) {
+        const wanted = slot.adapter.launch({ settings, model, env: this.deps.env, hfHubCache: this.deps.hfHubCache(), overrides: flags }).args;
+        if (JSON.stringify(wanted) === JSON.stringify(slot.args)) return this.info(slot.name);
+      }
+    }
     if (slot.proc) await this.doStop(slot);
     if (slot.restartTimer) clearTimeout(slot.restartTimer);
     slot.restartTimer = null;
@@ -279,6 +287,7 @@ export class RuntimeManager {
       slot.proc = proc;
       slot.model = model;
       slot.flags = flags;
+      slot.args = args;
       slot.version = null;
       slot.lastError = null;
       slot.startedAt = new Date().toISOString();
@@ -503,6 +512,8 @@ export class RuntimeManager {
     slot.rowId = row.id;
     slot.endpoint = endpoint;
     slot.model = row.model;
+    slot.args = args;
+    slot.flags = slot.adapter.flagsOf?.(args) ?? {};
     slot.version = version;
     slot.startedAt = row.started_at;
     slot.state = 'ready';
