@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,5 +95,16 @@ describe('downloadBlob', () => {
     await expect(p).rejects.toThrow('stop');
     expect(existsSync(`${t.blobPath}.incomplete`)).toBe(true);
     await hub.setKnobs({ bytesPerSec: null });
+  });
+
+  it('fails with insufficient_disk when the disk refuses the bytes, without retrying', async (ctx) => {
+    if (!existsSync('/dev/full')) ctx.skip();
+    const t = target();
+    mkdirSync(join(dir, 'blobs'));
+    symlinkSync('/dev/full', `${t.blobPath}.incomplete`); // every write: ENOSPC
+    let retries = 0;
+    await expect(downloadBlob(t, { ...opts(), onRetry: () => (retries += 1) })).rejects.toMatchObject({ code: 'insufficient_disk' });
+    expect(retries).toBe(0);
+    expect(existsSync(t.blobPath)).toBe(false);
   });
 });
