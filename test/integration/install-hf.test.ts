@@ -1,8 +1,8 @@
-import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
+import { fakeBytes, startFakeHub, type FakeHub, type FakeRepoSpec } from '../fixtures/hub/server.mjs';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 import type { InstalledModel, InstallPlan } from '../../src/shared/api/models';
@@ -154,5 +154,95 @@ describe('Hugging Face installs', () => {
     const id = await install(t, { name: 'org/tiny-gguf', provider: 'huggingface', quantization: 'Q8_0' });
     expect((await waitForOperation(t, id)).status).toBe('completed');
     expect(hub.stats.bytesByFile['org/tiny-gguf/tiny-model.F16.gguf']).toBeUndefined();
+  });
+
+  describe('updating an installed model to a new commit', () => {
+    const config = (v: string) => JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama', max_position_embeddings: 2048, revision_note: v });
+    const version = (v: string): FakeRepoSpec => ({
+      files: {
+        'config.json': config(v),
+        'tokenizer_config.json': JSON.stringify({ chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}' }), // unchanged
+        'model.safetensors': fakeBytes(`weights ${v}`, 300_000),
+      },
+    });
+    const blobsOf = (repo: string) => readdirSync(join(repoPath(t, repo), 'blobs')).sort();
+    const expectedBlobs = (repo: string) => [...hub.repo(repo)!.files.values()].map((f) => f.sha256 ?? f.oid).sort();
+
+    it('removes the old snapshot and the blobs only it used; fetches only what changed', async () => {
+      const v1 = hub.setRepo('org/evolving', version('v1'));
+      t = await start();
+      expect((await waitForOperation(t, await install(t, { name: 'org/evolving', provider: 'huggingface' }))).status).toBe('completed');
+      expect(blobsOf('org/evolving')).toEqual(expectedBlobs('org/evolving'));
+
+      const v2 = hub.setRepo('org/evolving', version('v2'));
+      hub.resetStats();
+      const op = await waitForOperation(t, await install(t, { name: 'org/evolving', provider: 'huggingface' }));
+      expect(op.status, op.message).toBe('completed');
+      expect(op.message).toMatch(/previous snapshot .* removed/);
+      expect(hub.stats.bytesByFile['org/evolving/tokenizer_config.json']).toBeUndefined(); // same blob, kept
+
+      const dir = repoPath(t, 'org/evolving');
+      expect(readFileSync(join(dir, 'refs', 'main'), 'utf8')).toBe(v2.commit);
+      expect(readdirSync(join(dir, 'snapshots'))).toEqual([v2.commit]);
+      expect(existsSync(join(dir, 'snapshots', v1.commit))).toBe(false);
+      expect(blobsOf('org/evolving')).toEqual(expectedBlobs('org/evolving')); // v1's weights and config are gone
+      const scan = await scanCacheDir(join(t.dataDir, 'hf-cache'));
+      expect(scan.warnings).toEqual([]);
+      expect([...scan.repos.find((r) => r.id.name === 'org/evolving')!.revisions].map((r) => r.commitOid)).toEqual([v2.commit]);
+      const registry = await t.call<{ models: InstalledModel[] }>('GET', '/api/v1/models/registry');
+      expect(registry.body.models.find((m) => m.name === 'org/evolving')).toMatchObject({ status: 'installed', commit_sha: v2.commit });
+    });
+
+    it('keeps the old snapshot when another ref still points at it', async () => {
+      const v1 = hub.setRepo('org/evolving-pinned', version('v1'));
+      t = await start();
+      expect((await waitForOperation(t, await install(t, { name: 'org/evolving-pinned', provider: 'huggingface' }))).status).toBe('completed');
+      const v1Blobs = blobsOf('org/evolving-pinned');
+      writeFileSync(join(repoPath(t, 'org/evolving-pinned'), 'refs', 'v1.0'), v1.commit); // e.g. another tool pinned a tag
+
+      const v2 = hub.setRepo('org/evolving-pinned', version('v2'));
+      const op = await waitForOperation(t, await install(t, { name: 'org/evolving-pinned', provider: 'huggingface' }));
+      expect(op.status, op.message).toBe('completed');
+      expect(op.message).toMatch(/was kept: refs\/v1\.0 still points at it/);
+      expect(readdirSync(join(repoPath(t, 'org/evolving-pinned'), 'snapshots')).sort()).toEqual([v1.commit, v2.commit].sort());
+      for (const b of v1Blobs) expect(blobsOf('org/evolving-pinned')).toContain(b);
+    });
+
+    it('keeps the old snapshot while the model is being served from it', async () => {
+      const v1 = hub.setRepo('org/evolving-served', version('v1'));
+      t = await start();
+      expect((await waitForOperation(t, await install(t, { name: 'org/evolving-served', provider: 'huggingface' }))).status).toBe('completed');
+      const act = await t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/evolving-served' });
+      expect(act.status, JSON.stringify(act.body)).toBe(200);
+
+      const v2 = hub.setRepo('org/evolving-served', version('v2'));
+      const op = await waitForOperation(t, await install(t, { name: 'org/evolving-served', provider: 'huggingface' }));
+      expect(op.status, op.message).toBe('completed');
+      expect(op.message).toMatch(/was kept: org\/evolving-served is being served from it/);
+      expect(readdirSync(join(repoPath(t, 'org/evolving-served'), 'snapshots')).sort()).toEqual([v1.commit, v2.commit].sort());
+      await t.call('POST', '/api/v1/system/llm-servers/vllm/stop');
+    });
+
+    it('cancel with cleanup drops the half-fetched new commit and leaves the installed one as it was', async () => {
+      const v1 = hub.setRepo('org/evolving-cancelled', version('v1'));
+      t = await start();
+      expect((await waitForOperation(t, await install(t, { name: 'org/evolving-cancelled', provider: 'huggingface' }))).status).toBe('completed');
+      const before = blobsOf('org/evolving-cancelled');
+
+      hub.setRepo('org/evolving-cancelled', { files: { ...version('v2').files, 'model.safetensors': fakeBytes('weights v2', 4 * 1024 * 1024) } });
+      await hub.setKnobs({ bytesPerSec: 2 * 1024 * 1024 });
+      const id = await install(t, { name: 'org/evolving-cancelled', provider: 'huggingface' });
+      // the small files are verified and linked first... then the weights are cut short
+      await waitForOperation(t, id, (op) => op.bytes_done > 512 * 1024, 15_000);
+      const cancelled = await t.call<{ operation: { status: string } }>('POST', `/api/v1/models/operations/${id}/cancel`, { cleanup: true });
+      expect(cancelled.body.operation.status).toBe('cancelled');
+
+      const dir = repoPath(t, 'org/evolving-cancelled');
+      expect(readdirSync(join(dir, 'snapshots'))).toEqual([v1.commit]);
+      expect(readFileSync(join(dir, 'refs', 'main'), 'utf8')).toBe(v1.commit);
+      expect(blobsOf('org/evolving-cancelled')).toEqual(before);
+      const registry = await t.call<{ models: InstalledModel[] }>('GET', '/api/v1/models/registry');
+      expect(registry.body.models.find((m) => m.name === 'org/evolving-cancelled')).toMatchObject({ status: 'installed', commit_sha: v1.commit });
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import { rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../../shared/errors';
@@ -9,7 +9,8 @@ import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
 import { blobPath, repoDir, snapshotDir } from '../hub/cache-layout';
-import { scanCachedModels, snapshotFiles } from '../hub/cache-scan';
+import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../hub/cache-prune';
+import { scanCachedModels } from '../hub/cache-scan';
 import { SelectionError, selectFiles } from '../hub/file-selection';
 import type { HubClient } from '../hub/hub-client';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
@@ -50,6 +51,14 @@ interface HfPlan {
 interface InstallParams {
   request: InstallBody;
   plan?: HfPlan;
+  /** the commit this install updates from: its snapshot goes once the new one is complete */
+  replaces?: ReplacedSnapshot | null;
+}
+
+/** The snapshot an update replaces, and the blobs its manifest listed (partial downloads of it go too). */
+interface ReplacedSnapshot {
+  commit: string;
+  blobs: string[];
 }
 
 const hfQueue = 'vllm';
@@ -208,13 +217,17 @@ export class ModelService {
     if (existing?.status === 'installed' && existing.commit_sha === hfPlan.commit && this.missingFiles(hfPlan).length === 0) {
       throw new AppError('conflict', `${hfPlan.repo} is already installed at ${hfPlan.commit.slice(0, 8)}.`);
     }
+    const replaces: ReplacedSnapshot | null =
+      existing?.provider === 'huggingface' && existing.commit_sha && existing.commit_sha !== hfPlan.commit
+        ? { commit: existing.commit_sha, blobs: this.deps.models.artifacts(hfPlan.repo).flatMap((a) => (a.blob_id ? [a.blob_id] : [])) }
+        : null;
     const needed = await this.bytesToFetch(hfPlan);
     const settings = this.deps.settings.get().downloads;
     const refusal = quotaRefusal({ disk: await diskInfo(this.deps.hfHubCache()), needed, used: this.managedBytes(), minFreePercent: settings.minFreePercent, maxStorageBytes: settings.maxStorageBytes });
     if (refusal) throw refusal;
     return this.deps.operations.start(
-      { model_name: hfPlan.repo, operation_type: 'install', provider: 'huggingface', runtime, params: { request: body, plan: hfPlan } satisfies InstallParams, message: `Model installation started: ${hfPlan.repo}`, queue: hfQueue },
-      (ctx) => this.runHfInstall(ctx, hfPlan),
+      { model_name: hfPlan.repo, operation_type: 'install', provider: 'huggingface', runtime, params: { request: body, plan: hfPlan, replaces } satisfies InstallParams, message: `Model installation started: ${hfPlan.repo}`, queue: hfQueue },
+      (ctx) => this.runHfInstall(ctx, hfPlan, replaces),
     );
   }
 
@@ -257,7 +270,7 @@ export class ModelService {
 
   // ---- runners ---------------------------------------------------------------------------------
 
-  private async runHfInstall(ctx: OperationContext, plan: HfPlan): Promise<string> {
+  private async runHfInstall(ctx: OperationContext, plan: HfPlan, replaces: ReplacedSnapshot | null = null): Promise<string> {
     const cache = this.deps.hfHubCache();
     const settings = this.deps.settings.get().downloads;
     const total = plan.files.reduce((a, f) => a + f.size, 0);
@@ -313,7 +326,7 @@ export class ModelService {
     } catch (error) {
       const reason = cancelReasonOf(ctx.signal);
       if (reason?.kind === 'shutdown') throw error;
-      if (reason?.cleanup) await this.deletePartials(cache, plan);
+      if (reason?.cleanup) await this.deletePartials(cache, plan, prior);
       if (!keepInstalled) {
         if (reason?.cleanup) this.deps.models.delete(plan.repo);
         else this.deps.models.setStatus(plan.repo, 'failed');
@@ -342,7 +355,8 @@ export class ModelService {
     );
     this.deps.models.addValidation(plan.repo, 'files', true, { commit: plan.commit, files: plan.files.length, bytes: total, verified: 'sha256 (LFS) / git sha1 while streaming' });
     this.changed();
-    return `Installed ${plan.repo} (${plan.files.length} files, ${formatBytes(total)}).`;
+    const pruned = replaces ? ` ${await this.pruneReplaced(cache, plan, replaces)}` : '';
+    return `Installed ${plan.repo} (${plan.files.length} files, ${formatBytes(total)}).${pruned}`;
   }
 
   private async runOllamaInstall(ctx: OperationContext, name: string): Promise<string> {
@@ -367,40 +381,35 @@ export class ModelService {
 
   private async runHfRemove(ctx: OperationContext, model: ModelRecord): Promise<string> {
     const cache = this.deps.hfHubCache();
-    const dir = repoDir(cache, model.name);
     ctx.report({ message: `Removing ${model.name} from the Hugging Face cache…`, progress: 10 });
-    const snapshots = join(dir, 'snapshots');
-    const commits = existsSync(snapshots) ? await readdir(snapshots) : [];
+    const commits = await snapshotCommits(cache, model.name);
     const target = model.commit_sha && commits.includes(model.commit_sha) ? model.commit_sha : null;
-    const otherCommits = commits.filter((c) => c !== target);
-    // Blobs still used by another snapshot of the same repo stay.
-    const keep = new Set<string>();
-    for (const c of otherCommits) for (const f of snapshotFiles(join(snapshots, c))) if (f.blobId) keep.add(f.blobId);
-    let freed = 0;
-    if (target) {
-      for (const f of snapshotFiles(join(snapshots, target))) {
-        if (f.blobId && !keep.has(f.blobId)) {
-          const blob = blobPath(cache, model.name, f.blobId);
-          freed += (await stat(blob).catch(() => null))?.size ?? 0;
-          await unlink(blob).catch(() => {});
-          keep.add(f.blobId); // linked twice in one snapshot: delete once
-        }
-      }
-      await rm(join(snapshots, target), { recursive: true, force: true });
-    }
-    if (otherCommits.length === 0) {
-      await rm(dir, { recursive: true, force: true });
-    } else if (target) {
-      // refs pointing at the removed commit go too
-      const refs = join(dir, 'refs');
-      for (const ref of existsSync(refs) ? await readdir(refs) : []) {
-        const file = join(refs, ref);
-        if (readFileSync(file, 'utf8').trim() === target) await unlink(file).catch(() => {});
-      }
-    }
+    // Blobs still used by another snapshot of the same repo stay, and so do those snapshots.
+    const freed = target ? await deleteSnapshot(cache, model.name, target) : 0;
+    if (commits.every((c) => c === target)) await rm(repoDir(cache, model.name), { recursive: true, force: true });
     this.deps.models.delete(model.name);
     this.changed();
     return `Removed ${model.name} (${formatBytes(freed)} freed).`;
+  }
+
+  /**
+   * After an update: the snapshot it replaced goes, with the blobs no other snapshot links to —
+   * unless a ref other than ours still points at it, or a runtime is serving the model (it may be
+   * reading those files). Returns a sentence for the operation's message.
+   */
+  private async pruneReplaced(cache: string, plan: HfPlan, replaced: ReplacedSnapshot): Promise<string> {
+    const short = replaced.commit.slice(0, 8);
+    const model = this.deps.models.get(plan.repo);
+    if (model && this.isActive(model)) return `The previous snapshot ${short} was kept: ${plan.repo} is being served from it. Remove it from the HF cache once the runtime has switched.`;
+    const refs = await refsTo(cache, plan.repo, replaced.commit);
+    if (refs.length > 0) return `The previous snapshot ${short} was kept: ${refs.map((r) => `refs/${r}`).join(', ')} still points at it.`;
+    try {
+      const freed = await deleteSnapshot(cache, plan.repo, replaced.commit, replaced.blobs);
+      return `The previous snapshot ${short} was removed (${formatBytes(freed)} freed).`;
+    } catch (error) {
+      this.deps.logger.warn({ error, repo: plan.repo, commit: replaced.commit }, 'could not remove the replaced snapshot');
+      return `The previous snapshot ${short} could not be removed: ${errorMessage(error)}.`;
+    }
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
@@ -429,7 +438,7 @@ export class ModelService {
     this.deps.operations.resume(row, hfQueue, async (ctx) => {
       const p = plan ?? (await this.resolveHf(params.request, ctx.signal)).hfPlan;
       if (!plan) ctx.saveParams({ ...params, plan: p });
-      return this.runHfInstall(ctx, p);
+      return this.runHfInstall(ctx, p, params.replaces ?? null);
     });
   }
 
@@ -469,8 +478,16 @@ export class ModelService {
     return plan.files.filter((f) => !existsSync(join(snapshot, f.path)));
   }
 
-  private async deletePartials(cache: string, plan: HfPlan): Promise<void> {
+  /**
+   * Cancel with cleanup: the partial files go, and so does the new snapshot with the blobs only it
+   * links to (files already verified) — unless it is the installed one or a ref points at it.
+   */
+  private async deletePartials(cache: string, plan: HfPlan, prior: ModelRecord | null): Promise<void> {
     for (const f of plan.files) await unlink(`${blobPath(cache, plan.repo, blobIdOf(f))}.incomplete`).catch(() => {});
+    if (prior?.status === 'installed' && prior.commit_sha === plan.commit) return;
+    if ((await refsTo(cache, plan.repo, plan.commit)).length > 0) return;
+    await deleteSnapshot(cache, plan.repo, plan.commit);
+    await removeRepoIfEmpty(cache, plan.repo);
   }
 
   private managedBytes(): number {
