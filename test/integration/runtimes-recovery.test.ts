@@ -48,7 +48,7 @@ describe('recovery after Switchyard itself was killed', () => {
     expect(info).toMatchObject({ state: 'ready', pid, model: 'org/tiny-model', active: true, owned: true });
     expect(t.core.db.prepare("SELECT count(*) FROM runtime_processes WHERE status = 'running'").pluck().get()).toBe(1);
     // activating the model it already serves, with the arguments it runs with, restarts nothing
-    seedHfModel(env.HF_HUB_CACHE!, 'org/tiny-model');
+    seedHfModel(join(dataDir, 'hf-cache'), 'org/tiny-model');
     await t.core.models.refresh();
     await t.core.activation.activate({ name: 'org/tiny-model' });
     expect(t.core.runtimes.info('vllm').pid).toBe(pid);
