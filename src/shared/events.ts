@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ModelRuntime, Operation } from './api/models';
 import { LogLine, RuntimeInfo } from './api/runtimes';
 import { GpuSampleEvent } from './api/system';
+import type { AppEventTypeName } from './event-types';
 
 /**
  * Events streamed to clients over SSE. A discriminated union on `type`; modules that add events
@@ -27,3 +28,8 @@ export const AppEvent = z.discriminatedUnion('type', [
 ]);
 export type AppEvent = z.infer<typeof AppEvent>;
 export type AppEventType = AppEvent['type'];
+
+// the renderer's list of types (event-types.ts) must name exactly the schema's types
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const eventTypesAgree: Same<AppEventType, AppEventTypeName> = true;
+void eventTypesAgree;

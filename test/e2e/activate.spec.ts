@@ -20,6 +20,8 @@ test('from Installed: activate a model, test it, and see its VRAM on the dashboa
   await expect(page.getByTestId(`installed-${MODEL}-progress`)).toBeVisible();
   await expect(page.getByTestId(`installed-${MODEL}-serving`)).toBeVisible({ timeout: 20_000 });
   await expect(badges).toContainText('active');
+  // the activation's own events (SSE) say how it went
+  await expect(page.getByTestId(`installed-${MODEL}-activation`)).toContainText(`${MODEL} is served by vLLM`);
 
   await page.getByTestId(`installed-${MODEL}-test`).click();
   const lastTest = page.getByTestId(`installed-${MODEL}-last-test`);

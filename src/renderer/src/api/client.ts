@@ -1,3 +1,4 @@
+import { APP_EVENT_TYPES } from '../../../shared/event-types';
 import type { AppEvent } from '../../../shared/events';
 
 const TOKEN_KEY = 'switchyard.token';
@@ -83,7 +84,8 @@ export function subscribeEvents(onEvent: (event: AppEvent) => void, onStatus: (c
       // a malformed event is dropped, not fatal
     }
   };
-  for (const type of ['runtime.state', 'runtime.log', 'operation.updated', 'gpu.sample', 'catalog.updated', 'models.changed', 'settings.changed']) {
+  // every type in the contract: an event added there reaches its slice without a change here
+  for (const type of APP_EVENT_TYPES) {
     source.addEventListener(type, handler as EventListener);
   }
   return () => source.close();

@@ -128,11 +128,16 @@ function InstalledRow({ model }: { model: InstalledModel }) {
           </button>
         </td>
       </tr>
-      {(loading || rowError || activation?.phase === 'failed' || model.last_test) && (
+      {(loading || rowError || activation?.phase === 'failed' || (serving && activation?.phase === 'serving') || model.last_test) && (
         <tr className="detail-row">
           <td colSpan={5}>
             {loading && <ActivationProgress model={model} message={activation?.message} />}
             {!loading && activation?.phase === 'failed' && !rowError && <p className="error">{activation.message}</p>}
+            {serving && activation?.phase === 'serving' && (
+              <p className="muted small" data-testid={`installed-${id}-activation`}>
+                {activation.message}
+              </p>
+            )}
             {rowError && (
               <p className="error" data-testid={`installed-${id}-error`}>
                 {rowError}
