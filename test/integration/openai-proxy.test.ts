@@ -134,4 +134,34 @@ describe('OpenAI-compatible endpoint', () => {
     const unauthorized = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(unauthorized.statusCode).toBe(401);
   });
+
+  it('answers a body that is not a JSON object with an OpenAI-style 400, and forwards valid ones as they are', async () => {
+    const post = (payload: string) =>
+      t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/json' }, payload });
+    for (const payload of ['{"model": "org/tiny", "messages": [', '[1, 2]', '']) {
+      const res = await post(payload);
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringMatching(/JSON/) } });
+    }
+    // fields in any order, unknown ones too: the bytes go upstream as they came (the proxy reads only `model`)
+    const res = await post('{"messages":[{"role":"user","content":"ping pong"}],"model":"org/tiny","x_extra":{"kept":true}}');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().choices[0].message.content).toBe(`Hello from ${MODEL}! You said: ping pong`);
+  });
+
+  it('over HTTP, a wrong token, another content type or an oversized body get the same answers as through Fastify', async () => {
+    const base = client.baseURL;
+    const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    const post = (headers: Record<string, string>, payload: string = body, path = '/chat/completions') => fetch(`${base}${path}`, { method: 'POST', headers, body: payload });
+    const wrong = await post({ 'content-type': 'application/json', authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    const text = await post({ 'content-type': 'text/plain', authorization: `Bearer ${t.token}` });
+    expect(text.status).toBe(400); // Fastify reads it as text: not a JSON object
+    const big = await post({ 'content-type': 'application/json', authorization: `Bearer ${t.token}` }, ' '.repeat(9 * 1024 * 1024));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+    const query = await post({ 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${t.token}` }, body, '/chat/completions?x=1');
+    expect(query.status).toBe(200);
+  });
 });

@@ -65,8 +65,13 @@ export interface OpenAiProxyOptions {
 export class OpenAiProxy {
   private readonly agent: http.Agent;
 
+  /** parsed upstream URLs per base URL (a `new URL` per request is measurable at thousands of requests/s) */
+  private readonly upstreams = new Map<string, { hostname: string; port: string }>();
+
   constructor(private readonly options: OpenAiProxyOptions) {
-    this.agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 64, scheduling: 'lifo' });
+    // noDelay: chunks leave as they are written (Nagle would hold small SSE events back on both hops;
+    // Node's HTTP server sets it on the client side too). Enough free sockets for bursts of streams.
+    this.agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true });
   }
 
   close(): void {
@@ -116,28 +121,44 @@ export class OpenAiProxy {
   }
 
   /**
-   * Forwards one request. Takes over the raw response: status and headers come from the runtime, the
-   * body is written as it arrives.
+   * Forwards one request. `body` is the raw request body (forwarded byte for byte unless the model name
+   * has to be rewritten) or an already parsed object. Takes over the raw response: status and headers
+   * come from the runtime, the body is written as it arrives.
    */
   forward(kind: OpenAiEndpoint, body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
     let routed: { endpoint: ActiveEndpoint; model: string | null };
+    let payload: Record<string, unknown>;
+    let upstreamUrl: { hostname: string; port: string };
     try {
-      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      let parsed = body;
+      if (Buffer.isBuffer(body)) {
+        try {
+          parsed = JSON.parse(body.toString('utf8'));
+        } catch {
+          throw new OpenAiError(400, 'The request body is not valid JSON (see the OpenAI API reference).', 'invalid_request_error', null);
+        }
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new OpenAiError(400, 'The request body must be a JSON object (see the OpenAI API reference).', 'invalid_request_error', null);
       }
-      routed = this.route((body as { model?: unknown }).model);
+      payload = parsed as Record<string, unknown>;
+      routed = this.route(payload.model);
+      upstreamUrl = this.upstream(routed.endpoint.baseUrl);
     } catch (error) {
       const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy.', 'api_error', null);
       sendJson(res, e.status, e.body());
       return Promise.resolve();
     }
-    const payload = body as Record<string, unknown>;
-    if (routed.model !== null && payload.model !== routed.model) payload.model = routed.model;
+    // the client's bytes go upstream as they are; only a model named differently (an alias, or none) is rewritten
+    let data = Buffer.isBuffer(body) ? body : null;
+    if (routed.model !== null && payload.model !== routed.model) {
+      payload.model = routed.model;
+      data = null;
+    }
+    data ??= Buffer.from(JSON.stringify(payload));
     const stream = payload.stream === true;
     const tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
     if (routed.model) this.options.onUse?.(routed.model);
-    const data = Buffer.from(JSON.stringify(payload));
-    const url = new URL(UPSTREAM_PATHS[kind], routed.endpoint.baseUrl);
 
     return new Promise<void>((resolve) => {
       const inspector = new UsageInspector(stream);
@@ -150,25 +171,45 @@ export class OpenAiProxy {
         resolve();
       };
 
-      const upstream = http.request(
-        {
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'content-type': 'application/json',
-            'content-length': data.length,
-            accept: stream ? 'text/event-stream' : 'application/json',
-            // the runtime may log or route by it; never forward Switchyard's own bearer token
-            ...(req.headers['x-request-id'] ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+      const onUpstreamError = (error: unknown) => {
+        if (finished) return;
+        if (!res.headersSent) {
+          const e = new OpenAiError(
+            502,
+            `${RUNTIME_NAMES[routed.endpoint.runtime]} did not answer on ${routed.endpoint.baseUrl} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`,
+            'api_error',
+            'upstream_unavailable',
+          );
+          sendJson(res, 502, e.body());
+        } else {
+          res.destroy();
+        }
+        finish(502);
+      };
+
+      let upstream: http.ClientRequest;
+      try {
+        upstream = http.request(
+          {
+            hostname: upstreamUrl.hostname,
+            port: upstreamUrl.port,
+            path: UPSTREAM_PATHS[kind],
+            method: 'POST',
+            agent: this.agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': data.length,
+              accept: stream ? 'text/event-stream' : 'application/json',
+              // the runtime may log or route by it; never forward Switchyard's own bearer token
+              ...(req.headers['x-request-id'] ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+            },
           },
-        },
-        (up) => onResponse(up),
-      );
-      upstream.setNoDelay(true);
+          (up) => onResponse(up),
+        );
+      } catch (error) {
+        onUpstreamError(error); // e.g. a header value Node refuses
+        return;
+      }
 
       const onResponse = (up: IncomingMessage) => {
         const status = up.statusCode ?? 502;
@@ -184,16 +225,24 @@ export class OpenAiProxy {
         // headers leave with the first chunk (one write instead of two); nothing waits for more data
         res.writeHead(status, headers);
         inspector.ok = status < 400;
+        // When the runtime's last chunk and its end of body arrive in one read (the usual case: `[DONE]`
+        // and the chunked terminator), end the answer before Node flushes the corked socket, so both
+        // leave in one write like they came in, instead of a second syscall (and a second wake-up of the
+        // client) for the terminator alone. Queued before `write`, so it runs ahead of Node's uncork.
+        const endIfComplete = () => {
+          if (up.complete && up.readableLength === 0 && !res.writableEnded) res.end();
+        };
         up.on('data', (chunk: Buffer) => {
           // time to first token: the first chunk that carries generated text (not the role-only opener)
           if (inspector.push(chunk) && isStream) tracker.firstToken();
+          process.nextTick(endIfComplete);
           if (!res.write(chunk)) {
             up.pause();
             res.once('drain', () => up.resume());
           }
         });
         up.on('end', () => {
-          res.end();
+          if (!res.writableEnded) res.end();
           finish(status);
         });
         up.on('error', () => {
@@ -206,22 +255,7 @@ export class OpenAiProxy {
         });
       };
 
-      upstream.on('error', (error) => {
-        if (finished) return;
-        if (!res.headersSent) {
-          const e = new OpenAiError(
-            502,
-            `${RUNTIME_NAMES[routed.endpoint.runtime]} did not answer on ${routed.endpoint.baseUrl} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`,
-            'api_error',
-            'upstream_unavailable',
-          );
-          sendJson(res, 502, e.body());
-          finish(502);
-        } else {
-          res.destroy();
-          finish(502);
-        }
-      });
+      upstream.on('error', onUpstreamError);
 
       // The client went away before the answer was complete: cancel the runtime's work.
       res.on('close', () => {
@@ -232,6 +266,17 @@ export class OpenAiProxy {
 
       upstream.end(data);
     });
+  }
+
+  private upstream(baseUrl: string): { hostname: string; port: string } {
+    let u = this.upstreams.get(baseUrl);
+    if (!u) {
+      const url = new URL(baseUrl);
+      // `[::1]` → `::1`: http.request wants the bare address
+      u = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port };
+      this.upstreams.set(baseUrl, u);
+    }
+    return u;
   }
 }
 

@@ -44,6 +44,7 @@ interface Lifetime {
 }
 
 const RECENT_WINDOW_MS = 5 * 60_000;
+const RECENT_MAX = 4096;
 
 export interface UsageRecorderOptions {
   repo: UsageRepo;
@@ -140,10 +141,12 @@ export class UsageRecorder {
 
   private record(model: string, runtime: string, endpoint: string, latencyMs: number, ttftMs: number | null, outcome: RequestOutcome): void {
     const error = outcome.status >= 400;
-    const key = `${utcDay(this.now())}\u0000${model}\u0000${runtime}`;
+    const now = this.now();
+    const day = utcDay(now);
+    const key = `${day}\u0000${model}\u0000${runtime}`;
     let delta = this.pending.get(key);
     if (!delta) {
-      delta = emptyDelta(utcDay(this.now()), model, runtime);
+      delta = emptyDelta(day, model, runtime);
       this.pending.set(key, delta);
     }
     delta.requests++;
@@ -177,14 +180,17 @@ export class UsageRecorder {
 
     this.totals.requests++;
     if (error) this.totals.errors++;
-    this.recent.push({ ts: this.now(), latency: latencyMs, ttft: ttftMs, error });
-    if (this.recent.length > 4096) this.trimRecent();
+    this.recent.push({ ts: now, latency: latencyMs, ttft: ttftMs, error });
+    // trimmed in batches: trimming at every request past the cap copied 4096 entries per request
+    if (this.recent.length >= 2 * RECENT_MAX) this.trimRecent();
   }
 
+  /** Keeps the last 5 minutes, at most `RECENT_MAX` requests. */
   private trimRecent(): void {
     const since = this.now() - RECENT_WINDOW_MS;
-    const first = this.recent.findIndex((r) => r.ts >= since);
-    this.recent = first === -1 ? [] : this.recent.slice(first).slice(-4096);
+    let first = this.recent.findIndex((r) => r.ts >= since);
+    if (first === -1) first = this.recent.length;
+    this.recent = this.recent.slice(Math.max(first, this.recent.length - RECENT_MAX));
   }
 
   private mergePending(d: UsageDelta): void {
