@@ -109,12 +109,24 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
   },
   applyOperation(op) {
     set((s) => {
+      const current = s.operations[op.operation_id];
+      // SSE updates and fetched snapshots race (a small install can finish before the GET that follows
+      // its POST answers): an older snapshot never replaces a newer state
+      if (current && isNewer(current, op)) return {};
       const known = op.operation_id in s.operations;
       const order = known ? s.operationOrder : [op.operation_id, ...s.operationOrder].slice(0, MAX_OPERATIONS);
       return { operations: { ...s.operations, [op.operation_id]: op }, operationOrder: order };
     });
   },
 });
+
+const FINAL: readonly Operation['status'][] = ['completed', 'failed', 'cancelled'];
+
+/** Whether `a` is a later state of the operation than `b`. */
+function isNewer(a: Operation, b: Operation): boolean {
+  if (a.updated_at !== b.updated_at) return a.updated_at > b.updated_at;
+  return FINAL.includes(a.status) && !FINAL.includes(b.status);
+}
 
 type Set = Parameters<StateCreator<AppStore, [], [], ModelsSlice>>[0];
 type Get = Parameters<StateCreator<AppStore, [], [], ModelsSlice>>[1];
