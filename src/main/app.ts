@@ -12,7 +12,7 @@ import { createLogger, type Logger } from './logger';
 import { ActivationService } from './models/activation';
 import { ModelService } from './models/model-service';
 import { ModelsRepo } from './models/models-repo';
-import { ollamaCanonicalName, OllamaModels } from './models/ollama-models';
+import { OllamaModels } from './models/ollama-models';
 import { OperationService } from './operations/operation-service';
 import { OperationsRepo } from './operations/operations-repo';
 import { RuntimeManager } from './runtimes/manager';
@@ -164,7 +164,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         // installed models get a fit from their local files (and Ollama's metadata), offline too
         installed: {
           find: (name) => {
-            const m = modelsRepo.get(name) ?? modelsRepo.get(ollamaCanonicalName(name));
+            const m = modelsRepo.find(name);
             return m && m.status === 'installed' ? m : null;
           },
           ollamaUrl: () => {

@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import type { VllmFlags } from '../runtimes/adapters';
 import type { RuntimeManager } from '../runtimes/manager';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
-import { ollamaCanonicalName } from './ollama-models';
+import { sameModelName } from '../../shared/model-names';
 
 interface Usage {
   prompt_tokens?: number;
@@ -47,11 +47,6 @@ const FIT_FLAG: Record<string, FlagKey> = {
   '--tensor-parallel-size': 'tensor_parallel_size',
   '--quantization': 'quantization',
 };
-
-/** Whether two Ollama names denote the same model (`llama3.2` = `llama3.2:latest`). */
-export function sameModelName(a: string, b: string): boolean {
-  return a === b || ollamaCanonicalName(a) === ollamaCanonicalName(b);
-}
 
 /** `--flag value` strings of a fit report → structured flags. */
 export function flagsFromFit(lines: readonly string[] | null): RuntimeFlags {
@@ -255,7 +250,7 @@ export class ActivationService {
     } else {
       this.deps.runtimes.setModel('ollama', null);
     }
-    const record = model ? this.deps.models.get(model) ?? this.deps.models.get(ollamaCanonicalName(model)) : null;
+    const record = model ? this.deps.models.find(model) : null;
     if (record) this.emit(record, 'deactivated', `${record.name} is no longer served.`);
     this.deps.events.emit({ type: 'models.changed' });
     return { runtime, model, message: model ? `${model} is no longer served by ${label(runtime)}.` : `${label(runtime)} had no model loaded.` };
@@ -490,7 +485,7 @@ export class ActivationService {
   }
 
   private require(name: string): ModelRecord {
-    const m = this.deps.models.get(name) ?? this.deps.models.get(ollamaCanonicalName(name));
+    const m = this.deps.models.find(name);
     if (!m || m.status === 'removed') throw new AppError('model_not_found', `No installed model "${name}". Install it first (Catalog), or see GET /api/v1/models/registry.`);
     return m;
   }

@@ -1,3 +1,4 @@
+import { formatBytes } from '../../shared/format';
 import { statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,7 +51,7 @@ export interface QuotaInput {
 
 /** Why an install would be refused, or null. Refuse before starting, never halfway. */
 export function quotaRefusal(q: QuotaInput): AppError | null {
-  const gib = formatSize;
+  const gib = formatBytes;
   if (q.needed > q.disk.free_bytes) {
     return new AppError('insufficient_disk', `Not enough disk space: the install needs ${gib(q.needed)}, ${gib(q.disk.free_bytes)} are free on ${q.disk.path}. Free some space or remove models.`);
   }
@@ -68,16 +69,4 @@ export function quotaRefusal(q: QuotaInput): AppError | null {
     );
   }
   return null;
-}
-
-export function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }

@@ -17,10 +17,12 @@ import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-d
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
 import type { OperationRow } from '../operations/operations-repo';
 import { capabilitiesFromHf, effectiveCapabilities } from './capabilities';
-import { diskInfo, formatSize as formatBytes, quotaRefusal, validateModelName } from './guards';
+import { formatBytes } from '../../shared/format';
+import { ollamaCanonicalName, sameModelName } from '../../shared/model-names';
+import { diskInfo, quotaRefusal, validateModelName } from './guards';
 import type { ActivationService } from './activation';
 import type { ModelRecord, ModelsRepo } from './models-repo';
-import { ollamaCanonicalName, type OllamaModels } from './ollama-models';
+import type { OllamaModels } from './ollama-models';
 
 export interface ModelServiceDeps {
   models: ModelsRepo;
@@ -245,7 +247,7 @@ export class ModelService {
 
   /** Removes an installed model (refused while it is the active runtime's model). Resolves when done. */
   async remove(nameInput: string): Promise<Operation> {
-    const model = this.deps.models.get(nameInput) ?? this.deps.models.get(ollamaCanonicalName(nameInput));
+    const model = this.deps.models.find(nameInput);
     if (!model) {
       validateModelName(nameInput, nameInput.includes(':') || !nameInput.includes('/') ? 'ollama' : 'huggingface');
       throw new AppError('model_not_found', `No installed model "${nameInput}". See GET /api/v1/models/registry.`);
@@ -534,11 +536,11 @@ export class ModelService {
     const rt = this.deps.runtimes.info(model.runtime);
     const serving = rt.state === 'ready' || rt.state === 'starting' || rt.state === 'external';
     if (!serving || !rt.model) return false;
-    return rt.model === model.name || (model.provider === 'ollama' && ollamaCanonicalName(rt.model) === model.name);
+    return sameModelName(rt.model, model.name);
   }
 
   private require(name: string): ModelRecord {
-    const m = this.deps.models.get(name) ?? this.deps.models.get(ollamaCanonicalName(name));
+    const m = this.deps.models.find(name);
     if (!m) throw new AppError('model_not_found', `No installed model "${name}". See GET /api/v1/models/registry.`);
     return m;
   }

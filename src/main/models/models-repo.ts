@@ -1,4 +1,5 @@
 import type { CapabilitiesOverride, InstalledModel, ModelArtifact, ModelCapabilities, ModelProvider, ModelRuntime, ModelStatus, RuntimeFlags } from '../../shared/api/models';
+import { ollamaCanonicalName } from '../../shared/model-names';
 import type { Db } from '../db/database';
 
 interface ModelRow {
@@ -131,6 +132,11 @@ export class ModelsRepo {
   get(name: string): ModelRecord | null {
     const row = this.getStmt.get(name);
     return row ? toRecord(row) : null;
+  }
+
+  /** By name as given, or as Ollama names it (`llama3.2` → `llama3.2:latest`). */
+  find(name: string): ModelRecord | null {
+    return this.get(name) ?? this.get(ollamaCanonicalName(name));
   }
 
   list(): ModelRecord[] {

@@ -16,11 +16,6 @@ export interface OllamaTag {
   quantization: string | null;
 }
 
-/** `tinyllama` → `tinyllama:latest`, as Ollama lists it in /api/tags. */
-export function ollamaCanonicalName(name: string): string {
-  const last = name.split('/').pop() ?? name;
-  return last.includes(':') ? name : `${name}:latest`;
-}
 
 /**
  * Installs and removes Ollama models through the official `ollama` client (one client per stream,

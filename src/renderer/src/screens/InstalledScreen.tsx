@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { formatBytes } from '../components/format';
+import { sameModelName } from '../../../shared/model-names';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
 
@@ -69,7 +70,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   // live from runtime.state events, so the badges follow a switch without a reload
   const runtime = useStore((s) => s.runtimes[model.runtime]);
   const up = runtime && (runtime.state === 'ready' || runtime.state === 'external');
-  const mine = Boolean(runtime?.model && sameName(runtime.model, model.name));
+  const mine = Boolean(runtime?.model && sameModelName(runtime.model, model.name));
   const active = runtime ? Boolean(mine && (up || runtime.state === 'starting')) : model.active;
   const serving = runtime ? Boolean(mine && up) : model.serving;
   const loading = busy === 'activate' || (active && !serving);
@@ -178,12 +179,6 @@ function TestResultLine({ result, testId }: { result: ModelTestResult; testId: s
       {result.tokens_per_second !== null && <> · {result.tokens_per_second.toFixed(1)} tokens/s</>} · <span className="mono">“{result.answer}”</span> <span className="muted">({when})</span>
     </p>
   );
-}
-
-/** Ollama names: `llama3.2` and `llama3.2:latest` are one model. */
-function sameName(a: string, b: string): boolean {
-  const canon = (n: string) => (n.includes(':') ? n : `${n}:latest`);
-  return canon(a) === canon(b);
 }
 
 function InstallByName({ onPick }: { onPick(t: InstallTarget): void }) {
