@@ -11,7 +11,8 @@ describe('HTTP API basics', () => {
   it('requires the bearer token everywhere but /healthz', async () => {
     t = await startTestCore();
     expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
-    for (const url of ['/api/v1/system/llm-servers', '/openapi.json', '/api/v1/settings']) {
+    expect((await t.app.inject({ url: '/openapi.json' })).statusCode).toBe(200); // the API's description, none of its data
+    for (const url of ['/api/v1/system/llm-servers', '/api/v1/settings', '/v1/models', '/metrics']) {
       const res = await t.app.inject({ url });
       expect(res.statusCode, url).toBe(401);
       expect(res.json()).toMatchObject({ success: false, error: { code: 'unauthorized' } });

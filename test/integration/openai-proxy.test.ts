@@ -158,7 +158,7 @@ describe('OpenAI-compatible endpoint', () => {
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     const text = await post({ 'content-type': 'text/plain', authorization: `Bearer ${t.token}` });
     expect(text.status).toBe(400); // Fastify reads it as text: not a JSON object
-    const big = await post({ 'content-type': 'application/json', authorization: `Bearer ${t.token}` }, ' '.repeat(9 * 1024 * 1024));
+    const big = await post({ 'content-type': 'application/json', authorization: `Bearer ${t.token}` }, ' '.repeat(33 * 1024 * 1024));
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
     const query = await post({ 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${t.token}` }, body, '/chat/completions?x=1');

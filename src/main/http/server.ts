@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -13,7 +15,8 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, errorStatus, isAppError } from '../../shared/errors';
 import type { Core } from '../app';
-import { isPublicPath, requestToken, tokenMatches } from './auth';
+import { RequestGate, requestToken, tokenMatches, UNAUTHORIZED_MESSAGE } from './auth';
+import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerEventRoutes } from './routes/events';
 import { registerModelRoutes } from './routes/models';
@@ -27,23 +30,71 @@ export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>; // eslin
 export interface ServerOptions {
   /** built renderer to serve at `/` (absent in unit tests) */
   rendererDir?: string;
+  /** origins besides our own that may send state-changing requests (the Electron dev server) */
+  extraOrigins?: string[];
+  /** time allowed to receive a whole request, headers and body (tests shorten it) */
+  requestTimeoutMs?: number;
+}
+
+/** Default request body limit; routes that need more (the OpenAI endpoint) say so. */
+export const BODY_LIMIT = 256 * 1024;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** served without the API token (liveness, static UI files, API docs): they hold no data */
+    public?: boolean;
+  }
 }
 
 /** Builds the API server without listening: entries listen, tests call `inject()`. */
 export async function buildServer(core: Core, options: ServerOptions = {}): Promise<App> {
-  // Request lines are info-level; the API log keeps warnings and errors only.
   // forceCloseConnections: open SSE streams, proxied generations and pre-opened client sockets must not
   // hold up shutdown (Node only closes idle keep-alive connections otherwise, and waits 60 s for the rest).
   // Request lines are info-level; the API log keeps warnings and errors only (never lowering a quieter level).
   const httpLogger = core.logger.child({ module: 'http' });
   if (httpLogger.levelVal < 40) httpLogger.level = 'warn';
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     loggerInstance: httpLogger,
-    bodyLimit: 8 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT,
     forceCloseConnections: true,
+    // A client that trickles its request (slowloris) is cut off: the whole request, headers and body,
+    // must arrive within requestTimeout; responses (SSE, streamed generations) are not limited by it.
+    requestTimeout,
+    http: { headersTimeout: Math.min(10_000, requestTimeout), requestTimeout, connectionsCheckingInterval: Math.max(100, Math.min(5_000, requestTimeout / 4)) },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // A cap below the descriptor limit: a flood of idle connections is refused at accept, not by running
+  // out of descriptors for the runtimes, the database and nvidia-smi.
+  app.server.maxConnections = connectionCap();
+  // accept() errors (EMFILE under a flood) are emitted on the server; unhandled they would end the process.
+  app.server.on('error', (error) => httpLogger.warn({ err: error }, 'HTTP server error'));
+  app.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && error.code !== 'ECONNRESET') socket.end(error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const gate = new RequestGate({
+    configuredHost: core.options.host,
+    extraHosts: (core.options.env.SWITCHYARD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    extraOrigins: options.extraOrigins,
+    port: () => {
+      const address = app.server.listening ? app.server.address() : null;
+      return typeof address === 'object' && address ? address.port : null;
+    },
+  });
+
+  // Authentication is decided on the route the router matched (its `config.public`), never on the raw
+  // URL: a percent-encoded or otherwise disguised path reaches the same route and the same decision.
+  app.addHook('onRequest', async (request, reply) => {
+    const refusal = gate.check(request.raw);
+    if (refusal) return reply.code(refusal.status).send({ success: false, error: { code: refusal.code, message: refusal.message } });
+    if (request.routeOptions.config.public === true) return;
+    if (!tokenMatches(requestToken(request.raw, request.query), core.token)) {
+      return reply.code(401).send({ success: false, error: { code: 'unauthorized', message: UNAUTHORIZED_MESSAGE } });
+    }
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -53,16 +104,17 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (isPublicPath(request.url)) return;
-    if (!tokenMatches(requestToken(request), core.token)) {
-      return reply.code(401).send({
-        success: false,
-        error: { code: 'unauthorized', message: 'Missing or wrong API token: send "Authorization: Bearer <token>" (the token is in the data dir, file "token", or SWITCHYARD_TOKEN).' },
-      });
-    }
+  const rendererDir = options.rendererDir && existsSync(options.rendererDir) ? options.rendererDir : null;
+  // Public routes live in their own scope, marked as they are registered: the API docs (they describe
+  // the API, they hold none of its data) and the renderer's static files.
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...(route.config as object), public: true };
+    });
+    await scope.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    scope.get('/healthz', { schema: { hide: true } }, async () => ({ success: true as const, status: 'ok' }));
+    scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    if (rendererDir) await scope.register(fastifyStatic, { root: rendererDir, wildcard: false });
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -78,6 +130,10 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
         error: { code: 'validation_error', message: first ? `Invalid ${first.field}: ${first.message}` : 'Invalid request', details: issues },
       });
     }
+    if (isDatabaseFull(error) || isDatabaseFull((error as { cause?: unknown }).cause)) {
+      request.log.error({ url: request.url }, 'database or disk is full');
+      return reply.code(507).send({ success: false, error: { code: 'insufficient_disk', message: DATABASE_FULL_MESSAGE } });
+    }
     if (isAppError(error)) {
       if (error.status >= 500) request.log.warn({ code: error.code, err: error }, 'request failed');
       return reply.code(error.status).send({ success: false, error: { code: error.code, message: error.message, details: error.details } });
@@ -91,26 +147,20 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     return reply.code(status).send({ success: false, error: { code: status === 404 ? 'not_found' : 'bad_request', message: error.message } });
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ success: true as const, status: 'ok' }));
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
   registerRuntimeRoutes(app, core);
   registerSettingsRoutes(app, core);
   registerEventRoutes(app, core);
   registerModelRoutes(app, core);
   registerSystemRoutes(app, core);
   registerCatalogRoutes(app, core);
-  registerOpenAiRoutes(app, core);
+  registerOpenAiRoutes(app, core, gate);
 
-  if (options.rendererDir && existsSync(options.rendererDir)) {
-    await app.register(fastifyStatic, { root: options.rendererDir, wildcard: false });
-  }
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
     const isApi = path.startsWith('/api/') || path.startsWith('/v1/') || path === '/metrics';
-    // The renderer is a single-page app: unknown non-API paths get index.html.
-    if (!isApi && request.method === 'GET' && options.rendererDir && existsSync(options.rendererDir)) return reply.sendFile('index.html');
-    return reply.code(404).send({ success: false, error: { code: 'not_found', message: `No route ${request.method} ${path}. See /docs for the API.` } });
+    // The renderer is a single-page app: unknown non-API paths get index.html (it holds no data).
+    if (!isApi && request.method === 'GET' && rendererDir) return reply.type('text/html; charset=utf-8').send(await readFile(join(rendererDir, 'index.html')));
+    return reply.code(404).send({ success: false, error: { code: 'not_found', message: `No route ${request.method} ${path.slice(0, 200)}. See /docs for the API.` } });
   });
   return app;
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { FastifyError } from 'fastify';
 import type { Core } from '../../app';
 import { OpenAiError, type OpenAiEndpoint } from '../../openai/proxy';
-import { tokenMatches } from '../auth';
+import { tokenMatches, type RequestGate } from '../auth';
 import type { App } from '../server';
 
 const ROUTES: [string, OpenAiEndpoint][] = [
@@ -15,8 +15,11 @@ const ROUTES: [string, OpenAiEndpoint][] = [
  * The OpenAI-compatible endpoint, routed to the active runtime. Its errors use OpenAI's envelope
  * (`{error: {message, type, param, code}}`) so OpenAI client libraries show them as such.
  */
-export function registerOpenAiRoutes(app: App, core: Core): void {
-  installFastPath(app, core);
+/** Chat requests may carry images as base64: more than the API's default body limit. */
+export const OPENAI_BODY_LIMIT = 32 * 1024 * 1024;
+
+export function registerOpenAiRoutes(app: App, core: Core, gate: RequestGate): void {
+  installFastPath(app, core, gate);
   void app.register(async (scope) => {
     scope.setErrorHandler((error: FastifyError, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -40,7 +43,7 @@ export function registerOpenAiRoutes(app: App, core: Core): void {
       return reply.code(404).send(e.body());
     });
     for (const [path, kind] of ROUTES) {
-      scope.post(path, { schema: { tags, description: `OpenAI-compatible, forwarded to the active runtime (${kind}); streams are passed through as they come.` } }, async (request, reply) => {
+      scope.post(path, { bodyLimit: OPENAI_BODY_LIMIT, schema: { tags, description: `OpenAI-compatible, forwarded to the active runtime (${kind}); streams are passed through as they come.` } }, async (request, reply) => {
         reply.hijack();
         await core.openai.forward(kind, request.body, request.raw, reply.raw);
       });
@@ -55,20 +58,20 @@ const FAST_PATHS = new Map(ROUTES);
  * (routing, request/reply objects, a child logger, hooks, body parser, async handler). In
  * `bench/proxy.ts` that took ~0.2 ms off the first chunk of one stream and half the added latency off a
  * burst of 32. Same token check as the `onRequest` hook in `server.ts`; anything else (another path or
- * method, a query string, another content type, a missing or wrong token) goes to Fastify as before,
- * and so does `inject()` (tests), so the routes above still answer every case. A hook added to
- * `server.ts` for every request does not see these: add its check here too.
+ * method, a query string, another content type, a missing or wrong token, a refused Host or Origin)
+ * goes to Fastify as before, and so does `inject()` (tests), so the routes above still answer every
+ * case. A hook added to `server.ts` for every request does not see these: add its check here too.
  */
-function installFastPath(app: App, core: Core): void {
+function installFastPath(app: App, core: Core, gate: RequestGate): void {
   const server = app.server as Server;
   const fastify = server.listeners('request') as RequestListener[];
   if (fastify.length !== 1) return; // not the server we know: Fastify takes everything
-  const bodyLimit = app.initialConfig.bodyLimit ?? 1024 * 1024;
+  const bodyLimit = OPENAI_BODY_LIMIT;
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const kind = req.method === 'POST' ? FAST_PATHS.get(req.url ?? '') : undefined;
     const auth = req.headers.authorization;
-    if (kind && isJson(req.headers['content-type']) && auth?.startsWith('Bearer ') && tokenMatches(auth.slice(7).trim(), core.token)) {
+    if (kind && isJson(req.headers['content-type']) && auth?.startsWith('Bearer ') && tokenMatches(auth.slice(7).trim(), core.token) && !gate.check(req)) {
       readBody(req, bodyLimit, (body) => {
         if (body) core.openai.forward(kind, body, req, res).catch(() => res.destroy());
         else res.writeHead(413, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(JSON.stringify(tooLarge(bodyLimit).body()));
