@@ -34,6 +34,8 @@ export interface ServerOptions {
   extraOrigins?: string[];
   /** time allowed to receive a whole request, headers and body (tests shorten it) */
   requestTimeoutMs?: number;
+  /** connections served at once (default: half the descriptor limit, see limits.ts) */
+  maxConnections?: number;
 }
 
 /** Default request body limit; routes that need more (the OpenAI endpoint) say so. */
@@ -67,7 +69,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler);
   // A cap below the descriptor limit: a flood of idle connections is refused at accept, not by running
   // out of descriptors for the runtimes, the database and nvidia-smi.
-  app.server.maxConnections = connectionCap();
+  app.server.maxConnections = options.maxConnections ?? connectionCap();
   // accept() errors (EMFILE under a flood) are emitted on the server; unhandled they would end the process.
   app.server.on('error', (error) => httpLogger.warn({ err: error }, 'HTTP server error'));
   app.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

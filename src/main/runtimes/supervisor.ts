@@ -1,5 +1,5 @@
 import { closeSync, openSync } from 'node:fs';
-import { execa } from 'execa';
+import { startChild, type StartedChild } from '../system/child';
 import { AppError } from '../../shared/errors';
 import { groupMembers, isAlive, killGroup, sleep, waitGroupEmpty } from './process-group';
 
@@ -48,35 +48,22 @@ export class SupervisedProcess {
 
   /** Spawns the runtime. A binary that cannot be executed is an AppError('runtime_failed'), not a crash. */
   static async spawn(spec: LaunchSpec): Promise<SupervisedProcess> {
-    // execa's types list only small literal fds; any open fd is passed through to the child as is.
-    const fd = openSync(spec.logFile, 'a') as 3;
-    let subprocess;
+    const fd = openSync(spec.logFile, 'a');
+    let started: StartedChild;
     try {
-      subprocess = execa(spec.command, [...spec.args], {
-        detached: true,
-        cleanup: false,
-        reject: false,
-        extendEnv: false,
-        env: spec.env,
-        cwd: spec.cwd,
-        stdin: 'ignore',
-        stdout: fd,
-        stderr: fd,
-      });
+      started = startChild(spec.command, spec.args, { detached: true, env: spec.env, cwd: spec.cwd, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
-    const pid = subprocess.pid;
+    const pid = started.child?.pid;
     if (pid === undefined) {
-      const result = await subprocess;
-      throw new AppError('runtime_failed', `Could not start ${spec.command}: ${result.shortMessage ?? result.message}. Check the binary path in Settings.`, {
+      const exit = await started.exited;
+      throw new AppError('runtime_failed', `Could not start ${spec.command}: ${exit.error?.message ?? 'spawn failed'}. Check the binary path in Settings.`, {
         reason: 'launch_failed',
       });
     }
     const proc = new SupervisedProcess(pid, pid, false);
-    subprocess.once('exit', (code, signal) => proc.settle(code, signal));
-    // reject:false means the promise resolves on any exit; keep it observed.
-    subprocess.catch(() => {});
+    started.child.once('exit', (code, signal) => proc.settle(code, signal));
     return proc;
   }
 

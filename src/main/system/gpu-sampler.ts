@@ -1,4 +1,5 @@
-import { execa, type ResultPromise } from 'execa';
+import type { ChildProcess } from 'node:child_process';
+import { runChild, startChild } from './child';
 import type { RuntimeName } from '../../shared/api/runtimes';
 import type { GpuProcess, GpuReading, GpuSample, GpuSampleEvent, GpuStatus } from '../../shared/api/system';
 import { errorMessage } from '../../shared/errors';
@@ -43,6 +44,8 @@ const MAX_BACKOFF_MS = 30_000;
 const STABLE_UPTIME_MS = 30_000;
 const BLOCK_SETTLE_MS = 25;
 const APPS_TIMEOUT_MS = 5_000;
+/** spawn failures that say nothing about the GPU: the system is short of descriptors, processes or memory */
+const TRANSIENT_SPAWN_ERROR = /\b(EMFILE|ENFILE|EAGAIN|ENOMEM)\b/;
 
 /**
  * Samples NVIDIA GPUs with ONE long-lived `nvidia-smi --query-gpu=… -lms N` process (no spawn per
@@ -59,7 +62,7 @@ export class GpuSampler {
   private ringNext = 0;
   private ringSize = 0;
 
-  private proc: ResultPromise | null = null;
+  private proc: ChildProcess | null = null;
   private procStartedAt = 0;
   private pending: GpuReading[] = [];
   private settleTimer: NodeJS.Timeout | null = null;
@@ -151,9 +154,10 @@ export class GpuSampler {
     const proc = this.proc;
     this.proc = null;
     if (proc) {
+      const exited = new Promise((r) => proc.once('close', r));
       proc.kill('SIGTERM');
-      await Promise.race([proc.catch(() => undefined), new Promise((r) => setTimeout(r, 2_000).unref())]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
     }
     this.setStatus({ available: false, state: 'stopped', reason: null });
   }
@@ -176,23 +180,18 @@ export class GpuSampler {
     this.pending = [];
     this.gotSample = false;
     this.procStartedAt = this.now();
-    const proc = execa(binary, gpuQueryArgs(this.intervalMs), {
-      buffer: false,
-      reject: false,
-      stdin: 'ignore',
-      env: this.options.env,
-      extendEnv: false,
-      cleanup: true,
-    });
+    // stdin ignored, the environment without secrets (see child-env); a failed spawn is an exit with an error
+    const { child: proc, exited } = startChild(binary, gpuQueryArgs(this.intervalMs), { env: this.options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (!proc) {
+      void exited.then((exit) => this.onExit(null, null, exit.error?.message ?? 'spawn failed'));
+      return;
+    }
     this.proc = proc;
     proc.stdout?.setEncoding('utf8');
     proc.stderr?.setEncoding('utf8');
     proc.stdout?.on('data', (chunk: string) => this.onData(chunk));
     proc.stderr?.on('data', (chunk: string) => this.keepOutput(chunk));
-    proc.then(
-      (result) => this.onExit(proc, result.exitCode ?? null, result.failed && result.exitCode === undefined ? (result as { originalMessage?: string }).originalMessage ?? '' : ''),
-      (error: unknown) => this.onExit(proc, null, errorMessage(error)),
-    );
+    void exited.then((exit) => this.onExit(proc, exit.code, exit.error ? `${exit.error.code ?? ''} ${exit.error.message}` : ''));
   }
 
   private keepOutput(chunk: string): void {
@@ -244,17 +243,27 @@ export class GpuSampler {
     if (sample.ts - this.lastEmit >= Math.max(this.intervalMs, 1_000) - 50) this.emit();
   }
 
-  private onExit(proc: ResultPromise, exitCode: number | null, spawnError: string): void {
-    if (this.proc !== proc) return;
+  private onExit(proc: ChildProcess | null, exitCode: number | null, spawnError: string): void {
+    if (proc !== null && this.proc !== proc) return;
+    if (proc === null && (this.proc !== null || this.closed)) return;
     this.proc = null;
     this.flushBlock();
     if (this.closed) return;
     const output = `${this.output}${this.lineRest}${spawnError}`.trim();
+    if (TRANSIENT_SPAWN_ERROR.test(spawnError)) {
+      // out of descriptors or memory for a moment: not a verdict on the GPU; try again with backoff
+      this.scheduleRestart(exitCode, output);
+      return;
+    }
     const reason = noGpuReason(output, exitCode);
     if (reason || (!this.gotSample && !this.statusValue.available)) {
       this.unavailable(reason ?? `No NVIDIA GPU detected: nvidia-smi exited (code ${exitCode ?? 'none'}) without reporting a GPU${output ? `: ${output.split('\n')[0]}` : ''}.`);
       return;
     }
+    this.scheduleRestart(exitCode, output);
+  }
+
+  private scheduleRestart(exitCode: number | null, output: string): void {
     if (this.now() - this.procStartedAt > STABLE_UPTIME_MS) this.attempt = 0;
     const delay = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** this.attempt);
     this.attempt++;
@@ -305,8 +314,9 @@ export class GpuSampler {
     try {
       const binary = resolveBinary(this.options.binary(), this.options.env.PATH);
       if (!binary) return;
-      const result = await execa(binary, computeAppsArgs(), { reject: false, timeout: APPS_TIMEOUT_MS, env: this.options.env, extendEnv: false, stdin: 'ignore' });
-      if (result.exitCode !== 0) return;
+      const result = await runChild(binary, computeAppsArgs(), { env: this.options.env, timeoutMs: APPS_TIMEOUT_MS });
+      if (result.error) this.options.logger.debug({ error: `${result.error.code ?? ''} ${result.error.message}` }, 'compute-apps poll could not start nvidia-smi');
+      if (result.code !== 0) return;
       const apps = parseComputeApps(String(result.stdout));
       const owners = new Map<number, RuntimeGroup>();
       if (apps.length > 0) {
