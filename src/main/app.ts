@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
-import { openDatabase, type Db } from './db/database';
+import { ensurePrivateDir, openDatabase, type Db } from './db/database';
+import { SecretStore, type SecretCipher } from './secrets';
 import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
@@ -15,6 +16,7 @@ import { ModelsRepo } from './models/models-repo';
 import { OllamaModels } from './models/ollama-models';
 import { OperationService } from './operations/operation-service';
 import { OperationsRepo } from './operations/operations-repo';
+import { childEnv } from './runtimes/adapters';
 import { RuntimeManager } from './runtimes/manager';
 import { RuntimeProcessRepo } from './runtimes/process-repo';
 import { OpenAiProxy } from './openai/proxy';
@@ -32,6 +34,8 @@ export interface CoreSeams {
   /** GPU sampler timing (tests sample faster) */
   gpu?: { intervalMs?: number; appsIntervalMs?: number; unavailableRetryMs?: number };
   usageFlushIntervalMs?: number;
+  /** encrypts secrets at rest (the desktop app passes Electron's safeStorage) */
+  secretCipher?: SecretCipher;
   /** installed-model count for `/api/v1/models/usage` (default: counts the HF cache and Ollama manifests) */
   modelsCount?: () => Promise<number> | number;
 }
@@ -80,11 +84,13 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
   const paths = { dataDir: options.dataDir, db: join(options.dataDir, 'switchyard.db'), logDir: join(options.dataDir, 'logs') };
 
   try {
+    ensurePrivateDir(options.dataDir, logger);
     const token = loadOrCreateToken(options.dataDir, options.token);
     const db = openDatabase(paths.db);
     store.add('db', () => void db.close());
     const state = new SettingsRepo(db);
-    const settings = new SettingsService(state, env, options.flagOverrides);
+    const secrets = new SecretStore(join(options.dataDir, 'secrets.json'), seams.secretCipher ?? null, (message) => logger.warn(message));
+    const settings = new SettingsService(state, env, options.flagOverrides, secrets);
     const hubCache = () => hfHubCache(settings.get(), env);
     const events = new EventBus((error) => logger.error({ error }, 'event listener failed'));
 
@@ -126,7 +132,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         events,
         logger: logger.child({ module: 'gpu' }),
         binary: () => settings.get().gpu.nvidiaSmiBinary ?? 'nvidia-smi',
-        env,
+        env: childEnv(env),
         intervalMs: seams.gpu?.intervalMs ?? settings.get().gpu.sampleIntervalMs,
         appsIntervalMs: seams.gpu?.appsIntervalMs,
         unavailableRetryMs: seams.gpu?.unavailableRetryMs,

@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hfHubCache, loadOrCreateToken, SettingsService, startupFromArgv } from './config';
 import { openDatabase } from './db/database';
 import { SettingsRepo } from './db/settings-repo';
+import { SecretStore } from './secrets';
+
+const secrets = () => new SecretStore(join(tmp(), 'secrets.json'));
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -17,7 +20,7 @@ const tmp = () => {
 describe('settings precedence: flags > env > stored > defaults', () => {
   it('layers the sources and reports what is overridden', () => {
     const repo = new SettingsRepo(openDatabase(':memory:'));
-    const s = new SettingsService(repo, { SWITCHYARD_VLLM_PORT: '9000', HF_ENDPOINT: 'http://hub.local/' }, { catalog: { offline: true } });
+    const s = new SettingsService(repo, { SWITCHYARD_VLLM_PORT: '9000', HF_ENDPOINT: 'http://hub.local/' }, { catalog: { offline: true } }, secrets());
     expect(s.get().vllm.port).toBe(9000);
     expect(s.get().hub.endpoint).toBe('http://hub.local');
     expect(s.get().catalog.offline).toBe(true);
@@ -32,7 +35,7 @@ describe('settings precedence: flags > env > stored > defaults', () => {
 
   it('a patch leaves the fields it does not name alone', () => {
     const repo = new SettingsRepo(openDatabase(':memory:'));
-    const s = new SettingsService(repo, {}, {});
+    const s = new SettingsService(repo, {}, {}, secrets());
     s.update({ vllm: { env: { CUDA_VISIBLE_DEVICES: '1' }, extraArgs: ['--enforce-eager'] } });
     s.update({ vllm: { port: 8100 } });
     expect(s.get().vllm).toMatchObject({ port: 8100, env: { CUDA_VISIBLE_DEVICES: '1' }, extraArgs: ['--enforce-eager'] });
@@ -46,9 +49,9 @@ describe('settings precedence: flags > env > stored > defaults', () => {
 
   it('computes the HF cache like huggingface_hub', () => {
     const repo = new SettingsRepo(openDatabase(':memory:'));
-    expect(hfHubCache(new SettingsService(repo, { HF_HOME: '/h' }, {}).get(), { HF_HOME: '/h' })).toBe('/h/hub');
-    expect(hfHubCache(new SettingsService(repo, { HF_HUB_CACHE: '/c', HF_HOME: '/h' }, {}).get(), {})).toBe('/c');
-    expect(hfHubCache(new SettingsService(repo, {}, {}).get(), { XDG_CACHE_HOME: '/x' })).toBe('/x/huggingface/hub');
+    expect(hfHubCache(new SettingsService(repo, { HF_HOME: '/h' }, {}, secrets()).get(), { HF_HOME: '/h' })).toBe('/h/hub');
+    expect(hfHubCache(new SettingsService(repo, { HF_HUB_CACHE: '/c', HF_HOME: '/h' }, {}, secrets()).get(), {})).toBe('/c');
+    expect(hfHubCache(new SettingsService(repo, {}, {}, secrets()).get(), { XDG_CACHE_HOME: '/x' })).toBe('/x/huggingface/hub');
   });
 });
 

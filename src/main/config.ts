@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
 import type { SettingsRepo } from './db/settings-repo';
+import { isMasked, type SecretStore } from './secrets';
 
 /** What the process was started with: command-line flags and environment. */
 export const StartupOptions = z.object({
@@ -107,7 +108,9 @@ export class SettingsService {
     private readonly repo: SettingsRepo,
     env: Record<string, string | undefined>,
     flags: SettingsPatch,
+    private readonly secrets: SecretStore,
   ) {
+    this.moveTokenOutOfDatabase();
     const envPatch = envOverrides(env);
     this.overrides = mergePatches(envPatch, flags);
     this.effective = this.compute();
@@ -125,10 +128,15 @@ export class SettingsService {
     return Settings.parse(this.storedRaw());
   }
 
-  update(patch: SettingsPatch): Settings {
+  update(input: SettingsPatch): Settings {
+    const patch = structuredClone(input);
+    const token = patch.hub?.token;
+    // the token shown masked and sent back unchanged stays as it is
+    if (typeof token === 'string' && isMasked(token)) delete patch.hub!.token;
     const current = this.stored();
     const next = applyPatch(current, patch);
-    for (const group of settingsGroups) if (patch[group]) this.repo.writeGroup(group, next[group]);
+    if (patch.hub && 'token' in patch.hub && patch.hub.token !== undefined) this.secrets.set('hf_token', patch.hub.token);
+    for (const group of settingsGroups) if (patch[group]) this.repo.writeGroup(group, withoutSecrets(group, next[group]));
     this.effective = this.compute();
     for (const l of this.listeners) l(this.effective);
     return this.effective;
@@ -146,12 +154,25 @@ export class SettingsService {
       const parsed = Settings.shape[group].safeParse(raw[group] ?? {});
       out[group] = parsed.success ? parsed.data : Settings.shape[group].parse({});
     }
+    (out.hub as Settings['hub']).token = this.secrets.get('hf_token');
     return out;
+  }
+
+  /** Earlier versions kept the Hub token in the settings table: it moves to the secret store once. */
+  private moveTokenOutOfDatabase(): void {
+    const hub = this.repo.readGroups().hub as { token?: unknown } | undefined;
+    if (!hub || typeof hub.token !== 'string' || !hub.token) return;
+    if (!this.secrets.get('hf_token')) this.secrets.set('hf_token', hub.token);
+    this.repo.writeGroup('hub', { ...hub, token: null });
   }
 
   private compute(): Settings {
     return applyPatch(Settings.parse(this.storedRaw()), this.overrides);
   }
+}
+
+function withoutSecrets<G extends SettingsGroup>(group: G, value: Settings[G]): Settings[G] {
+  return group === 'hub' ? { ...value, token: null } : value;
 }
 
 function mergePatches(a: SettingsPatch, b: SettingsPatch): SettingsPatch {

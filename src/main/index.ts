@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, Notification, screen, shell, type Rectangle } from 'electron';
+import { app, BrowserWindow, ipcMain, Notification, safeStorage, screen, shell, type Rectangle } from 'electron';
 import { createCore, type Core } from './app';
 import { startupFromArgv } from './config';
 import { buildServer, type App } from './http/server';
@@ -50,7 +50,6 @@ function showWindow(): void {
       sandbox: true,
       contextIsolation: true,
       nodeIntegration: false,
-      additionalArguments: [`--switchyard-api=${baseUrl}`, `--switchyard-token=${core!.token}`],
     },
   });
   window.on('ready-to-show', () => {
@@ -77,10 +76,24 @@ function showWindow(): void {
 
 app.on('second-instance', () => showWindow());
 
+// The renderer asks the preload for the API address and token over IPC — never on its command line,
+// which every local user can read in /proc/<pid>/cmdline. Only our own window's top frame gets them.
+ipcMain.on('switchyard:connection', (event) => {
+  const fromOurWindow = window !== null && event.sender === window.webContents && event.senderFrame === window.webContents.mainFrame;
+  event.returnValue = fromOurWindow && core ? { apiBase: baseUrl, token: core.token } : { apiBase: '', token: '' };
+});
+
+/** Secrets at rest encrypted with the OS keychain (libsecret / Keychain / DPAPI) when there is one. */
+function keychainCipher() {
+  if (!safeStorage.isEncryptionAvailable()) return undefined;
+  return { name: 'electron-safeStorage', encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (data: Buffer) => safeStorage.decryptString(data) };
+}
+
 app.whenReady().then(async () => {
   const options = startupFromArgv(process.argv.slice(1));
-  core = await createCore({ ...options, dataDir: process.env.SWITCHYARD_DATA_DIR ? options.dataDir : join(app.getPath('userData')), port: options.port });
-  server = await buildServer(core, { rendererDir: join(here, '../renderer') });
+  core = await createCore({ ...options, dataDir: process.env.SWITCHYARD_DATA_DIR ? options.dataDir : join(app.getPath('userData')), port: options.port }, { secretCipher: keychainCipher() });
+  const devOrigin = process.env.ELECTRON_RENDERER_URL ? new URL(process.env.ELECTRON_RENDERER_URL).origin : null;
+  server = await buildServer(core, { rendererDir: join(here, '../renderer'), extraOrigins: devOrigin ? [devOrigin] : [] });
   await server.listen({ host: core.options.host, port: core.options.port });
   const address = server.server.address();
   baseUrl = `http://${core.options.host}:${typeof address === 'object' && address ? address.port : core.options.port}`;

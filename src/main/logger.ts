@@ -5,6 +5,28 @@ export type Logger = pino.Logger;
 /** Structured logger for the core. Tests pass `level: 'silent'`. */
 export function createLogger(options: { level?: string; destination?: string } = {}): Logger {
   const level = options.level ?? process.env.SWITCHYARD_LOG_LEVEL ?? 'info';
-  if (options.destination) return pino({ level }, pino.destination({ dest: options.destination, mkdir: true, sync: false }));
-  return pino({ level });
+  const config = { level, redact: { paths: REDACTED, censor: '[redacted]' } };
+  if (options.destination) return pino(config, pino.destination({ dest: options.destination, mkdir: true, sync: false }));
+  return pino(config);
+}
+
+/** Secrets never reach a log line, whatever object carries them. */
+const REDACTED = [
+  'token',
+  '*.token',
+  'hub.token',
+  'settings.hub.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'env.HF_TOKEN',
+  'env.SWITCHYARD_TOKEN',
+  'env.HUGGING_FACE_HUB_TOKEN',
+  'env.VLLM_API_KEY',
+];
+
+/** A URL as it may be logged: `?token=` values removed (EventSource sends the API token that way). */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }

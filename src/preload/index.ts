@@ -1,12 +1,10 @@
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
 
 /**
- * The renderer gets the API address and token — nothing else crosses over. External links open in
- * the system browser through the main process's window-open handler.
+ * The renderer gets the API address and token — nothing else crosses over. They come from the main
+ * process over IPC (not argv: a process's command line is readable by every local user). External
+ * links open in the system browser through the main process's window-open handler.
  */
-function arg(name: string): string {
-  const prefix = `--${name}=`;
-  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length) ?? '';
-}
+const connection = ipcRenderer.sendSync('switchyard:connection') as { apiBase: string; token: string };
 
-contextBridge.exposeInMainWorld('switchyard', { apiBase: arg('switchyard-api'), token: arg('switchyard-token') });
+contextBridge.exposeInMainWorld('switchyard', { apiBase: connection.apiBase, token: connection.token });

@@ -4,27 +4,46 @@ import { z } from 'zod';
  * User settings. Stored per group in the `settings` table; effective values are
  * flags > env > stored > defaults (see src/main/config.ts).
  */
-const EnvMap = z.record(z.string(), z.string());
+const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+/** A filesystem path or a program name: no control characters, within PATH_MAX. */
+const PathValue = z.string().min(1).max(4096).refine(noControl, 'must not contain control characters');
+/** An IP address or host name (RFC 1123), brackets allowed around IPv6. */
+const HostValue = z
+  .string()
+  .max(253)
+  .regex(/^(?:\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]*|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/, 'must be an IP address or a host name');
+/** An http(s) URL, as the Hub endpoint and catalog sources are. */
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine(noControl, 'must not contain control characters')
+  .refine((s) => /^https?:\/\/[^\s/]+/i.test(s) && URL.canParse(s), 'must be an http:// or https:// URL');
+const EnvMap = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be an environment variable name'), z.string().max(8192).refine((s) => !s.includes('\u0000'), 'must not contain NUL'))
+  .refine((m) => Object.keys(m).length <= 64, 'at most 64 variables');
+/** Extra command-line arguments: a launch must stay far below the kernel's argument limit (E2BIG). */
+const ExtraArgs = z.array(z.string().max(4096).refine((s) => !s.includes('\u0000'), 'must not contain NUL')).max(64, 'at most 64 extra arguments');
 
 export const OllamaSettings = z.object({
-  binary: z.string().nullable().default(null),
-  host: z.string().default('127.0.0.1'),
+  binary: PathValue.nullable().default(null),
+  host: HostValue.default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).default(11434),
-  modelsDir: z.string().nullable().default(null),
-  keepAlive: z.string().default('5m'),
+  modelsDir: PathValue.nullable().default(null),
+  /** Ollama's duration syntax (`5m`, `1h30m`, `-1` for forever, `0`) */
+  keepAlive: z.string().max(32).regex(/^-?(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)?)+$/, 'must be a duration such as 5m, 1h or -1').default('5m'),
   env: EnvMap.default({}),
 });
 
 export const VllmSettings = z.object({
-  binary: z.string().nullable().default(null),
-  host: z.string().default('127.0.0.1'),
+  binary: PathValue.nullable().default(null),
+  host: HostValue.default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).default(8000),
   gpuMemoryUtilization: z.number().gt(0).max(1).nullable().default(null),
   maxModelLen: z.number().int().positive().nullable().default(null),
   tensorParallelSize: z.number().int().positive().nullable().default(null),
   dtype: z.enum(['auto', 'half', 'float16', 'bfloat16', 'float', 'float32']).nullable().default(null),
-  quantization: z.string().nullable().default(null),
-  extraArgs: z.array(z.string()).default([]),
+  quantization: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a quantization method name such as awq or fp8').nullable().default(null),
+  extraArgs: ExtraArgs.default([]),
   env: EnvMap.default({}),
 });
 
@@ -37,10 +56,11 @@ export const RuntimeSupervisionSettings = z.object({
 });
 
 export const HubSettings = z.object({
-  endpoint: z.string().default('https://huggingface.co'),
-  token: z.string().nullable().default(null),
-  home: z.string().nullable().default(null),
-  hubCache: z.string().nullable().default(null),
+  endpoint: HttpUrl.default('https://huggingface.co'),
+  /** stored in the secret store, never in the database; the API returns it masked (`hf_…1234`) */
+  token: z.string().max(512).regex(/^\S*$/, 'must not contain spaces').nullable().default(null),
+  home: PathValue.nullable().default(null),
+  hubCache: PathValue.nullable().default(null),
 });
 
 export const DownloadSettings = z.object({
@@ -54,14 +74,14 @@ export const CatalogSettings = z.object({
   offline: z.boolean().default(false),
   ttlMinutes: z.number().min(0).max(7 * 24 * 60).default(30),
   connectTimeoutMs: z.number().int().min(100).max(60_000).default(4_000),
-  ollamaLibraryUrl: z.string().default('https://ollama.com'),
+  ollamaLibraryUrl: HttpUrl.default('https://ollama.com'),
   /** vLLM's model registry source, read on an explicit catalog refresh to update the supported architectures */
-  vllmRegistryUrl: z.string().default('https://raw.githubusercontent.com/vllm-project/vllm/main/vllm/model_executor/models/registry.py'),
+  vllmRegistryUrl: HttpUrl.default('https://raw.githubusercontent.com/vllm-project/vllm/main/vllm/model_executor/models/registry.py'),
 });
 
 export const GpuSettings = z.object({
   /** nvidia-smi path or name on PATH (env SWITCHYARD_NVIDIA_SMI_BIN) */
-  nvidiaSmiBinary: z.string().nullable().default(null),
+  nvidiaSmiBinary: PathValue.nullable().default(null),
   sampleIntervalMs: z.number().int().min(250).max(60_000).default(1_000),
 });
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrations, type Migration } from './migrations/index';
@@ -10,7 +10,12 @@ export type Db = Database.Database;
  * Migrations are append-only: a number once shipped is never edited.
  */
 export function openDatabase(file: string, options: { migrations?: readonly Migration[] } = {}): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // SQLite gives the -wal and -shm files the mode of the database file: create it 0600 first
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  }
   const db = new Database(file, { nativeBinding: nativeBindingPath() });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -18,6 +23,16 @@ export function openDatabase(file: string, options: { migrations?: readonly Migr
   db.pragma('busy_timeout = 5000');
   migrate(db, options.migrations ?? migrations);
   return db;
+}
+
+/** The data dir holds the token, the secrets and the manifest: only its owner may enter it. */
+export function ensurePrivateDir(dir: string, logger?: { info(obj: object, msg: string): void }): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const mode = statSync(dir).mode & 0o777;
+  if (mode !== 0o700) {
+    chmodSync(dir, 0o700);
+    logger?.info({ dir, was: mode.toString(8) }, 'data dir made private (0700)');
+  }
 }
 
 function migrate(db: Db, list: readonly Migration[]): void {

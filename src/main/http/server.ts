@@ -16,6 +16,7 @@ import {
 import { AppError, errorStatus, isAppError } from '../../shared/errors';
 import type { Core } from '../app';
 import { RequestGate, requestToken, tokenMatches, UNAUTHORIZED_MESSAGE } from './auth';
+import { redactUrl } from '../logger';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerEventRoutes } from './routes/events';
@@ -133,17 +134,17 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
       });
     }
     if (isDatabaseFull(error) || isDatabaseFull((error as { cause?: unknown }).cause)) {
-      request.log.error({ url: request.url }, 'database or disk is full');
+      request.log.error({ url: redactUrl(request.url) }, 'database or disk is full');
       return reply.code(507).send({ success: false, error: { code: 'insufficient_disk', message: DATABASE_FULL_MESSAGE } });
     }
     if (isAppError(error)) {
       if (error.status >= 500) request.log.warn({ code: error.code, err: error }, 'request failed');
       return reply.code(error.status).send({ success: false, error: { code: error.code, message: error.message, details: error.details } });
     }
-    if (isResponseSerializationError(error)) request.log.error({ err: error, url: request.url }, 'response did not match its schema');
+    if (isResponseSerializationError(error)) request.log.error({ err: error, url: redactUrl(request.url) }, 'response did not match its schema');
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) {
-      request.log.error({ err: error, url: request.url }, 'unhandled error');
+      request.log.error({ err: error, url: redactUrl(request.url) }, 'unhandled error');
       return reply.code(500).send({ success: false, error: { code: 'internal_error', message: 'Internal error — see the Switchyard log for details.' } });
     }
     return reply.code(status).send({ success: false, error: { code: status === 404 ? 'not_found' : 'bad_request', message: error.message } });

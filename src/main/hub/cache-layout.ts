@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppError } from '../../shared/errors';
 
 /** `org/name` → `models--org--name`, case preserved (huggingface_hub `repo_folder_name`). */
 export function repoFolderName(repoId: string, type: 'model' | 'dataset' | 'space' = 'model'): string {
@@ -35,12 +36,27 @@ export function isRepoFullyCached(cacheDir: string, repoId: string, revision = '
   return true;
 }
 
-/** `blobs/<hash>` of a repo (hash: LFS sha256, else the git blob sha1 / etag). */
+/** A blob name the HF cache can hold: a git sha1 (40 hex) or an LFS sha256 (64 hex), nothing else. */
+export function isBlobId(id: string): boolean {
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(id);
+}
+
+export function isCommitSha(commit: string): boolean {
+  return /^[0-9a-f]{40}$/.test(commit);
+}
+
+/**
+ * `blobs/<hash>` of a repo (hash: LFS sha256, else the git blob sha1 / etag). Ids come from the Hub
+ * or a mirror: anything but a hash (`../../tmp/x`) is refused here, where every write and delete
+ * of a blob or its `.incomplete` file gets its path.
+ */
 export function blobPath(cacheDir: string, repoId: string, blobId: string): string {
+  if (!isBlobId(blobId)) throw new AppError('upstream_error', `Refusing blob id "${blobId.slice(0, 80)}" from the Hub: blobs are named by 40- or 64-hex hashes. Check the Hub endpoint (Settings › Hub) — a mirror that sends this is broken or hostile.`);
   return join(repoDir(cacheDir, repoId), 'blobs', blobId);
 }
 
 export function snapshotDir(cacheDir: string, repoId: string, commit: string): string {
+  if (!isCommitSha(commit)) throw new AppError('upstream_error', `Refusing commit "${commit.slice(0, 80)}" from the Hub: a commit is 40 hex characters. Check the Hub endpoint (Settings › Hub).`);
   return join(repoDir(cacheDir, repoId), 'snapshots', commit);
 }
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { blobPath, repoDir } from './cache-layout';
+import { blobPath, isBlobId, repoDir } from './cache-layout';
 import { snapshotFiles } from './cache-scan';
 
 /** The refs of a repo (`main`, `pr/1`, …) that point at `commit`. */
@@ -45,11 +45,11 @@ export async function deleteSnapshot(cacheDir: string, repo: string, commit: str
       .catch(() => {});
   };
   for (const f of snapshotFiles(join(snapshots, commit))) {
-    if (!f.blobId || keep.has(f.blobId)) continue;
+    if (!f.blobId || !isBlobId(f.blobId) || keep.has(f.blobId)) continue;
     keep.add(f.blobId); // linked twice in one snapshot: delete once
     await drop(blobPath(cacheDir, repo, f.blobId));
   }
-  for (const id of partials) if (!keep.has(id)) await drop(`${blobPath(cacheDir, repo, id)}.incomplete`);
+  for (const id of partials) if (isBlobId(id) && !keep.has(id)) await drop(`${blobPath(cacheDir, repo, id)}.incomplete`);
   await rm(join(snapshots, commit), { recursive: true, force: true });
   for (const ref of await refsTo(cacheDir, repo, commit)) await unlink(join(repoDir(cacheDir, repo), 'refs', ref)).catch(() => {});
   return freed;

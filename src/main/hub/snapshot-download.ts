@@ -1,7 +1,7 @@
 import { lstat, mkdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AppError } from '../../shared/errors';
-import { blobPath, isSafeRepoPath, repoDir, snapshotDir, snapshotLinkTarget } from './cache-layout';
+import { blobPath, isBlobId, isSafeRepoPath, repoDir, snapshotDir, snapshotLinkTarget } from './cache-layout';
 import { downloadBlob, type HttpGet } from './downloader';
 
 export interface SnapshotFile {
@@ -48,8 +48,13 @@ export interface SnapshotDownloadResult {
  * so tools see the model as cached only once every file is there.
  */
 export async function downloadSnapshot(options: SnapshotDownloadOptions): Promise<SnapshotDownloadResult> {
+  // Everything below names files by what the Hub sent: check it all before the first byte is written.
   for (const f of options.files) {
-    if (!isSafeRepoPath(f.path)) throw new AppError('invalid_name', `The Hub listed an unsafe file path "${f.path}"; refusing to write it.`);
+    if (!isSafeRepoPath(f.path)) throw new AppError('upstream_error', `The Hub listed an unsafe file path "${f.path.slice(0, 200)}"; refusing to write it. Check the Hub endpoint (Settings › Hub).`);
+    const id = blobIdOf(f);
+    if (!isBlobId(id) || (f.sha256 !== null && !/^[0-9a-f]{64}$/.test(f.sha256))) {
+      throw new AppError('upstream_error', `The Hub sent an invalid hash "${id.slice(0, 80)}" for ${f.path.slice(0, 200)}; refusing to download. Check the Hub endpoint (Settings › Hub).`);
+    }
   }
   const snapshot = snapshotDir(options.cacheDir, options.repo, options.commit);
   let fetchedBytes = 0;

@@ -182,7 +182,23 @@ export class ActivationService {
 
   // ---- activate / deactivate ---------------------------------------------------------------------
 
+  /** Activations in progress, by request: the same activation asked again joins the one running. */
+  private readonly inFlight = new Map<string, Promise<Activation>>();
+
   async activate(body: ActivateBody): Promise<Activation> {
+    const key = JSON.stringify([body.name, body.runtime ?? null, body.flags ?? null]);
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const activation = this.activateOnce(body);
+    this.inFlight.set(key, activation);
+    try {
+      return await activation;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async activateOnce(body: ActivateBody): Promise<Activation> {
     const m = this.require(body.name);
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {

@@ -8,7 +8,7 @@ import type { SettingsService } from '../config';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
-import { blobPath, repoDir, snapshotDir } from '../hub/cache-layout';
+import { blobPath, isBlobId, repoDir, snapshotDir } from '../hub/cache-layout';
 import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../hub/cache-prune';
 import { scanCachedModels } from '../hub/cache-scan';
 import { SelectionError, selectFiles } from '../hub/file-selection';
@@ -197,9 +197,36 @@ export class ModelService {
     };
   }
 
-  /** Validates, checks quota and access, then starts the install operation. */
+  /**
+   * Installs being prepared (plan resolved with the Hub) but not yet an operation, by model: without
+   * this, twenty identical requests all pass the busy check before the first await and create twenty
+   * operations writing the same `.incomplete` files.
+   */
+  private readonly preparing = new Map<string, { request: string; operation: Promise<Operation> }>();
+
+  /**
+   * Validates, checks quota and access, then starts the install operation. The same install asked
+   * again while it is prepared or running answers with that operation; a different one is refused.
+   */
   async install(body: InstallBody): Promise<Operation> {
     validateModelName(body.name, body.provider);
+    const name = body.provider === 'ollama' ? ollamaCanonicalName(body.name) : body.name;
+    const request = JSON.stringify([body.provider, name, body.runtime ?? null, body.revision ?? null, body.files ?? null, body.quantization ?? null]);
+    const pending = this.preparing.get(name);
+    if (pending?.request === request) return pending.operation;
+    if (pending) throw new AppError('conflict', `${name} is already being prepared for installation with other options. Wait for it or cancel it.`);
+    const open = this.deps.operations.activeFor(name);
+    if (open?.operation_type === 'install' && sameInstall(open.params, request)) return this.deps.operations.get(open.id);
+    const operation = this.startInstall(body);
+    this.preparing.set(name, { request, operation });
+    try {
+      return await operation;
+    } finally {
+      this.preparing.delete(name);
+    }
+  }
+
+  private async startInstall(body: InstallBody): Promise<Operation> {
     const runtime: ModelRuntime = body.runtime ?? (body.provider === 'ollama' ? 'ollama' : 'vllm');
     if ((body.provider === 'ollama') !== (runtime === 'ollama')) {
       throw new AppError('bad_request', `${body.provider} models run on ${body.provider === 'ollama' ? 'ollama' : 'vllm'}, not ${runtime}.`);
@@ -485,7 +512,7 @@ export class ModelService {
    * links to (files already verified) — unless it is the installed one or a ref points at it.
    */
   private async deletePartials(cache: string, plan: HfPlan, prior: ModelRecord | null): Promise<void> {
-    for (const f of plan.files) await unlink(`${blobPath(cache, plan.repo, blobIdOf(f))}.incomplete`).catch(() => {});
+    for (const f of plan.files) if (isBlobId(blobIdOf(f))) await unlink(`${blobPath(cache, plan.repo, blobIdOf(f))}.incomplete`).catch(() => {});
     if (prior?.status === 'installed' && prior.commit_sha === plan.commit) return;
     if ((await refsTo(cache, plan.repo, plan.commit)).length > 0) return;
     await deleteSnapshot(cache, plan.repo, plan.commit);
@@ -649,5 +676,16 @@ function readJson(file: string): Record<string, unknown> | null {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return null;
+  }
+}
+
+/** Whether a running install operation was started by the same request (its stored params). */
+function sameInstall(params: string, request: string): boolean {
+  try {
+    const r = (JSON.parse(params) as InstallParams).request;
+    const name = r.provider === 'ollama' ? ollamaCanonicalName(r.name) : r.name;
+    return JSON.stringify([r.provider, name, r.runtime ?? null, r.revision ?? null, r.files ?? null, r.quantization ?? null]) === request;
+  } catch {
+    return false;
   }
 }

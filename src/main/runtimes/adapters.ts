@@ -53,9 +53,17 @@ export function baseUrlOf(endpoint: Endpoint): string {
   return `http://${host}:${endpoint.port}`;
 }
 
-function childEnv(env: Record<string, string | undefined>, extra: Record<string, string>): Record<string, string> {
+/**
+ * Secrets of ours, or of the Hub, that a runtime does not get from our environment: a runtime may run
+ * model code (`--trust-remote-code`), and every local user can read a process's environment through
+ * its owner's tools. What a runtime needs is added back explicitly (`extra`).
+ */
+export const SECRET_ENV = ['SWITCHYARD_TOKEN', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_API_TOKEN'] as const;
+
+/** Our environment without our secrets, plus what the child needs. */
+export function childEnv(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !(SECRET_ENV as readonly string[]).includes(k)) out[k] = v;
   return { ...out, ...extra };
 }
 
@@ -116,13 +124,14 @@ export const vllmAdapter: RuntimeAdapter = {
     if (v.dtype != null) args.push('--dtype', v.dtype);
     if (v.quantization != null) args.push('--quantization', v.quantization);
     args.push(...v.extraArgs);
-    const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache, ...settings.vllm.env };
+    const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache };
     if (settings.hub.home) extra.HF_HOME = settings.hub.home;
     if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
-    if (settings.hub.token) extra.HF_TOKEN = settings.hub.token;
-    // Fully downloaded models are served without any call to the Hub (works offline, starts faster).
+    // Fully downloaded models are served without any call to the Hub (works offline, starts faster) and
+    // without the token; vLLM gets the token only when it has files to fetch (a gated repo may need it).
     if (isRepoFullyCached(hfHubCache, model)) extra.HF_HUB_OFFLINE = '1';
-    return { args, env: childEnv(env, extra) };
+    else if (settings.hub.token) extra.HF_TOKEN = settings.hub.token;
+    return { args, env: childEnv(env, { ...extra, ...settings.vllm.env }) };
   },
   flagsOf: vllmFlagsOf,
   async probe(baseUrl, model, fetchImpl, signal) {

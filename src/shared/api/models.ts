@@ -116,11 +116,22 @@ export const Operation = z.object({
 });
 export type Operation = z.infer<typeof Operation>;
 
+/**
+ * A Hub revision: a branch, tag or commit as git allows them in a ref name (no spaces, control
+ * characters, `..`, `~^:?*[\\`, `@{`, leading or trailing `/` or `.`, `.lock` at the end).
+ * `refs/pr/N` included.
+ */
+export const Revision = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^(?!.*\.\.)(?!.*@\{)(?!.*\/\/)(?![/.])(?!.*[/.]$)(?!.*\.lock$)[A-Za-z0-9._\-/+]+$/, 'must be a branch, tag or commit (letters, digits and . _ - / +)');
+
 export const InstallBody = z.object({
   name: z.string().min(1).max(300),
   provider: ModelProvider,
   runtime: ModelRuntime.optional(),
-  revision: z.string().min(1).max(200).optional(),
+  revision: Revision.optional(),
   /** explicit file list (HF); overrides the default selection */
   files: z.array(z.string().min(1).max(500)).max(5000).optional(),
   /** GGUF repos: which quantization (e.g. `Q4_K_M`) */
@@ -131,7 +142,7 @@ export type InstallBody = z.infer<typeof InstallBody>;
 export const PlanQuery = z.object({
   name: z.string().min(1).max(300),
   provider: ModelProvider,
-  revision: z.string().min(1).max(200).optional(),
+  revision: Revision.optional(),
   quantization: z.string().min(1).max(50).optional(),
 });
 
