@@ -61,7 +61,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   port_in_use: 409,
   runtime_not_installed: 424,
   runtime_not_ready: 503,
-  offline: 503,
+  offline: 409,
   runtime_failed: 502,
   upstream_error: 502,
   gated_repo: 403,

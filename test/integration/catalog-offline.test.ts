@@ -111,7 +111,7 @@ describe('catalog: stale answers, offline mode, bundled fallback', () => {
     expect(detail.body.stale).toBe(true);
     expect(detail.body.fit.summary.verdict).toBe('fits');
     const refresh = await t.call<Body>('POST', '/api/v1/models/catalog/refresh', { section: 'all' });
-    expect(refresh.status).toBe(503);
+    expect(refresh.status).toBe(409);
     expect(refresh.body.error.code).toBe('offline');
     const local = await t.call<Body>('GET', '/api/v1/models/catalog/search?q=qwen');
     expect(local.body.count).toBeGreaterThan(0);
@@ -137,7 +137,7 @@ describe('catalog: stale answers, offline mode, bundled fallback', () => {
     expect(detail.status).toBe(200);
     expect(detail.body.model.model_name).toBe('Qwen/Qwen3-8B');
     const unknown = await t.call<Body>('GET', `/api/v1/models/catalog/${encodeURIComponent('nobody/nothing')}`);
-    expect(unknown.status).toBe(503);
+    expect(unknown.status).toBe(409);
     expect(unknown.body.error.code).toBe('offline');
     expect(hub.count()).toBe(0);
   });

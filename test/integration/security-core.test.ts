@@ -172,7 +172,6 @@ describe('input checks', () => {
     expect(op.status, op.message).toBe('completed');
     const ops = await t.call<{ operations: Operation[] }>('GET', '/api/v1/models/operations');
     expect(ops.body.operations.filter((o) => o.operation_type === 'install')).toHaveLength(1);
-    // a different install of the same model while one is open is refused, not queued twice
   });
 });
 

@@ -36,7 +36,12 @@ export function registerOpenAiRoutes(app: App, core: Core, gate: RequestGate): v
     const tags = ['openai'];
     scope.get('/v1/models', { schema: { tags, description: 'OpenAI-compatible: the model being served (empty when none is active).' } }, async () => core.openai.models());
     scope.get<{ Params: { model: string } }>('/v1/models/*', { schema: { tags, description: 'OpenAI-compatible: one model.' } }, async (request, reply) => {
-      const id = decodeURIComponent((request.params as Record<string, string>)['*'] ?? '');
+      let id: string;
+      try {
+        id = decodeURIComponent((request.params as Record<string, string>)['*'] ?? '');
+      } catch {
+        return reply.code(400).send(new OpenAiError(400, 'The model id in the path is not valid percent-encoding.', 'invalid_request_error', 'invalid_model_id', 'model').body());
+      }
       const found = (await core.openai.models()).data.find((m) => m.id === id);
       if (found) return found;
       const e = new OpenAiError(404, `The model \`${id}\` does not exist here — GET /v1/models lists the one being served.`, 'invalid_request_error', 'model_not_found', 'model');
