@@ -90,6 +90,23 @@ describe('API authentication cannot be bypassed', () => {
   });
 });
 
+describe('deliberate LAN exposure', () => {
+  it('tells the UI when the API is reachable from other machines, and serves this machine by its own addresses then', async () => {
+    expect((await t.call<{ server: { loopback_only: boolean } }>('GET', '/api/v1/system/server')).body.server.loopback_only).toBe(true);
+    const lan = await startTestCore({ startup: { host: '0.0.0.0' }, env: { SWITCHYARD_ALLOWED_HOSTS: 'gpu-box.lan' } });
+    try {
+      const info = await lan.call<{ server: { loopback_only: boolean; allowed_hosts: string[] } }>('GET', '/api/v1/system/server');
+      expect(info.body.server).toMatchObject({ loopback_only: false, allowed_hosts: ['gpu-box.lan'] });
+      const asLanName = await lan.app.inject({ url: '/api/v1/settings', headers: { host: 'gpu-box.lan', authorization: `Bearer ${lan.token}` } });
+      expect(asLanName.statusCode).toBe(200);
+      const rebound = await lan.app.inject({ url: '/api/v1/settings', headers: { host: 'attacker.example', authorization: `Bearer ${lan.token}` } });
+      expect(rebound.statusCode).toBe(403);
+    } finally {
+      await lan.close();
+    }
+  });
+});
+
 describe('over a real socket', () => {
   let server: App;
   let port: number;

@@ -114,7 +114,22 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     scope.addHook('onRoute', (route) => {
       route.config = { ...(route.config as object), public: true };
     });
-    await scope.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    await scope.register(fastifySwaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: {
+        // Opened from the signed-in UI (same origin), "Try it out" sends the token the UI keeps in
+        // localStorage, unless one was entered with "Authorize". Runs in the browser (serialized).
+        requestInterceptor: function (req: { headers: Record<string, string> }) {
+          try {
+            const token = localStorage.getItem('switchyard.token');
+            if (token && !req.headers.Authorization) req.headers.Authorization = `Bearer ${token}`;
+          } catch {
+            // storage blocked: the user can still Authorize by hand
+          }
+          return req;
+        },
+      } as Record<string, unknown>,
+    });
     scope.get('/healthz', { schema: { hide: true } }, async () => ({ success: true as const, status: 'ok' }));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     if (rendererDir) await scope.register(fastifyStatic, { root: rendererDir, wildcard: false });

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { forgetToken, initialToken, saveToken, setToken, subscribeEvents, api, ApiError } from './api/client';
+import { ExposureWarning } from './components/ExposureWarning';
 import { OfflineIndicator } from './components/OfflineIndicator';
 import { screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
@@ -61,12 +62,16 @@ export function App() {
             {s.label}
           </a>
         ))}
+        <a href="/docs" target="_blank" rel="noreferrer" data-testid="nav-api-docs" title="The HTTP API (OpenAPI), with this session's token">
+          API docs
+        </a>
         <div className="status-line">
           <span className={`dot ${connected ? 'dot-ok' : 'dot-bad'}`} /> {connected ? 'connected' : 'reconnecting…'}
           <OfflineIndicator />
         </div>
       </nav>
       <main className="content">
+        <ExposureWarning />
         <Screen />
       </main>
     </div>

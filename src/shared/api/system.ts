@@ -133,3 +133,14 @@ export const EndpointStats = z.object({
 });
 export type EndpointStats = z.infer<typeof EndpointStats>;
 export const EndpointStatsResponse = okShape({ stats: EndpointStats });
+
+/** Where the API listens, and whether other machines can reach it (a deliberate LAN set-up). */
+export const ServerInfo = z.object({
+  host: z.string(),
+  port: z.number().int(),
+  /** false when bound to anything but loopback: the UI warns that other machines can reach it */
+  loopback_only: z.boolean(),
+  /** Host header names served besides 127.0.0.1, localhost and [::1] */
+  allowed_hosts: z.array(z.string()),
+});
+export const ServerInfoResponse = okShape({ server: ServerInfo });

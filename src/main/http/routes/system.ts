@@ -4,6 +4,7 @@ import {
   GpusQuery,
   GpusResponse,
   ModelsUsageResponse,
+  ServerInfoResponse,
   UsageDailyQuery,
   UsageDailyResponse,
 } from '../../../shared/api/system';
@@ -14,6 +15,20 @@ import type { App } from '../server';
 
 /** GPUs, system usage (Venom's `/models/usage`), endpoint usage rollups and Prometheus `/metrics`. */
 export function registerSystemRoutes(app: App, core: Core): void {
+  app.get('/api/v1/system/server', { schema: { tags: ['system'], description: 'Where the API listens; loopback_only is false when other machines can reach it.', response: { 200: ServerInfoResponse } } }, async () => {
+    const address = app.server.address();
+    const host = core.options.host.replace(/^\[(.*)\]$/, '$1');
+    return {
+      success: true as const,
+      server: {
+        host,
+        port: typeof address === 'object' && address ? address.port : core.options.port,
+        loopback_only: host === 'localhost' || host === '::1' || host.startsWith('127.'),
+        allowed_hosts: (core.options.env.SWITCHYARD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+      },
+    };
+  });
+
   app.get('/api/v1/system/gpus', { schema: { tags: ['system'], querystring: GpusQuery, response: { 200: GpusResponse } } }, async (request) => {
     const gpu = core.gpu;
     const status = gpu.status();
