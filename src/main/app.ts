@@ -8,6 +8,7 @@ import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
 import { HubClient } from './hub/hub-client';
+import { NetClient } from './net/net-client';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { ActivationService } from './models/activation';
@@ -93,6 +94,14 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const settings = new SettingsService(state, env, options.flagOverrides, secrets);
     const hubCache = () => hfHubCache(settings.get(), env);
     const events = new EventBus((error) => logger.error({ error }, 'event listener failed'));
+    // every call to the Hub, its CDN and the catalog sources; closed last (after the catalog and installs)
+    const net = new NetClient({
+      env,
+      settings: () => settings.get().network,
+      offline: () => settings.get().catalog.offline,
+      onWarning: (message) => logger.warn(message),
+    });
+    store.add('net', () => net.close());
 
     const runtimes = new RuntimeManager({
       settings,
@@ -167,6 +176,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         logger: logger.child({ module: 'catalog' }),
         gpus: gpu,
         fetch: seams.fetch,
+        remoteFetch: net.fetch,
         // installed models get a fit from their local files (and Ollama's metadata), offline too
         installed: {
           find: (name) => {
@@ -181,7 +191,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       }),
     );
 
-    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, fetch: seams.fetch });
+    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, net });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
     const activation = new ActivationService({
       models: modelsRepo,

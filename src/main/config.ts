@@ -4,9 +4,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
+import { NetworkSettings, Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
 import type { SettingsRepo } from './db/settings-repo';
 import { isMasked, type SecretStore } from './secrets';
+import { envHasProxy, proxyFromEnv } from './net/proxy-env';
 
 /** What the process was started with: command-line flags and environment. */
 export const StartupOptions = z.object({
@@ -73,6 +74,12 @@ function envOverrides(env: Record<string, string | undefined>): SettingsPatch {
   if (env.HF_TOKEN) set('hub', 'token', env.HF_TOKEN);
   if (env.HF_HOME) set('hub', 'home', env.HF_HOME);
   if (env.HF_HUB_CACHE) set('hub', 'hubCache', env.HF_HUB_CACHE);
+  // shown as overriding Settings → Network; the net layer reads each scheme's variable itself
+  const envProxy = proxyFromEnv(env);
+  const shownProxy = NetworkSettings.shape.proxy.safeParse(envProxy.httpsProxy ?? envProxy.httpProxy);
+  if (envHasProxy(env) && shownProxy.success) set('network', 'proxy', shownProxy.data);
+  const shownNoProxy = NetworkSettings.shape.noProxy.safeParse(envProxy.noProxy);
+  if (envProxy.noProxy && shownNoProxy.success) set('network', 'noProxy', shownNoProxy.data);
   return SettingsPatch.parse(patch);
 }
 

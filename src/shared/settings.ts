@@ -68,6 +68,28 @@ export const DownloadSettings = z.object({
   maxRetries: z.number().int().min(0).max(50).default(5),
   minFreePercent: z.number().min(0).max(100).default(10),
   maxStorageBytes: z.number().int().positive().nullable().default(null),
+  /** files at least this big are fetched as `parallelParts` ranged parts over separate connections */
+  parallelThresholdBytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(64 * 1024 * 1024),
+  /** connections per large file (1: one stream); a few MiB of memory each at most */
+  parallelParts: z.number().int().min(1).max(16).default(4),
+});
+
+/** Outbound connections (Hub, CDN, catalog sources). HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY (any case) win over these. */
+export const NetworkSettings = z.object({
+  /** proxy for http and https, e.g. `http://proxy.corp:3128` (null: direct) */
+  proxy: z
+    .string()
+    .max(2048)
+    .regex(/^(https?|socks5?h?):\/\/[^\s]+$/i, 'a proxy URL such as http://proxy.example:3128')
+    .nullable()
+    .default(null),
+  /** hosts, domains, IPs or CIDRs that skip the proxy, comma separated (as NO_PROXY); loopback always does */
+  noProxy: z
+    .string()
+    .max(4096)
+    .regex(/^[^\r\n\0]*$/, 'one line of comma-separated hosts')
+    .nullable()
+    .default(null),
 });
 
 export const CatalogSettings = z.object({
@@ -99,6 +121,7 @@ export const Settings = z.object({
   hub: HubSettings.default(HubSettings.parse({})),
   downloads: DownloadSettings.default(DownloadSettings.parse({})),
   catalog: CatalogSettings.default(CatalogSettings.parse({})),
+  network: NetworkSettings.default(NetworkSettings.parse({})),
   ui: UiSettings.default(UiSettings.parse({})),
   gpu: GpuSettings.default(GpuSettings.parse({})),
 });
@@ -124,6 +147,7 @@ export const SettingsPatch = z.object({
   hub: patchOf(HubSettings).optional(),
   downloads: patchOf(DownloadSettings).optional(),
   catalog: patchOf(CatalogSettings).optional(),
+  network: patchOf(NetworkSettings).optional(),
   ui: patchOf(UiSettings).optional(),
   gpu: patchOf(GpuSettings).optional(),
 });

@@ -57,7 +57,10 @@ export interface CatalogServiceOptions {
   events: EventBus;
   logger: Logger;
   gpus: GpuInventory;
+  /** local calls (Ollama's /api/show on this machine) */
   fetch?: typeof fetch;
+  /** calls that leave the machine (Hub, Ollama library, blog, papers, vLLM's registry): the net layer */
+  remoteFetch?: typeof fetch;
   now?: () => Date;
   /** the installed-model manifest: installed models get a fit from their local files, offline too */
   installed?: InstalledModels;
@@ -92,7 +95,8 @@ export class CatalogService {
     this.repo = o.repo;
     this.fetchImpl = o.fetch ?? globalThis.fetch;
     this.now = o.now ?? (() => new Date());
-    const remote = () => ({ fetch: this.fetchImpl, connectTimeoutMs: this.settings().connectTimeoutMs, signal: this.abort.signal });
+    const remoteFetch = o.remoteFetch ?? this.fetchImpl;
+    const remote = () => ({ fetch: remoteFetch, connectTimeoutMs: this.settings().connectTimeoutMs, signal: this.abort.signal });
     this.hf = new HuggingFaceCatalog(() => ({ ...remote(), endpoint: this.endpoint(), token: o.settings.get().hub.token }));
     this.library = new OllamaLibraryClient(() => ({ ...remote(), baseUrl: this.settings().ollamaLibraryUrl }));
     this.news = new NewsClient(() => ({ ...remote(), endpoint: this.endpoint() }));

@@ -3,6 +3,7 @@ import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { blobPath, isBlobId, repoDir } from './cache-layout';
 import { snapshotFiles } from './cache-scan';
+import { partialFilesOf } from './ranged-download';
 
 /** The refs of a repo (`main`, `pr/1`, …) that point at `commit`. */
 export async function refsTo(cacheDir: string, repo: string, commit: string): Promise<string[]> {
@@ -49,7 +50,7 @@ export async function deleteSnapshot(cacheDir: string, repo: string, commit: str
     keep.add(f.blobId); // linked twice in one snapshot: delete once
     await drop(blobPath(cacheDir, repo, f.blobId));
   }
-  for (const id of partials) if (isBlobId(id) && !keep.has(id)) await drop(`${blobPath(cacheDir, repo, id)}.incomplete`);
+  for (const id of partials) if (isBlobId(id) && !keep.has(id)) for (const file of partialFilesOf(blobPath(cacheDir, repo, id))) await drop(file);
   await rm(join(snapshots, commit), { recursive: true, force: true });
   for (const ref of await refsTo(cacheDir, repo, commit)) await unlink(join(repoDir(cacheDir, repo), 'refs', ref)).catch(() => {});
   return freed;

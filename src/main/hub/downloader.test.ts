@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '../../../test/fixtures/hub/server.mjs';
+import { waitFor } from '../../../test/support/wait';
+import { NetClient } from '../net/net-client';
 import { downloadBlob, type BlobTarget } from './downloader';
 
 let hub: FakeHub;
@@ -12,12 +14,14 @@ let dir: string;
 beforeAll(async () => {
   hub = await startFakeHub();
 });
+const net = new NetClient();
 afterAll(async () => {
   await hub.close();
+  await net.close();
 });
 afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
-  await hub.setKnobs({ dropAfterBytes: null, corruptOffset: null });
+  await hub.setKnobs({ dropAfterBytes: null, corruptOffset: null, bytesPerSec: null });
   hub.resetStats();
 });
 
@@ -27,7 +31,7 @@ function target(): BlobTarget {
   const f = hub.repo('org/tiny-model')!.files.get(PATH)!;
   return { url: `${hub.url}/org/tiny-model/resolve/main/${PATH}`, blobPath: join(dir, 'blobs', f.sha256!), size: f.size, sha256: f.sha256, gitOid: null, label: PATH };
 }
-const opts = (onBytes: (n: number) => void = () => {}) => ({ signal: new AbortController().signal, maxRetries: 3, retryBaseMs: 5, onBytes });
+const opts = (onBytes: (n: number) => void = () => {}) => ({ get: net.get, signal: new AbortController().signal, maxRetries: 3, retryBaseMs: 5, onBytes });
 
 describe('downloadBlob', () => {
   it('resumes an existing .incomplete file: hashes it first, fetches only the rest', async () => {
@@ -106,5 +110,79 @@ describe('downloadBlob', () => {
     await expect(downloadBlob(t, { ...opts(), onRetry: () => (retries += 1) })).rejects.toMatchObject({ code: 'insufficient_disk' });
     expect(retries).toBe(0);
     expect(existsSync(t.blobPath)).toBe(false);
+  });
+
+  describe('in parallel ranges', () => {
+    const BIG = 'model-00001-of-00002.safetensors'; // 3 MiB
+    function bigTarget(): BlobTarget {
+      dir = mkdtempSync(join(tmpdir(), 'dl-test-'));
+      const f = hub.repo('org/tiny-model')!.files.get(BIG)!;
+      return { url: `${hub.url}/org/tiny-model/resolve/main/${BIG}`, blobPath: join(dir, 'blobs', f.sha256!), size: f.size, sha256: f.sha256, gitOid: null, label: BIG };
+    }
+    const parallel = { parts: 3, thresholdBytes: 1024 * 1024 };
+    const leftovers = (t: BlobTarget) => readdirSync(dirname(t.blobPath)).filter((f) => f !== basename(t.blobPath));
+
+    it('fetches a large file as N ranges, verifies it, and leaves only the blob', async () => {
+      const t = bigTarget();
+      let reported = 0;
+      const result = await downloadBlob(t, { ...opts((n) => (reported += n)), parallel });
+      expect(result).toMatchObject({ fetched: t.size, resumedFrom: 0, skipped: false });
+      expect(reported).toBe(t.size);
+      const cdnRanges = hub.stats.ranges.filter((r) => r.file === `org/tiny-model/${BIG}`).map((r) => r.range);
+      expect(cdnRanges.sort()).toEqual(['bytes=0-1048575', 'bytes=1048576-2097151', 'bytes=2097152-3145727']);
+      expect(hub.stats.bytesByFile[`org/tiny-model/${BIG}`]).toBe(t.size);
+      expect(createHash('sha256').update(readFileSync(t.blobPath)).digest('hex')).toBe(t.sha256);
+      expect(leftovers(t)).toEqual([]);
+    });
+
+    it('a dropped part is resumed from its own offset', async () => {
+      const t = bigTarget();
+      await hub.setKnobs({ dropAfterBytes: 300_000, dropTimes: 2 });
+      const result = await downloadBlob(t, { ...opts(), parallel });
+      expect(result.fetched).toBe(t.size);
+      expect(hub.stats.bytesByFile[`org/tiny-model/${BIG}`]).toBe(t.size);
+      const resumed = hub.stats.ranges.filter((r) => r.file === `org/tiny-model/${BIG}` && !/^bytes=(0|1048576|2097152)-/.test(r.range ?? ''));
+      expect(resumed.length).toBe(2);
+      expect(createHash('sha256').update(readFileSync(t.blobPath)).digest('hex')).toBe(t.sha256);
+    });
+
+    it('after an abort, a new run asks each part only for what it lacks', async () => {
+      const t = bigTarget();
+      await hub.setKnobs({ bytesPerSec: 400_000 });
+      const controller = new AbortController();
+      let got = 0;
+      const first = downloadBlob(t, { ...opts((n) => (got += n)), signal: controller.signal, parallel });
+      await waitFor(() => got >= 600_000, 'some bytes of the parts');
+      controller.abort(new Error('stop'));
+      await expect(first).rejects.toThrow('stop');
+      expect(leftovers(t).sort()).toEqual([`${basename(t.blobPath)}.ranges.incomplete`, `${basename(t.blobPath)}.ranges.json`]);
+      await hub.setKnobs({ bytesPerSec: null });
+      hub.resetStats();
+      // even with parallel downloads turned off, a ranged download goes on as one
+      const second = await downloadBlob(t, { ...opts(), parallel: { parts: 1, thresholdBytes: 1 } });
+      expect(second.resumedFrom).toBeGreaterThan(0);
+      expect(second.resumedFrom + second.fetched).toBe(t.size);
+      expect(hub.stats.bytesByFile[`org/tiny-model/${BIG}`]).toBe(second.fetched);
+      expect(createHash('sha256').update(readFileSync(t.blobPath)).digest('hex')).toBe(t.sha256);
+      expect(leftovers(t)).toEqual([]);
+    });
+
+    it('a corrupt byte fails with checksum_mismatch and deletes the partial data', async () => {
+      const t = bigTarget();
+      await hub.setKnobs({ corruptOffset: 2_500_000 });
+      await expect(downloadBlob(t, { ...opts(), parallel })).rejects.toMatchObject({ code: 'checksum_mismatch' });
+      expect(existsSync(t.blobPath)).toBe(false);
+      expect(leftovers(t)).toEqual([]);
+    });
+
+    it('takes over the bytes of an earlier one-stream download as the start of part 1', async () => {
+      const t = bigTarget();
+      const data = hub.repo('org/tiny-model')!.files.get(BIG)!.data;
+      mkdirSync(join(dir, 'blobs'));
+      writeFileSync(`${t.blobPath}.incomplete`, data.subarray(0, 500_000));
+      const result = await downloadBlob(t, { ...opts(), parallel });
+      expect(result).toMatchObject({ resumedFrom: 500_000, fetched: t.size - 500_000 });
+      expect(createHash('sha256').update(readFileSync(t.blobPath)).digest('hex')).toBe(t.sha256);
+    });
   });
 });

@@ -1,10 +1,14 @@
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
-import { httpGet, type HttpGet, type HttpResponse } from './http-get';
-import { PartialFile, PartialWriteError, type HashSpec } from './partial-file';
+import type { HttpGet } from '../net/net-client';
+import { diskError, fetchFollowing, hashSpec, RetryableError, sleep, statusError } from './download-common';
+import { PartialFile, PartialWriteError } from './partial-file';
+import { downloadRanges, hasRangedState } from './ranged-download';
 
-export type { HttpGet, HttpResponse } from './http-get';
+export { partialFilesOf } from './ranged-download';
+
+export type { HttpGet, HttpResponse } from '../net/net-client';
 
 /** One blob to fetch into the HF cache. */
 export interface BlobTarget {
@@ -22,8 +26,8 @@ export interface BlobTarget {
 }
 
 export interface BlobDownloadOptions {
-  /** transport; `httpGet` (sockets reading into pooled buffers) by default */
-  get?: HttpGet;
+  /** transport: the net layer's `get` (proxies, keep-alive, offline refusal) */
+  get: HttpGet;
   signal: AbortSignal;
   /** headers for the first request (Authorization); dropped when a redirect leaves the origin */
   headers?: Record<string, string>;
@@ -33,6 +37,8 @@ export interface BlobDownloadOptions {
   onBytes(delta: number): void;
   /** a retry is about to happen */
   onRetry?(attempt: number, error: unknown, delayMs: number): void;
+  /** files at least `thresholdBytes` big are fetched as `parts` ranges over separate connections */
+  parallel?: { parts: number; thresholdBytes: number };
 }
 
 export interface BlobDownloadResult {
@@ -42,11 +48,6 @@ export interface BlobDownloadResult {
   resumedFrom: number;
   skipped: boolean;
 }
-
-/** Transient failures worth a retry: network errors, cut bodies, 5xx, 429. */
-class RetryableError extends Error {}
-
-const MAX_REDIRECTS = 5;
 
 /**
  * Downloads one blob, resumably: existing `.incomplete` bytes are hashed first, then the rest is
@@ -64,6 +65,13 @@ export async function downloadBlob(target: BlobTarget, options: BlobDownloadOpti
     return { fetched: 0, resumedFrom: 0, skipped: true };
   }
   await mkdir(dirname(target.blobPath), { recursive: true });
+  const parts = options.parallel?.parts ?? 1;
+  // a ranged download already begun goes on as one, whatever the settings say now
+  if ((parts > 1 && target.size >= (options.parallel?.thresholdBytes ?? Infinity)) || (await hasRangedState(target.blobPath))) {
+    const ranged = await downloadRanges(target, { ...options, parts: Math.max(2, parts) });
+    if (ranged) return ranged;
+    // the server does not do ranges: one stream, from the start
+  }
   const partialPath = `${target.blobPath}.incomplete`;
   const onDisk = (await stat(partialPath).catch(() => null))?.size ?? 0;
   // a partial file longer than the blob cannot be right: start over
@@ -87,7 +95,7 @@ async function fetchInto(partial: PartialFile, target: BlobTarget, options: Blob
     if (partial.size === target.size) break;
     let taken = 0;
     try {
-      const res = await fetchFollowing(target.url, partial.size, options);
+      const res = await fetchFollowing(target.url, { from: partial.size, to: null }, options);
       if (res.status === 200 && partial.size > 0) {
         // The server ignored Range: start over rather than append a second copy.
         options.onBytes(-partial.size);
@@ -100,7 +108,7 @@ async function fetchInto(partial: PartialFile, target: BlobTarget, options: Blob
         }
       } else if (res.status !== 200) {
         res.discard();
-        throw statusError(res, target);
+        throw statusError(res.status, res.header('x-error-code'), target);
       }
       const from = partial.size;
       try {
@@ -149,68 +157,3 @@ async function fetchInto(partial: PartialFile, target: BlobTarget, options: Blob
   return { fetched, resumedFrom, skipped: false };
 }
 
-function hashSpec(target: BlobTarget): HashSpec {
-  if (target.sha256) return { algorithm: 'sha256', prefix: null };
-  return { algorithm: 'sha1', prefix: target.gitOid ? `blob ${target.size}\0` : null };
-}
-
-function diskError(error: PartialWriteError, target: BlobTarget): AppError {
-  if (error.errno === 'ENOSPC' || error.errno === 'EDQUOT') {
-    return new AppError('insufficient_disk', `The disk is full while writing ${target.label}. Free some space, then retry the install; the bytes already fetched are kept.`, undefined, { cause: error });
-  }
-  return new AppError('internal_error', `Writing ${target.label} failed: ${error.message}. Check the HF cache directory, then retry the install.`, undefined, { cause: error });
-}
-
-/** GET with Range, following redirects by hand so Authorization never leaves the Hub's origin. */
-async function fetchFollowing(url: string, offset: number, options: BlobDownloadOptions): Promise<HttpResponse> {
-  let current = url;
-  let headers: Record<string, string> = { ...(options.headers ?? {}) };
-  const get = options.get ?? httpGet;
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    let res: HttpResponse;
-    try {
-      res = await get(current, { ...headers, 'accept-encoding': 'identity', ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, options.signal);
-    } catch (error) {
-      if (options.signal.aborted) throw options.signal.reason ?? error;
-      throw new RetryableError(`cannot reach ${new URL(current).host}: ${errorMessage((error as { cause?: unknown }).cause ?? error)}`, { cause: error });
-    }
-    const location = res.header('location');
-    if (res.status >= 300 && res.status < 400 && location) {
-      const next = new URL(location, current);
-      if (next.origin !== new URL(current).origin) {
-        const { authorization: _drop, ...rest } = headers;
-        headers = rest;
-      }
-      res.discard();
-      current = next.href;
-      continue;
-    }
-    return res;
-  }
-  throw new AppError('upstream_error', `Too many redirects while downloading ${url}.`);
-}
-
-function statusError(res: HttpResponse, target: BlobTarget): Error {
-  const code = res.header('x-error-code');
-  if (res.status >= 500 || res.status === 429 || res.status === 408) return new RetryableError(`HTTP ${res.status} from ${new URL(target.url).host}`);
-  if (code === 'GatedRepo' || res.status === 401 || res.status === 403) {
-    return new AppError('gated_repo', `Access to ${target.label} was refused (HTTP ${res.status}): the repo is gated or private. Accept its terms on the Hub, then set a token in Settings → Hub (or HF_TOKEN).`);
-  }
-  if (res.status === 404) return new AppError('model_not_found', `${target.label} is not on the Hub (HTTP 404${code ? `, ${code}` : ''}). The repo may have changed: retry the install.`);
-  if (res.status === 416) return new RetryableError('HTTP 416 (range not satisfiable)');
-  return new AppError('upstream_error', `Unexpected HTTP ${res.status} while downloading ${target.label}.`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '../../../test/fixtures/hub/server.mjs';
+import { NetClient } from '../net/net-client';
 import { HubClient } from './hub-client';
 
 let hub: FakeHub;
 beforeAll(async () => {
   hub = await startFakeHub();
 });
+const net = new NetClient();
 afterAll(async () => {
   await hub.close();
+  await net.close();
 });
-const client = (token: string | null = null, endpoint = () => hub.url) => new HubClient({ endpoint, token: () => token });
+const client = (token: string | null = null, endpoint = () => hub.url) => new HubClient({ endpoint, token: () => token, net });
 
 describe('HubClient', () => {
   it('resolves the commit and every file with size, LFS sha256 and git sha1', async () => {

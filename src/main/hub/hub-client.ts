@@ -1,5 +1,6 @@
 import { listFiles, modelInfo } from '@huggingface/hub';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import type { HttpGet, NetClient } from '../net/net-client';
 import type { SnapshotFile } from './snapshot-download';
 
 const METADATA_TIMEOUT_MS = 20_000;
@@ -9,7 +10,8 @@ export interface HubClientDeps {
   endpoint(): string;
   /** `HF_TOKEN` or the settings token */
   token(): string | null;
-  fetch?: typeof fetch;
+  /** the one HTTP layer (proxies, keep-alive, offline refusal) */
+  net: Pick<NetClient, 'fetch' | 'get'>;
 }
 
 export interface ResolvedRepo {
@@ -27,9 +29,12 @@ export interface ResolvedRepo {
  */
 export class HubClient {
   private readonly fetchImpl: typeof fetch;
+  /** the transport for file downloads (resolve URLs and the CDN they redirect to) */
+  readonly get: HttpGet;
 
   constructor(private readonly deps: HubClientDeps) {
-    this.fetchImpl = deps.fetch ?? fetch;
+    this.fetchImpl = deps.net.fetch;
+    this.get = deps.net.get;
   }
 
   endpoint(): string {
@@ -85,6 +90,7 @@ export class HubClient {
         res = await this.fetchImpl(input, { ...init, headers, signal: AbortSignal.any(signals) });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
+        if (isAppError(error)) throw error; // offline mode, a bad proxy URL
         if (timeout.aborted) throw new AppError('offline', `The Hugging Face Hub at ${endpoint} did not answer within ${METADATA_TIMEOUT_MS / 1000} s. Check the connection or HF_ENDPOINT, then retry.`);
         throw new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection, or set HF_ENDPOINT / Settings → Hub.`);
       }

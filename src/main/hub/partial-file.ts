@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { HttpResponse } from './http-get';
+import type { HttpResponse } from '../net/net-client';
 
 /** How a blob is verified: LFS files by sha256, regular files by git's sha1 over `blob <size>\0` + bytes. */
 export interface HashSpec {

@@ -25,8 +25,10 @@ export interface SnapshotDownloadOptions {
   files: SnapshotFile[];
   fileUrl(path: string): string;
   headers: Record<string, string>;
-  /** transport override (tests); node:http by default */
-  get?: HttpGet;
+  /** transport: the net layer's `get` */
+  get: HttpGet;
+  /** large files in parallel ranges (see downloadBlob) */
+  parallel?: { parts: number; thresholdBytes: number };
   concurrency: number;
   maxRetries: number;
   retryBaseMs: number;
@@ -74,6 +76,7 @@ export async function downloadSnapshot(options: SnapshotDownloadOptions): Promis
         { url: options.fileUrl(file.path), blobPath: target, size: file.size, sha256: file.sha256, gitOid: file.sha256 ? null : file.oid, label: `${options.repo}/${file.path}` },
         {
           get: options.get,
+          parallel: options.parallel,
           signal: inner.signal,
           headers: options.headers,
           maxRetries: options.maxRetries,

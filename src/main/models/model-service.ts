@@ -13,6 +13,7 @@ import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../h
 import { scanCachedModels } from '../hub/cache-scan';
 import { SelectionError, selectFiles } from '../hub/file-selection';
 import type { HubClient } from '../hub/hub-client';
+import { partialFilesOf } from '../hub/downloader';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
 import type { OperationRow } from '../operations/operations-repo';
@@ -337,6 +338,8 @@ export class ModelService {
         files: plan.files,
         fileUrl: (path) => this.deps.hub.fileUrl(plan.repo, plan.commit, path),
         headers: this.deps.hub.authHeaders(),
+        get: this.deps.hub.get,
+        parallel: { parts: settings.parallelParts, thresholdBytes: settings.parallelThresholdBytes },
         concurrency: settings.concurrency,
         maxRetries: settings.maxRetries,
         retryBaseMs: this.retryBaseMs,
@@ -512,7 +515,7 @@ export class ModelService {
    * links to (files already verified) — unless it is the installed one or a ref points at it.
    */
   private async deletePartials(cache: string, plan: HfPlan, prior: ModelRecord | null): Promise<void> {
-    for (const f of plan.files) if (isBlobId(blobIdOf(f))) await unlink(`${blobPath(cache, plan.repo, blobIdOf(f))}.incomplete`).catch(() => {});
+    for (const f of plan.files) if (isBlobId(blobIdOf(f))) for (const file of partialFilesOf(blobPath(cache, plan.repo, blobIdOf(f)))) await unlink(file).catch(() => {});
     if (prior?.status === 'installed' && prior.commit_sha === plan.commit) return;
     if ((await refsTo(cache, plan.repo, plan.commit)).length > 0) return;
     await deleteSnapshot(cache, plan.repo, plan.commit);

@@ -1,0 +1,84 @@
+import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import type { HttpGet, HttpResponse } from '../net/net-client';
+import type { BlobTarget } from './downloader';
+import type { HashSpec, PartialWriteError } from './partial-file';
+
+/** Transient failures worth a retry: network errors, cut bodies, 5xx, 429. */
+export class RetryableError extends Error {}
+
+const MAX_REDIRECTS = 5;
+
+export function hashSpec(target: BlobTarget): HashSpec {
+  if (target.sha256) return { algorithm: 'sha256', prefix: null };
+  return { algorithm: 'sha1', prefix: target.gitOid ? `blob ${target.size}\0` : null };
+}
+
+export function diskError(error: PartialWriteError, target: BlobTarget): AppError {
+  if (error.errno === 'ENOSPC' || error.errno === 'EDQUOT') {
+    return new AppError('insufficient_disk', `The disk is full while writing ${target.label}. Free some space, then retry the install; the bytes already fetched are kept.`, undefined, { cause: error });
+  }
+  return new AppError('internal_error', `Writing ${target.label} failed: ${error.message}. Check the HF cache directory, then retry the install.`, undefined, { cause: error });
+}
+
+export interface FetchOptions {
+  get: HttpGet;
+  signal: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+/** GET with Range, following redirects by hand so Authorization never leaves the Hub's origin. */
+export async function fetchFollowing(url: string, range: { from: number; to: number | null }, options: FetchOptions): Promise<HttpResponse> {
+  let current = url;
+  let headers: Record<string, string> = { ...(options.headers ?? {}) };
+  const { get } = options;
+  const wantsRange = range.from > 0 || range.to !== null;
+  const rangeHeader = `bytes=${range.from}-${range.to ?? ''}`;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    let res: HttpResponse;
+    try {
+      res = await get(current, { ...headers, 'accept-encoding': 'identity', ...(wantsRange ? { range: rangeHeader } : {}) }, options.signal);
+    } catch (error) {
+      if (options.signal.aborted) throw options.signal.reason ?? error;
+      if (isAppError(error)) throw error; // offline mode, a bad proxy URL: no retry helps
+      throw new RetryableError(`cannot reach ${new URL(current).host}: ${errorMessage((error as { cause?: unknown }).cause ?? error)}`, { cause: error });
+    }
+    const location = res.header('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      const next = new URL(location, current);
+      if (next.origin !== new URL(current).origin) {
+        const { authorization: _drop, ...rest } = headers;
+        headers = rest;
+      }
+      res.discard();
+      current = next.href;
+      continue;
+    }
+    return res;
+  }
+  throw new AppError('upstream_error', `Too many redirects while downloading ${url}.`);
+}
+
+export function statusError(status: number, code: string | null, target: BlobTarget): Error {
+  const res = { status };
+  if (res.status >= 500 || res.status === 429 || res.status === 408) return new RetryableError(`HTTP ${res.status} from ${new URL(target.url).host}`);
+  if (code === 'GatedRepo' || res.status === 401 || res.status === 403) {
+    return new AppError('gated_repo', `Access to ${target.label} was refused (HTTP ${res.status}): the repo is gated or private. Accept its terms on the Hub, then set a token in Settings → Hub (or HF_TOKEN).`);
+  }
+  if (res.status === 404) return new AppError('model_not_found', `${target.label} is not on the Hub (HTTP 404${code ? `, ${code}` : ''}). The repo may have changed: retry the install.`);
+  if (res.status === 416) return new RetryableError('HTTP 416 (range not satisfiable)');
+  return new AppError('upstream_error', `Unexpected HTTP ${res.status} while downloading ${target.label}.`);
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
