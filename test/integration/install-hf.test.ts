@@ -22,7 +22,7 @@ afterEach(async () => {
   hub.resetStats();
 });
 
-const start = (env: Record<string, string> = {}) => startTestCore({ env: { HF_ENDPOINT: hub.url, ...env }, seams: { downloadRetryBaseMs: 20 } });
+const start = (env: Record<string, string> = {}) => startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url, ...env }, seams: { downloadRetryBaseMs: 20 } });
 const repoPath = (core: TestCore, repo: string) => join(core.dataDir, 'hf-cache', `models--${repo.replace('/', '--')}`);
 
 describe('Hugging Face installs', () => {

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 async function start(dataDir?: string): Promise<TestCore> {
-  const t = await startTestCore({ dataDir, keepDataDir: true, env: { HF_ENDPOINT: hub.url }, seams: { downloadRetryBaseMs: 20 } });
+  const t = await startTestCore({ dataDir, keepDataDir: true, env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url }, seams: { downloadRetryBaseMs: 20 } });
   cores.push(t);
   return t;
 }
@@ -108,7 +108,7 @@ describe('interrupted installs', () => {
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const other = mkdtempSync(join(tmpdir(), 'switchyard-disc-'));
-    const t2 = await startTestCore({ dataDir: other, env: { HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(t.dataDir, 'hf-cache') } });
+    const t2 = await startTestCore({ dataDir: other, env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(t.dataDir, 'hf-cache') } });
     cores.push(t2);
     hub.resetStats();
     const registry = await t2.call<{ models: InstalledModel[] }>('GET', '/api/v1/models/registry');
