@@ -1,180 +1,251 @@
-// HF-style download throughput: our resumable downloader (sha256 verified while streaming) vs curl
-// of the same file from the same loopback server, plus peak RSS growth and bytes re-fetched after a
-// dropped connection.
-//   npx tsx bench/download.ts                    (SIZE_MIB=1024 by default, ROUNDS=3)
-// Targets (DESIGN.md §6): throughput ≥ 0.9 × curl; RSS growth ≤ 64 MiB; re-fetch after a drop ≤ 1 %.
-// The server runs in its own process so it does not compete with the downloader for our event loop.
-// CPU seconds per GiB are printed for both sides (curl's through the shell's `times`): on a box
-// whose cores are all busy, throughput follows CPU cost, and curl does not hash.
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync, writeSync, closeSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { downloadBlob } from '../src/main/hub/downloader';
+// Download throughput, measured in one run: a sharded repo (4 × SHARD_MIB, 256 by default) and one
+// big file (BIG_MIB, 1024), fetched by Switchyard (resolve + snapshot download + sha256 + cache
+// links, the install's path without the SQLite bookkeeping), by curl (the same files: shards as
+// parallel transfers, the big file as one stream) and by huggingface_hub's `hf download` where it
+// can be installed (HF_CLI=path, else a venv made from the wheels in /opt/pypi/files, else skipped).
+// Two links: loopback, and a throttled one (a relay adding RTT_MS and capping each connection at
+// LINK_MIBS MiB/s), where parallel ranges matter.
+//   npx tsx bench/download.ts            (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1)
+// Goals (issue 12): ≥ 0.9 × curl over loopback, ≥ 3 × `hf download`, faster than curl's single
+// stream on the throttled link. The fake hub and the relay run in their own processes.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HubClient } from '../src/main/hub/hub-client';
+import { downloadSnapshot } from '../src/main/hub/snapshot-download';
+import { NetClient } from '../src/main/net/net-client';
 
 const MiB = 1024 * 1024;
-const sizeMiB = Number(process.env.SIZE_MIB ?? 1024);
-const rounds = Number(process.env.ROUNDS ?? 3);
+const shardMiB = Number(process.env.SHARD_MIB ?? 256);
+const bigMiB = Number(process.env.BIG_MIB ?? 1024);
+const rttMs = Number(process.env.RTT_MS ?? 40);
+const linkMiBs = Number(process.env.LINK_MIBS ?? 40);
+const rounds = Number(process.env.ROUNDS ?? 1);
+const parts = Number(process.env.PARTS ?? 4);
+const ROOT = resolve(import.meta.dirname, '..');
 
-const SERVER = `
-import { createServer } from 'node:http';
-import { createReadStream, statSync } from 'node:fs';
-const file = process.argv[2];
-const size = statSync(file).size;
-let served = 0;
-let dropNext = 0;
-const server = createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  if (url.pathname === '/stats') { res.end(JSON.stringify({ served })); return; }
-  if (url.pathname === '/reset') { served = 0; dropNext = Number(url.searchParams.get('drop') ?? 0); res.end('ok'); return; }
-  let start = 0;
-  const m = /bytes=(\\d+)-/.exec(req.headers.range ?? '');
-  if (m) start = Number(m[1]);
-  const headers = { 'accept-ranges': 'bytes', 'content-length': size - start, etag: '"x"' };
-  if (m) { res.writeHead(206, { ...headers, 'content-range': 'bytes ' + start + '-' + (size - 1) + '/' + size }); } else res.writeHead(200, headers);
-  const drop = dropNext; dropNext = 0;
-  const stream = createReadStream(file, { start, highWaterMark: 1024 * 1024 });
-  let sent = 0;
-  stream.on('data', (chunk) => {
-    if (drop && sent + chunk.length >= drop) {
-      const part = chunk.subarray(0, drop - sent);
-      served += part.length; sent += part.length;
-      stream.destroy();
-      res.write(part, () => res.socket.end());
-      return;
-    }
-    served += chunk.length; sent += chunk.length;
-    if (!res.write(chunk)) { stream.pause(); res.once('drain', () => stream.resume()); }
-  });
-  stream.on('end', () => res.end());
-});
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+const HUB = `
+import { startFakeHub } from ${JSON.stringify(join(ROOT, 'test/fixtures/hub/server.mjs'))};
+const shard = ${shardMiB} * 1024 * 1024, big = ${bigMiB} * 1024 * 1024;
+const files = (n) => Object.fromEntries(Array.from({ length: n }, (_, i) => ['model-0000' + (i + 1) + '-of-0000' + n + '.safetensors', { size: shard }]));
+const hub = await startFakeHub({ port: 0, repos: {
+  'bench/sharded': { files: { 'config.json': '{"architectures":["LlamaForCausalLM"]}', ...files(4) } },
+  'bench/big': { files: { 'config.json': '{"architectures":["LlamaForCausalLM"]}', 'model.safetensors': { size: big } } },
+} });
+process.on('message', (knobs) => void hub.setKnobs(knobs).then(() => process.send('ok')));
+process.send(hub.port);
 `;
+
+// A link emulator: each connection's bytes towards the client are paced at RATE and arrive RTT/2
+// late; requests arrive RTT/2 late. So a new connection or a redirect costs round trips, as on a WAN.
+const RELAY = `
+import { createServer, connect } from 'node:net';
+const [listenPort, target, rate, rtt] = process.argv.slice(-4).map(Number);
+/** Delivers chunks to \`to\` in order, each no earlier than its time (one timer: order kept). */
+function lane(to) {
+  const q = [];
+  let timer = null;
+  const drain = () => {
+    timer = null;
+    const now = Date.now();
+    while (q.length && q[0].at <= now) {
+      const { chunk, end } = q.shift();
+      if (end) to.end(); else to.write(chunk);
+    }
+    if (q.length) timer = setTimeout(drain, q[0].at - now);
+  };
+  return (item) => { q.push(item); if (!timer) timer = setTimeout(drain, Math.max(0, item.at - Date.now())); };
+}
+createServer((client) => {
+  const up = connect(target, '127.0.0.1');
+  const toUp = lane(up), toClient = lane(client);
+  let nextAt = Date.now();
+  client.on('data', (c) => toUp({ chunk: c, at: Date.now() + rtt / 2 }));
+  client.on('end', () => toUp({ end: true, at: Date.now() + rtt / 2 }));
+  up.on('data', (c) => {
+    const now = Date.now();
+    nextAt = Math.max(nextAt, now) + (c.length / rate) * 1000;
+    toClient({ chunk: c, at: nextAt + rtt / 2 });
+    up.pause();
+    setTimeout(() => up.resume(), nextAt - now);
+  });
+  up.on('end', () => toClient({ end: true, at: Math.max(nextAt, Date.now()) + rtt / 2 }));
+  up.on('error', () => client.destroy());
+  client.on('error', () => up.destroy());
+}).listen(listenPort, '127.0.0.1', function () { process.send(this.address().port); });
+`;
+
+interface Link {
+  name: string;
+  endpoint: string;
+  cdnUrl: string;
+}
+
+type Tool = 'switchyard' | 'curl' | 'hf';
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-dl-'));
+  const children: ChildProcess[] = [];
   try {
-    const src = join(dir, 'source.bin');
-    process.stdout.write(`writing ${sizeMiB} MiB test file… `);
-    const hash = createHash('sha256');
-    const fd = openSync(src, 'w');
-    const block = randomBytes(MiB);
-    for (let i = 0; i < sizeMiB; i++) {
-      block.writeUInt32LE(i, 0); // every MiB differs, so a misplaced range would fail the hash
-      hash.update(block);
-      writeSync(fd, block);
-    }
-    closeSync(fd);
-    const sha256 = hash.digest('hex');
-    const size = statSync(src).size;
-    console.log('done');
+    console.log(`cores ${cpus().length}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; shards 4 × ${shardMiB} MiB, big ${bigMiB} MiB; throttled: ${linkMiBs} MiB/s per connection, RTT ${rttMs} ms`);
+    process.stdout.write('starting the fake hub (hashing its files)… ');
+    const hub = spawnNode(HUB, [], {});
+    children.push(hub);
+    const hubPort = (await message(hub)) as number;
+    const relay = spawnNode(RELAY, ['0', String(hubPort), String(linkMiBs * MiB), String(rttMs)], {});
+    children.push(relay);
+    const relayPort = (await message(relay)) as number;
+    console.log('ready');
+    const hf = findHf(dir);
+    if (!hf.bin) console.log(`hf download: skipped (${hf.why})`);
 
-    const serverFile = join(dir, 'server.mjs');
-    writeFileSync(serverFile, SERVER);
-    const server = spawn(process.execPath, [serverFile, src], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise<number>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-    const base = `http://127.0.0.1:${port}`;
-
-    try {
-      const curlRates: number[] = [];
-      const ourRates: number[] = [];
-      const curlCpu: number[] = [];
-      const ourCpu: number[] = [];
-      let rssGrowth = 0;
-      const runCurl = (r: number) => {
-        const out = join(dir, `curl-${r}.bin`);
-        const t0 = performance.now();
-        // `times` prints the children's user and system time on its second line: "0m0.140s 0m1.600s"
-        const times = execFileSync('sh', ['-c', 'curl -s -o "$1" "$2" && times', 'sh', out, `${base}/file`]).toString().trim().split('\n').pop() ?? '';
-        curlRates.push(size / ((performance.now() - t0) / 1000));
-        curlCpu.push(times.split(/\s+/).reduce((a, t) => a + minutes(t), 0));
-        rmSync(out);
-      };
-      const runOurs = async (r: number) => {
-        const blob = join(dir, `blobs-${r}`, sha256);
-        global.gc?.();
-        const rss0 = process.memoryUsage().rss;
-        let peak = rss0;
-        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-        const t0 = performance.now();
-        const cpu0 = process.cpuUsage();
-        await downloadBlob(
-          { url: `${base}/file`, blobPath: blob, size, sha256, gitOid: null, label: 'bench' },
-          { signal: new AbortController().signal, maxRetries: 3, retryBaseMs: 50, onBytes: () => {} },
-        );
-        ourRates.push(size / ((performance.now() - t0) / 1000));
-        const cpu = process.cpuUsage(cpu0);
-        ourCpu.push((cpu.user + cpu.system) / 1e6);
-        clearInterval(sampler);
-        peak = Math.max(peak, process.memoryUsage().rss);
-        rssGrowth = Math.max(rssGrowth, peak - rss0);
-        rmSync(join(dir, `blobs-${r}`), { recursive: true });
-      };
-      // Each run starts from a settled page cache: while 1 GiB just written is still being flushed
-      // or freed, whoever runs next pays (measured: up to -40 %). Who goes first alternates too.
-      const settle = () => {
-        execFileSync('sync');
-        return new Promise((resolve) => setTimeout(resolve, Number(process.env.SETTLE_MS ?? 1000)));
-      };
-      await settle(); // the test file was just written
-      for (let r = 0; r < rounds; r++) {
-        if (r % 2 === 0) {
-          runCurl(r);
-          await settle();
-          await runOurs(r);
-        } else {
-          await runOurs(r);
-          await settle();
-          runCurl(r);
+    // the CDN is another host name, as on the real Hub (hf follows only relative redirects on HEAD)
+    const links: Link[] = [
+      { name: 'loopback', endpoint: `http://127.0.0.1:${hubPort}`, cdnUrl: `http://localhost:${hubPort}` },
+      { name: 'throttled', endpoint: `http://127.0.0.1:${relayPort}`, cdnUrl: `http://localhost:${relayPort}` },
+    ];
+    const results: Record<string, Record<string, number[]>> = {};
+    const rss: number[] = [];
+    for (const link of links) {
+      await send(hub, { cdnUrl: link.cdnUrl });
+      for (const repo of ['bench/sharded', 'bench/big']) {
+        const key = `${link.name} ${repo}`;
+        results[key] = { switchyard: [], curl: [], hf: [] };
+        const tools: Tool[] = ['curl', 'switchyard', ...(hf.bin ? (['hf'] as Tool[]) : [])];
+        for (let r = 0; r < rounds; r++) {
+          // who goes first alternates; each run starts from a settled page cache
+          for (const tool of r % 2 === 0 ? tools : [...tools].reverse()) {
+            execFileSync('sync');
+            const out = join(dir, `${tool}-${r}`);
+            const t0 = performance.now();
+            if (tool === 'switchyard') rss.push(await runSwitchyard(link, repo, out));
+            else if (tool === 'curl') await runCurl(link, repo, out);
+            else await runHf(hf.bin!, link, repo, out);
+            const seconds = (performance.now() - t0) / 1000;
+            results[key]![tool]!.push(seconds);
+            rmSync(out, { recursive: true, force: true });
+            console.log(`  ${key.padEnd(28)} ${tool.padEnd(10)} ${seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / seconds).toFixed(0)} MiB/s`);
+          }
         }
-        await settle();
       }
-
-      // dropped connection halfway: how much is fetched twice?
-      await fetch(`${base}/reset?drop=${Math.floor(size / 2)}`).then((res) => res.text());
-      const blob = join(dir, 'blobs-drop', sha256);
-      await downloadBlob(
-        { url: `${base}/file`, blobPath: blob, size, sha256, gitOid: null, label: 'bench' },
-        { signal: new AbortController().signal, maxRetries: 3, retryBaseMs: 50, onBytes: () => {} },
-      );
-      const { served } = (await (await fetch(`${base}/stats`)).json()) as { served: number };
-      const refetched = served - size;
-
-      const best = (xs: number[]) => Math.max(...xs);
-      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const ratio = best(ourRates) / best(curlRates);
-      const perGiB = (xs: number[]) => `${(median(xs) / (size / 1024 ** 3)).toFixed(2)} CPU-s/GiB`;
-      const mibs = (xs: number[]) => xs.map((x) => (x / MiB).toFixed(0)).join(', ');
-      console.log(`file: ${sizeMiB} MiB, rounds: ${rounds} (best of each)`);
-      console.log(`curl:        ${(best(curlRates) / MiB).toFixed(0)} MiB/s   (rounds: ${mibs(curlRates)}; ${perGiB(curlCpu)})`);
-      console.log(`switchyard:  ${(best(ourRates) / MiB).toFixed(0)} MiB/s   (rounds: ${mibs(ourRates)}; ${perGiB(ourCpu)}; sha256 verified while streaming)`);
-      console.log(`ratio:       ${ratio.toFixed(2)} × curl   (target ≥ 0.90) ${ratio >= 0.9 ? 'OK' : 'MISS'}; median of paired rounds ${median(ourRates.map((x, i) => x / curlRates[i]!)).toFixed(2)}`);
-      console.log(`sha256 alone on this CPU: ${(sha256Rate() / MiB).toFixed(0)} MiB/s (one core)`);
-      console.log(`RSS growth:  ${(rssGrowth / MiB).toFixed(1)} MiB   (target ≤ 64) ${rssGrowth <= 64 * MiB ? 'OK' : 'MISS'}`);
-      console.log(`re-fetched after a drop at 50 %: ${refetched} bytes = ${((refetched / size) * 100).toFixed(3)} %   (target ≤ 1 %) ${refetched <= size / 100 ? 'OK' : 'MISS'}`);
-    } finally {
-      server.kill();
     }
+
+    console.log('\nbest of each; ratio = their time / Switchyard time (> 1: Switchyard faster)');
+    const best = (xs: number[]) => Math.min(...xs);
+    for (const [key, r] of Object.entries(results)) {
+      const sy = best(r.switchyard!);
+      const vsCurl = best(r.curl!) / sy;
+      const goalCurl = key.startsWith('loopback') ? 0.9 : key.endsWith('big') ? 1.0 : null;
+      const line = [`${key.padEnd(28)} switchyard ${(totalBytes(key.split(' ')[1]!) / MiB / sy).toFixed(0)} MiB/s`, `vs curl ${vsCurl.toFixed(2)} ×${goalCurl !== null ? ` (goal ≥ ${goalCurl.toFixed(1)}${goalCurl === 1 ? ', i.e. faster' : ''}) ${vsCurl >= goalCurl ? 'OK' : 'MISS'}` : ''}`];
+      if (r.hf!.length) {
+        const vsHf = best(r.hf!) / sy;
+        line.push(`vs hf download ${vsHf.toFixed(2)} × (goal ≥ 3) ${vsHf >= 3 ? 'OK' : 'MISS'}`);
+      }
+      console.log(line.join(';  '));
+    }
+    console.log(`Switchyard peak RSS growth during a download: ${(Math.max(...rss) / MiB).toFixed(0)} MiB (${parts} connections per large file, 4 files at a time)`);
+    console.log(`load after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   } finally {
+    for (const c of children) c.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** "0m1.600s" → seconds */
-function minutes(t: string): number {
-  const m = /^(\d+)m([\d.]+)s$/.exec(t);
-  return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+function totalBytes(repo: string): number {
+  return (repo === 'bench/sharded' ? 4 * shardMiB : bigMiB) * MiB;
 }
 
-/** sha256 over 512 MiB in memory, 1 MiB at a time: the floor of what verifying costs. */
-function sha256Rate(): number {
-  const block = randomBytes(MiB);
-  const h = createHash('sha256');
-  const t0 = performance.now();
-  for (let i = 0; i < 512; i++) h.update(block);
-  h.digest();
-  return (512 * MiB) / ((performance.now() - t0) / 1000);
+function fileNames(repo: string): string[] {
+  return repo === 'bench/sharded' ? [1, 2, 3, 4].map((i) => `model-0000${i}-of-00004.safetensors`) : ['model.safetensors'];
+}
+
+async function runSwitchyard(link: Link, repo: string, cacheDir: string): Promise<number> {
+  const net = new NetClient();
+  const hub = new HubClient({ endpoint: () => link.endpoint, token: () => null, net });
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  try {
+    const resolved = await hub.resolve(repo, 'main');
+    await downloadSnapshot({
+      cacheDir,
+      repo,
+      ref: 'main',
+      commit: resolved.commit,
+      files: resolved.files,
+      fileUrl: (path) => hub.fileUrl(repo, resolved.commit, path),
+      headers: hub.authHeaders(),
+      get: hub.get,
+      parallel: { parts, thresholdBytes: 64 * MiB },
+      concurrency: 4,
+      maxRetries: 3,
+      retryBaseMs: 100,
+      signal: new AbortController().signal,
+      onBytes: () => {},
+      onFileVerified: () => {},
+    });
+  } finally {
+    clearInterval(sampler);
+    await net.close();
+  }
+  return Math.max(peak, process.memoryUsage().rss) - rss0;
+}
+
+function runCurl(link: Link, repo: string, out: string): Promise<void> {
+  const args = ['-sS', '-f', '-L', '--create-dirs', '--parallel', '--parallel-max', '4'];
+  for (const f of fileNames(repo)) args.push('-o', join(out, f), `${link.endpoint}/${repo}/resolve/main/${f}`);
+  return run('curl', args, {});
+}
+
+function runHf(bin: string, link: Link, repo: string, out: string): Promise<void> {
+  return run(bin, ['download', repo, '--cache-dir', out, '--quiet'], { HF_ENDPOINT: link.endpoint, HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_PROGRESS_BARS: '1', HF_HUB_DISABLE_XET: '1' });
+}
+
+/** `hf` from HF_CLI, else a venv from the local wheel mirror (no network), made once per run. */
+function findHf(dir: string): { bin: string | null; why: string } {
+  if (process.env.HF_CLI) return { bin: process.env.HF_CLI, why: '' };
+  const wheels = '/opt/pypi/files';
+  if (!existsSync(wheels)) return { bin: null, why: `no wheels at ${wheels}; set HF_CLI` };
+  try {
+    const venv = join(dir, 'hf-venv');
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'ignore' });
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '-q', '--no-index', '--find-links', wheels, 'huggingface_hub'], { stdio: 'ignore' });
+    const bin = join(venv, 'bin', 'hf');
+    const version = execFileSync(bin, ['version'], { env: { ...process.env, NO_COLOR: '1' } }).toString();
+    console.log(`hf download: huggingface_hub ${/version:\s*(\S+)/.exec(version)?.[1] ?? '?'} from ${wheels}`);
+    return { bin, why: '' };
+  } catch (error) {
+    return { bin: null, why: `could not install huggingface_hub from ${wheels}: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
+function run(bin: string, args: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolveRun() : reject(new Error(`${bin} exited ${code}: ${err.slice(-500)}`))));
+  });
+}
+
+function spawnNode(source: string, args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--input-type=module', '-e', source, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+}
+
+function message(child: ChildProcess): Promise<unknown> {
+  return new Promise((resolveMessage, reject) => {
+    child.once('message', resolveMessage);
+    child.once('exit', (code) => reject(new Error(`helper exited ${code}`)));
+  });
+}
+
+async function send(child: ChildProcess, value: unknown): Promise<void> {
+  const reply = message(child);
+  child.send(value as object);
+  await reply;
 }
 
 main().catch((error) => {
