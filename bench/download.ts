@@ -82,7 +82,7 @@ interface Link {
   cdnUrl: string;
 }
 
-type Tool = 'switchyard' | 'curl' | 'hf';
+type Tool = 'switchyard' | 'switchyard-undici' | 'curl' | 'hf';
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-dl-'));
@@ -111,21 +111,22 @@ async function main() {
       await send(hub, { cdnUrl: link.cdnUrl });
       for (const repo of ['bench/sharded', 'bench/big']) {
         const key = `${link.name} ${repo}`;
-        results[key] = { switchyard: [], curl: [], hf: [] };
-        const tools: Tool[] = ['curl', 'switchyard', ...(hf.bin ? (['hf'] as Tool[]) : [])];
+        results[key] = { switchyard: [], 'switchyard-undici': [], curl: [], hf: [] };
+        // side by side on loopback: the pooled-buffer socket client (direct downloads) and undici for everything
+        const tools: Tool[] = ['curl', 'switchyard', ...(link.name === 'loopback' ? (['switchyard-undici'] as Tool[]) : []), ...(hf.bin ? (['hf'] as Tool[]) : [])];
         for (let r = 0; r < rounds; r++) {
           // who goes first alternates; each run starts from a settled page cache
           for (const tool of r % 2 === 0 ? tools : [...tools].reverse()) {
             execFileSync('sync');
             const out = join(dir, `${tool}-${r}`);
             const t0 = performance.now();
-            if (tool === 'switchyard') rss.push(await runSwitchyard(link, repo, out));
+            if (tool === 'switchyard' || tool === 'switchyard-undici') rss.push(await runSwitchyard(link, repo, out, tool === 'switchyard' ? 'sockets' : 'undici'));
             else if (tool === 'curl') await runCurl(link, repo, out);
             else await runHf(hf.bin!, link, repo, out);
             const seconds = (performance.now() - t0) / 1000;
             results[key]![tool]!.push(seconds);
             rmSync(out, { recursive: true, force: true });
-            console.log(`  ${key.padEnd(28)} ${tool.padEnd(10)} ${seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / seconds).toFixed(0)} MiB/s`);
+            console.log(`  ${key.padEnd(28)} ${tool.padEnd(17)} ${seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / seconds).toFixed(0)} MiB/s`);
           }
         }
       }
@@ -138,6 +139,7 @@ async function main() {
       const vsCurl = best(r.curl!) / sy;
       const goalCurl = key.startsWith('loopback') ? 0.9 : key.endsWith('big') ? 1.0 : null;
       const line = [`${key.padEnd(28)} switchyard ${(totalBytes(key.split(' ')[1]!) / MiB / sy).toFixed(0)} MiB/s`, `vs curl ${vsCurl.toFixed(2)} ×${goalCurl !== null ? ` (goal ≥ ${goalCurl.toFixed(1)}${goalCurl === 1 ? ', i.e. faster' : ''}) ${vsCurl >= goalCurl ? 'OK' : 'MISS'}` : ''}`];
+      if (r['switchyard-undici']!.length) line.push(`undici for downloads ${(best(r['switchyard-undici']!) / sy).toFixed(2)} × the socket client's time`);
       if (r.hf!.length) {
         const vsHf = best(r.hf!) / sy;
         line.push(`vs hf download ${vsHf.toFixed(2)} × (goal ≥ 3) ${vsHf >= 3 ? 'OK' : 'MISS'}`);
@@ -160,8 +162,8 @@ function fileNames(repo: string): string[] {
   return repo === 'bench/sharded' ? [1, 2, 3, 4].map((i) => `model-0000${i}-of-00004.safetensors`) : ['model.safetensors'];
 }
 
-async function runSwitchyard(link: Link, repo: string, cacheDir: string): Promise<number> {
-  const net = new NetClient();
+async function runSwitchyard(link: Link, repo: string, cacheDir: string, downloads: 'sockets' | 'undici'): Promise<number> {
+  const net = new NetClient({ downloads });
   const hub = new HubClient({ endpoint: () => link.endpoint, token: () => null, net });
   global.gc?.();
   const rss0 = process.memoryUsage().rss;

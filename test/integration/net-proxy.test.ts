@@ -32,7 +32,7 @@ beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'switchyard-ca-'));
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=hub.test', '-addext', 'subjectAltName=DNS:hub.test,DNS:cdn.test',
+    '-subj', '/CN=hub.test', '-addext', 'subjectAltName=DNS:hub.test,DNS:cdn.test,IP:127.0.0.1',
     '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
   ], { stdio: 'ignore' });
   // TLS in front of the fake hub: https://hub.test:<tlsPort> through the proxy's CONNECT tunnel
@@ -109,6 +109,16 @@ describe('through a forward proxy', () => {
     expect(proxy.log.map((r) => r.target)).toContain(`hub.test:${tlsPort}`);
     expect(proxy.log.map((r) => r.target)).toContain(`cdn.test:${tlsPort}`);
     expect(hub.stats.requests.cdn).toBeGreaterThan(0);
+  });
+
+  it('direct https (no proxy) trusts a CA named by NODE_EXTRA_CA_CERTS, for the API and the downloads', async () => {
+    const endpoint = `https://127.0.0.1:${tlsPort}`;
+    await hub.setKnobs({ cdnUrl: endpoint });
+    t = await startTestCore({ env: { ...online, HF_ENDPOINT: endpoint, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem') } });
+    const op = await waitForOperation(t, await install(t, { name: 'org/tiny-model', provider: 'huggingface', runtime: 'vllm' }));
+    expect(op.status, op.message).toBe('completed');
+    expect(hub.stats.requests.cdn).toBeGreaterThan(0);
+    expect(proxy.log).toEqual([]);
   });
 
   it('without the CA the same hub is refused (the certificate is not trusted), and nothing is downloaded', async () => {
