@@ -24,6 +24,8 @@ export interface FetchOptions {
   get: HttpGet;
   signal: AbortSignal;
   headers?: Record<string, string>;
+  /** told where the redirects ended and with which headers (Authorization gone if the host changed) */
+  landed?: (url: string, headers: Record<string, string>) => void;
 }
 
 /** GET with Range, following redirects by hand so Authorization never leaves the Hub's origin. */
@@ -43,6 +45,7 @@ export async function fetchFollowing(url: string, range: { from: number; to: num
       throw new RetryableError(`cannot reach ${new URL(current).host}: ${errorMessage((error as { cause?: unknown }).cause ?? error)}`, { cause: error });
     }
     const location = res.header('location');
+    if (res.status >= 200 && res.status < 300) options.landed?.(current, headers);
     if (res.status >= 300 && res.status < 400 && location) {
       const next = new URL(location, current);
       if (next.origin !== new URL(current).origin) {

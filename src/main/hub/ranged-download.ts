@@ -39,16 +39,25 @@ interface RangedState {
   parts: Part[];
 }
 
-/** Parts start on MiB boundaries; none smaller than this. */
+/** Pieces start on MiB boundaries; none smaller than this, none bigger than MAX_PIECE. */
 const ALIGN = 1024 * 1024;
+const MAX_PIECE = 64 * 1024 * 1024;
+/**
+ * Pieces per connection: the connections take pieces in file order, so the bytes on disk stay
+ * nearly contiguous and the in-order hash keeps up with them instead of reading most of the file
+ * back after the last byte (which is what N equal parts would do).
+ */
+const PIECES_PER_CONNECTION = 8;
 /** Progress is saved this often while parts run (a crash re-fetches at most this much per part). */
 const SAVE_EVERY_MS = 2_000;
 const HASH_READ_BYTES = 1024 * 1024;
 
 /**
- * Fetches one large blob as N `Range` requests over separate connections (hf_transfer / aria2c
- * style), each resumable on its own: progress per part is kept next to the data file and a restart
- * asks only for what each part lacks. Each part writes its bytes at its own offset; one reader
+ * Fetches one large blob over N connections at once (hf_transfer / aria2c style): the file is cut
+ * into pieces, each connection takes the next piece in file order with a `Range` request, and
+ * progress per piece is kept next to the data file so a restart asks only for what each lacks.
+ * After the first piece, requests go straight to where the Hub's redirect led (the CDN), without
+ * a redirect per piece; if that URL stops working, back through the Hub. Each part writes its bytes at its own offset; one reader
  * hashes the file in order right behind the parts (reading back what is already in the page
  * cache), so the sha256 is known when the last byte lands and the blob enters the cache only if it
  * matches. Returns null, having kept nothing, when the server ignores `Range`.
@@ -69,6 +78,19 @@ export async function downloadRanges(target: BlobTarget, options: BlobDownloadOp
   const timer = setInterval(save, SAVE_EVERY_MS);
   const hasher = new InOrderHasher(file, target.size, hashSpec(target), () => contiguousEnd(state.parts), inner.signal);
   let firstError: unknown = null;
+  const route: Route = { landed: null };
+  let next = 0;
+  const connection = async () => {
+    for (let part = state.parts[next++]; part; part = state.parts[next++]) {
+      if (inner.signal.aborted) return;
+      if (part.done === part.end - part.start) continue;
+      await fetchPart(part, target, file, route, { ...options, signal: inner.signal }, (n) => {
+        fetched += n;
+        options.onBytes(n);
+        hasher.poke();
+      });
+    }
+  };
 
   try {
     const hashing = hasher.run().catch((error) => {
@@ -76,12 +98,8 @@ export async function downloadRanges(target: BlobTarget, options: BlobDownloadOp
       inner.abort(error);
     });
     await Promise.all(
-      state.parts.map((part) =>
-        fetchPart(part, target, file, { ...options, signal: inner.signal }, (n) => {
-          fetched += n;
-          options.onBytes(n);
-          hasher.poke();
-        }).catch((error) => {
+      Array.from({ length: options.parts }, () =>
+        connection().catch((error) => {
           if (error instanceof RangesIgnored) noRanges = true;
           firstError ??= error;
           inner.abort(error);
@@ -159,9 +177,8 @@ function validState(s: RangedState, size: number): boolean {
   return at === size;
 }
 
-function split(size: number, count: number): Part[] {
-  const n = Math.max(1, Math.min(count, Math.floor(size / ALIGN)));
-  const step = Math.ceil(size / n / ALIGN) * ALIGN;
+function split(size: number, connections: number): Part[] {
+  const step = Math.min(MAX_PIECE, Math.max(ALIGN, Math.ceil(size / (connections * PIECES_PER_CONNECTION) / ALIGN) * ALIGN));
   const parts: Part[] = [];
   for (let start = 0; start < size; start += step) parts.push({ start, end: Math.min(size, start + step), done: 0 });
   return parts;
@@ -188,15 +205,31 @@ function contiguousEnd(parts: Part[]): number {
   return end;
 }
 
-async function fetchPart(part: Part, target: BlobTarget, file: FileHandle, options: BlobDownloadOptions, onBytes: (n: number) => void): Promise<void> {
+/** Where the pieces are fetched from once the first request has followed the Hub's redirect. */
+interface Route {
+  landed: { url: string; headers: Record<string, string> } | null;
+}
+
+async function fetchPart(part: Part, target: BlobTarget, file: FileHandle, route: Route, options: BlobDownloadOptions, onBytes: (n: number) => void): Promise<void> {
   const { signal } = options;
   let failures = 0;
   while (part.done < part.end - part.start) {
     signal.throwIfAborted();
     const from = part.start + part.done;
     let taken = 0;
+    const via = route.landed;
     try {
-      const res = await fetchFollowing(target.url, { from, to: part.end - 1 }, options);
+      const res = await fetchFollowing(via?.url ?? target.url, { from, to: part.end - 1 }, {
+        ...options,
+        headers: via?.headers ?? options.headers,
+        landed: (url, headers) => (route.landed ??= { url, headers }),
+      });
+      if (via && res.status >= 400 && res.status < 500) {
+        // a signed CDN URL that expired (or was revoked): ask the Hub again
+        res.discard();
+        if (route.landed === via) route.landed = null;
+        throw new RetryableError(`HTTP ${res.status} from ${new URL(via.url).host}; asking the Hub again`);
+      }
       if (res.status === 200) {
         res.discard();
         throw new RangesIgnored(`${new URL(target.url).host} ignored Range`);

@@ -39,11 +39,11 @@ export function createHttpGet(options: HttpGetOptions = {}): HttpGet {
 export const httpGet: HttpGet = createHttpGet();
 
 /**
- * Read buffers per connection (allocated as needed: at most 8 MiB, reused for the whole body), and
+ * Read buffers per connection (allocated as needed: at most 4 MiB, reused for the whole body), and
  * how much room a read needs before the next buffer is taken. More buffers do not help: while the
  * disk lags, reading pauses; a small pool also stays warm in the CPU cache.
  */
-const POOL_BUFFERS = 8;
+const POOL_BUFFERS = 4;
 const BUFFER_BYTES = 1024 * 1024;
 const MIN_READ_ROOM = 64 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
