@@ -40,7 +40,8 @@ const DRAIN_LIMIT = 64 * 1024;
  * blog and papers, vLLM's registry). undici keeps a pool of keep-alive connections per origin;
  * each request is routed to a direct pool or to a proxy (`ProxyAgent`: CONNECT for https, plain
  * forwarding for http, as curl does) by the proxy variables or Settings → Network, and
- * loopback never goes through a proxy. Offline mode refuses every request here, whatever calls it.
+ * loopback never goes through a proxy. Direct file downloads take the pooled-buffer socket client
+ * (`http-get.ts`) by default. Offline mode refuses every request here, whatever calls it.
  * Local runtimes (Ollama, vLLM on this machine) are not reached through this client.
  */
 export class NetClient {
