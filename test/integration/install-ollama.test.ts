@@ -77,7 +77,7 @@ describe('Ollama installs and removals', () => {
   });
 
   it('refuses to remove the active model, removes an HF model once it is no longer active', async () => {
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url } });
     const id = await install(t, { name: 'org/tiny-model', provider: 'huggingface' });
     expect((await waitForOperation(t, id)).status).toBe('completed');
     const act = await t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/tiny-model' });
