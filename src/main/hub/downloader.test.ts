@@ -175,6 +175,44 @@ describe('downloadBlob', () => {
       expect(leftovers(t)).toEqual([]);
     });
 
+    it('goes back through the Hub when the CDN URL it landed on stops working', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'dl-test-'));
+      const body = Buffer.alloc(6 * 1024 * 1024);
+      for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      // each resolve hands out a new signed URL that works for three requests, like an expiring CDN signature
+      let generation = 0;
+      const uses = new Map<number, number>();
+      let resolves = 0;
+      const server: Server = createServer((req, res) => {
+        if (req.url === '/resolve') {
+          resolves += 1;
+          generation += 1;
+          res.writeHead(302, { location: `/cdn?sig=${generation}`, 'content-length': 0 }).end();
+          return;
+        }
+        const sig = Number(new URL(req.url!, 'http://x').searchParams.get('sig'));
+        uses.set(sig, (uses.get(sig) ?? 0) + 1);
+        if (uses.get(sig)! > 3) {
+          res.writeHead(403, { 'content-length': 7 }).end('expired');
+          return;
+        }
+        const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '')!;
+        const [from, to] = [Number(m[1]), Number(m[2])];
+        res.writeHead(206, { 'content-length': to - from + 1, 'content-range': `bytes ${from}-${to}/${body.length}` }).end(body.subarray(from, to + 1));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const t: BlobTarget = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/resolve`, blobPath: join(dir, 'blobs', sha256), size: body.length, sha256, gitOid: null, label: 'x' };
+        await downloadBlob(t, { ...opts(), parallel: { parts: 2, thresholdBytes: 1024 * 1024 } });
+        expect(readFileSync(t.blobPath).equals(body)).toBe(true);
+        expect(resolves).toBeGreaterThanOrEqual(2); // 6 pieces, at most 3 per signature: the Hub was asked again
+        expect(resolves).toBeLessThan(6); // pieces after the first went straight to the CDN URL
+      } finally {
+        server.close();
+      }
+    });
+
     it('takes over the bytes of an earlier one-stream download as the start of part 1', async () => {
       const t = bigTarget();
       const data = hub.repo('org/tiny-model')!.files.get(BIG)!.data;
