@@ -35,10 +35,10 @@ describe('settings precedence: flags > env > stored > defaults', () => {
 
   it('proxy variables (any case) override Settings → Network; a stored proxy must be a URL', () => {
     const repo = new SettingsRepo(openDatabase(':memory:'));
-    const s = new SettingsService(repo, { https_proxy: 'proxy.corp:3128', NO_PROXY: '.corp,10.0.0.0/8' }, {});
+    const s = new SettingsService(repo, { https_proxy: 'proxy.corp:3128', NO_PROXY: '.corp,10.0.0.0/8' }, {}, secrets());
     expect(s.get().network).toEqual({ proxy: 'http://proxy.corp:3128', noProxy: '.corp,10.0.0.0/8' });
     expect(s.overriddenPaths().sort()).toEqual(['network.noProxy', 'network.proxy']);
-    const plain = new SettingsService(new SettingsRepo(openDatabase(':memory:')), {}, {});
+    const plain = new SettingsService(new SettingsRepo(openDatabase(':memory:')), {}, {}, secrets());
     expect(plain.update({ network: { proxy: 'http://user:pw@proxy:8080' } }).network.proxy).toBe('http://user:pw@proxy:8080');
     expect(() => plain.update({ network: { proxy: 'not a url' } })).toThrow();
     expect(() => plain.update({ network: { noProxy: 'a\nb' } })).toThrow();

@@ -26,11 +26,11 @@ describe('offline mode', () => {
     t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url } });
     expect((await t.call<Body>('PUT', '/api/v1/system/offline', { offline: true })).status).toBe(200);
     const plan = await t.call<Body>('GET', '/api/v1/models/registry/plan?name=org%2Ftiny-model&provider=huggingface');
-    expect(plan.status).toBe(503);
+    expect(plan.status).toBe(409);
     expect(plan.body.error.code).toBe('offline');
     expect(plan.body.error.message).toMatch(/Offline mode is on.*turn it off in the sidebar or Settings/);
     const installed = await t.call<Body>('POST', '/api/v1/models/registry/install', { name: 'org/tiny-model', provider: 'huggingface', runtime: 'vllm' });
-    expect(installed.status).toBe(503);
+    expect(installed.status).toBe(409);
     expect(installed.body.error.code).toBe('offline');
     const search = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=5');
     expect(search.body).toMatchObject({ offline: true, stale: true });
