@@ -32,7 +32,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('secrets', () => {
   it('masks the Hub token in every answer, keeps it out of the database, and stores it 0600 in a 0700 dir', async () => {
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url } });
     const set = await t.call<{ settings: Settings }>('PATCH', '/api/v1/settings', { hub: { token: HF_TOKEN } });
     expect(set.status).toBe(200);
     expect(set.body.settings.hub.token).toBe('hf_…1234');
@@ -150,7 +150,7 @@ describe('input checks', () => {
   });
 
   it('refuses a revision with CR/LF, NUL or traversal before calling the Hub', async () => {
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url } });
     hub.resetStats();
     for (const revision of ['main\r\nX-Evil: 1', 'main\u0000', '../../etc', 'a b']) {
       const plan = await t.call('GET', `/api/v1/models/registry/plan?name=org%2Ftiny-model&provider=huggingface&revision=${encodeURIComponent(revision)}`);
@@ -162,7 +162,7 @@ describe('input checks', () => {
   });
 
   it('answers twenty identical installs at once with one operation', async () => {
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url } });
     const body = { name: 'org/tiny-model', provider: 'huggingface', runtime: 'vllm' };
     const answers = await Promise.all(Array.from({ length: 20 }, () => t!.call<{ operation_id: string }>('POST', '/api/v1/models/registry/install', body)));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
@@ -205,7 +205,7 @@ describe('a hostile Hub or mirror', () => {
   it('cannot make Switchyard write or delete outside the cache with a crafted blob id', async () => {
     // the connection drops mid-file: a partial download would stay where the blob id points
     await hub.setKnobs({ dropAfterBytes: 4096, dropTimes: 1000 });
-    t = await startTestCore({ env: { HF_ENDPOINT: hostileUrl } });
+    t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hostileUrl } });
     await t.call('PATCH', '/api/v1/settings', { downloads: { maxRetries: 0 } });
     const res = await t.call<{ error: { code: string; message: string }; operation_id?: string }>('POST', '/api/v1/models/registry/install', { name: 'org/tiny-model', provider: 'huggingface', runtime: 'vllm' });
     if (res.status === 200) {
