@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '../../../test/fixtures/hub/server.mjs';
 import { waitFor } from '../../../test/support/wait';
 import { NetClient } from '../net/net-client';
-import { downloadBlob, type BlobTarget } from './downloader';
+import { bytesAlreadyFetched, downloadBlob, type BlobTarget } from './downloader';
 
 let hub: FakeHub;
 let dir: string;
@@ -158,9 +158,11 @@ describe('downloadBlob', () => {
       expect(leftovers(t).sort()).toEqual([`${basename(t.blobPath)}.ranges.incomplete`, `${basename(t.blobPath)}.ranges.json`]);
       await hub.setKnobs({ bytesPerSec: null });
       hub.resetStats();
+      const onDisk = await bytesAlreadyFetched(t.blobPath);
+      expect(onDisk).toBeGreaterThan(0);
       // even with parallel downloads turned off, a ranged download goes on as one
       const second = await downloadBlob(t, { ...opts(), parallel: { parts: 1, thresholdBytes: 1 } });
-      expect(second.resumedFrom).toBeGreaterThan(0);
+      expect(second.resumedFrom).toBe(onDisk);
       expect(second.resumedFrom + second.fetched).toBe(t.size);
       expect(hub.stats.bytesByFile[`org/tiny-model/${BIG}`]).toBe(second.fetched);
       expect(createHash('sha256').update(readFileSync(t.blobPath)).digest('hex')).toBe(t.sha256);

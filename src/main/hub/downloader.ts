@@ -6,7 +6,7 @@ import { diskError, fetchFollowing, hashSpec, RetryableError, sleep, statusError
 import { PartialFile, PartialWriteError } from './partial-file';
 import { downloadRanges, hasRangedState } from './ranged-download';
 
-export { partialFilesOf } from './ranged-download';
+export { bytesAlreadyFetched, partialFilesOf } from './ranged-download';
 
 export type { HttpGet, HttpResponse } from '../net/net-client';
 

@@ -22,6 +22,18 @@ export function partialFilesOf(blobPath: string): string[] {
   return [`${blobPath}.incomplete`, r.data, r.state, `${r.state}.tmp`];
 }
 
+/** Bytes an unfinished download of this blob already has on disk (one stream or ranged). */
+export async function bytesAlreadyFetched(blobPath: string): Promise<number> {
+  const single = (await stat(`${blobPath}.incomplete`).catch(() => null))?.size ?? 0;
+  try {
+    const saved = JSON.parse(await readFile(rangedPaths(blobPath).state, 'utf8')) as RangedState;
+    if (validState(saved, saved.size)) return Math.max(single, saved.parts.reduce((n, p) => n + p.done, 0));
+  } catch {
+    // no ranged download
+  }
+  return single;
+}
+
 export async function hasRangedState(blobPath: string): Promise<boolean> {
   return (await stat(rangedPaths(blobPath).state).catch(() => null)) !== null;
 }

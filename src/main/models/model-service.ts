@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { rm, stat, unlink } from 'node:fs/promises';
+import { rm, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../../shared/errors';
@@ -13,7 +13,7 @@ import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../h
 import { scanCachedModels } from '../hub/cache-scan';
 import { SelectionError, selectFiles } from '../hub/file-selection';
 import type { HubClient } from '../hub/hub-client';
-import { partialFilesOf } from '../hub/downloader';
+import { bytesAlreadyFetched, partialFilesOf } from '../hub/downloader';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
 import type { OperationRow } from '../operations/operations-repo';
@@ -492,14 +492,14 @@ export class ModelService {
     return { hfPlan: { repo: resolved.repo, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
   }
 
-  /** Bytes still to fetch: files not in `blobs/`, minus what `.incomplete` files already hold. */
+  /** Bytes still to fetch: files not in `blobs/`, minus what unfinished downloads of them already hold. */
   private async bytesToFetch(plan: HfPlan): Promise<number> {
     const cache = this.deps.hfHubCache();
     let needed = 0;
     for (const f of plan.files) {
       const blob = blobPath(cache, plan.repo, blobIdOf(f));
       if (existsSync(blob)) continue;
-      const partial = (await stat(`${blob}.incomplete`).catch(() => null))?.size ?? 0;
+      const partial = await bytesAlreadyFetched(blob);
       needed += Math.max(0, f.size - Math.min(partial, f.size));
     }
     return needed;
