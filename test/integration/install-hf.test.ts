@@ -140,6 +140,20 @@ describe('Hugging Face installs', () => {
     expect(hub.stats.requests.cdn ?? 0).toBe(0);
   });
 
+  it('fetches large files in parallel ranges when Settings say so, verified and linked like any other', async () => {
+    t = await start();
+    const set = await t.call('PATCH', '/api/v1/settings', { downloads: { parallelThresholdBytes: 1024 * 1024, parallelParts: 3 } });
+    expect(set.status).toBe(200);
+    const op = await waitForOperation(t, await install(t, { name: 'org/tiny-model', provider: 'huggingface', runtime: 'vllm' }));
+    expect(op.status, op.message).toBe('completed');
+    const shard = 'org/tiny-model/model-00001-of-00002.safetensors'; // 3 MiB: three 1 MiB pieces
+    expect(hub.stats.ranges.filter((r) => r.file === shard).map((r) => r.range).sort()).toEqual(['bytes=0-1048575', 'bytes=1048576-2097151', 'bytes=2097152-3145727']);
+    const dir = repoPath(t, 'org/tiny-model');
+    expect(readdirSync(join(dir, 'blobs')).filter((f) => !/^[0-9a-f]{40}$|^[0-9a-f]{64}$/.test(f))).toEqual([]);
+    const scan = await scanCacheDir(join(t.dataDir, 'hf-cache'));
+    expect(scan.warnings).toEqual([]);
+  });
+
   it('installs a gated repo with a valid token', async () => {
     t = await start({ HF_TOKEN: 'hf_valid_token' });
     const id = await install(t, { name: 'org/gated-model', provider: 'huggingface' });
