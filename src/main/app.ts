@@ -7,6 +7,7 @@ import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
+import { resolveHubToken } from './hub/hub-token';
 import { HubClient } from './hub/hub-client';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -91,6 +92,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const state = new SettingsRepo(db);
     const secrets = new SecretStore(join(options.dataDir, 'secrets.json'), seams.secretCipher ?? null, (message) => logger.warn(message));
     const settings = new SettingsService(state, env, options.flagOverrides, secrets);
+    const hubToken = () => resolveHubToken(settings.get().hub.token, env, settings.get().hub.home)?.token ?? null;
     const hubCache = () => hfHubCache(settings.get(), env);
     const events = new EventBus((error) => logger.error({ error }, 'event listener failed'));
 
@@ -161,6 +163,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const catalog = store.add(
       'catalog',
       new CatalogService({
+        hubToken,
         repo: new CatalogRepo(db),
         settings,
         events,
@@ -181,7 +184,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       }),
     );
 
-    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, fetch: seams.fetch });
+    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: hubToken, fetch: seams.fetch });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
     const activation = new ActivationService({
       models: modelsRepo,

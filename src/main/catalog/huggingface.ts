@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import vllmArchitectures from '../../../resources/vllm-architectures.json';
+import { attentionHeads, derivedMaxModelLen } from '../drivers/hf-vllm/model-config';
 import { parametersFromName, safetensorsDtypeBytes, type ModelShape } from './fit';
 import { getJson, getText, RemoteError, type RemoteOptions } from './remote';
 
@@ -193,7 +194,8 @@ export function hfShape(info: HfModelInfo, config: HfConfig | null = null): Mode
     layers: num('num_hidden_layers'),
     kvHeads: num('num_key_value_heads') ?? heads,
     headDim: num('head_dim') ?? (hidden && heads ? hidden / heads : null),
-    maxContext: num('max_position_embeddings'),
+    maxContext: config ? derivedMaxModelLen(config) : num('max_position_embeddings'),
+    attentionHeads: config ? attentionHeads(config) : null,
     quantization: quant && ['awq', 'gptq', 'fp8', 'bitsandbytes', 'compressed-tensors', 'awq_marlin', 'gptq_marlin', 'mxfp4'].includes(quant) ? quant : null,
   };
 }

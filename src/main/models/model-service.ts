@@ -11,7 +11,7 @@ import type { RuntimeManager } from '../runtimes/manager';
 import { blobPath, isBlobId, repoDir, snapshotDir } from '../hub/cache-layout';
 import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../hub/cache-prune';
 import { scanCachedModels } from '../hub/cache-scan';
-import { SelectionError, selectFiles } from '../hub/file-selection';
+import { indexedShards, SelectionError, selectFiles } from '../hub/file-selection';
 import type { HubClient } from '../hub/hub-client';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
@@ -474,17 +474,26 @@ export class ModelService {
   private async resolveHf(request: { name: string; revision?: string; quantization?: string; files?: string[] }, signal?: AbortSignal): Promise<{ hfPlan: HfPlan; gated: boolean; quantizations: string[] }> {
     const revision = request.revision ?? 'main';
     const resolved = await this.deps.hub.resolve(request.name, revision, signal);
+    if (resolved.gated) {
+      const probe = resolved.files.find((f) => f.path === 'config.json') ?? resolved.files[0];
+      if (probe) await this.deps.hub.checkAccess(resolved.repo, resolved.commit, probe.path, signal);
+    }
+    // vLLM loads only the shards the index names: read it (a few KiB) so a duplicate beside them is skipped
+    const index = !request.files?.length && resolved.files.some((f) => f.path === 'model.safetensors.index.json')
+      ? indexedShards(await this.deps.hub.readJson(resolved.repo, resolved.commit, 'model.safetensors.index.json', signal))
+      : null;
     let selection;
     try {
-      selection = selectFiles(resolved.files, { files: request.files, quantization: request.quantization });
+      selection = selectFiles(resolved.files, { files: request.files, quantization: request.quantization, indexedShards: index });
     } catch (error) {
       if (error instanceof SelectionError) throw new AppError('bad_request', `${request.name}: ${error.message}`);
       throw error;
     }
     if (selection.files.length === 0) throw new AppError('bad_request', `${request.name} has no weights vLLM can load (no safetensors, GGUF or .bin files).`);
-    if (resolved.gated) {
-      const probe = selection.files.find((f) => f.path === 'config.json') ?? selection.files[0]!;
-      await this.deps.hub.checkAccess(resolved.repo, resolved.commit, probe.path, signal);
+    if (index) {
+      const listed = new Set(resolved.files.map((f) => f.path));
+      const missing = [...index].filter((p) => !listed.has(p));
+      if (missing.length) throw new AppError('unsupported_model', `${request.name}'s safetensors index names shards the repo does not hold (${missing.slice(0, 3).join(', ')}); vLLM could not load it. Pick another revision or repo.`);
     }
     return { hfPlan: { repo: resolved.repo, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
   }
