@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Activation, ActivateBody, ModelRuntime, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import { hfShape } from '../catalog/huggingface';
@@ -9,6 +10,9 @@ import type { SettingsService } from '../config';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { VllmFlags } from '../runtimes/adapters';
+import { needsRemoteCode, remoteCodeModules } from '../drivers/hf-vllm/model-config';
+import { snapshotFiles } from '../hub/cache-scan';
+import { ggufQuantization } from '../hub/file-selection';
 import type { RuntimeManager } from '../runtimes/manager';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 import { sameModelName } from '../../shared/model-names';
@@ -34,12 +38,13 @@ export interface ActivationDeps {
 const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
 const TEST_TIMEOUT_MS = 120_000;
 const OLLAMA_CALL_TIMEOUT_MS = 10_000;
-const SNAKE_TO_CAMEL: Record<FlagKey, keyof Omit<VllmFlags, 'extraArgs'>> = {
+const SNAKE_TO_CAMEL: Record<FlagKey, keyof Omit<VllmFlags, 'extraArgs' | 'revision'>> = {
   gpu_memory_utilization: 'gpuMemoryUtilization',
   max_model_len: 'maxModelLen',
   tensor_parallel_size: 'tensorParallelSize',
   dtype: 'dtype',
   quantization: 'quantization',
+  trust_remote_code: 'trustRemoteCode',
 };
 const FIT_FLAG: Record<string, FlagKey> = {
   '--gpu-memory-utilization': 'gpu_memory_utilization',
@@ -79,7 +84,7 @@ export function resolveFlags(layers: { source: FlagSource; flags: RuntimeFlags }
 
 export function toVllmOverrides(flags: RuntimeFlags): Partial<VllmFlags> {
   const out: Partial<VllmFlags> = {};
-  for (const [snake, camel] of Object.entries(SNAKE_TO_CAMEL) as [FlagKey, keyof Omit<VllmFlags, 'extraArgs'>][]) {
+  for (const [snake, camel] of Object.entries(SNAKE_TO_CAMEL) as [FlagKey, keyof Omit<VllmFlags, 'extraArgs' | 'revision'>][]) {
     const v = flags[snake];
     if (v !== undefined && v !== null) (out as Record<string, unknown>)[camel] = v;
   }
@@ -322,10 +327,10 @@ export class ActivationService {
           if (!line.startsWith('data:')) continue;
           const data = line.slice(5).trim();
           if (data === '[DONE]') continue;
-          const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null; reasoning_content?: string | null } }[]; usage?: Usage | null; error?: { message?: string } };
+          const chunk = JSON.parse(data) as { choices?: { delta?: ChatDelta }[]; usage?: Usage | null; error?: { message?: string } };
           if (chunk.error) throw new AppError('runtime_failed', `${label(m.runtime)} failed mid-answer: ${chunk.error.message ?? 'unknown error'}`);
           const delta = chunk.choices?.[0]?.delta;
-          const text = (delta?.content ?? '') + (delta?.reasoning_content ?? '');
+          const text = (delta?.content ?? '') + reasoningOf(delta);
           if (text) {
             ttft ??= performance.now() - t0;
             answer += delta?.content ?? '';
@@ -417,8 +422,11 @@ export class ActivationService {
 
   private async activateVllm(m: ModelRecord, request: RuntimeFlags, started: number): Promise<Activation> {
     const { flags, sources } = this.effectiveFlags(m.name, request);
+    checkVllmCanServe(m, flags);
     this.emit(m, 'loading', `vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
-    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: toVllmOverrides(flags) });
+    // served at the commit it was installed (and verified) at, whatever refs/main says now
+    const revision = m.commit_sha && /^[0-9a-f]{40}$/.test(m.commit_sha) ? m.commit_sha : null;
+    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...toVllmOverrides(flags), revision } });
     return { model: m.name, runtime: 'vllm', serving: true, base_url: info.base_url, flags, flag_sources: sources, load_ms: Date.now() - started };
   }
 
@@ -511,6 +519,57 @@ export class ActivationService {
   }
 }
 
+/** A streamed chat delta: the answer, and the reasoning as vLLM/Ollama stream it now or did before. */
+interface ChatDelta {
+  content?: string | null;
+  reasoning?: string | null;
+  reasoning_content?: string | null;
+}
+
+/** `delta.reasoning` (current vLLM and Ollama), else `reasoning_content` (older vLLM, DeepSeek-style APIs). */
+export function reasoningOf(delta: ChatDelta | null | undefined): string {
+  return delta?.reasoning ?? delta?.reasoning_content ?? '';
+}
+
+/**
+ * Refusals before a launch, for what vLLM would refuse after minutes of loading (or crash on): remote
+ * code the user has not allowed for this model, remote code whose files are missing, and a GGUF
+ * snapshot (vLLM needs the base model's tokenizer beside a single file; Ollama runs it as is).
+ */
+export function checkVllmCanServe(m: ModelRecord, flags: RuntimeFlags): void {
+  if (!m.local_path) return;
+  const files = snapshotFiles(m.local_path).map((f) => f.path);
+  if (files.length === 0) return;
+  const hasWeights = files.some((p) => !p.includes('/') && /\.(safetensors|bin|pt|pth)$/.test(p));
+  if (!hasWeights && files.some((p) => p.endsWith('.gguf'))) {
+    const quant = files.map((p) => ggufQuantization(p)).find((q) => q !== null);
+    throw new AppError(
+      'unsupported_model',
+      `${m.name} holds GGUF files only: vLLM cannot serve a GGUF repo from the Hub cache (it needs one local .gguf file and the base model's tokenizer, and loads it slowly). Install it for Ollama instead — Catalog › ${m.name} › Ollama, i.e. "hf.co/${m.name}${quant ? `:${quant}` : ''}" — then activate that.`,
+    );
+  }
+  let config: Record<string, unknown> | null = null;
+  try {
+    config = JSON.parse(readFileSync(join(m.local_path, 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    config = null;
+  }
+  if (!needsRemoteCode(config)) return;
+  if (!flags.trust_remote_code) {
+    throw new AppError(
+      'remote_code_not_allowed',
+      `${m.name} ships its own Python code (config.json auto_map), which vLLM only runs with --trust-remote-code. If you trust its authors, allow remote code for this model (Installed › ${m.name} › Allow remote code, or PUT /api/v1/models/${encodeURIComponent(m.name)}/runtime-flags {"flags":{"trust_remote_code":true}}), then activate it again.`,
+    );
+  }
+  const missing = remoteCodeModules(config).filter((p) => !files.includes(p));
+  if (missing.length) {
+    throw new AppError(
+      'unsupported_model',
+      `${m.name} needs ${missing.join(', ')} (named by config.json auto_map), which is not installed; offline, vLLM cannot fetch it. Reinstall the model (Installed › Remove, then install it again).`,
+    );
+  }
+}
+
 function label(runtime: ModelRuntime): string {
   return runtime === 'vllm' ? 'vLLM' : 'Ollama';
 }
@@ -521,8 +580,8 @@ function round(n: number): number {
 
 function describeFlags(flags: RuntimeFlags): string {
   const parts = Object.entries(flags)
-    .filter(([k]) => k !== 'extra_args')
-    .map(([k, v]) => `--${k.replaceAll('_', '-')} ${String(v)}`);
+    .filter(([k, v]) => k !== 'extra_args' && v !== false)
+    .map(([k, v]) => (v === true ? `--${k.replaceAll('_', '-')}` : `--${k.replaceAll('_', '-')} ${String(v)}`));
   if (flags.extra_args?.length) parts.push(flags.extra_args.join(' '));
   return parts.join(' ') || 'vLLM defaults';
 }

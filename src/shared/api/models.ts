@@ -41,6 +41,11 @@ export const RuntimeFlags = z
     tensor_parallel_size: z.number().int().min(1).max(64).nullable(),
     dtype: z.string().min(1).max(40).nullable(),
     quantization: z.string().min(1).max(40).nullable(),
+    /**
+     * The user allows this model's own code (config.json `auto_map`): vLLM gets `--trust-remote-code`.
+     * Per model, never global: it runs Python from the model's repo with the user's rights.
+     */
+    trust_remote_code: z.boolean().nullable(),
     extra_args: z.array(z.string().max(500)).max(100),
   })
   .partial();
