@@ -295,13 +295,14 @@ export class ActivationService {
     const t0 = performance.now();
     let ttft: number | null = null;
     let answer = '';
+    let reasoning = '';
     let usage = null as Usage | null;
     let chunks = 0;
     let result: ModelTestResult;
     try {
       const res = await this.fetchImpl(`${info.base_url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...this.deps.runtimes.authHeaders(m.runtime) },
         body: JSON.stringify({
           model: servedName,
           messages: [{ role: 'user', content: prompt }],
@@ -330,10 +331,12 @@ export class ActivationService {
           const chunk = JSON.parse(data) as { choices?: { delta?: ChatDelta }[]; usage?: Usage | null; error?: { message?: string } };
           if (chunk.error) throw new AppError('runtime_failed', `${label(m.runtime)} failed mid-answer: ${chunk.error.message ?? 'unknown error'}`);
           const delta = chunk.choices?.[0]?.delta;
-          const text = (delta?.content ?? '') + reasoningOf(delta);
+          const thought = reasoningOf(delta);
+          const text = (delta?.content ?? '') + thought;
           if (text) {
             ttft ??= performance.now() - t0;
             answer += delta?.content ?? '';
+            reasoning += thought;
             chunks++;
           }
           if (chunk.usage) usage = chunk.usage;
@@ -348,6 +351,7 @@ export class ActivationService {
         model: m.name,
         prompt,
         answer,
+        reasoning: reasoning || null,
         latency_ms: round(latency),
         ttft_ms: ttft === null ? null : round(ttft),
         prompt_tokens: usage?.prompt_tokens ?? null,

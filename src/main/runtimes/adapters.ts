@@ -2,6 +2,7 @@ import type { RuntimeName } from '../../shared/api/runtimes';
 import type { Settings } from '../../shared/settings';
 import { AppError } from '../../shared/errors';
 import { isRepoFullyCached } from '../hub/cache-layout';
+import { resolveHubToken } from '../hub/hub-token';
 
 export interface Endpoint {
   host: string;
@@ -142,9 +143,13 @@ export const vllmAdapter: RuntimeAdapter = {
     if (settings.hub.home) extra.HF_HOME = settings.hub.home;
     if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
     // Fully downloaded models are served without any call to the Hub (works offline, starts faster) and
-    // without the token; vLLM gets the token only when it has files to fetch (a gated repo may need it).
-    if (isRepoFullyCached(hfHubCache, model)) extra.HF_HUB_OFFLINE = '1';
-    else if (settings.hub.token) extra.HF_TOKEN = settings.hub.token;
+    // without the token; vLLM gets the token only when it has files to fetch (a gated repo may need it):
+    // the one Switchyard uses (Settings, else HF_TOKEN, else the `hf auth login` file).
+    if (isRepoFullyCached(hfHubCache, model, v.revision ?? 'main')) extra.HF_HUB_OFFLINE = '1';
+    else {
+      const token = resolveHubToken(settings.hub.token, env, settings.hub.home)?.token;
+      if (token) extra.HF_TOKEN = token;
+    }
     return { args, env: childEnv(env, { ...extra, ...settings.vllm.env }) };
   },
   flagsOf: vllmFlagsOf,

@@ -57,6 +57,8 @@ export const ModelTestResult = z.object({
   model: z.string(),
   prompt: z.string(),
   answer: z.string().nullable(),
+  /** the thinking streamed apart from the answer (`delta.reasoning` / `reasoning_content`), when any */
+  reasoning: z.string().nullable().optional(),
   latency_ms: z.number(),
   ttft_ms: z.number().nullable(),
   prompt_tokens: z.number().nullable(),
