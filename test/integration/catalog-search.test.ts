@@ -38,6 +38,8 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     const vllm = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&filter=vllm&limit=50');
     const names = vllm.body.models.map((m: Body) => m.model_name);
     expect(names).toContain('meta-llama/Llama-3.1-8B-Instruct');
+    // image-text-to-text models vLLM serves are not hidden behind the text-generation pipeline
+    expect(names).toContain('google/gemma-3-4b-it');
     expect(names).not.toContain('acme/exotic-arch-7b');
     const gguf = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&filter=gguf&limit=50');
     expect(gguf.body.models.map((m: Body) => m.model_name)).toEqual(['bartowski/Llama-3.1-8B-Instruct-GGUF']);
