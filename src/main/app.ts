@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
 import { ensurePrivateDir, openDatabase, type Db } from './db/database';
@@ -8,6 +7,7 @@ import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
 import { resolveHubToken } from './hub/hub-token';
+import { ollamaModelsDir } from './drivers/ollama/models-dir';
 import { HubClient } from './hub/hub-client';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -154,7 +154,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       gpu,
       dataDir: options.dataDir,
       hfHubCache: hubCache,
-      ollamaModelsDir: () => settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? join(env.HOME ?? homedir(), '.ollama', 'models'),
+      ollamaModelsDir: () => ollamaModelsDir({ configured: settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? null, env, external: runtimes.info('ollama').state === 'external' }),
       storageLimitBytes: () => settings.get().downloads.maxStorageBytes,
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),

@@ -291,6 +291,13 @@ export class ActivationService {
     }
     const prompt = body.prompt ?? DEFAULT_TEST_PROMPT;
     const servedName = info.model!;
+    if (m.runtime === 'ollama' && (await this.ollamaKind(info.base_url, servedName).catch(() => 'chat' as const)) === 'embedding') {
+      const embedded = await this.embeddingTest(m, info.base_url, servedName, prompt);
+      this.deps.models.addValidation(m.name, 'test', embedded.ok, embedded);
+      if (embedded.ok) this.deps.models.touchLastUsed(m.name);
+      this.deps.events.emit({ type: 'models.changed' });
+      return embedded;
+    }
     const at = new Date().toISOString();
     const t0 = performance.now();
     let ttft: number | null = null;
@@ -443,7 +450,9 @@ export class ActivationService {
       await this.ollamaGenerate(info.base_url, previous, 0).catch((error) => this.deps.logger.warn({ model: previous, error: errorMessage(error) }, 'could not unload the previous Ollama model'));
     }
     this.emit(m, 'loading', `Ollama is loading ${m.name}…`);
-    await this.ollamaGenerate(info.base_url, m.name, -1, this.deps.settings.get().runtime.startTimeoutMs);
+    // embedding models refuse /api/generate ("does not support generate"): they load through /api/embed
+    if ((await this.ollamaKind(info.base_url, m.name)) === 'embedding') await this.ollamaEmbedLoad(info.base_url, m.name, this.deps.settings.get().runtime.startTimeoutMs);
+    else await this.ollamaGenerate(info.base_url, m.name, -1, this.deps.settings.get().runtime.startTimeoutMs);
     this.checkCurrent(generation, m);
     const loaded = await this.ollamaLoaded(info.base_url);
     if (!loaded.some((n) => sameModelName(n, m.name))) {
@@ -476,6 +485,60 @@ export class ActivationService {
     const message = await upstreamMessage(res);
     if (res.status === 404) throw new AppError('model_not_found', `Ollama does not have ${model} (${message}). Install it again from the catalog.`);
     throw new AppError('runtime_failed', `Ollama could not ${keepAlive === 0 ? 'unload' : 'load'} ${model}: ${message}`);
+  }
+
+  /** `/api/show` capabilities: an embedding model has `embedding` and no `completion`. */
+  private async ollamaKind(baseUrl: string, model: string): Promise<'embedding' | 'chat'> {
+    const res = await this.fetchImpl(`${baseUrl}/api/show`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model }), signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
+    if (!res.ok) {
+      await res.arrayBuffer();
+      return 'chat';
+    }
+    const caps = ((await res.json()) as { capabilities?: unknown }).capabilities;
+    return Array.isArray(caps) && caps.includes('embedding') && !caps.includes('completion') ? 'embedding' : 'chat';
+  }
+
+  /** Loads and pins an embedding model: one tiny embedding with keep_alive -1. */
+  private async ollamaEmbedLoad(baseUrl: string, model: string, timeoutMs: number): Promise<void> {
+    const res = await this.fetchImpl(`${baseUrl}/api/embed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: 'load', keep_alive: -1 }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (res.ok) {
+      await res.arrayBuffer();
+      return;
+    }
+    const message = await upstreamMessage(res);
+    if (res.status === 404) throw new AppError('model_not_found', `Ollama does not have ${model} (${message}). Install it again from the catalog.`);
+    throw new AppError('runtime_failed', `Ollama could not load ${model}: ${message}`);
+  }
+
+  /** The test of an embedding model: one embedding through the runtime's OpenAI endpoint, timed. */
+  private async embeddingTest(m: ModelRecord, baseUrl: string, servedName: string, prompt: string): Promise<ModelTestResult> {
+    const at = new Date().toISOString();
+    const t0 = performance.now();
+    try {
+      const res = await this.fetchImpl(`${baseUrl}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...this.deps.runtimes.authHeaders(m.runtime) },
+        body: JSON.stringify({ model: servedName, input: prompt }),
+        signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new AppError('runtime_failed', `${label(m.runtime)} answered ${res.status}: ${await upstreamMessage(res)}`);
+      const body = (await res.json()) as { data?: { embedding?: unknown }[]; usage?: Usage };
+      const vector = body.data?.[0]?.embedding;
+      if (!Array.isArray(vector) || vector.length === 0) throw new AppError('runtime_failed', `${label(m.runtime)} returned no embedding.`);
+      const latency = performance.now() - t0;
+      return { ok: true, runtime: m.runtime, model: m.name, prompt, answer: `embedding of ${vector.length} dimensions`, reasoning: null, latency_ms: round(latency), ttft_ms: null, prompt_tokens: body.usage?.prompt_tokens ?? null, completion_tokens: null, tokens_per_second: null, error: null, at };
+    } catch (error) {
+      return {
+        ok: false, runtime: m.runtime, model: m.name, prompt, answer: null, reasoning: null, latency_ms: round(performance.now() - t0), ttft_ms: null, prompt_tokens: null, completion_tokens: null, tokens_per_second: null,
+        error: { code: isAppError(error) ? error.code : 'runtime_failed', message: isAppError(error) ? error.message : `${label(m.runtime)} did not answer: ${errorMessage(error)}` },
+        at,
+      };
+    }
   }
 
   private async ollamaLoaded(baseUrl: string): Promise<string[]> {

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, stat, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../../shared/errors';
 import type { CapabilitiesOverride, InstallBody, InstalledModel, InstallPlan, ModelCapabilities, ModelProvider, ModelRuntime, Operation } from '../../shared/api/models';
@@ -12,6 +11,7 @@ import { blobPath, isBlobId, repoDir, snapshotDir } from '../hub/cache-layout';
 import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../hub/cache-prune';
 import { scanCachedModels } from '../hub/cache-scan';
 import { indexedShards, SelectionError, selectFiles } from '../hub/file-selection';
+import { ollamaModelsDir } from '../drivers/ollama/models-dir';
 import type { HubClient } from '../hub/hub-client';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
@@ -73,6 +73,7 @@ const ollamaQueue = 'ollama';
  */
 export class ModelService {
   private unsubscribe: (() => void) | null = null;
+  private cloud: { name: string; remote_model: string; remote_host: string }[] = [];
   private readonly retryBaseMs: number;
 
   constructor(private readonly deps: ModelServiceDeps) {
@@ -581,8 +582,14 @@ export class ModelService {
     return m;
   }
 
+  /** Ollama's cloud models as its /api/tags last listed them (shown as cloud, never as installed files). */
+  cloudModels(): { name: string; remote_model: string; remote_host: string }[] {
+    return this.cloud;
+  }
+
   private ollamaModelsDir(): string {
-    return this.deps.settings.get().ollama.modelsDir ?? join(homedir(), '.ollama', 'models');
+    const o = this.deps.runtimes.info('ollama');
+    return ollamaModelsDir({ configured: this.deps.settings.get().ollama.modelsDir, env: process.env, external: o.state === 'external' });
   }
 
   private toInstalled(m: ModelRecord): InstalledModel {
@@ -647,7 +654,10 @@ export class ModelService {
   private async discoverOllama(): Promise<void> {
     const o = this.deps.runtimes.info('ollama');
     const tags = await this.deps.ollama.list(o.base_url);
+    this.cloud = tags.filter((t) => t.remote).map((t) => ({ name: t.name, remote_model: t.remote!.model, remote_host: t.remote!.host }));
     for (const tag of tags) {
+      // cloud models run on ollama.com: nothing on this machine to manage, verify or count
+      if (tag.remote) continue;
       const existing = this.deps.models.get(tag.name);
       if (existing?.status === 'installed' || this.deps.operations.activeFor(tag.name)) continue;
       await this.importOllamaModel(o.base_url, tag.name, 'discovered', tags);

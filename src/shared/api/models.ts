@@ -180,7 +180,10 @@ export const OperationsQuery = z.object({ limit: z.coerce.number().int().min(1).
 export const OperationsResponse = okShape({ operations: z.array(Operation), count: z.number() });
 export const CancelBody = z.object({ cleanup: z.boolean().default(false) }).nullish();
 export const RegistryQuery = z.object({ refresh: z.enum(['0', '1', 'true', 'false']).optional() });
-export const RegistryResponse = okShape({ models: z.array(InstalledModel), count: z.number() });
+/** An Ollama cloud model: listed by Ollama, run on ollama.com — no local files, never in `models`. */
+export const CloudModel = z.object({ name: z.string(), remote_model: z.string(), remote_host: z.string() });
+export type CloudModel = z.infer<typeof CloudModel>;
+export const RegistryResponse = okShape({ models: z.array(InstalledModel), count: z.number(), cloud_models: z.array(CloudModel).optional() });
 export const PlanResponse = okShape({ plan: InstallPlan });
 export const CapabilitiesResponse = okShape({
   model_name: z.string(),
