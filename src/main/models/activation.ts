@@ -16,6 +16,7 @@ import { ggufQuantization } from '../hub/file-selection';
 import type { RuntimeManager } from '../runtimes/manager';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 import { sameModelName } from '../../shared/model-names';
+import { servingState } from './model-state';
 
 interface Usage {
   prompt_tokens?: number;
@@ -142,8 +143,7 @@ export class ActivationService {
 
   /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load). */
   serving(m: ModelRecord): boolean {
-    const rt = this.deps.runtimes.info(m.runtime);
-    return (rt.state === 'ready' || rt.state === 'external') && rt.model !== null && sameModelName(rt.model, m.name);
+    return servingState(m, this.deps.runtimes.info(m.runtime)).serving;
   }
 
   lastTest(name: string): ModelTestResult | null {

@@ -12,13 +12,14 @@ import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../h
 import { scanCachedModels } from '../hub/cache-scan';
 import { indexedShards, SelectionError, selectFiles } from '../hub/file-selection';
 import { ollamaModelsDir } from '../drivers/ollama/models-dir';
+import { servingState } from './model-state';
 import type { HubClient } from '../hub/hub-client';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
 import type { OperationRow } from '../operations/operations-repo';
 import { capabilitiesFromHf, effectiveCapabilities } from './capabilities';
 import { formatBytes } from '../../shared/format';
-import { ollamaCanonicalName, sameModelName } from '../../shared/model-names';
+import { ollamaCanonicalName } from '../../shared/model-names';
 import { diskInfo, quotaRefusal, validateModelName } from './guards';
 import type { ActivationService } from './activation';
 import type { ModelRecord, ModelsRepo } from './models-repo';
@@ -74,6 +75,7 @@ const ollamaQueue = 'ollama';
 export class ModelService {
   private unsubscribe: (() => void) | null = null;
   private cloud: { name: string; remote_model: string; remote_host: string }[] = [];
+  private readonly lastRuntimeState: Record<string, string> = {};
   private readonly retryBaseMs: number;
 
   constructor(private readonly deps: ModelServiceDeps) {
@@ -90,7 +92,14 @@ export class ModelService {
     for (const row of this.deps.operations.open()) this.resumeOperation(row);
     this.unsubscribe = this.deps.events.on(
       (e) => {
-        if (e.type === 'runtime.state' && e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) this.discoverOllamaInBackground();
+        if (e.type !== 'runtime.state') return;
+        if (e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) this.discoverOllamaInBackground();
+        // active / serving of the runtime's model follow its state: clients refetch instead of recomputing
+        const key = `${e.runtime.state}|${e.runtime.model ?? ''}`;
+        if (this.lastRuntimeState[e.runtime.name] !== key) {
+          this.lastRuntimeState[e.runtime.name] = key;
+          this.changed();
+        }
       },
       ['runtime.state'],
     );
@@ -570,10 +579,7 @@ export class ModelService {
   }
 
   private isActive(model: ModelRecord): boolean {
-    const rt = this.deps.runtimes.info(model.runtime);
-    const serving = rt.state === 'ready' || rt.state === 'starting' || rt.state === 'external';
-    if (!serving || !rt.model) return false;
-    return sameModelName(rt.model, model.name);
+    return servingState(model, this.deps.runtimes.info(model.runtime)).active;
   }
 
   private require(name: string): ModelRecord {

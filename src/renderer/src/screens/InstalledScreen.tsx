@@ -2,7 +2,6 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { formatBytes } from '../components/format';
-import { sameModelName } from '../../../shared/model-names';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
 
@@ -67,12 +66,8 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   const verifyModel = useStore((s) => s.verifyModel);
   const rowError = useStore((s) => s.modelErrors[model.name]);
   const activation = useStore((s) => s.activations[model.name]);
-  // live from runtime.state events, so the badges follow a switch without a reload
-  const runtime = useStore((s) => s.runtimes[model.runtime]);
-  const up = runtime && (runtime.state === 'ready' || runtime.state === 'external');
-  const mine = Boolean(runtime?.model && sameModelName(runtime.model, model.name));
-  const active = runtime ? Boolean(mine && (up || runtime.state === 'starting')) : model.active;
-  const serving = runtime ? Boolean(mine && up) : model.serving;
+  // the core's rule (models/model-state.ts); a runtime change arrives as models.changed and a refetch
+  const { active, serving } = model;
   const loading = busy === 'activate' || (active && !serving);
   const installed = model.status === 'installed';
   const remove = () => {
