@@ -8,6 +8,8 @@ import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
 import { resolveHubToken } from './hub/hub-token';
 import { ollamaModelsDir } from './drivers/ollama/models-dir';
+import { OllamaDriver } from './drivers/ollama/ollama-driver';
+import { HfVllmDriver } from './drivers/hf-vllm/hf-vllm-driver';
 import { HubClient } from './hub/hub-client';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -192,8 +194,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       settings,
       events,
       logger: logger.child({ module: 'activation' }),
+      drivers: {
+        vllm: new HfVllmDriver({ runtimes, models: modelsRepo, fetch: seams.fetch }),
+        ollama: new OllamaDriver({ runtimes, loadTimeoutMs: () => settings.get().runtime.startTimeoutMs, logger: logger.child({ module: 'ollama' }), fetch: seams.fetch }),
+      },
       fitRequest: () => catalog.fitRequest({}),
-      fetch: seams.fetch,
     });
     const models = new ModelService({
       models: modelsRepo,
