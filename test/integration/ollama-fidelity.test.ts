@@ -52,4 +52,24 @@ describe('Ollama fidelity', () => {
     expect(reg.body.models.map((m) => m.name)).not.toContain('gpt-oss:120b-cloud');
     expect(reg.body.cloud_models).toEqual([{ name: 'gpt-oss:120b-cloud', remote_model: 'gpt-oss:120b', remote_host: 'https://ollama.com:443' }]);
   });
+
+  it('a GGUF repo from the Hub runs through Ollama: the plan offers hf.co/{repo}:{quant}, Ollama pulls it, it activates', async () => {
+    const { startFakeHub } = await import('../fixtures/hub/server.mjs');
+    const hub = await startFakeHub({ repos: { 'org/tiny-GGUF': { files: { 'tiny.Q4_K_M.gguf': { size: 1024 }, 'tiny.Q8_0.gguf': { size: 2048 } } } } });
+    try {
+      t = await startTestCore({ env: { ...fast, HF_ENDPOINT: hub.url } });
+      const plan = await t.call<{ plan: { ollama_name: string | null; quantization: string } }>('GET', '/api/v1/models/registry/plan?name=org%2Ftiny-GGUF&provider=huggingface&quantization=Q8_0');
+      expect(plan.body.plan.ollama_name).toBe('hf.co/org/tiny-GGUF:Q8_0');
+      const op = await waitForOperation(t, await install(t, { name: plan.body.plan.ollama_name, provider: 'ollama' }));
+      expect(op.status, op.message).toBe('completed');
+      const res = await t.call<{ activation: Activation }>('POST', '/api/v1/models/activate', { name: 'hf.co/org/tiny-GGUF:Q8_0' });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.activation.runtime).toBe('ollama');
+      // a safetensors repo has no Ollama name
+      const st = await t.call<{ plan: { ollama_name: string | null } }>('GET', '/api/v1/models/registry/plan?name=org%2Ftiny-model&provider=huggingface');
+      expect(st.body.plan.ollama_name ?? null).toBeNull();
+    } finally {
+      await hub.close();
+    }
+  });
 });

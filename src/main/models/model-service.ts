@@ -200,6 +200,7 @@ export class ModelService {
       files,
       quantizations,
       quantization: hfPlan.quantization,
+      ollama_name: hfPlan.quantization && hfPlan.files.some((f) => f.path.endsWith('.gguf')) ? `hf.co/${hfPlan.repo}:${hfPlan.quantization}` : null,
       total_bytes: total,
       download_bytes: needed,
       disk: { ...disk, free_after_bytes: disk.free_bytes - needed },

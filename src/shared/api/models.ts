@@ -171,6 +171,11 @@ export const InstallPlan = z.object({
   disk: z.object({ path: z.string(), total_bytes: z.number(), free_bytes: z.number(), free_after_bytes: z.number().nullable() }),
   /** null when the install may start; otherwise why it would be refused */
   refusal: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /**
+   * A GGUF repo from the Hub: the Ollama name that pulls the chosen quantization straight from the Hub
+   * (`hf.co/{repo}:{quant}`) — the way to run it; vLLM refuses GGUF repos from the cache.
+   */
+  ollama_name: z.string().nullable().optional(),
 });
 export type InstallPlan = z.infer<typeof InstallPlan>;
 
