@@ -53,7 +53,7 @@ describe('vLLM fidelity', () => {
     const set = await t.call('PUT', `/api/v1/models/${enc('org/remote-code')}/runtime-flags`, { flags: { trust_remote_code: true } });
     expect(set.status).toBe(200);
     const reg = await t.call<{ models: InstalledModel[] }>('GET', '/api/v1/models/registry');
-    expect(reg.body.models.find((m) => m.name === 'org/remote-code')!.runtime_flags).toMatchObject({ trust_remote_code: true });
+    expect(reg.body.models.find((m) => m.name === 'org/remote-code')).toMatchObject({ remote_code: true, runtime_flags: { trust_remote_code: true } });
     const ok = await t.call<{ activation: Activation }>('POST', '/api/v1/models/activate', { name: 'org/remote-code' });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(vllmArgs(t)).toMatch(/--trust-remote-code/);

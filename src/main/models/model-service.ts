@@ -13,6 +13,7 @@ import { scanCachedModels } from '../hub/cache-scan';
 import { indexedShards, SelectionError, selectFiles } from '../hub/file-selection';
 import { ollamaModelsDir } from '../drivers/ollama/models-dir';
 import { servingState } from './model-state';
+import { needsRemoteCode } from '../drivers/hf-vllm/model-config';
 import type { HubClient } from '../hub/hub-client';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
 import { cancelReasonOf, type OperationContext, type OperationService } from '../operations/operation-service';
@@ -609,6 +610,7 @@ export class ModelService {
       validated: lifecycle.validated(m),
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),
+      remote_code: m.runtime === 'vllm' && m.local_path ? needsRemoteCode(readConfigJson(m.local_path)) : false,
     };
   }
 
@@ -713,5 +715,14 @@ function sameInstall(params: string, request: string): boolean {
     return JSON.stringify([r.provider, name, r.runtime ?? null, r.revision ?? null, r.files ?? null, r.quantization ?? null]) === request;
   } catch {
     return false;
+  }
+}
+
+/** A snapshot's config.json, or null when it has none or it is unreadable. */
+function readConfigJson(snapshot: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
   }
 }

@@ -92,6 +92,8 @@ export const InstalledModel = z.object({
   last_test: ModelTestResult.nullable(),
   /** per-model vLLM flags the user set (they win over the fit estimate and Settings) */
   runtime_flags: RuntimeFlags.nullable(),
+  /** it ships its own code (config.json `auto_map`): vLLM serves it only once remote code is allowed for it */
+  remote_code: z.boolean().optional(),
 });
 export type InstalledModel = z.infer<typeof InstalledModel>;
 

@@ -64,6 +64,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   const deactivateModel = useStore((s) => s.deactivateModel);
   const testModel = useStore((s) => s.testModel);
   const verifyModel = useStore((s) => s.verifyModel);
+  const allowRemoteCode = useStore((s) => s.allowRemoteCode);
   const rowError = useStore((s) => s.modelErrors[model.name]);
   const activation = useStore((s) => s.activations[model.name]);
   // the core's rule (models/model-state.ts); a runtime change arrives as models.changed and a refetch
@@ -88,6 +89,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         <td>
           {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {model.runtime}
           {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
+          {model.remote_code && (
+            <label className="small" title="This model ships its own Python code (config.json auto_map); vLLM runs it only with --trust-remote-code">
+              <input type="checkbox" checked={Boolean(model.runtime_flags?.trust_remote_code)} disabled={Boolean(busy)} onChange={(e) => void allowRemoteCode(model.name, e.target.checked)} data-testid={`installed-${id}-remote-code`} /> Allow remote code
+            </label>
+          )}
         </td>
         <td>{formatBytes(model.size_bytes)}</td>
         <td data-testid={`installed-${id}-badges`}>
