@@ -24,7 +24,7 @@ async function crashSwitchyardWith(runtime: 'vllm' | 'ollama', env: Record<strin
   dirs.push(dataDir);
   const fullEnv = { ...(await emulatorEnv(dataDir)), EMU_START_DELAY_MS: '150', ...env };
   // an installed model is activated in the child (launched as activation launches it: at its commit)
-  if (model) seedHfModel(fullEnv.HF_HUB_CACHE!, model);
+  if (model) seedHfModel(join(dataDir, 'hf-cache'), model);
   const child = execa('node', ['--import', 'tsx', 'test/support/core-process.ts', dataDir, runtime, ...(model ? [model] : [])], { env: fullEnv, reject: false, buffer: false });
   const pid = await new Promise<number>((resolve, reject) => {
     let out = '';
