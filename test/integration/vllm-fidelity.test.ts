@@ -128,4 +128,13 @@ describe('vLLM fidelity', () => {
       t = undefined;
     }
   });
+
+  it('a tensor-parallel size that does not divide the attention heads is refused before launch, with the sizes that do', async () => {
+    t = await startTestCore({ env: fast, hfSeeds: [{ repo: 'org/six-heads', config: { num_attention_heads: 6, num_key_value_heads: 6 } }] });
+    await t.call('PUT', `/api/v1/models/${enc('org/six-heads')}/runtime-flags`, { flags: { tensor_parallel_size: 4 } });
+    const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/models/activate', { name: 'org/six-heads' });
+    expect(res.body.error?.code, JSON.stringify(res.body)).toBe('bad_request');
+    expect(res.body.error.message).toMatch(/6 attention heads.*Use 1, 2/);
+    expect(t.core.runtimes.info('vllm').state).toBe('stopped');
+  });
 });

@@ -680,6 +680,8 @@ describe('vllm emulator', () => {
     const remote = { architectures: ['InternLM2ForCausalLM'], auto_map: { AutoConfig: 'configuration_internlm2.InternLM2Config', AutoModelForCausalLM: 'modeling_internlm2.InternLM2ForCausalLM' } };
     const untrusted = await refused(remote, { 'model.safetensors': 'w', 'configuration_internlm2.py': '', 'modeling_internlm2.py': '' });
     expect(untrusted.out).toContain('contains custom code which must be executed');
+    const heads = await refused({ architectures: ['LlamaForCausalLM'], num_attention_heads: 6 }, { 'model.safetensors': 'w' }, ['--tensor-parallel-size', '4']);
+    expect(heads.out).toContain('Total number of attention heads (6) must be divisible by tensor parallel size (4)');
     const noCode = await refused(remote, { 'model.safetensors': 'w', 'configuration_internlm2.py': '' }, ['--trust-remote-code']);
     expect(noCode.out).toContain('does not appear to have a file named modeling_internlm2.py');
     // with the flag and the files it loads

@@ -10,7 +10,7 @@ import type { VllmFlags } from '../../runtimes/adapters';
 import type { RuntimeManager } from '../../runtimes/manager';
 import type { ActivateContext, ModelDriver, TestRequest, VerifyResult } from '../model-driver';
 import { chatTest } from '../openai-test';
-import { needsRemoteCode, remoteCodeModules } from './model-config';
+import { attentionHeads, needsRemoteCode, remoteCodeModules } from './model-config';
 
 export interface HfVllmDriverDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'authHeaders'>;
@@ -70,6 +70,12 @@ export class HfVllmDriver implements ModelDriver {
       config = JSON.parse(readFileSync(join(m.local_path, 'config.json'), 'utf8')) as Record<string, unknown>;
     } catch {
       config = null;
+    }
+    const heads = attentionHeads(config);
+    const tp = flags.tensor_parallel_size;
+    if (heads && tp && heads % tp !== 0) {
+      const fits = [1, 2, 4, 8].filter((n) => heads % n === 0);
+      throw new AppError('bad_request', `${m.name} has ${heads} attention heads, which vLLM cannot split over --tensor-parallel-size ${tp}. Use ${fits.join(', ')} (PUT /api/v1/models/${encodeURIComponent(m.name)}/runtime-flags, or Settings › vLLM).`);
     }
     if (!needsRemoteCode(config)) return;
     if (!flags.trust_remote_code) {
