@@ -1,4 +1,3 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
 import { ensurePrivateDir, openDatabase, type Db } from './db/database';
@@ -7,6 +6,10 @@ import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
+import { resolveHubToken } from './hub/hub-token';
+import { ollamaModelsDir } from './drivers/ollama/models-dir';
+import { OllamaDriver } from './drivers/ollama/ollama-driver';
+import { HfVllmDriver } from './drivers/hf-vllm/hf-vllm-driver';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
 import { LifecycleStore } from './lifecycle';
@@ -92,6 +95,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const state = new SettingsRepo(db);
     const secrets = new SecretStore(join(options.dataDir, 'secrets.json'), seams.secretCipher ?? null, (message) => logger.warn(message));
     const settings = new SettingsService(state, env, options.flagOverrides, secrets);
+    const hubToken = () => resolveHubToken(settings.get().hub.token, env, settings.get().hub.home)?.token ?? null;
     const hubCache = () => hfHubCache(settings.get(), env);
     const events = new EventBus((error) => logger.error({ error }, 'event listener failed'));
     // every call to the Hub, its CDN and the catalog sources; closed last (after the catalog and installs)
@@ -161,7 +165,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       gpu,
       dataDir: options.dataDir,
       hfHubCache: hubCache,
-      ollamaModelsDir: () => settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? join(env.HOME ?? homedir(), '.ollama', 'models'),
+      ollamaModelsDir: () => ollamaModelsDir({ configured: settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? null, env, external: runtimes.info('ollama').state === 'external' }),
       storageLimitBytes: () => settings.get().downloads.maxStorageBytes,
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
@@ -170,6 +174,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const catalog = store.add(
       'catalog',
       new CatalogService({
+        hubToken,
         repo: new CatalogRepo(db),
         settings,
         events,
@@ -191,7 +196,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       }),
     );
 
-    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: () => settings.get().hub.token, net });
+    const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: hubToken, net });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
     const activation = new ActivationService({
       models: modelsRepo,
@@ -199,8 +204,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       settings,
       events,
       logger: logger.child({ module: 'activation' }),
+      drivers: {
+        vllm: new HfVllmDriver({ runtimes, models: modelsRepo, fetch: seams.fetch }),
+        ollama: new OllamaDriver({ runtimes, loadTimeoutMs: () => settings.get().runtime.startTimeoutMs, logger: logger.child({ module: 'ollama' }), fetch: seams.fetch }),
+      },
       fitRequest: () => catalog.fitRequest({}),
-      fetch: seams.fetch,
     });
     const models = new ModelService({
       models: modelsRepo,

@@ -71,7 +71,6 @@ function envOverrides(env: Record<string, string | undefined>): SettingsPatch {
   if (env.SWITCHYARD_OFFLINE && env.SWITCHYARD_OFFLINE !== '0') set('catalog', 'offline', true);
   if (env.SWITCHYARD_OLLAMA_LIBRARY_URL) set('catalog', 'ollamaLibraryUrl', env.SWITCHYARD_OLLAMA_LIBRARY_URL.replace(/\/+$/, ''));
   if (env.HF_ENDPOINT) set('hub', 'endpoint', env.HF_ENDPOINT.replace(/\/+$/, ''));
-  if (env.HF_TOKEN) set('hub', 'token', env.HF_TOKEN);
   if (env.HF_HOME) set('hub', 'home', env.HF_HOME);
   if (env.HF_HUB_CACHE) set('hub', 'hubCache', env.HF_HUB_CACHE);
   // shown as overriding Settings → Network; the net layer reads each scheme's variable itself

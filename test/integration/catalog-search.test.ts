@@ -38,6 +38,8 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     const vllm = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&filter=vllm&limit=50');
     const names = vllm.body.models.map((m: Body) => m.model_name);
     expect(names).toContain('meta-llama/Llama-3.1-8B-Instruct');
+    // image-text-to-text models vLLM serves are not hidden behind the text-generation pipeline
+    expect(names).toContain('google/gemma-3-4b-it');
     expect(names).not.toContain('acme/exotic-arch-7b');
     const gguf = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&filter=gguf&limit=50');
     expect(gguf.body.models.map((m: Body) => m.model_name)).toEqual(['bartowski/Llama-3.1-8B-Instruct-GGUF']);
@@ -67,7 +69,7 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(model.files.find((f: Body) => f.name.endsWith('.safetensors')).size).toBeGreaterThan(1e9);
     expect(fit.inputs).toMatchObject({ layers: 32, kv_heads: 8, head_dim: 128, kv_estimated: false, context: 8192 });
     expect(fit.summary.verdict).toBe('fits');
-    expect(fit.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 8192']);
+    expect(fit.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 39936']); // the largest context that fits (8B BF16 on 24 GiB)
     expect(fit.options).toHaveLength(4);
 
     const big = await t.call<Body>('GET', `/api/v1/models/catalog/${encodeURIComponent('meta-llama/Llama-3.3-70B-Instruct')}?vram_gb=24`);

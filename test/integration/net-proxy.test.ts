@@ -24,6 +24,9 @@ let t: TestCore | null = null;
 let certDir: string;
 let tls: TlsServer;
 let tlsPort: number;
+/** the same TLS front on 127.0.0.2: another origin for the CDN, as the Hub's is */
+let tlsCdn: TlsServer;
+let tlsCdnPort: number;
 
 beforeAll(async () => {
   hub = await startFakeHub();
@@ -32,24 +35,30 @@ beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'switchyard-ca-'));
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=hub.test', '-addext', 'subjectAltName=DNS:hub.test,DNS:cdn.test,IP:127.0.0.1',
+    '-subj', '/CN=hub.test', '-addext', 'subjectAltName=DNS:hub.test,DNS:cdn.test,IP:127.0.0.1,IP:127.0.0.2',
     '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
   ], { stdio: 'ignore' });
   // TLS in front of the fake hub: https://hub.test:<tlsPort> through the proxy's CONNECT tunnel
   const sockets = new Set<Socket>();
-  tls = createTlsServer({ key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) }, (client) => {
+  const front = (client: Socket) => {
     const upstream = connect(hub.port, '127.0.0.1');
     sockets.add(upstream);
     client.pipe(upstream).pipe(client);
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
     upstream.on('close', () => sockets.delete(upstream));
-  });
+  };
+  const credentials = { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) };
+  tls = createTlsServer(credentials, front);
+  tlsCdn = createTlsServer(credentials, front);
   await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => tlsCdn.listen(0, '127.0.0.2', r));
   tlsPort = (tls.address() as { port: number }).port;
+  tlsCdnPort = (tlsCdn.address() as { port: number }).port;
 });
 afterAll(async () => {
   await new Promise<void>((r) => tls.close(() => r()));
+  await new Promise<void>((r) => tlsCdn.close(() => r()));
   await proxy.close();
   await hub.close();
   rmSync(certDir, { recursive: true, force: true });
@@ -113,7 +122,7 @@ describe('through a forward proxy', () => {
 
   it('direct https (no proxy) trusts a CA named by NODE_EXTRA_CA_CERTS, for the API and the downloads', async () => {
     const endpoint = `https://127.0.0.1:${tlsPort}`;
-    await hub.setKnobs({ cdnUrl: endpoint });
+    await hub.setKnobs({ cdnUrl: `https://127.0.0.2:${tlsCdnPort}` });
     t = await startTestCore({ env: { ...online, HF_ENDPOINT: endpoint, NODE_EXTRA_CA_CERTS: join(certDir, 'cert.pem') } });
     const op = await waitForOperation(t, await install(t, { name: 'org/tiny-model', provider: 'huggingface', runtime: 'vllm' }));
     expect(op.status, op.message).toBe('completed');

@@ -23,6 +23,8 @@ async function crashSwitchyardWith(runtime: 'vllm' | 'ollama', env: Record<strin
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
   dirs.push(dataDir);
   const fullEnv = { ...(await emulatorEnv(dataDir)), EMU_START_DELAY_MS: '150', ...env };
+  // an installed model is activated in the child (launched as activation launches it: at its commit)
+  if (model) seedHfModel(join(dataDir, 'hf-cache'), model);
   const child = execa('node', ['--import', 'tsx', 'test/support/core-process.ts', dataDir, runtime, ...(model ? [model] : [])], { env: fullEnv, reject: false, buffer: false });
   const pid = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -48,8 +50,6 @@ describe('recovery after Switchyard itself was killed', () => {
     expect(info).toMatchObject({ state: 'ready', pid, model: 'org/tiny-model', active: true, owned: true });
     expect(t.core.db.prepare("SELECT count(*) FROM runtime_processes WHERE status = 'running'").pluck().get()).toBe(1);
     // activating the model it already serves, with the arguments it runs with, restarts nothing
-    seedHfModel(join(dataDir, 'hf-cache'), 'org/tiny-model');
-    await t.core.models.refresh();
     await t.core.activation.activate({ name: 'org/tiny-model' });
     expect(t.core.runtimes.info('vllm').pid).toBe(pid);
     // other flags: a restart with them — the adopted process is ours, its whole group goes

@@ -50,6 +50,8 @@ export interface TestCoreOptions {
   keepDataDir?: boolean;
   /** HF repos put into the core's HF cache before it starts (discovered as installed, ready to activate) */
   hfModels?: string[];
+  /** like hfModels, with a config.json override and extra files (remote code, GGUF…) */
+  hfSeeds?: { repo: string; config?: Record<string, unknown>; files?: Record<string, string> }[];
 }
 
 /**
@@ -60,6 +62,7 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const env = { ...(await emulatorEnv(dataDir)), ...options.env };
   for (const repo of options.hfModels ?? []) seedHfModel(env.HF_HUB_CACHE!, repo);
+  for (const seed of options.hfSeeds ?? []) seedHfModel(env.HF_HUB_CACHE!, seed.repo, seed.config, seed.files);
   const core = await createCore(
     { dataDir, port: 0, token: 'test-token-0123456789abcdef', env, ...options.startup },
     { logger: createLogger({ level: 'silent' }), ...options.seams },

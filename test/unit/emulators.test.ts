@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/net';
 
@@ -491,14 +491,18 @@ function registryFile(): string {
 // ---------------------------------------------------------------------------------------------------
 // vLLM
 
-function hfCacheWithModel(repo: string, config: Record<string, unknown>): string {
+function hfCacheWithModel(repo: string, config: Record<string, unknown> | null, files: Record<string, string> = { 'model.safetensors': 'w' }): string {
   const cache = join(tmp(), 'hub');
   const repoDir = join(cache, `models--${repo.replace('/', '--')}`);
   const commit = 'a'.repeat(40);
   mkdirSync(join(repoDir, 'refs'), { recursive: true });
   writeFileSync(join(repoDir, 'refs', 'main'), commit);
   mkdirSync(join(repoDir, 'snapshots', commit), { recursive: true });
-  writeFileSync(join(repoDir, 'snapshots', commit, 'config.json'), JSON.stringify(config));
+  if (config) writeFileSync(join(repoDir, 'snapshots', commit, 'config.json'), JSON.stringify(config));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(repoDir, 'snapshots', commit, name)), { recursive: true });
+    writeFileSync(join(repoDir, 'snapshots', commit, name), content);
+  }
   return cache;
 }
 
@@ -650,10 +654,66 @@ describe('vllm emulator', () => {
     const dir = join(tmp(), 'local-model');
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ max_position_embeddings: 1234 }));
+    writeFileSync(join(dir, 'model.safetensors'), 'w');
     const local = await startVllm([], { HF_HUB_OFFLINE: '1' }, dir);
     await waitReady(local.port, '/health');
     const card = ((await (await fetch(`${local.base}/v1/models`)).json()) as { data: Array<Record<string, unknown>> }).data[0]!;
     expect(card).toMatchObject({ id: dir, root: dir, max_model_len: 1234 });
+  });
+
+  it('refuses what vLLM refuses: no config.json, no weights, a missing indexed shard, remote code without its flag or files', async () => {
+    const refused = async (config: Record<string, unknown> | null, files: Record<string, string>, args: string[] = []) => {
+      const cache = hfCacheWithModel('org/m', config, files);
+      const { emu, port } = await startVllm(args, { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache }, 'org/m');
+      const exit = await emu.exited;
+      expect(await canConnect(port)).toBe(false);
+      return { code: exit.code, out: emu.output() };
+    };
+    const noConfig = await refused(null, { 'model.safetensors': 'w' });
+    expect(noConfig.code).toBe(1);
+    expect(noConfig.out).toContain("ensure the presence of a 'config.json'");
+    const noWeights = await refused({ architectures: ['LlamaForCausalLM'] }, { 'tokenizer.json': '{}' });
+    expect(noWeights.out).toContain('Cannot find any model weights');
+    const index = JSON.stringify({ weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' } });
+    const shard = await refused({ architectures: ['LlamaForCausalLM'] }, { 'model.safetensors.index.json': index, 'model-00001-of-00002.safetensors': 'w', 'consolidated.safetensors': 'w' });
+    expect(shard.out).toContain("Following weights were not initialized from checkpoint: {'model-00002-of-00002.safetensors'}");
+    const remote = { architectures: ['InternLM2ForCausalLM'], auto_map: { AutoConfig: 'configuration_internlm2.InternLM2Config', AutoModelForCausalLM: 'modeling_internlm2.InternLM2ForCausalLM' } };
+    const untrusted = await refused(remote, { 'model.safetensors': 'w', 'configuration_internlm2.py': '', 'modeling_internlm2.py': '' });
+    expect(untrusted.out).toContain('contains custom code which must be executed');
+    const heads = await refused({ architectures: ['LlamaForCausalLM'], num_attention_heads: 6 }, { 'model.safetensors': 'w' }, ['--tensor-parallel-size', '4']);
+    expect(heads.out).toContain('Total number of attention heads (6) must be divisible by tensor parallel size (4)');
+    const noCode = await refused(remote, { 'model.safetensors': 'w', 'configuration_internlm2.py': '' }, ['--trust-remote-code']);
+    expect(noCode.out).toContain('does not appear to have a file named modeling_internlm2.py');
+    // with the flag and the files it loads
+    const cache = hfCacheWithModel('org/m', remote, { 'model.safetensors': 'w', 'configuration_internlm2.py': '', 'modeling_internlm2.py': '' });
+    const ok = await startVllm(['--trust-remote-code'], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache }, 'org/m');
+    await waitReady(ok.port, '/health');
+  });
+
+  it('derives the max model len as vLLM does (n_positions, rope scaling) and refuses a larger --max-model-len', async () => {
+    const gpt2 = hfCacheWithModel('org/gpt2', { architectures: ['GPT2LMHeadModel'], n_positions: 1024, n_ctx: 1024 });
+    const over = await startVllm(['--max-model-len', '8192'], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: gpt2 }, 'org/gpt2');
+    expect((await over.emu.exited).code).toBe(1);
+    expect(over.emu.output()).toContain('User-specified max_model_len (8192) is greater than the derived max_model_len (n_positions=1024');
+    const yarn = hfCacheWithModel('org/yarn', { architectures: ['Qwen2ForCausalLM'], max_position_embeddings: 32768, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } });
+    const long = await startVllm([], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: yarn }, 'org/yarn');
+    await waitReady(long.port, '/health');
+    expect(long.emu.output()).toContain('Using max model len 131072');
+  });
+
+  it('logs the Marlin choice for AWQ, and "forcing awq" when --quantization awq is passed; --revision picks the snapshot', async () => {
+    const awq = hfCacheWithModel('org/awq', { architectures: ['LlamaForCausalLM'], max_position_embeddings: 4096, quantization_config: { quant_method: 'awq', bits: 4 } });
+    const auto = await startVllm([], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: awq }, 'org/awq');
+    await waitReady(auto.port, '/health');
+    expect(auto.emu.output()).toContain('Using awq_marlin kernel');
+    const forced = await startVllm(['--quantization', 'awq'], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: awq }, 'org/awq');
+    await waitReady(forced.port, '/health');
+    expect(forced.emu.output()).toContain('so forcing awq');
+    // a revision that is not in the cache fails offline, the cached commit works
+    const missing = await startVllm(['--revision', 'b'.repeat(40)], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: awq }, 'org/awq');
+    expect((await missing.emu.exited).code).toBe(1);
+    const pinned = await startVllm(['--revision', 'a'.repeat(40), '--tokenizer-revision', 'a'.repeat(40)], { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: awq }, 'org/awq');
+    await waitReady(pinned.port, '/health');
   });
 
   it('validates flags argparse-style (exit 2) and handles --version / unknown subcommands', async () => {

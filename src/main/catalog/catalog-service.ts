@@ -30,6 +30,7 @@ const Shape = z.object({
   headDim: z.number().nullable(),
   maxContext: z.number().nullable(),
   quantization: z.string().nullable(),
+  attentionHeads: z.number().nullish(),
 });
 const Listed = z.object({ model: CatalogModel.omit({ fit: true }), shape: Shape });
 type Listed = z.infer<typeof Listed>;
@@ -54,6 +55,8 @@ export interface GpuQuery {
 export interface CatalogServiceOptions {
   repo: CatalogRepo;
   settings: SettingsService;
+  /** the Hub token (Settings, HF_TOKEN, or the `hf auth login` file); default: Settings only */
+  hubToken?: () => string | null;
   events: EventBus;
   logger: Logger;
   gpus: GpuInventory;
@@ -97,7 +100,7 @@ export class CatalogService {
     this.now = o.now ?? (() => new Date());
     const remoteFetch = o.remoteFetch ?? this.fetchImpl;
     const remote = () => ({ fetch: remoteFetch, connectTimeoutMs: this.settings().connectTimeoutMs, signal: this.abort.signal });
-    this.hf = new HuggingFaceCatalog(() => ({ ...remote(), endpoint: this.endpoint(), token: o.settings.get().hub.token }));
+    this.hf = new HuggingFaceCatalog(() => ({ ...remote(), endpoint: this.endpoint(), token: o.hubToken ? o.hubToken() : o.settings.get().hub.token }));
     this.library = new OllamaLibraryClient(() => ({ ...remote(), baseUrl: this.settings().ollamaLibraryUrl }));
     this.news = new NewsClient(() => ({ ...remote(), endpoint: this.endpoint() }));
     this.vllmRegistry = new VllmRegistryClient(() => ({ ...remote(), url: this.settings().vllmRegistryUrl }));
@@ -512,7 +515,7 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 function fillFromLocal(listed: Listed, local: Listed): void {
   const shape = { ...listed.shape };
   for (const k of Object.keys(shape) as (keyof ModelShape)[]) {
-    if (shape[k] === null && local.shape[k] !== null) (shape as Record<string, unknown>)[k] = local.shape[k];
+    if (shape[k] == null && local.shape[k] != null) (shape as Record<string, unknown>)[k] = local.shape[k];
   }
   listed.shape = shape;
   listed.model.parameters_b ??= local.model.parameters_b;

@@ -40,7 +40,8 @@ describe('estimateFit', () => {
     const r = estimateFit(llama70b, gpus(24, 8));
     expect(r.summary.verdict).toBe('needs_gpus');
     expect(r.summary.gpus_needed).toBe(8);
-    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 8192', '--tensor-parallel-size 8']);
+    // the largest context that fits is pinned (not the 8k default), below the model's 131072
+    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 87808', '--tensor-parallel-size 8']);
     // room per GPU 21.6 − 16.43 − 1.82 = 3.35 GiB; × 8 GPUs / 320 KiB = 87 k tokens → multiple of 256
     expect(r.options.find((o) => o.tensor_parallel_size === 8)!.max_context).toBe(87_808);
   });
@@ -52,7 +53,9 @@ describe('estimateFit', () => {
     expect(r.summary.verdict).toBe('fits');
     expect(r.summary.required_gib).toBeCloseTo(17.7, 1);
     expect(r.options[0]!.max_context).toBe(39_936);
-    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 8192']);
+    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 39936']);
+    // an explicit context is what gets pinned
+    expect(estimateFit(llama8b, { ...gpus(24), context: 8192 }).vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 8192']);
   });
 
   it('8B at 128k context on 20 GiB: reduced context', () => {
@@ -113,10 +116,26 @@ describe('estimateFit', () => {
     expect(r.fits_now).toBe(false);
   });
 
-  it('passes --quantization for quantized checkpoints', () => {
+  it('leaves --quantization out for checkpoints vLLM detects (AWQ/GPTQ run with Marlin then), passes it otherwise', () => {
     const awq: ModelShape = { ...llama8b, weightsBytes: 5.7e9, dtype: 'AWQ', quantization: 'awq' };
-    expect(estimateFit(awq, gpus(12)).vllm_flags).toContain('--quantization awq');
+    const flags = estimateFit(awq, gpus(12)).vllm_flags!;
+    expect(flags.some((f) => f.startsWith('--quantization'))).toBe(false);
+    expect(estimateFit({ ...awq, quantization: 'gptq' }, gpus(12)).vllm_flags!.join(' ')).not.toMatch(/--quantization/);
+    expect(estimateFit({ ...awq, quantization: 'experts_int8' }, gpus(12)).vllm_flags).toContain('--quantization experts_int8');
     expect(GIB).toBeGreaterThan(0);
+  });
+
+  it('never pins a context above the model limit, and pins the full context when it fits', () => {
+    const small: ModelShape = { ...llama8b, parametersB: 0.124, layers: 12, kvHeads: 12, headDim: 64, maxContext: 1024 };
+    expect(estimateFit(small, gpus(24)).vllm_flags).toContain('--max-model-len 1024');
+  });
+
+  it('offers only tensor-parallel sizes that divide the attention heads', () => {
+    // 70B with 20 heads (made up): 8 does not divide 20, so 4 is the largest on offer
+    const r = estimateFit({ ...llama70b, attentionHeads: 20 }, gpus(80, 8));
+    expect(r.options.map((o) => o.tensor_parallel_size)).toEqual([1, 2, 4]);
+    const r6 = estimateFit({ ...llama70b, attentionHeads: 64 }, gpus(24, 8));
+    expect(r6.vllm_flags).toContain('--tensor-parallel-size 8');
   });
 });
 

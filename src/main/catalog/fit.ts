@@ -31,6 +31,7 @@
  * budget; N = 8 needs 16.43 + 1.82 + 0.31 = 18.56 GiB per GPU → `needs_gpus`, 8 GPUs.
  */
 import type { FitReport, FitSummary, FitVerdict } from '../../shared/api/catalog';
+import { quantizationFlag } from '../drivers/hf-vllm/model-config';
 
 const GIB = 1024 ** 3;
 export const DEFAULT_CONTEXT = 8192;
@@ -63,9 +64,12 @@ export interface ModelShape {
   layers: number | null;
   kvHeads: number | null;
   headDim: number | null;
+  /** the largest context vLLM accepts for it (derived as vLLM does, see drivers/hf-vllm/model-config.ts) */
   maxContext: number | null;
-  /** vLLM `--quantization` value the checkpoint needs (awq, gptq, fp8, …) */
+  /** the checkpoint's quantization method (awq, gptq, fp8, …) from `quantization_config` */
   quantization: string | null;
+  /** attention heads: tensor-parallel sizes that do not divide them are never offered */
+  attentionHeads?: number | null;
 }
 
 export interface FitRequest {
@@ -205,7 +209,9 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
 
   const totalGiB = Math.min(...gpus.map((g) => g.memoryTotalMiB)) / 1024;
   const budget = totalGiB * utilization;
-  const all = TP_SIZES.map((n) => option(n, w, kv.bytes, context, budget, modelMax));
+  // vLLM refuses a tensor-parallel size that does not divide the attention heads
+  const heads = model.attentionHeads ?? null;
+  const all = TP_SIZES.filter((n) => !heads || heads % n === 0).map((n) => option(n, w, kv.bytes, context, budget, modelMax));
   const have = all.filter((o) => o.n <= gpus.length);
   let chosen: Option | undefined;
   let verdict: FitVerdict;
@@ -270,9 +276,14 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
 
   let vllmFlags: string[] | null = null;
   if (model.runtime === 'vllm' && runnable) {
-    vllmFlags = [`--gpu-memory-utilization ${utilization.toFixed(2)}`, `--max-model-len ${verdictContext}`];
+    // The largest context that fits, never above the model's own limit (vLLM refuses that): pinning the
+    // 8k default when the model's full context fits would only take context away from the user.
+    const maxModelLen = request.context === undefined ? Math.min(chosen!.maxContext, modelMax ?? verdictContext) : verdictContext;
+    vllmFlags = [`--gpu-memory-utilization ${utilization.toFixed(2)}`, `--max-model-len ${Math.max(maxModelLen, verdictContext)}`];
     if (chosen!.n > 1) vllmFlags.push(`--tensor-parallel-size ${chosen!.n}`);
-    if (model.quantization) vllmFlags.push(`--quantization ${model.quantization}`);
+    // vLLM reads the method from the checkpoint and picks Marlin kernels; naming awq/gptq would force the slow ones
+    const quantization = quantizationFlag(model.quantization);
+    if (quantization) vllmFlags.push(`--quantization ${quantization}`);
   }
   if (verdict === 'does_not_fit' || (verdict === 'needs_gpus' && !runnable)) {
     const w4 = model.parametersB ? (model.parametersB * 1e9 * 0.5625) / GIB : null;

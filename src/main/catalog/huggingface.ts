@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import vllmArchitectures from '../../../resources/vllm-architectures.json';
+import { attentionHeads, derivedMaxModelLen } from '../drivers/hf-vllm/model-config';
 import { parametersFromName, safetensorsDtypeBytes, type ModelShape } from './fit';
 import { getJson, getText, RemoteError, type RemoteOptions } from './remote';
 
@@ -49,6 +50,9 @@ export const HfConfig = z
   .passthrough();
 export type HfConfig = z.infer<typeof HfConfig>;
 
+/** Hub pipelines of the models vLLM's registry serves (text generation and its multimodal models). */
+export const VLLM_PIPELINES = ['text-generation', 'image-text-to-text', 'video-text-to-text', 'audio-text-to-text', 'any-to-any'] as const;
+
 const EXPAND = ['downloads', 'likes', 'trendingScore', 'tags', 'pipeline_tag', 'library_name', 'gated', 'lastModified', 'safetensors', 'config'];
 
 export interface HfSearch {
@@ -71,11 +75,28 @@ export class HuggingFaceCatalog {
     return `${this.options().endpoint.replace(/\/+$/, '')}${path}`;
   }
 
-  /** One page of `/api/models`, text-generation unless searching GGUF, with the fields lists need. */
+  /**
+   * One page of `/api/models` with the fields lists need. "Runs on vLLM" asks once per pipeline vLLM
+   * serves (the Hub ANDs repeated filters, so one request cannot ask for several) and merges the pages
+   * by the sort key; it is then decided from config.architectures.
+   */
   async search(params: HfSearch, supported: ReadonlySet<string> = VLLM_ARCHITECTURES): Promise<HfModelInfo[]> {
+    const pipelines = params.filter === 'vllm' ? VLLM_PIPELINES : ['text-generation'];
+    const pages = await Promise.all(pipelines.map((pipeline) => this.page(params, pipeline)));
+    const seen = new Set<string>();
+    const key = params.sort;
+    const items = pages
+      .flat()
+      .filter((m) => !seen.has(m.id) && seen.add(m.id))
+      .sort((a, b) => (b[key] ?? 0) - (a[key] ?? 0));
+    const filtered = params.filter === 'vllm' ? items.filter((m) => vllmSupported(m, supported) === true) : items;
+    return filtered.slice(0, params.limit);
+  }
+
+  private async page(params: HfSearch, pipeline: string): Promise<HfModelInfo[]> {
     const qs = new URLSearchParams();
     if (params.q) qs.set('search', params.q);
-    qs.append('filter', 'text-generation');
+    qs.append('filter', pipeline);
     if (params.filter === 'gguf') qs.append('filter', 'gguf');
     qs.set('sort', params.sort);
     qs.set('direction', '-1');
@@ -85,12 +106,10 @@ export class HuggingFaceCatalog {
     const { json } = await getJson(this.url(`/api/models?${qs}`), this.remote());
     const list = z.array(z.unknown()).safeParse(json);
     if (!list.success) throw new RemoteError('the Hub returned an unexpected model list (not an array)', this.url('/api/models'));
-    const items = list.data.flatMap((raw) => {
+    return list.data.flatMap((raw) => {
       const parsed = HfModelInfo.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
     });
-    const filtered = params.filter === 'vllm' ? items.filter((m) => vllmSupported(m, supported) === true) : items;
-    return filtered.slice(0, params.limit);
   }
 
   /** `/api/models/{id}?blobs=true`: files with sizes, safetensors counts, config summary, card data. */
@@ -193,7 +212,8 @@ export function hfShape(info: HfModelInfo, config: HfConfig | null = null): Mode
     layers: num('num_hidden_layers'),
     kvHeads: num('num_key_value_heads') ?? heads,
     headDim: num('head_dim') ?? (hidden && heads ? hidden / heads : null),
-    maxContext: num('max_position_embeddings'),
+    maxContext: config ? derivedMaxModelLen(config) : num('max_position_embeddings'),
+    attentionHeads: config ? attentionHeads(config) : null,
     quantization: quant && ['awq', 'gptq', 'fp8', 'bitsandbytes', 'compressed-tensors', 'awq_marlin', 'gptq_marlin', 'mxfp4'].includes(quant) ? quant : null,
   };
 }

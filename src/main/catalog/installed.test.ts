@@ -69,6 +69,19 @@ describe('localHfDetails', () => {
   const root = mkdtempSync(join(tmpdir(), 'switchyard-local-fit-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+  it('counts the weights vLLM loads: a consolidated copy beside the indexed shards (hf download of a Mistral repo) is not counted', () => {
+    const snap = join(root, 'models--me--mistral', 'snapshots', 'b'.repeat(40));
+    mkdirSync(join(snap, 'original'), { recursive: true });
+    writeFileSync(join(snap, 'config.json'), JSON.stringify({ architectures: ['MistralForCausalLM'], torch_dtype: 'bfloat16', max_position_embeddings: 32768 }));
+    writeFileSync(join(snap, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00001-of-00001.safetensors' } }));
+    for (const [name, size] of [['model-00001-of-00001.safetensors', 1_000_000_000], ['consolidated.safetensors', 1_000_000_000], ['original/consolidated.safetensors', 1_000_000_000]] as const) {
+      writeFileSync(join(snap, name), '');
+      truncateSync(join(snap, name), size);
+    }
+    const local = localHfDetails('me/mistral', snap)!;
+    expect(local.info.safetensors?.total).toBe(500_000_000); // 1 GB of BF16, once
+  });
+
   it('builds details from a snapshot: config.json and the safetensors sizes (hand-computed fit)', () => {
     const snap = join(root, 'models--me--local-1b', 'snapshots', 'a'.repeat(40));
     mkdirSync(snap, { recursive: true });
@@ -89,7 +102,8 @@ describe('localHfDetails', () => {
     const r = estimateFit(shape, gpus(6));
     expect(r.summary.verdict).toBe('fits');
     expect(r.options[0]!.max_context).toBe(15_872);
-    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 8192']);
+    // the largest context that fits is pinned, not the 8k default
+    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 15872']);
   });
 
   it('a GGUF-only snapshot is an Ollama-runtime shape sized by its file; a missing dir is null', () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { snapshotFiles } from '../hub/cache-scan';
+import { indexedShards, selectFiles } from '../hub/file-selection';
 import { safetensorsDtypeBytes, type ModelShape } from './fit';
 import { HfConfig, type HfModelInfo } from './huggingface';
 
@@ -46,7 +47,15 @@ export function localHfDetails(id: string, snapshot: string): { info: HfModelInf
   } catch {
     config = null;
   }
-  const stBytes = files.filter((f) => f.path.endsWith('.safetensors')).reduce((a, f) => a + f.size, 0);
+  // count only the weights vLLM loads: the indexed shards, not a consolidated copy or original/ beside them
+  let shards: Set<string> | null = null;
+  try {
+    shards = indexedShards(JSON.parse(readFileSync(join(snapshot, 'model.safetensors.index.json'), 'utf8')));
+  } catch {
+    shards = null;
+  }
+  const loaded = selectFiles(files.map((f) => ({ path: f.path, size: f.size, sha256: null, oid: '' })), { indexedShards: shards }).files;
+  const stBytes = loaded.filter((f) => f.path.endsWith('.safetensors') && !f.path.includes('/')).reduce((a, f) => a + f.size, 0);
   const gguf = files.some((f) => f.path.toLowerCase().endsWith('.gguf'));
   const dtypeName = String(config?.torch_dtype ?? config?.dtype ?? 'bfloat16').toLowerCase();
   const key = DTYPE_KEY[dtypeName] ?? 'BF16';

@@ -8,7 +8,7 @@ const METADATA_TIMEOUT_MS = 20_000;
 export interface HubClientDeps {
   /** `HF_ENDPOINT` or the settings endpoint, without trailing slash */
   endpoint(): string;
-  /** `HF_TOKEN` or the settings token */
+  /** Settings token, else `HF_TOKEN`, else the `hf auth login` file (see hub-token.ts) */
   token(): string | null;
   /** the one HTTP layer (proxies, keep-alive, offline refusal) */
   net: Pick<NetClient, 'fetch' | 'get'>;
@@ -97,6 +97,13 @@ export class HubClient {
       if (res.ok || (res.status >= 300 && res.status < 400)) return res;
       const code = res.headers.get('x-error-code');
       const hubMessage = res.headers.get('x-error-message');
+      if (isInvalidTokenAnswer(res.status, code, hubMessage) && this.deps.token()) {
+        throw new AppError(
+          'hub_token_invalid',
+          `The Hugging Face token was refused as invalid (revoked, expired or mistyped) by ${endpoint}. Create a new one at ${endpoint}/settings/tokens and set it in Settings → Hub (or HF_TOKEN, or run \`hf auth login\`), then retry.`,
+          { status: res.status, hub_message: hubMessage },
+        );
+      }
       if (code === 'GatedRepo' || ((res.status === 401 || res.status === 403) && code !== 'RepoNotFound')) {
         const hasToken = Boolean(this.deps.token());
         throw new AppError(
@@ -116,9 +123,32 @@ export class HubClient {
     };
   }
 
+  /** Small JSON files (a safetensors index) read during planning, before anything is downloaded. */
+  async readJson(repo: string, commit: string, path: string, signal?: AbortSignal): Promise<unknown> {
+    const res = await this.checkedFetch(repo, signal)(this.fileUrl(repo, commit, path), { method: 'GET' });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new AppError('upstream_error', `The Hub answered ${res.status} for ${repo}/${path}. Try again later.`);
+    }
+    try {
+      return await res.json();
+    } catch {
+      throw new AppError('upstream_error', `${repo}/${path} on the Hub is not valid JSON.`);
+    }
+  }
+
   private rethrow(error: unknown, repo: string): never {
     if (isAppError(error)) throw error;
     const status = (error as { statusCode?: number }).statusCode;
     throw new AppError('upstream_error', `The Hub failed to describe ${repo}${status ? ` (HTTP ${status})` : ''}: ${errorMessage(error)}. Try again later.`, undefined, { cause: error });
   }
+}
+
+/**
+ * The Hub's answer to a bad or revoked token: 401 with `X-Error-Message: Invalid credentials in
+ * Authorization header` and no `X-Error-Code` (huggingface_hub `utils/_http.py`). A gated repo carries
+ * `X-Error-Code: GatedRepo` instead; the two must not be confused.
+ */
+export function isInvalidTokenAnswer(status: number, code: string | null, message: string | null): boolean {
+  return status === 401 && !code && /invalid (credentials|user token|token)/i.test(message ?? '');
 }

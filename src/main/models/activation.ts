@@ -1,22 +1,18 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Activation, ActivateBody, ModelRuntime, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import { hfShape } from '../catalog/huggingface';
 import { localHfDetails } from '../catalog/installed';
 import { estimateFit, type FitRequest } from '../catalog/fit';
 import type { SettingsService } from '../config';
+import type { ModelDriver } from '../drivers/model-driver';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
-import type { VllmFlags } from '../runtimes/adapters';
 import type { RuntimeManager } from '../runtimes/manager';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 import { sameModelName } from '../../shared/model-names';
+import { servingState } from './model-state';
 
-interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-}
 type FlagSource = 'fit' | 'settings' | 'model' | 'request';
 type FlagKey = keyof Omit<RuntimeFlags, 'extra_args'>;
 
@@ -26,21 +22,13 @@ export interface ActivationDeps {
   settings: SettingsService;
   events: EventBus;
   logger: Logger;
+  /** one driver per runtime: what it takes to serve, unload, test and verify its models */
+  drivers: Record<ModelRuntime, ModelDriver>;
   /** the fit request for the GPUs detected now (no GPU → flags come from Settings only) */
   fitRequest(): FitRequest;
-  fetch?: typeof fetch;
 }
 
 const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
-const TEST_TIMEOUT_MS = 120_000;
-const OLLAMA_CALL_TIMEOUT_MS = 10_000;
-const SNAKE_TO_CAMEL: Record<FlagKey, keyof Omit<VllmFlags, 'extraArgs'>> = {
-  gpu_memory_utilization: 'gpuMemoryUtilization',
-  max_model_len: 'maxModelLen',
-  tensor_parallel_size: 'tensorParallelSize',
-  dtype: 'dtype',
-  quantization: 'quantization',
-};
 const FIT_FLAG: Record<string, FlagKey> = {
   '--gpu-memory-utilization': 'gpu_memory_utilization',
   '--max-model-len': 'max_model_len',
@@ -77,28 +65,21 @@ export function resolveFlags(layers: { source: FlagSource; flags: RuntimeFlags }
   return { flags: flags as RuntimeFlags, sources };
 }
 
-export function toVllmOverrides(flags: RuntimeFlags): Partial<VllmFlags> {
-  const out: Partial<VllmFlags> = {};
-  for (const [snake, camel] of Object.entries(SNAKE_TO_CAMEL) as [FlagKey, keyof Omit<VllmFlags, 'extraArgs'>][]) {
-    const v = flags[snake];
-    if (v !== undefined && v !== null) (out as Record<string, unknown>)[camel] = v;
-  }
-  if (flags.extra_args?.length) out.extraArgs = flags.extra_args;
-  return out;
-}
 
 /**
- * Activation of installed models: makes a runtime serve one (vLLM restarted with it and its flags;
- * Ollama loading it with keep_alive), deactivation, the test chat, and the lifecycle rules — only
- * verified, unchanged files are activated; every activation and test lands in the validation history.
+ * The coordinator of serving installed models over their drivers (drivers/): the lifecycle rules (only
+ * installed, verified, unchanged files are activated), the flags priority, one activation at a time
+ * (the latest wins), the events, and the validation history every activation, test and verification
+ * lands in. What it takes to serve a model on its runtime is the driver's business.
  */
 export class ActivationService {
-  private readonly fetchImpl: typeof fetch;
-  /** bumped by every activation/deactivation: an Ollama load that finishes after a newer request is dropped */
+  /** bumped by every activation/deactivation: a load that finishes after a newer request is dropped */
   private generation = 0;
 
-  constructor(private readonly deps: ActivationDeps) {
-    this.fetchImpl = deps.fetch ?? fetch;
+  constructor(private readonly deps: ActivationDeps) {}
+
+  private driver(m: { runtime: ModelRuntime }): ModelDriver {
+    return this.deps.drivers[m.runtime];
   }
 
   /**
@@ -110,7 +91,7 @@ export class ActivationService {
     const last = info.last_model;
     if (info.model || !last || (info.state !== 'ready' && info.state !== 'external')) return;
     try {
-      const loaded = await this.ollamaLoaded(info.base_url);
+      const loaded = await this.deps.drivers.ollama.loaded();
       if (loaded.some((n) => sameModelName(n, last))) this.deps.runtimes.setModel('ollama', last);
     } catch (error) {
       this.deps.logger.debug({ error: errorMessage(error) }, 'could not ask Ollama which models are loaded');
@@ -137,8 +118,7 @@ export class ActivationService {
 
   /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load). */
   serving(m: ModelRecord): boolean {
-    const rt = this.deps.runtimes.info(m.runtime);
-    return (rt.state === 'ready' || rt.state === 'external') && rt.model !== null && sameModelName(rt.model, m.name);
+    return servingState(m, this.deps.runtimes.info(m.runtime)).serving;
   }
 
   lastTest(name: string): ModelTestResult | null {
@@ -216,11 +196,21 @@ export class ActivationService {
     if (body.flags && Object.keys(body.flags).length && m.runtime !== 'vllm') {
       throw new AppError('bad_request', 'flags apply to vLLM models only.');
     }
+    const driver = this.driver(m);
+    const { flags, sources } = m.runtime === 'vllm' ? this.effectiveFlags(m.name, body.flags ?? {}) : { flags: null, sources: null };
+    if (driver.requiresNetwork && this.deps.settings.get().catalog.offline) {
+      throw new AppError('offline', `${m.name} is served by a remote endpoint and Switchyard is offline. Turn offline mode off (Settings › Catalog) to use it.`);
+    }
     const generation = ++this.generation;
     const started = Date.now();
     this.emit(m, 'starting', `Starting ${label(runtime)} for ${m.name}…`);
     try {
-      const activation = runtime === 'vllm' ? await this.activateVllm(m, body.flags ?? {}, started) : await this.activateOllama(m, generation, started);
+      driver.check(m, flags ?? {});
+      const { baseUrl } = await driver.activate(m, flags ?? {}, {
+        isCurrent: () => generation === this.generation,
+        onLoading: (message) => this.emit(m, 'loading', message),
+      });
+      const activation: Activation = { model: m.name, runtime, serving: true, base_url: baseUrl, flags, flag_sources: sources, load_ms: Date.now() - started };
       this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags: activation.flags, load_ms: activation.load_ms });
       this.deps.models.touchLastUsed(m.name);
       this.emit(m, 'serving', `${m.name} is served by ${label(runtime)} (${activation.load_ms} ms).`);
@@ -256,16 +246,7 @@ export class ActivationService {
     }
     const model = info.model;
     this.generation++;
-    if (runtime === 'vllm') {
-      if (info.state !== 'stopped' && info.state !== 'not_installed') await this.deps.runtimes.stop('vllm');
-    } else if (model && (info.state === 'ready' || info.state === 'external')) {
-      await this.ollamaGenerate(info.base_url, model, 0).catch((error) => {
-        throw new AppError('runtime_failed', `Ollama did not unload ${model}: ${errorMessage(error)}`);
-      });
-      this.deps.runtimes.setModel('ollama', null);
-    } else {
-      this.deps.runtimes.setModel('ollama', null);
-    }
+    await this.deps.drivers[runtime].unload(model);
     const record = model ? this.deps.models.find(model) : null;
     if (record) this.emit(record, 'deactivated', `${record.name} is no longer served.`);
     this.deps.events.emit({ type: 'models.changed' });
@@ -285,88 +266,7 @@ export class ActivationService {
       throw new AppError('model_not_active', `${m.name} is not being served (${label(m.runtime)} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
     }
     const prompt = body.prompt ?? DEFAULT_TEST_PROMPT;
-    const servedName = info.model!;
-    const at = new Date().toISOString();
-    const t0 = performance.now();
-    let ttft: number | null = null;
-    let answer = '';
-    let usage = null as Usage | null;
-    let chunks = 0;
-    let result: ModelTestResult;
-    try {
-      const res = await this.fetchImpl(`${info.base_url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model: servedName,
-          messages: [{ role: 'user', content: prompt }],
-          max_tokens: body.max_tokens ?? 64,
-          temperature: 0,
-          stream: true,
-          stream_options: { include_usage: true },
-        }),
-        signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
-      });
-      if (!res.ok || !res.body) throw new AppError('runtime_failed', `${label(m.runtime)} answered ${res.status}: ${await upstreamMessage(res)}`);
-      const decoder = new TextDecoder();
-      let buffer = '';
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl).trim();
-          buffer = buffer.slice(nl + 1);
-          if (!line.startsWith('data:')) continue;
-          const data = line.slice(5).trim();
-          if (data === '[DONE]') continue;
-          const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null; reasoning_content?: string | null } }[]; usage?: Usage | null; error?: { message?: string } };
-          if (chunk.error) throw new AppError('runtime_failed', `${label(m.runtime)} failed mid-answer: ${chunk.error.message ?? 'unknown error'}`);
-          const delta = chunk.choices?.[0]?.delta;
-          const text = (delta?.content ?? '') + (delta?.reasoning_content ?? '');
-          if (text) {
-            ttft ??= performance.now() - t0;
-            answer += delta?.content ?? '';
-            chunks++;
-          }
-          if (chunk.usage) usage = chunk.usage;
-        }
-      }
-      const latency = performance.now() - t0;
-      const completion = usage?.completion_tokens ?? (chunks || null);
-      const genSeconds = ttft !== null ? (latency - ttft) / 1000 : 0;
-      result = {
-        ok: true,
-        runtime: m.runtime,
-        model: m.name,
-        prompt,
-        answer,
-        latency_ms: round(latency),
-        ttft_ms: ttft === null ? null : round(ttft),
-        prompt_tokens: usage?.prompt_tokens ?? null,
-        completion_tokens: completion,
-        tokens_per_second: completion && genSeconds > 0 ? round(completion > 1 ? (completion - 1) / genSeconds : completion / (latency / 1000)) : null,
-        error: null,
-        at,
-      };
-    } catch (error) {
-      result = {
-        ok: false,
-        runtime: m.runtime,
-        model: m.name,
-        prompt,
-        answer: answer || null,
-        latency_ms: round(performance.now() - t0),
-        ttft_ms: ttft === null ? null : round(ttft),
-        prompt_tokens: null,
-        completion_tokens: null,
-        tokens_per_second: null,
-        error: { code: isAppError(error) ? error.code : 'runtime_failed', message: isAppError(error) ? error.message : `${label(m.runtime)} did not answer: ${errorMessage(error)}` },
-        at,
-      };
-    }
+    const result = await this.driver(m).test(m, info.model!, { prompt, maxTokens: body.max_tokens ?? 64 });
     this.deps.models.addValidation(m.name, 'test', result.ok, result);
     if (result.ok) this.deps.models.touchLastUsed(m.name);
     this.deps.events.emit({ type: 'models.changed' });
@@ -378,105 +278,13 @@ export class ActivationService {
   /** Re-hashes every file of an HF model (sha256 for LFS files, git sha1 for the others) and records the result. */
   async verify(name: string): Promise<ValidationRecord> {
     const m = this.require(name);
-    if (m.provider !== 'huggingface') {
-      const info = this.deps.runtimes.info('ollama');
-      if (info.state !== 'ready' && info.state !== 'external') throw new AppError('runtime_not_ready', 'Ollama checks its own blobs: start Ollama (Runtimes) to verify an Ollama model.');
-      const res = await this.fetchImpl(`${info.base_url}/api/show`, { method: 'POST', body: JSON.stringify({ model: m.name }), signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
-      await res.arrayBuffer();
-      const record = this.deps.models.addValidation(m.name, 'files', res.ok, { source: 'ollama /api/show', status: res.status });
-      this.deps.events.emit({ type: 'models.changed' });
-      return record;
-    }
-    const bad: { path: string; reason: string }[] = [];
-    for (const a of this.deps.models.artifacts(m.name)) {
-      if (!a.local_path) continue;
-      let size: number;
-      try {
-        size = statSync(a.local_path).size;
-      } catch {
-        bad.push({ path: a.path, reason: 'missing' });
-        continue;
-      }
-      if (size !== a.size) {
-        bad.push({ path: a.path, reason: `size ${size}, expected ${a.size}` });
-        continue;
-      }
-      const expected = a.sha256 ?? a.blob_id;
-      if (!expected) continue;
-      const kind = expected.length === 64 ? 'sha256' : expected.length === 40 ? 'git-sha1' : null;
-      if (!kind) continue;
-      const actual = await hashFile(a.local_path, kind, size);
-      if (actual !== expected) bad.push({ path: a.path, reason: `${kind} mismatch` });
-    }
-    const record = this.deps.models.addValidation(m.name, 'files', bad.length === 0, bad.length ? { reason: 'verification failed', bad } : { verified: 'sha256 / git sha1 re-hashed', files: this.deps.models.artifacts(m.name).length });
+    const { ok, details } = await this.driver(m).verify(m);
+    const record = this.deps.models.addValidation(m.name, 'files', ok, details);
     this.deps.events.emit({ type: 'models.changed' });
     return record;
   }
 
   // ---- internals ---------------------------------------------------------------------------------
-
-  private async activateVllm(m: ModelRecord, request: RuntimeFlags, started: number): Promise<Activation> {
-    const { flags, sources } = this.effectiveFlags(m.name, request);
-    this.emit(m, 'loading', `vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
-    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: toVllmOverrides(flags) });
-    return { model: m.name, runtime: 'vllm', serving: true, base_url: info.base_url, flags, flag_sources: sources, load_ms: Date.now() - started };
-  }
-
-  private async activateOllama(m: ModelRecord, generation: number, started: number): Promise<Activation> {
-    const info = await this.deps.runtimes.activate('ollama');
-    this.checkCurrent(generation, m);
-    const previous = info.model;
-    if (previous && !sameModelName(previous, m.name)) {
-      // one active model: free the previous one's VRAM before loading the next
-      await this.ollamaGenerate(info.base_url, previous, 0).catch((error) => this.deps.logger.warn({ model: previous, error: errorMessage(error) }, 'could not unload the previous Ollama model'));
-    }
-    this.emit(m, 'loading', `Ollama is loading ${m.name}…`);
-    await this.ollamaGenerate(info.base_url, m.name, -1, this.deps.settings.get().runtime.startTimeoutMs);
-    this.checkCurrent(generation, m);
-    const loaded = await this.ollamaLoaded(info.base_url);
-    if (!loaded.some((n) => sameModelName(n, m.name))) {
-      throw new AppError('runtime_failed', `Ollama accepted the load of ${m.name} but does not list it as loaded (/api/ps: ${loaded.join(', ') || 'nothing'}). Check the Ollama log.`);
-    }
-    const advertised = await this.advertised(info.base_url);
-    if (!advertised.some((n) => sameModelName(n, m.name))) {
-      throw new AppError('runtime_failed', `Ollama loaded ${m.name} but does not advertise it in /v1/models. Check the Ollama log.`);
-    }
-    this.deps.runtimes.setModel('ollama', m.name);
-    return { model: m.name, runtime: 'ollama', serving: true, base_url: info.base_url, flags: null, flag_sources: null, load_ms: Date.now() - started };
-  }
-
-  private checkCurrent(generation: number, m: ModelRecord): void {
-    if (generation !== this.generation) throw new AppError('cancelled', `The activation of ${m.name} was superseded by a newer request.`);
-  }
-
-  /** POST /api/generate without a prompt: keep_alive -1 loads and pins the model, 0 unloads it. */
-  private async ollamaGenerate(baseUrl: string, model: string, keepAlive: number, timeoutMs = OLLAMA_CALL_TIMEOUT_MS): Promise<void> {
-    const res = await this.fetchImpl(`${baseUrl}/api/generate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, keep_alive: keepAlive, stream: false }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (res.ok) {
-      await res.arrayBuffer();
-      return;
-    }
-    const message = await upstreamMessage(res);
-    if (res.status === 404) throw new AppError('model_not_found', `Ollama does not have ${model} (${message}). Install it again from the catalog.`);
-    throw new AppError('runtime_failed', `Ollama could not ${keepAlive === 0 ? 'unload' : 'load'} ${model}: ${message}`);
-  }
-
-  private async ollamaLoaded(baseUrl: string): Promise<string[]> {
-    const res = await this.fetchImpl(`${baseUrl}/api/ps`, { signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
-    const body = (await res.json()) as { models?: { name?: string; model?: string }[] | null };
-    return (body.models ?? []).flatMap((x) => [x.name, x.model].filter((n): n is string => typeof n === 'string'));
-  }
-
-  private async advertised(baseUrl: string): Promise<string[]> {
-    const res = await this.fetchImpl(`${baseUrl}/v1/models`, { signal: AbortSignal.timeout(OLLAMA_CALL_TIMEOUT_MS) });
-    const body = (await res.json()) as { data?: { id?: unknown }[] | null };
-    return (body.data ?? []).map((x) => x.id).filter((n): n is string => typeof n === 'string');
-  }
 
   /** Fit-estimate flags from the snapshot's own config.json and weight sizes (no network). */
   private fitFlags(m: ModelRecord): RuntimeFlags {
@@ -515,34 +323,3 @@ function label(runtime: ModelRuntime): string {
   return runtime === 'vllm' ? 'vLLM' : 'Ollama';
 }
 
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
-}
-
-function describeFlags(flags: RuntimeFlags): string {
-  const parts = Object.entries(flags)
-    .filter(([k]) => k !== 'extra_args')
-    .map(([k, v]) => `--${k.replaceAll('_', '-')} ${String(v)}`);
-  if (flags.extra_args?.length) parts.push(flags.extra_args.join(' '));
-  return parts.join(' ') || 'vLLM defaults';
-}
-
-async function upstreamMessage(res: Response): Promise<string> {
-  const text = await res.text().catch(() => '');
-  try {
-    const body = JSON.parse(text) as { error?: string | { message?: string }; message?: string; detail?: unknown };
-    if (typeof body.error === 'string') return body.error;
-    if (body.error?.message) return body.error.message;
-    if (body.message) return body.message;
-    if (body.detail) return typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail);
-  } catch {
-    // not JSON
-  }
-  return text.slice(0, 300) || res.statusText;
-}
-
-async function hashFile(path: string, kind: 'sha256' | 'git-sha1', size: number): Promise<string> {
-  const hash = kind === 'sha256' ? createHash('sha256') : createHash('sha1').update(`blob ${size}\0`);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AppError, errorMessage } from '../../shared/errors';
 import type { CapabilitiesOverride, InstallBody, InstalledModel, InstallPlan, ModelCapabilities, ModelProvider, ModelRuntime, Operation } from '../../shared/api/models';
@@ -11,7 +10,10 @@ import type { RuntimeManager } from '../runtimes/manager';
 import { blobPath, isBlobId, repoDir, snapshotDir } from '../hub/cache-layout';
 import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../hub/cache-prune';
 import { scanCachedModels } from '../hub/cache-scan';
-import { SelectionError, selectFiles } from '../hub/file-selection';
+import { indexedShards, SelectionError, selectFiles } from '../hub/file-selection';
+import { ollamaModelsDir } from '../drivers/ollama/models-dir';
+import { servingState } from './model-state';
+import { needsRemoteCode } from '../drivers/hf-vllm/model-config';
 import type { HubClient } from '../hub/hub-client';
 import { bytesAlreadyFetched, partialFilesOf } from '../hub/downloader';
 import { blobIdOf, downloadSnapshot, type SnapshotFile } from '../hub/snapshot-download';
@@ -19,7 +21,7 @@ import { cancelReasonOf, type OperationContext, type OperationService } from '..
 import type { OperationRow } from '../operations/operations-repo';
 import { capabilitiesFromHf, effectiveCapabilities } from './capabilities';
 import { formatBytes } from '../../shared/format';
-import { ollamaCanonicalName, sameModelName } from '../../shared/model-names';
+import { ollamaCanonicalName } from '../../shared/model-names';
 import { diskInfo, quotaRefusal, validateModelName } from './guards';
 import type { ActivationService } from './activation';
 import type { ModelRecord, ModelsRepo } from './models-repo';
@@ -74,6 +76,8 @@ const ollamaQueue = 'ollama';
  */
 export class ModelService {
   private unsubscribe: (() => void) | null = null;
+  private cloud: { name: string; remote_model: string; remote_host: string }[] = [];
+  private readonly lastRuntimeState: Record<string, string> = {};
   private readonly retryBaseMs: number;
 
   constructor(private readonly deps: ModelServiceDeps) {
@@ -90,7 +94,14 @@ export class ModelService {
     for (const row of this.deps.operations.open()) this.resumeOperation(row);
     this.unsubscribe = this.deps.events.on(
       (e) => {
-        if (e.type === 'runtime.state' && e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) this.discoverOllamaInBackground();
+        if (e.type !== 'runtime.state') return;
+        if (e.runtime.name === 'ollama' && (e.runtime.state === 'ready' || e.runtime.state === 'external')) this.discoverOllamaInBackground();
+        // active / serving of the runtime's model follow its state: clients refetch instead of recomputing
+        const key = `${e.runtime.state}|${e.runtime.model ?? ''}`;
+        if (this.lastRuntimeState[e.runtime.name] !== key) {
+          this.lastRuntimeState[e.runtime.name] = key;
+          this.changed();
+        }
       },
       ['runtime.state'],
     );
@@ -191,6 +202,7 @@ export class ModelService {
       files,
       quantizations,
       quantization: hfPlan.quantization,
+      ollama_name: hfPlan.quantization && hfPlan.files.some((f) => f.path.endsWith('.gguf')) ? `hf.co/${hfPlan.repo}:${hfPlan.quantization}` : null,
       total_bytes: total,
       download_bytes: needed,
       disk: { ...disk, free_after_bytes: disk.free_bytes - needed },
@@ -477,17 +489,26 @@ export class ModelService {
   private async resolveHf(request: { name: string; revision?: string; quantization?: string; files?: string[] }, signal?: AbortSignal): Promise<{ hfPlan: HfPlan; gated: boolean; quantizations: string[] }> {
     const revision = request.revision ?? 'main';
     const resolved = await this.deps.hub.resolve(request.name, revision, signal);
+    if (resolved.gated) {
+      const probe = resolved.files.find((f) => f.path === 'config.json') ?? resolved.files[0];
+      if (probe) await this.deps.hub.checkAccess(resolved.repo, resolved.commit, probe.path, signal);
+    }
+    // vLLM loads only the shards the index names: read it (a few KiB) so a duplicate beside them is skipped
+    const index = !request.files?.length && resolved.files.some((f) => f.path === 'model.safetensors.index.json')
+      ? indexedShards(await this.deps.hub.readJson(resolved.repo, resolved.commit, 'model.safetensors.index.json', signal))
+      : null;
     let selection;
     try {
-      selection = selectFiles(resolved.files, { files: request.files, quantization: request.quantization });
+      selection = selectFiles(resolved.files, { files: request.files, quantization: request.quantization, indexedShards: index });
     } catch (error) {
       if (error instanceof SelectionError) throw new AppError('bad_request', `${request.name}: ${error.message}`);
       throw error;
     }
     if (selection.files.length === 0) throw new AppError('bad_request', `${request.name} has no weights vLLM can load (no safetensors, GGUF or .bin files).`);
-    if (resolved.gated) {
-      const probe = selection.files.find((f) => f.path === 'config.json') ?? selection.files[0]!;
-      await this.deps.hub.checkAccess(resolved.repo, resolved.commit, probe.path, signal);
+    if (index) {
+      const listed = new Set(resolved.files.map((f) => f.path));
+      const missing = [...index].filter((p) => !listed.has(p));
+      if (missing.length) throw new AppError('unsupported_model', `${request.name}'s safetensors index names shards the repo does not hold (${missing.slice(0, 3).join(', ')}); vLLM could not load it. Pick another revision or repo.`);
     }
     return { hfPlan: { repo: resolved.repo, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
   }
@@ -563,10 +584,7 @@ export class ModelService {
   }
 
   private isActive(model: ModelRecord): boolean {
-    const rt = this.deps.runtimes.info(model.runtime);
-    const serving = rt.state === 'ready' || rt.state === 'starting' || rt.state === 'external';
-    if (!serving || !rt.model) return false;
-    return sameModelName(rt.model, model.name);
+    return servingState(model, this.deps.runtimes.info(model.runtime)).active;
   }
 
   private require(name: string): ModelRecord {
@@ -575,8 +593,14 @@ export class ModelService {
     return m;
   }
 
+  /** Ollama's cloud models as its /api/tags last listed them (shown as cloud, never as installed files). */
+  cloudModels(): { name: string; remote_model: string; remote_host: string }[] {
+    return this.cloud;
+  }
+
   private ollamaModelsDir(): string {
-    return this.deps.settings.get().ollama.modelsDir ?? join(homedir(), '.ollama', 'models');
+    const o = this.deps.runtimes.info('ollama');
+    return ollamaModelsDir({ configured: this.deps.settings.get().ollama.modelsDir, env: process.env, external: o.state === 'external' });
   }
 
   private toInstalled(m: ModelRecord): InstalledModel {
@@ -589,6 +613,7 @@ export class ModelService {
       validated: lifecycle.validated(m),
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),
+      remote_code: m.runtime === 'vllm' && m.local_path ? needsRemoteCode(readConfigJson(m.local_path)) : false,
     };
   }
 
@@ -641,7 +666,10 @@ export class ModelService {
   private async discoverOllama(): Promise<void> {
     const o = this.deps.runtimes.info('ollama');
     const tags = await this.deps.ollama.list(o.base_url);
+    this.cloud = tags.filter((t) => t.remote).map((t) => ({ name: t.name, remote_model: t.remote!.model, remote_host: t.remote!.host }));
     for (const tag of tags) {
+      // cloud models run on ollama.com: nothing on this machine to manage, verify or count
+      if (tag.remote) continue;
       const existing = this.deps.models.get(tag.name);
       if (existing?.status === 'installed' || this.deps.operations.activeFor(tag.name)) continue;
       await this.importOllamaModel(o.base_url, tag.name, 'discovered', tags);
@@ -690,5 +718,14 @@ function sameInstall(params: string, request: string): boolean {
     return JSON.stringify([r.provider, name, r.runtime ?? null, r.revision ?? null, r.files ?? null, r.quantization ?? null]) === request;
   } catch {
     return false;
+  }
+}
+
+/** A snapshot's config.json, or null when it has none or it is unreadable. */
+function readConfigJson(snapshot: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
   }
 }

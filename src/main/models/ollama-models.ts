@@ -14,6 +14,8 @@ export interface OllamaTag {
   size: number;
   digest: string;
   quantization: string | null;
+  /** a cloud model (`remote_model`/`remote_host` in /api/tags): served by ollama.com, no local weights */
+  remote: { model: string; host: string } | null;
 }
 
 
@@ -73,7 +75,16 @@ export class OllamaModels {
   async list(baseUrl: string): Promise<OllamaTag[]> {
     try {
       const res = await this.client(baseUrl).list();
-      return res.models.map((m) => ({ name: m.name, size: m.size, digest: m.digest, quantization: m.details?.quantization_level ?? null }));
+      return res.models.map((m) => {
+        const { remote_model: remoteModel, remote_host: remoteHost } = m as { remote_model?: string; remote_host?: string };
+        return {
+          name: m.name,
+          size: m.size,
+          digest: m.digest,
+          quantization: m.details?.quantization_level ?? null,
+          remote: remoteModel || remoteHost ? { model: remoteModel ?? m.name, host: remoteHost ?? '' } : null,
+        };
+      });
     } catch (error) {
       throw this.mapError(error, 'the model list', baseUrl);
     }

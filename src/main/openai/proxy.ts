@@ -16,6 +16,8 @@ export interface ActiveEndpoint {
   runtime: RuntimeName;
   baseUrl: string;
   model: string | null;
+  /** what the runtime's API demands (vLLM's API key); never the client's own Authorization */
+  headers?: Record<string, string>;
 }
 
 /** OpenAI error envelope: `{error: {message, type, param, code}}`. */
@@ -107,7 +109,7 @@ export class OpenAiProxy {
     if (!endpoint) return { object: 'list', data: [] };
     let cards: Record<string, unknown>[] = [];
     try {
-      const res = await fetch(`${endpoint.baseUrl}/v1/models`, { signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+      const res = await fetch(`${endpoint.baseUrl}/v1/models`, { headers: endpoint.headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
       if (res.ok) cards = ((await res.json()) as { data?: Record<string, unknown>[] | null }).data ?? [];
     } catch (error) {
       this.options.logger.debug({ error: errorMessage(error) }, 'upstream /v1/models failed');
@@ -202,6 +204,7 @@ export class OpenAiProxy {
               accept: stream ? 'text/event-stream' : 'application/json',
               // the runtime may log or route by it; never forward Switchyard's own bearer token
               ...(req.headers['x-request-id'] ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+              ...routed.endpoint.headers,
             },
           },
           (up) => onResponse(up),

@@ -1,6 +1,8 @@
 import type { RuntimeName } from '../../shared/api/runtimes';
 import type { Settings } from '../../shared/settings';
+import { AppError } from '../../shared/errors';
 import { isRepoFullyCached } from '../hub/cache-layout';
+import { resolveHubToken } from '../hub/hub-token';
 
 export interface Endpoint {
   host: string;
@@ -23,6 +25,10 @@ export interface VllmFlags {
   tensorParallelSize: number | null;
   dtype: string | null;
   quantization: string | null;
+  /** the commit the model was installed at: served as such (`--revision`), not whatever `refs/main` says */
+  revision: string | null;
+  /** the user allowed this model's remote code (`auto_map`) */
+  trustRemoteCode: boolean | null;
   extraArgs: string[];
 }
 
@@ -42,7 +48,10 @@ export interface RuntimeAdapter {
   endpoint(settings: Settings): Endpoint;
   binarySetting(settings: Settings): string | null;
   launch(ctx: LaunchContext): { args: string[]; env: Record<string, string> };
-  probe(baseUrl: string, model: string | null, fetchImpl: typeof fetch, signal: AbortSignal): Promise<ProbeResult>;
+  /** `headers`: what the runtime's own API wants (vLLM's API key); throws an AppError when it refuses us */
+  probe(baseUrl: string, model: string | null, fetchImpl: typeof fetch, signal: AbortSignal, headers?: Record<string, string>): Promise<ProbeResult>;
+  /** the API key a process started with these arguments and environment demands, if any */
+  apiKeyOf?(args: readonly string[], env: Record<string, string | undefined>): string | null;
   /** the launch flags found in a command line (an adopted process), for restarting it the same way */
   flagsOf?(args: readonly string[]): Partial<VllmFlags>;
   installHint: string;
@@ -67,8 +76,8 @@ export function childEnv(env: Record<string, string | undefined>, extra: Record<
   return { ...out, ...extra };
 }
 
-async function getJson(url: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ status: number; body: unknown }> {
-  const res = await fetchImpl(url, { signal });
+async function getJson(url: string, fetchImpl: typeof fetch, signal: AbortSignal, headers?: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  const res = await fetchImpl(url, { signal, headers });
   const text = await res.text();
   let body: unknown = null;
   try {
@@ -123,22 +132,40 @@ export const vllmAdapter: RuntimeAdapter = {
     if (v.tensorParallelSize != null) args.push('--tensor-parallel-size', String(v.tensorParallelSize));
     if (v.dtype != null) args.push('--dtype', v.dtype);
     if (v.quantization != null) args.push('--quantization', v.quantization);
+    if (v.revision != null) {
+      // offline, vLLM resolves model and tokenizer at the revision given, else through refs/main
+      args.push('--revision', v.revision, '--tokenizer-revision', v.revision);
+      if (v.trustRemoteCode) args.push('--code-revision', v.revision);
+    }
+    if (v.trustRemoteCode) args.push('--trust-remote-code');
     args.push(...v.extraArgs);
     const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache };
     if (settings.hub.home) extra.HF_HOME = settings.hub.home;
     if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
     // Fully downloaded models are served without any call to the Hub (works offline, starts faster) and
-    // without the token; vLLM gets the token only when it has files to fetch (a gated repo may need it).
-    if (isRepoFullyCached(hfHubCache, model)) extra.HF_HUB_OFFLINE = '1';
-    else if (settings.hub.token) extra.HF_TOKEN = settings.hub.token;
+    // without the token; vLLM gets the token only when it has files to fetch (a gated repo may need it):
+    // the one Switchyard uses (Settings, else HF_TOKEN, else the `hf auth login` file).
+    if (isRepoFullyCached(hfHubCache, model, v.revision ?? 'main')) extra.HF_HUB_OFFLINE = '1';
+    else {
+      const token = resolveHubToken(settings.hub.token, env, settings.hub.home)?.token;
+      if (token) extra.HF_TOKEN = token;
+    }
     return { args, env: childEnv(env, { ...extra, ...settings.vllm.env }) };
   },
   flagsOf: vllmFlagsOf,
-  async probe(baseUrl, model, fetchImpl, signal) {
+  apiKeyOf: vllmApiKey,
+  async probe(baseUrl, model, fetchImpl, signal, headers) {
     const health = await fetchImpl(`${baseUrl}/health`, { signal });
     await health.arrayBuffer();
     if (health.status !== 200) return { ready: false };
-    const { status, body } = await getJson(`${baseUrl}/v1/models`, fetchImpl, signal);
+    const { status, body } = await getJson(`${baseUrl}/v1/models`, fetchImpl, signal, headers);
+    if (status === 401) {
+      // waiting would not help: fail now instead of at the start timeout
+      throw new AppError(
+        'runtime_failed',
+        `vLLM on ${baseUrl} is up but refuses Switchyard's requests (401): it was started with an API key Switchyard does not know. Put the key in Settings › vLLM › env as VLLM_API_KEY (or extra args --api-key), or remove it.`,
+      );
+    }
     if (status !== 200) return { ready: false };
     const ids = Array.isArray((body as { data?: unknown })?.data) ? (body as { data: { id?: unknown }[] }).data.map((m) => m.id) : [];
     if (model && !ids.includes(model)) return { ready: false, mismatch: `vLLM on this port serves ${ids.join(', ') || 'no model'}, not ${model}` };
@@ -158,10 +185,21 @@ const NUMERIC_FLAGS: Record<string, 'gpuMemoryUtilization' | 'maxModelLen' | 'te
   '--max-model-len': 'maxModelLen',
   '--tensor-parallel-size': 'tensorParallelSize',
 };
-const TEXT_FLAGS: Record<string, 'dtype' | 'quantization'> = { '--dtype': 'dtype', '--quantization': 'quantization' };
+const TEXT_FLAGS: Record<string, 'dtype' | 'quantization' | 'revision'> = { '--dtype': 'dtype', '--quantization': 'quantization', '--revision': 'revision' };
+
+/** `--api-key` (first value; the CLI wins) else `VLLM_API_KEY`: vLLM then guards every /v1 route with it. */
+export function vllmApiKey(args: readonly string[], env: Record<string, string | undefined>): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--api-key=')) return a.slice('--api-key='.length) || null;
+    if (a === '--api-key' && args[i + 1] && !args[i + 1]!.startsWith('-')) return args[i + 1]!;
+  }
+  return env.VLLM_API_KEY?.trim() || null;
+}
 
 function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
   const out: Partial<VllmFlags> = {};
+  if (args.includes('--trust-remote-code')) out.trustRemoteCode = true;
   for (let i = 0; i < args.length - 1; i++) {
     const numeric = NUMERIC_FLAGS[args[i]!];
     const text = TEXT_FLAGS[args[i]!];

@@ -32,6 +32,8 @@ interface Slot {
   flags: Partial<VllmFlags>;
   /** the arguments it runs with: an activation asking for other ones restarts it */
   args: string[] | null;
+  /** the API key the runtime demands (vLLM `--api-key` / `VLLM_API_KEY`): probes and the proxy send it */
+  apiKey: string | null;
   version: string | null;
   startedAt: string | null;
   lastError: RuntimeErrorInfo | null;
@@ -89,6 +91,7 @@ export class RuntimeManager {
           model: null,
           flags: {},
           args: null,
+          apiKey: null,
           version: null,
           startedAt: null,
           lastError: null,
@@ -146,11 +149,17 @@ export class RuntimeManager {
   }
 
   /** Where OpenAI-compatible requests go now, or null when nothing is serving. */
-  activeEndpoint(): { runtime: RuntimeName; baseUrl: string; model: string | null } | null {
+  activeEndpoint(): { runtime: RuntimeName; baseUrl: string; model: string | null; headers: Record<string, string> } | null {
     if (!this.active) return null;
     const slot = this.slots[this.active];
     if (slot.state !== 'ready' && slot.state !== 'external') return null;
-    return { runtime: slot.name, baseUrl: baseUrlOf(slot.endpoint), model: slot.model };
+    return { runtime: slot.name, baseUrl: baseUrlOf(slot.endpoint), model: slot.model, headers: this.authHeaders(slot.name) };
+  }
+
+  /** Headers every call to this runtime's own API needs (its API key); empty when it wants none. */
+  authHeaders(name: RuntimeName): Record<string, string> {
+    const key = this.slots[name].apiKey;
+    return key ? { authorization: `Bearer ${key}` } : {};
   }
 
   logs(name: RuntimeName, tail: number): LogLine[] {
@@ -288,6 +297,8 @@ export class RuntimeManager {
       slot.model = model;
       slot.flags = flags;
       slot.args = args;
+      slot.apiKey = slot.adapter.apiKeyOf?.(args, env) ?? null;
+      if (slot.apiKey) slot.log.record(`---- switchyard: ${slot.adapter.displayName} demands an API key (--api-key / VLLM_API_KEY): Switchyard's probes and OpenAI endpoint send it`);
       slot.version = null;
       slot.lastError = null;
       slot.startedAt = new Date().toISOString();
@@ -350,9 +361,10 @@ export class RuntimeManager {
         );
       }
       try {
-        const result = await slot.adapter.probe(baseUrl, model, this.fetchImpl, AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]));
+        const result = await slot.adapter.probe(baseUrl, model, this.fetchImpl, AbortSignal.any([signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]), this.authHeaders(slot.name));
         if (result.ready) return result;
-      } catch {
+      } catch (error) {
+        if (isAppError(error)) throw error; // it answered, and said no
         // not listening yet
       }
       await Promise.race([sleep(READY_POLL_MS, signal), proc.exited]);
@@ -492,9 +504,11 @@ export class RuntimeManager {
     const endpoint = { host: row.host, port: row.port };
     let healthy = false;
     let version: string | null = null;
+    // the adopted process demands the key it was started with (the command line, or our env then and now)
+    const apiKey = slot.adapter.apiKeyOf?.(args, this.deps.env) ?? null;
     if (!slot.proc) {
       try {
-        const result = await slot.adapter.probe(baseUrlOf(endpoint), row.model, this.fetchImpl, AbortSignal.timeout(1_500));
+        const result = await slot.adapter.probe(baseUrlOf(endpoint), row.model, this.fetchImpl, AbortSignal.timeout(1_500), apiKey ? { authorization: `Bearer ${apiKey}` } : undefined);
         healthy = result.ready;
         version = result.version ?? null;
       } catch {
@@ -513,6 +527,7 @@ export class RuntimeManager {
     slot.endpoint = endpoint;
     slot.model = row.model;
     slot.args = args;
+    slot.apiKey = apiKey;
     slot.flags = slot.adapter.flagsOf?.(args) ?? {};
     slot.version = version;
     slot.startedAt = row.started_at;

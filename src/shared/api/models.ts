@@ -41,6 +41,11 @@ export const RuntimeFlags = z
     tensor_parallel_size: z.number().int().min(1).max(64).nullable(),
     dtype: z.string().min(1).max(40).nullable(),
     quantization: z.string().min(1).max(40).nullable(),
+    /**
+     * The user allows this model's own code (config.json `auto_map`): vLLM gets `--trust-remote-code`.
+     * Per model, never global: it runs Python from the model's repo with the user's rights.
+     */
+    trust_remote_code: z.boolean().nullable(),
     extra_args: z.array(z.string().max(500)).max(100),
   })
   .partial();
@@ -52,6 +57,8 @@ export const ModelTestResult = z.object({
   model: z.string(),
   prompt: z.string(),
   answer: z.string().nullable(),
+  /** the thinking streamed apart from the answer (`delta.reasoning` / `reasoning_content`), when any */
+  reasoning: z.string().nullable().optional(),
   latency_ms: z.number(),
   ttft_ms: z.number().nullable(),
   prompt_tokens: z.number().nullable(),
@@ -85,6 +92,8 @@ export const InstalledModel = z.object({
   last_test: ModelTestResult.nullable(),
   /** per-model vLLM flags the user set (they win over the fit estimate and Settings) */
   runtime_flags: RuntimeFlags.nullable(),
+  /** it ships its own code (config.json `auto_map`): vLLM serves it only once remote code is allowed for it */
+  remote_code: z.boolean().optional(),
 });
 export type InstalledModel = z.infer<typeof InstalledModel>;
 
@@ -164,6 +173,11 @@ export const InstallPlan = z.object({
   disk: z.object({ path: z.string(), total_bytes: z.number(), free_bytes: z.number(), free_after_bytes: z.number().nullable() }),
   /** null when the install may start; otherwise why it would be refused */
   refusal: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /**
+   * A GGUF repo from the Hub: the Ollama name that pulls the chosen quantization straight from the Hub
+   * (`hf.co/{repo}:{quant}`) — the way to run it; vLLM refuses GGUF repos from the cache.
+   */
+  ollama_name: z.string().nullable().optional(),
 });
 export type InstallPlan = z.infer<typeof InstallPlan>;
 
@@ -173,7 +187,10 @@ export const OperationsQuery = z.object({ limit: z.coerce.number().int().min(1).
 export const OperationsResponse = okShape({ operations: z.array(Operation), count: z.number() });
 export const CancelBody = z.object({ cleanup: z.boolean().default(false) }).nullish();
 export const RegistryQuery = z.object({ refresh: z.enum(['0', '1', 'true', 'false']).optional() });
-export const RegistryResponse = okShape({ models: z.array(InstalledModel), count: z.number() });
+/** An Ollama cloud model: listed by Ollama, run on ollama.com — no local files, never in `models`. */
+export const CloudModel = z.object({ name: z.string(), remote_model: z.string(), remote_host: z.string() });
+export type CloudModel = z.infer<typeof CloudModel>;
+export const RegistryResponse = okShape({ models: z.array(InstalledModel), count: z.number(), cloud_models: z.array(CloudModel).optional() });
 export const PlanResponse = okShape({ plan: InstallPlan });
 export const CapabilitiesResponse = okShape({
   model_name: z.string(),

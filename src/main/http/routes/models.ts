@@ -49,7 +49,7 @@ export function registerModelRoutes(app: App, core: Core): void {
   app.get('/api/v1/models/registry', { schema: { tags, querystring: RegistryQuery, response: { 200: RegistryResponse, ...errors } } }, async (request) => {
     if (request.query.refresh === '1' || request.query.refresh === 'true') await core.models.refresh();
     const models = core.models.list();
-    return { success: true as const, models, count: models.length };
+    return { success: true as const, models, count: models.length, cloud_models: core.models.cloudModels() };
   });
 
   app.delete('/api/v1/models/registry/:name', { schema: { tags, params: NameParams, response: { 200: InstallResponse.extend({ operation: OperationResponse.shape.operation }), ...errors } } }, async (request) => {

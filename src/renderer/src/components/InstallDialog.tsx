@@ -38,11 +38,13 @@ export function InstallDialog({ name, provider, onClose }: InstallTarget & { onC
     return () => controller.abort();
   }, [name, provider, quantization, planInstall]);
 
-  const start = async () => {
+  const start = async (viaOllama = false) => {
     setStarting(true);
     setError(null);
     try {
-      setOperationId(await startInstall({ name: plan?.name ?? name, provider, revision: plan?.revision && provider === 'huggingface' ? plan.revision : undefined, quantization }));
+      // a GGUF repo runs on Ollama, which pulls the quantization straight from the Hub
+      const target = viaOllama && plan?.ollama_name ? { name: plan.ollama_name, provider: 'ollama' as const } : { name: plan?.name ?? name, provider, revision: plan?.revision && provider === 'huggingface' ? plan.revision : undefined, quantization };
+      setOperationId(await startInstall(target));
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
     } finally {
@@ -129,9 +131,14 @@ export function InstallDialog({ name, provider, onClose }: InstallTarget & { onC
         {op && <OperationProgress op={op} />}
         {op && <p className="muted">{op.status === 'failed' ? op.error?.message : op.message}</p>}
         <div className="actions row">
+          {!operationId && plan?.ollama_name && (
+            <button className="primary" disabled={loading || starting} onClick={() => void start(true)} data-testid="install-ollama" title="Ollama pulls this GGUF straight from the Hub; vLLM cannot serve a GGUF repo">
+              {starting ? 'Starting…' : `Install for Ollama (${plan.ollama_name})`}
+            </button>
+          )}
           {!operationId && (
-            <button className="primary" disabled={!plan || loading || starting || Boolean(plan.refusal)} onClick={() => void start()} data-testid="install-start">
-              {starting ? 'Starting…' : 'Install'}
+            <button className={plan?.ollama_name ? undefined : 'primary'} disabled={!plan || loading || starting || Boolean(plan.refusal)} onClick={() => void start()} data-testid="install-start">
+              {starting ? 'Starting…' : plan?.ollama_name ? 'Download files only' : 'Install'}
             </button>
           )}
           <button onClick={onClose}>{operationId ? 'Close (continues in Operations)' : 'Cancel'}</button>

@@ -2,7 +2,6 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { formatBytes } from '../components/format';
-import { sameModelName } from '../../../shared/model-names';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
 
@@ -65,14 +64,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   const deactivateModel = useStore((s) => s.deactivateModel);
   const testModel = useStore((s) => s.testModel);
   const verifyModel = useStore((s) => s.verifyModel);
+  const allowRemoteCode = useStore((s) => s.allowRemoteCode);
   const rowError = useStore((s) => s.modelErrors[model.name]);
   const activation = useStore((s) => s.activations[model.name]);
-  // live from runtime.state events, so the badges follow a switch without a reload
-  const runtime = useStore((s) => s.runtimes[model.runtime]);
-  const up = runtime && (runtime.state === 'ready' || runtime.state === 'external');
-  const mine = Boolean(runtime?.model && sameModelName(runtime.model, model.name));
-  const active = runtime ? Boolean(mine && (up || runtime.state === 'starting')) : model.active;
-  const serving = runtime ? Boolean(mine && up) : model.serving;
+  // the core's rule (models/model-state.ts); a runtime change arrives as models.changed and a refetch
+  const { active, serving } = model;
   const loading = busy === 'activate' || (active && !serving);
   const installed = model.status === 'installed';
   const remove = () => {
@@ -93,6 +89,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         <td>
           {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {model.runtime}
           {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
+          {model.remote_code && (
+            <label className="small" title="This model ships its own Python code (config.json auto_map); vLLM runs it only with --trust-remote-code">
+              <input type="checkbox" checked={Boolean(model.runtime_flags?.trust_remote_code)} disabled={Boolean(busy)} onChange={(e) => void allowRemoteCode(model.name, e.target.checked)} data-testid={`installed-${id}-remote-code`} /> Allow remote code
+            </label>
+          )}
         </td>
         <td>{formatBytes(model.size_bytes)}</td>
         <td data-testid={`installed-${id}-badges`}>

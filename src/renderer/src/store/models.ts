@@ -23,6 +23,8 @@ export interface ModelsSlice {
   deactivateModel(name: string): Promise<void>;
   testModel(name: string): Promise<ModelTestResult | null>;
   verifyModel(name: string): Promise<void>;
+  /** the per-model choice to run a model's own code (vLLM `--trust-remote-code`) */
+  allowRemoteCode(name: string, allow: boolean): Promise<void>;
   applyActivation(event: Extract<AppEvent, { type: 'model.activation' }>): void;
   loadInstalled(refresh?: boolean): Promise<void>;
   loadOperations(): Promise<void>;
@@ -58,6 +60,10 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
   },
   async verifyModel(name) {
     await modelAction(set, get, name, 'verify', () => api.post(`/api/v1/models/${encodeURIComponent(name)}/verify`, {}));
+  },
+  async allowRemoteCode(name, allow) {
+    const current = get().installed.find((m) => m.name === name)?.runtime_flags ?? {};
+    await modelAction(set, get, name, 'flags', () => api.patch(`/api/v1/models/${encodeURIComponent(name)}/runtime-flags`, { flags: { ...current, trust_remote_code: allow } }));
   },
   applyActivation(event) {
     set((s) => ({ activations: { ...s.activations, [event.model]: event } }));

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelTestResult, RuntimeFlags } from '../../../shared/api/models';
+import { AppError } from '../../../shared/errors';
+import { snapshotFiles } from '../../hub/cache-scan';
+import { ggufQuantization } from '../../hub/file-selection';
+import type { ModelRecord, ModelsRepo } from '../../models/models-repo';
+import type { VllmFlags } from '../../runtimes/adapters';
+import type { RuntimeManager } from '../../runtimes/manager';
+import type { ActivateContext, ModelDriver, TestRequest, VerifyResult } from '../model-driver';
+import { chatTest } from '../openai-test';
+import { attentionHeads, needsRemoteCode, remoteCodeModules } from './model-config';
+
+export interface HfVllmDriverDeps {
+  runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'authHeaders'>;
+  models: Pick<ModelsRepo, 'artifacts'>;
+  fetch?: typeof fetch;
+}
+
+const SNAKE_TO_CAMEL: Record<keyof Omit<RuntimeFlags, 'extra_args'>, keyof Omit<VllmFlags, 'extraArgs' | 'revision'>> = {
+  gpu_memory_utilization: 'gpuMemoryUtilization',
+  max_model_len: 'maxModelLen',
+  tensor_parallel_size: 'tensorParallelSize',
+  dtype: 'dtype',
+  quantization: 'quantization',
+  trust_remote_code: 'trustRemoteCode',
+};
+
+/** API flags (snake_case, as vLLM's CLI) → the adapter's launch overrides. */
+export function toVllmOverrides(flags: RuntimeFlags): Partial<VllmFlags> {
+  const out: Partial<VllmFlags> = {};
+  for (const [snake, camel] of Object.entries(SNAKE_TO_CAMEL) as [keyof typeof SNAKE_TO_CAMEL, (typeof SNAKE_TO_CAMEL)[keyof typeof SNAKE_TO_CAMEL]][]) {
+    const v = flags[snake];
+    if (v !== undefined && v !== null) (out as Record<string, unknown>)[camel] = v;
+  }
+  if (flags.extra_args?.length) out.extraArgs = flags.extra_args;
+  return out;
+}
+
+/** Hugging Face models from the HF cache, served by `vllm serve` (one model per process). */
+export class HfVllmDriver implements ModelDriver {
+  readonly runtime = 'vllm' as const;
+  readonly requiresNetwork = false;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly deps: HfVllmDriverDeps) {
+    this.fetchImpl = deps.fetch ?? fetch;
+  }
+
+  /**
+   * Refusals before a launch, for what vLLM would refuse after minutes of loading (or crash on): remote
+   * code the user has not allowed for this model, remote code whose files are missing, and a GGUF
+   * snapshot (vLLM needs the base model's tokenizer beside a single file; Ollama runs it as is).
+   */
+  check(m: ModelRecord, flags: RuntimeFlags): void {
+    if (!m.local_path) return;
+    const files = snapshotFiles(m.local_path).map((f) => f.path);
+    if (files.length === 0) return;
+    const hasWeights = files.some((p) => !p.includes('/') && /\.(safetensors|bin|pt|pth)$/.test(p));
+    if (!hasWeights && files.some((p) => p.endsWith('.gguf'))) {
+      const quant = files.map((p) => ggufQuantization(p)).find((q) => q !== null);
+      throw new AppError(
+        'unsupported_model',
+        `${m.name} holds GGUF files only: vLLM cannot serve a GGUF repo from the Hub cache (it needs one local .gguf file and the base model's tokenizer, and loads it slowly). Install it for Ollama instead — Catalog › ${m.name} › Ollama, i.e. "hf.co/${m.name}${quant ? `:${quant}` : ''}" — then activate that.`,
+      );
+    }
+    let config: Record<string, unknown> | null = null;
+    try {
+      config = JSON.parse(readFileSync(join(m.local_path, 'config.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      config = null;
+    }
+    const heads = attentionHeads(config);
+    const tp = flags.tensor_parallel_size;
+    if (heads && tp && heads % tp !== 0) {
+      const fits = [1, 2, 4, 8].filter((n) => heads % n === 0);
+      throw new AppError('bad_request', `${m.name} has ${heads} attention heads, which vLLM cannot split over --tensor-parallel-size ${tp}. Use ${fits.join(', ')} (PUT /api/v1/models/${encodeURIComponent(m.name)}/runtime-flags, or Settings › vLLM).`);
+    }
+    if (!needsRemoteCode(config)) return;
+    if (!flags.trust_remote_code) {
+      throw new AppError(
+        'remote_code_not_allowed',
+        `${m.name} ships its own Python code (config.json auto_map), which vLLM only runs with --trust-remote-code. If you trust its authors, allow remote code for this model (Installed › ${m.name} › Allow remote code, or PUT /api/v1/models/${encodeURIComponent(m.name)}/runtime-flags {"flags":{"trust_remote_code":true}}), then activate it again.`,
+      );
+    }
+    const missing = remoteCodeModules(config).filter((p) => !files.includes(p));
+    if (missing.length) {
+      throw new AppError(
+        'unsupported_model',
+        `${m.name} needs ${missing.join(', ')} (named by config.json auto_map), which is not installed; offline, vLLM cannot fetch it. Reinstall the model (Installed › Remove, then install it again).`,
+      );
+    }
+  }
+
+  async activate(m: ModelRecord, flags: RuntimeFlags, ctx: ActivateContext): Promise<{ baseUrl: string }> {
+    ctx.onLoading(`vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
+    // served at the commit it was installed (and verified) at, whatever refs/main says now
+    const revision = m.commit_sha && /^[0-9a-f]{40}$/.test(m.commit_sha) ? m.commit_sha : null;
+    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...toVllmOverrides(flags), revision } });
+    return { baseUrl: info.base_url };
+  }
+
+  /** vLLM serves one model per process: unloading is stopping it. */
+  async unload(): Promise<void> {
+    const info = this.deps.runtimes.info('vllm');
+    if (info.state !== 'stopped' && info.state !== 'not_installed') await this.deps.runtimes.stop('vllm');
+  }
+
+  async loaded(): Promise<string[]> {
+    const info = this.deps.runtimes.info('vllm');
+    return (info.state === 'ready' || info.state === 'external') && info.model ? [info.model] : [];
+  }
+
+  test(m: ModelRecord, servedName: string, request: TestRequest): Promise<ModelTestResult> {
+    const info = this.deps.runtimes.info('vllm');
+    return chatTest({ fetch: this.fetchImpl, baseUrl: info.base_url, headers: this.deps.runtimes.authHeaders('vllm'), runtime: 'vllm', model: m.name, servedName }, request.prompt, request.maxTokens);
+  }
+
+  /** Re-hashes every file (sha256 for LFS files, git sha1 for the others). */
+  async verify(m: ModelRecord): Promise<VerifyResult> {
+    const bad: { path: string; reason: string }[] = [];
+    const artifacts = this.deps.models.artifacts(m.name);
+    for (const a of artifacts) {
+      if (!a.local_path) continue;
+      let size: number;
+      try {
+        size = statSync(a.local_path).size;
+      } catch {
+        bad.push({ path: a.path, reason: 'missing' });
+        continue;
+      }
+      if (size !== a.size) {
+        bad.push({ path: a.path, reason: `size ${size}, expected ${a.size}` });
+        continue;
+      }
+      const expected = a.sha256 ?? a.blob_id;
+      if (!expected) continue;
+      const kind = expected.length === 64 ? 'sha256' : expected.length === 40 ? 'git-sha1' : null;
+      if (!kind) continue;
+      const actual = await hashFile(a.local_path, kind, size);
+      if (actual !== expected) bad.push({ path: a.path, reason: `${kind} mismatch` });
+    }
+    return bad.length ? { ok: false, details: { reason: 'verification failed', bad } } : { ok: true, details: { verified: 'sha256 / git sha1 re-hashed', files: artifacts.length } };
+  }
+}
+
+export function describeFlags(flags: RuntimeFlags): string {
+  const parts = Object.entries(flags)
+    .filter(([k, v]) => k !== 'extra_args' && v !== false)
+    .map(([k, v]) => (v === true ? `--${k.replaceAll('_', '-')}` : `--${k.replaceAll('_', '-')} ${String(v)}`));
+  if (flags.extra_args?.length) parts.push(flags.extra_args.join(' '));
+  return parts.join(' ') || 'vLLM defaults';
+}
+
+async function hashFile(path: string, kind: 'sha256' | 'git-sha1', size: number): Promise<string> {
+  const hash = kind === 'sha256' ? createHash('sha256') : createHash('sha1').update(`blob ${size}\0`);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
