@@ -20,6 +20,7 @@ import { redactUrl } from '../logger';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerEventRoutes } from './routes/events';
+import { registerHubAccountRoutes } from './routes/hub-account';
 import { registerModelRoutes } from './routes/models';
 import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeRoutes } from './routes/runtimes';
@@ -167,6 +168,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
 
   registerRuntimeRoutes(app, core);
   registerSettingsRoutes(app, core);
+  registerHubAccountRoutes(app, core);
   registerEventRoutes(app, core);
   registerModelRoutes(app, core);
   registerSystemRoutes(app, core);

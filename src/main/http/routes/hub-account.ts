@@ -1,0 +1,32 @@
+import { HubCheckResponse, HubTokenResponse, type HubTokenInfo } from '../../../shared/api/hub-account';
+import { ErrorBody } from '../../../shared/errors';
+import type { Core } from '../../app';
+import type { App } from '../server';
+
+/** `hf_…1234`: enough to recognise a token, too little to use it. */
+export function maskToken(token: string): string {
+  return token.length <= 8 ? '…' : `${token.slice(0, 3)}…${token.slice(-4)}`;
+}
+
+function tokenInfo(core: Core): HubTokenInfo {
+  const token = core.settings.get().hub.token;
+  const fromEnv = core.settings.overriddenPaths().includes('hub.token');
+  return { masked: token ? maskToken(token) : null, source: token ? (fromEnv ? 'env' : 'settings') : null, endpoint: core.hub.endpoint() };
+}
+
+/** The Hugging Face account behind the token: where it comes from, and whether the Hub accepts it. */
+export function registerHubAccountRoutes(app: App, core: Core): void {
+  const tags = ['settings'];
+  app.get('/api/v1/settings/hub/token', { schema: { tags, response: { 200: HubTokenResponse } } }, async () => ({ success: true as const, token: tokenInfo(core) }));
+  app.post('/api/v1/settings/hub/check', { schema: { tags, response: { 200: HubCheckResponse, 503: ErrorBody, 502: ErrorBody } } }, async () => {
+    const token = tokenInfo(core);
+    if (!token.source) {
+      return { success: true as const, token, valid: false, user: null, orgs: [], role: null, message: 'No Hugging Face token is set: public models install without one; gated and private ones need it.' };
+    }
+    const who = await core.hub.whoami();
+    const message = who.valid
+      ? `The Hub at ${token.endpoint} accepts this token: signed in as ${who.user}${who.role ? ` (${who.role} access)` : ''}.`
+      : `The Hub at ${token.endpoint} refused this token. Create a new one at ${token.endpoint}/settings/tokens and paste it here.`;
+    return { success: true as const, token, ...who, message };
+  });
+}
