@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { HubCheckResponse, HubTokenInfo } from '../../../shared/api/hub-account';
 import type { Settings, SettingsPatch } from '../../../shared/settings';
 import { api } from '../api/client';
 import type { AppStore } from './index';
@@ -11,16 +12,30 @@ interface SettingsBody {
 
 export interface SettingsSlice {
   settings: SettingsBody | null;
+  hubToken: HubTokenInfo | null;
   loadSettings(): Promise<void>;
   saveSettings(patch: SettingsPatch): Promise<void>;
+  loadHubToken(): Promise<void>;
+  /** asks the Hub whether it accepts the token (whoami) */
+  checkHubToken(): Promise<HubCheckResponse>;
 }
 
 export const createSettingsSlice: StateCreator<AppStore, [], [], SettingsSlice> = (set) => ({
   settings: null,
+  hubToken: null,
   async loadSettings() {
     set({ settings: await api.get<SettingsBody>('/api/v1/settings') });
   },
   async saveSettings(patch) {
     set({ settings: await api.patch<SettingsBody>('/api/v1/settings', patch) });
+    if (patch.hub && 'token' in patch.hub) set({ hubToken: (await api.get<{ token: HubTokenInfo }>('/api/v1/settings/hub/token')).token });
+  },
+  async loadHubToken() {
+    set({ hubToken: (await api.get<{ token: HubTokenInfo }>('/api/v1/settings/hub/token')).token });
+  },
+  async checkHubToken() {
+    const result = await api.post<HubCheckResponse>('/api/v1/settings/hub/check');
+    set({ hubToken: result.token });
+    return result;
   },
 });
