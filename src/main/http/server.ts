@@ -23,6 +23,7 @@ import { registerEventRoutes } from './routes/events';
 import { registerHubAccountRoutes } from './routes/hub-account';
 import { registerModelRoutes } from './routes/models';
 import { registerOpenAiRoutes } from './routes/openai';
+import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerSystemRoutes } from './routes/system';
@@ -167,6 +168,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   });
 
   registerRuntimeRoutes(app, core);
+  registerRuntimeBinaryRoutes(app, core);
   registerSettingsRoutes(app, core);
   registerHubAccountRoutes(app, core);
   registerEventRoutes(app, core);
