@@ -13,7 +13,7 @@ test('switch runtimes from the Runtimes screen and watch state and logs change',
   await expect(page.getByTestId('runtime-ollama-state')).toHaveText('ready');
   await expect(page.getByTestId('runtime-ollama-log')).toContainText('Listening on');
 
-  await vllm.getByTestId('runtime-vllm-model-input').fill('acme/local-chat');
+  await vllm.getByTestId('runtime-vllm-model-input').selectOption('acme/local-chat');
   await vllm.getByTestId('runtime-vllm-switch').click();
   await expect(page.getByTestId('runtime-vllm-state')).toHaveText('ready');
   await expect(page.getByTestId('runtime-vllm-model')).toHaveText('acme/local-chat');
@@ -32,7 +32,7 @@ test('a runtime that fails to start shows why, with its log', async ({ page, req
   try {
     await page.goto(url());
     await page.getByTestId('nav-runtimes').click();
-    await page.getByTestId('runtime-vllm-model-input').fill('acme/local-chat');
+    await page.getByTestId('runtime-vllm-model-input').selectOption('acme/local-chat');
     await page.getByTestId('runtime-vllm-switch').click();
     await expect(page.getByTestId('runtime-vllm-error')).toContainText('exited during start-up');
     await expect(page.getByTestId('runtime-vllm-state')).toHaveText('crashed');
