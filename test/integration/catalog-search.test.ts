@@ -34,6 +34,18 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(hub.requests.filter((p) => p === '/api/models')).toHaveLength(1);
   });
 
+  it('asks the Hub for the order the user picked: likes, trending, last update', async () => {
+    const byLikes = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=10&sort=likes');
+    const likes = byLikes.body.models.map((m: Body) => m.likes as number);
+    expect(likes).toEqual([...likes].sort((a, b) => b - a));
+    const before = hub.requests.filter((p) => p === '/api/models').length;
+    await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=10&sort=updated');
+    await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=10&sort=trending');
+    // each order is its own Hub request (not the cached downloads order)
+    expect(hub.requests.filter((p) => p === '/api/models').length).toBe(before + 2);
+    expect((await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&sort=newest')).status).toBe(400);
+  });
+
   it('filters "runs on vLLM" and GGUF', async () => {
     const vllm = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&filter=vllm&limit=50');
     const names = vllm.body.models.map((m: Body) => m.model_name);

@@ -13,7 +13,7 @@ import type { Logger } from '../logger';
 import { CatalogRepo, facetTokens, ftsQuery, VRAM_BUCKETS, type CatalogRow } from './catalog-repo';
 import { estimateFit, kvBytesPerToken, MIN_CONTEXT, overheadGiB, overrideGpus, weightsGiB, type FitRequest, type GpuInventory, type ModelShape } from './fit';
 import { localHfDetails, ollamaMetadataShape, type InstalledModelRef, type InstalledModels } from './installed';
-import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, VLLM_ARCHITECTURES, VllmRegistryClient, vllmSupported, visibleTags } from './huggingface';
+import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, type HfSort, licenseOf, VLLM_ARCHITECTURES, VllmRegistryClient, vllmSupported, visibleTags } from './huggingface';
 import { NewsClient } from './news';
 import { bundledLibrary, defaultTag, LibraryList, ollamaShape, OllamaLibraryClient, type LibraryModel } from './ollama-library';
 import { RemoteError } from './remote';
@@ -74,6 +74,9 @@ const VLLM_KEY = 'vllm:architectures';
  * refresh is tried (short connect timeout); a failure answers the last cached data with `stale: true`
  * and `error`, or the bundled lists when nothing was ever fetched. Offline mode makes no request at all.
  */
+/** The API's sort names, as the Hub's `/api/models?sort=` spells them. */
+const HF_SORT: Record<'trending' | 'downloads' | 'likes' | 'updated', HfSort> = { trending: 'trendingScore', downloads: 'downloads', likes: 'likes', updated: 'lastModified' };
+
 export class CatalogService {
   private readonly repo: CatalogRepo;
   private readonly fetchImpl: typeof fetch;
@@ -186,8 +189,9 @@ export class CatalogService {
 
   // ---- providers, trending, news ----------------------------------------------------------------
 
-  async providers(q: { provider: 'huggingface' | 'ollama'; q?: string; limit: number; filter?: 'vllm' | 'gguf' } & GpuQuery, force = false) {
-    const fresh = q.provider === 'ollama' ? await this.ollamaList(q.q, q.limit, force) : await this.hfList({ q: q.q, filter: q.filter, sort: 'downloads', limit: q.limit }, force);
+  async providers(q: { provider: 'huggingface' | 'ollama'; q?: string; limit: number; filter?: 'vllm' | 'gguf'; sort?: 'trending' | 'downloads' | 'likes' | 'updated' } & GpuQuery, force = false) {
+    const sort = HF_SORT[q.sort ?? 'downloads'];
+    const fresh = q.provider === 'ollama' ? await this.ollamaList(q.q, q.limit, force) : await this.hfList({ q: q.q, filter: q.filter, sort, limit: q.limit }, force);
     return this.withFit(fresh, q);
   }
 
@@ -220,8 +224,10 @@ export class CatalogService {
     throw error;
   }
 
-  private hfList(s: { q?: string; filter?: 'vllm' | 'gguf'; sort: 'downloads' | 'trendingScore'; limit: number }, force: boolean): Promise<Fresh<Listed[]>> {
-    const key = `hf:${s.sort === 'trendingScore' ? 'trending' : 'search'}:${s.filter ?? ''}:${(s.q ?? '').trim().toLowerCase()}:${s.limit}`;
+  private hfList(s: { q?: string; filter?: 'vllm' | 'gguf'; sort: HfSort; limit: number }, force: boolean): Promise<Fresh<Listed[]>> {
+    // the historical keys (trending, downloads) stay as they were, so existing caches keep answering
+    const kind = s.sort === 'trendingScore' ? 'trending' : s.sort === 'downloads' ? 'search' : `search-${s.sort}`;
+    const key = `hf:${kind}:${s.filter ?? ''}:${(s.q ?? '').trim().toLowerCase()}:${s.limit}`;
     return this.cached(key, ListedList, async () => (await this.hf.search({ ...s, sort: s.sort }, this.archs)).map((m) => hfListed(m, null, this.archs)), {
       force,
       section: s.sort === 'trendingScore' ? 'trending' : 'catalog',

@@ -51,10 +51,12 @@ export type HfConfig = z.infer<typeof HfConfig>;
 
 const EXPAND = ['downloads', 'likes', 'trendingScore', 'tags', 'pipeline_tag', 'library_name', 'gated', 'lastModified', 'safetensors', 'config'];
 
+export type HfSort = 'downloads' | 'trendingScore' | 'likes' | 'lastModified';
+
 export interface HfSearch {
   q?: string;
   filter?: 'vllm' | 'gguf';
-  sort: 'downloads' | 'trendingScore' | 'likes';
+  sort: HfSort;
   limit: number;
 }
 

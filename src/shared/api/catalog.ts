@@ -62,6 +62,8 @@ export const ProvidersQuery = z.object({
   limit: limit(500, 50),
   /** `vllm`: architecture vLLM supports; `gguf`: GGUF repositories */
   filter: z.enum(['vllm', 'gguf']).optional(),
+  /** the Hub's order (huggingface only): trending score, downloads, likes, last update */
+  sort: z.enum(['trending', 'downloads', 'likes', 'updated']).default('downloads'),
   ...GpuOverride,
 });
 export const ProvidersResponse = okShape({ provider: CatalogProvider, models: z.array(CatalogModel), count: z.number(), ...Freshness });
