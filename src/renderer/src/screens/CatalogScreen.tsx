@@ -1,10 +1,11 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CatalogModel } from '../../../shared/api/catalog';
 import { FitBadge, formatCount, StaleBadge } from '../components/CatalogBadges';
 import { formatBytes } from '../components/format';
 import { InstallButton } from '../components/InstallDialog';
 import { useStore } from '../store';
+import { mergeSearch, type MergedRow } from '../store/catalog-merge';
 
 /** `#/catalog?model=<name>` opens a model page; the list otherwise. */
 function hashParam(name: string): string | null {
@@ -42,12 +43,19 @@ function CatalogList() {
   const offline = useStore((s) => s.offline?.offline ?? false);
   const [refreshError, setRefreshError] = useState<string | null>(null);
   const parentRef = useRef<HTMLDivElement>(null);
+  const searchHub = useStore((s) => s.searchHub);
+  const searching = filters.q.trim() !== '';
 
   // Local search is instant; a short debounce keeps typing from queueing requests.
   useEffect(() => {
     const t = setTimeout(() => void search(), 120);
     return () => clearTimeout(t);
   }, [filters, search]);
+  // The Hub is asked once typing pauses; a newer search cancels the one in flight (searchHub aborts it).
+  useEffect(() => {
+    const t = setTimeout(() => void searchHub(), 350);
+    return () => clearTimeout(t);
+  }, [filters, offline, searchHub]);
 
   const virtualizer = useVirtualizer({ count: total, getScrollElement: () => parentRef.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
   const items = virtualizer.getVirtualItems();
@@ -60,9 +68,11 @@ function CatalogList() {
     <section className="screen catalog-screen">
       <header className="row">
         <h1>Catalog</h1>
-        <span className="muted" data-testid="catalog-total">
-          {total >= 5000 ? '5000+' : total} models{loading ? ' …' : ''}
-        </span>
+        {!searching && (
+          <span className="muted" data-testid="catalog-total">
+            {total >= 5000 ? '5000+' : total} models{loading ? ' …' : ''}
+          </span>
+        )}
         <span className="spacer" />
         <button
           data-testid="catalog-refresh"
@@ -76,7 +86,7 @@ function CatalogList() {
       <div className="catalog-filters row">
         <input
           className="grow"
-          placeholder="Search cached models (name, tags, description)…"
+          placeholder={offline ? 'Search cached and bundled models (offline)…' : 'Search the Hugging Face Hub and the Ollama library…'}
           value={filters.q}
           onChange={(e) => setFilters({ q: e.target.value })}
           data-testid="catalog-search"
@@ -89,8 +99,21 @@ function CatalogList() {
         </select>
         <select value={filters.runtime} onChange={(e) => setFilters({ runtime: e.target.value as typeof filters.runtime })} data-testid="catalog-runtime" aria-label="Runtime">
           <option value="">Any runtime</option>
-          <option value="vllm">vLLM</option>
-          <option value="ollama">Ollama / GGUF</option>
+          <option value="vllm">Runs on vLLM</option>
+          <option value="ollama">GGUF (Ollama)</option>
+        </select>
+        <select
+          value={filters.sort}
+          onChange={(e) => setFilters({ sort: e.target.value as typeof filters.sort })}
+          data-testid="catalog-sort"
+          aria-label="Sort"
+          disabled={!searching}
+          title={searching ? undefined : 'Type to search: the full list is ordered by downloads'}
+        >
+          <option value="trending">Trending</option>
+          <option value="downloads">Most downloads</option>
+          <option value="likes">Most likes</option>
+          <option value="updated">Recently updated</option>
         </select>
         <select value={filters.maxSizeGb} onChange={(e) => setFilters({ maxSizeGb: e.target.value })} aria-label="Max size" data-testid="catalog-max-size">
           <option value="">Any size</option>
@@ -118,6 +141,9 @@ function CatalogList() {
       </div>
       {error && <p className="error">{error}</p>}
       {refreshError && <p className="hint">Refresh: {refreshError}</p>}
+      {searching && <HubNotice offline={offline} />}
+      {searching ? <SearchResults /> : (
+      <>
       <div className="catalog-head row muted">
         <span className="col-name">Model</span>
         <span className="col-size">Size</span>
@@ -140,22 +166,84 @@ function CatalogList() {
           </p>
         )}
       </div>
+      </>
+      )}
     </section>
   );
 }
 
-function CatalogRow({ model }: { model: CatalogModel | undefined }) {
+/** Why the Hub results are missing, when they are: offline mode, or the Hub did not answer. */
+function HubNotice({ offline }: { offline: boolean }) {
+  const hub = useStore((s) => s.hubSearch);
+  const source = useStore((s) => s.catalogFilters.source);
+  if (source === 'ollama') return null;
+  if (offline) return <p className="notice" data-testid="catalog-hub-notice">Offline mode: showing cached and bundled models only.</p>;
+  if (hub.error) {
+    return (
+      <p className="notice" data-testid="catalog-hub-notice">
+        The Hugging Face Hub did not answer, so these are cached and bundled models only. {hub.error}
+      </p>
+    );
+  }
+  return null;
+}
+
+/** A search: live Hub results merged with the local matches (first page), each model once. */
+function SearchResults() {
+  const filters = useStore((s) => s.catalogFilters);
+  const rows = useStore((s) => s.catalogRows);
+  const total = useStore((s) => s.catalogTotal);
+  const loading = useStore((s) => s.catalogLoading);
+  const hub = useStore((s) => s.hubSearch);
+  const local = useMemo(() => rows.filter((m): m is CatalogModel => m !== undefined), [rows]);
+  const merged = useMemo(() => mergeSearch(hub.items, local, filters, filters.sort), [hub.items, local, filters]);
+  const busy = loading || hub.loading;
+  return (
+    <>
+      <p className="muted small" data-testid="catalog-total">
+        {merged.length} models{busy ? ' …' : ''}
+        {hub.loading ? ' — searching the Hub' : ''}
+        {total > local.length ? ` (the best ${local.length} of ${total} local matches: add words to narrow it)` : ''}
+      </p>
+      <div className="catalog-head row muted">
+        <span className="col-name">Model</span>
+        <span className="col-size">Size</span>
+        <span className="col-dl">{filters.sort === 'likes' ? 'Likes' : 'Downloads'}</span>
+        <span className="col-fit">Fit</span>
+      </div>
+      <div className="catalog-list catalog-results" data-testid="catalog-list">
+        {merged.map((r) => (
+          <div key={r.model.model_name} style={{ height: ROW_HEIGHT }}>
+            <CatalogRow model={r.model} origin={r.origin} count={filters.sort === 'likes' ? 'likes' : 'downloads'} />
+          </div>
+        ))}
+        {!busy && merged.length === 0 && (
+          <p className="muted empty" data-testid="catalog-empty">
+            No model matches. Try fewer words{filters.runtime || filters.maxSizeGb || filters.fits ? ', or fewer filters' : ''}.
+          </p>
+        )}
+      </div>
+    </>
+  );
+}
+
+function CatalogRow({ model, origin, count = 'downloads' }: { model: CatalogModel | undefined } & Partial<Pick<MergedRow, 'origin'>> & { count?: 'downloads' | 'likes' }) {
   if (!model) return <div className="catalog-row muted">…</div>;
   return (
-    <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name}>
+    <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name} data-origin={origin ?? 'local'} data-count={model[count] ?? ''}>
       <span className="col-name">
         <span className="model-name">{model.model_name}</span>
         <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
         <span className="badge badge-idle">{model.runtime}</span>
         {model.parameters_b ? <span className="muted small">{model.parameters_b}B</span> : null}
+        {origin === 'hub' && (
+          <span className="badge badge-active" title="Found on the Hub just now; not in the local catalog yet">
+            Hub
+          </span>
+        )}
       </span>
       <span className="col-size">{model.size_gb !== null ? `${model.size_gb} GB` : '—'}</span>
-      <span className="col-dl">{formatCount(model.downloads)}</span>
+      <span className="col-dl">{formatCount(model[count])}</span>
       <span className="col-fit">
         <FitBadge fit={model.fit} />
       </span>

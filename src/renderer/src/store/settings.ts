@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { HubCheckResponse, HubTokenInfo } from '../../../shared/api/hub-account';
 import type { Settings, SettingsPatch } from '../../../shared/settings';
-import { api } from '../api/client';
+import { api, ApiError } from '../api/client';
 import type { AppStore } from './index';
 
 interface SettingsBody {
@@ -20,7 +20,7 @@ export interface SettingsSlice {
   checkHubToken(): Promise<HubCheckResponse>;
 }
 
-export const createSettingsSlice: StateCreator<AppStore, [], [], SettingsSlice> = (set) => ({
+export const createSettingsSlice: StateCreator<AppStore, [], [], SettingsSlice> = (set, get) => ({
   settings: null,
   hubToken: null,
   async loadSettings() {
@@ -34,8 +34,14 @@ export const createSettingsSlice: StateCreator<AppStore, [], [], SettingsSlice> 
     set({ hubToken: (await api.get<{ token: HubTokenInfo }>('/api/v1/settings/hub/token')).token });
   },
   async checkHubToken() {
-    const result = await api.post<HubCheckResponse>('/api/v1/settings/hub/check');
-    set({ hubToken: result.token });
-    return result;
+    try {
+      const result = await api.post<HubCheckResponse>('/api/v1/settings/hub/check');
+      set({ hubToken: result.token });
+      if (result.token.source) get().noteHubAnswer(true);
+      return result;
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'offline') get().noteHubAnswer(false);
+      throw error;
+    }
   },
 });
