@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ChatRepo } from './chat/chat-repo';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
 import { ensurePrivateDir, openDatabase, type Db } from './db/database';
 import { SecretStore, type SecretCipher } from './secrets';
@@ -68,6 +69,7 @@ export interface Core {
   readonly usage: UsageRecorder;
   readonly openai: OpenAiProxy;
   readonly catalog: CatalogService;
+  readonly chat: ChatRepo;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -241,6 +243,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       usage,
       openai,
       catalog,
+      chat: new ChatRepo(db),
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };

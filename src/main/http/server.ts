@@ -19,6 +19,7 @@ import { RequestGate, requestToken, tokenMatches, UNAUTHORIZED_MESSAGE } from '.
 import { redactUrl } from '../logger';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
+import { registerChatRoutes } from './routes/chat';
 import { registerEventRoutes } from './routes/events';
 import { registerHubAccountRoutes } from './routes/hub-account';
 import { registerModelRoutes } from './routes/models';
@@ -176,6 +177,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerSystemRoutes(app, core);
   registerCatalogRoutes(app, core);
   registerOpenAiRoutes(app, core, gate);
+  registerChatRoutes(app, core);
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
