@@ -56,3 +56,35 @@ test('first run: install commands, a CPU note, Locate… and Check again', async
   await expect(page.getByTestId('runtime-vllm-why')).toContainText('install a model for vLLM first');
   await shot(page, testInfo, 'first-run-found');
 });
+
+test('without a GPU, Ollama models run on the CPU (with the RAM they need); vLLM ones say no GPU', async ({ page }, testInfo) => {
+  const base = app.url.split('#')[0];
+  await page.goto(app.url);
+  await page.goto(`${base}#/catalog?model=${encodeURIComponent('nomic-embed-text:v1.5')}`);
+  await expect(page.getByTestId('model-title')).toHaveText('nomic-embed-text:v1.5');
+  await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'cpu');
+  await expect(page.getByTestId('model-fit-note')).toContainText(/runs on the CPU with about [\d.]+ GiB of RAM of your [\d.]+ GiB/);
+  await expect(page.getByTestId('model-ollama-ctx')).toContainText('num_ctx');
+  await expect(page.getByTestId('model-vllm-flags')).toHaveCount(0);
+  await expect(page.getByTestId('model-fit-table')).toHaveCount(0);
+  await expect(page.getByTestId('model-fit')).not.toContainText('gpu-memory-utilization');
+  await shot(page, testInfo, 'model-ollama-cpu');
+
+  // what-if on a vLLM model: a sentence, the context capped at the model's maximum, no API wording
+  await page.goto(`${base}#/catalog?model=${encodeURIComponent('Qwen/Qwen3-0.6B')}`);
+  await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'no_gpu');
+  await expect(page.getByTestId('model-fit-note')).toContainText('Enter a GPU size below to check a card.');
+  await expect(page.getByTestId('model-page')).not.toContainText('vram_gb');
+  await page.getByTestId('model-vram').fill('24');
+  await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'fits');
+  await expect(page.getByTestId('model-fit-note')).toHaveText(/^What if: Fits on one 24 GiB GPU/);
+  // the bundled list does not know this model's maximum: no six-digit guess, a bound instead
+  await expect(page.getByTestId('model-max-context')).toHaveText('On one GPU, the longest context that fits is over 131,072 tokens.');
+  await page.getByTestId('model-vram').fill('');
+
+  // the catalog list: an Ollama model's badge says CPU, not "no GPU"
+  await page.goto(`${base}#/catalog`);
+  await page.getByTestId('catalog-source').selectOption('ollama');
+  await page.getByTestId('catalog-search').fill('nomic');
+  await expect(page.locator('[data-testid="catalog-row"][data-model="nomic-embed-text:v1.5"]').getByTestId('fit-badge')).toHaveText('runs on CPU');
+});

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { z } from 'zod';
 import {
   CatalogModel,
@@ -57,6 +58,8 @@ export interface CatalogServiceOptions {
   events: EventBus;
   logger: Logger;
   gpus: GpuInventory;
+  /** total system RAM (default: os.totalmem), for Ollama's CPU verdicts */
+  systemRamBytes?: () => number;
   /** local calls (Ollama's /api/show on this machine) */
   fetch?: typeof fetch;
   /** calls that leave the machine (Hub, Ollama library, blog, papers, vLLM's registry): the net layer */
@@ -481,11 +484,13 @@ export class CatalogService {
   // ---- fit ---------------------------------------------------------------------------------------
 
   fitRequest(q: GpuQuery): FitRequest {
-    if (q.vram_gb) return { gpus: overrideGpus(q.vram_gb, q.gpus ?? 1), gpuSource: 'override', context: q.context };
+    // Ollama's CPU and partial-offload verdicts are checked against this machine's RAM, what-if or not
+    const systemRamBytes = this.o.systemRamBytes?.() ?? totalmem();
+    if (q.vram_gb) return { gpus: overrideGpus(q.vram_gb, q.gpus ?? 1), gpuSource: 'override', context: q.context, systemRamBytes };
     // a GPU whose memory nvidia-smi could not read says nothing about fit
     const detected = this.o.gpus.gpus()?.filter((g) => g.memoryTotalMiB > 0);
-    if (detected && detected.length) return { gpus: q.gpus ? detected.slice(0, q.gpus) : detected, gpuSource: 'detected', context: q.context };
-    return { gpus: null, gpuSource: 'none', context: q.context };
+    if (detected && detected.length) return { gpus: q.gpus ? detected.slice(0, q.gpus) : detected, gpuSource: 'detected', context: q.context, systemRamBytes };
+    return { gpus: null, gpuSource: 'none', context: q.context, systemRamBytes };
   }
 
   private attachFit(l: Listed, request: FitRequest): CatalogModel {

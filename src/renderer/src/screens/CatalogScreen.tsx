@@ -318,7 +318,7 @@ function ModelPage({ name }: { name: string }) {
           </dl>
         </>
       )}
-      {fit && <FitSection name={name} fit={fit} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
+      {fit && <FitSection name={name} runtime={d?.runtime ?? 'vllm'} fit={fit} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
       {d && d.files.length > 0 && (
         <>
           <h2>Files</h2>
@@ -345,14 +345,25 @@ function ModelPage({ name }: { name: string }) {
   );
 }
 
+/** Beyond this, a context length the model does not state is not worth showing as a number. */
+const UNSTATED_MAX_CONTEXT = 131_072;
+
+function contextText(tokens: number, modelMax: number | null): string {
+  if (modelMax !== null && tokens >= modelMax) return `${modelMax.toLocaleString('en-US')} tokens (the model’s maximum)`;
+  if (modelMax === null && tokens > UNSTATED_MAX_CONTEXT) return `over ${UNSTATED_MAX_CONTEXT.toLocaleString('en-US')} tokens`;
+  return `${tokens.toLocaleString('en-US')} tokens`;
+}
+
 function FitSection({
   name,
+  runtime,
   fit,
   vramGb,
   gpus,
   onWhatIf,
 }: {
   name: string;
+  runtime: 'vllm' | 'ollama';
   fit: NonNullable<ReturnType<typeof useStore.getState>['modelPage']['fit']>;
   vramGb: string;
   gpus: string;
@@ -369,61 +380,80 @@ function FitSection({
         <FitBadge fit={fit.summary} testId="model-fit-verdict" />
         {fit.fits_now === false && <span className="badge badge-warn">not enough free VRAM now</span>}
       </header>
-      <p data-testid="model-fit-note">{fit.summary.note}</p>
+      <p data-testid="model-fit-note">
+        {fit.gpu_source === 'override' ? 'What if: ' : ''}
+        {fit.summary.note}
+        {fit.summary.verdict === 'no_gpu' ? ' Enter a GPU size below to check a card.' : ''}
+      </p>
       <p className="muted small">
-        {fit.gpu_source === 'override' ? 'What-if: ' : ''}
-        {gpuText}{' '}
-        <label className="inline">
-          check on <input className="narrow" type="number" min="0" placeholder="GiB" value={vramGb} onChange={(e) => onWhatIf({ vramGb: e.target.value })} aria-label="What-if GPU GiB" data-testid="model-vram" /> GiB ×{' '}
-          <input className="narrow" type="number" min="1" placeholder="1" value={gpus} onChange={(e) => onWhatIf({ gpus: e.target.value })} aria-label="What-if GPU count" />
+        {fit.gpu_source === 'override' ? '' : `${gpuText} `}
+        <label className="inline" data-testid="model-whatif">
+          What if the GPU had <input className="narrow" type="number" min="0" placeholder="GiB" value={vramGb} onChange={(e) => onWhatIf({ vramGb: e.target.value })} aria-label="What-if GPU GiB" data-testid="model-vram" /> GiB, and there were{' '}
+          <input className="narrow" type="number" min="1" placeholder="1" value={gpus} onChange={(e) => onWhatIf({ gpus: e.target.value })} aria-label="What-if GPU count" /> of them?
         </label>
+        {fit.gpu_source === 'override' && (
+          <button type="button" className="small" onClick={() => onWhatIf({ vramGb: '', gpus: '' })}>
+            Back to this machine
+          </button>
+        )}
       </p>
       <p className="muted small">
         Weights {fit.inputs.weights_gib ?? '—'} GiB
         {fit.inputs.bytes_per_param ? ` (${fit.inputs.parameters_b} B × ${fit.inputs.bytes_per_param} bytes, ${fit.inputs.dtype ?? 'BF16'})` : fit.inputs.dtype ? ` (${fit.inputs.dtype})` : ''} · KV cache{' '}
         {fit.inputs.kv_bytes_per_token ? `${Math.round(fit.inputs.kv_bytes_per_token / 1024)} KiB/token` : '—'}
-        {fit.inputs.kv_estimated ? ' (estimated)' : ` (${fit.inputs.layers} layers × ${fit.inputs.kv_heads} KV heads × ${fit.inputs.head_dim})`} at {fit.inputs.context} tokens · GPU memory
-        utilization {fit.inputs.gpu_memory_utilization}
+        {fit.inputs.kv_estimated ? ' (estimated)' : ` (${fit.inputs.layers} layers × ${fit.inputs.kv_heads} KV heads × ${fit.inputs.head_dim})`} at {fit.inputs.context.toLocaleString('en-US')} tokens
+        {runtime === 'vllm' ? ` · GPU memory utilization ${fit.inputs.gpu_memory_utilization}` : ''}
+        {runtime === 'ollama' && fit.inputs.system_ram_gib ? ` · system RAM ${fit.inputs.system_ram_gib} GiB` : ''}
       </p>
-      {fit.options.length > 0 && (
-        <table className="fit-table" data-testid="model-fit-table">
-          <thead>
-            <tr>
-              <th>GPUs (TP)</th>
-              <th>Weights / GPU</th>
-              <th>KV cache / GPU</th>
-              <th>Overhead / GPU</th>
-              <th>Need / GPU</th>
-              <th>Budget / GPU</th>
-              <th>Max context</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {fit.options.map((o) => (
-              <tr key={o.tensor_parallel_size} className={fit.summary.gpus_needed === o.tensor_parallel_size ? 'chosen' : ''}>
-                <td>{o.tensor_parallel_size}</td>
-                <td>{o.weights_gib_per_gpu} GiB</td>
-                <td>{o.kv_cache_gib_per_gpu} GiB</td>
-                <td>{o.overhead_gib_per_gpu} GiB</td>
-                <td>{o.required_gib_per_gpu} GiB</td>
-                <td>{o.budget_gib_per_gpu} GiB</td>
-                <td>{o.max_context}</td>
-                <td>{o.verdict === 'fits' ? '✓' : o.verdict === 'reduced_context' ? 'reduced' : '✗'}</td>
+      {runtime === 'vllm' && fit.options.length > 0 && (
+        <>
+          <table className="fit-table" data-testid="model-fit-table">
+            <thead>
+              <tr>
+                <th>GPUs (TP)</th>
+                <th>Weights / GPU</th>
+                <th>KV cache / GPU</th>
+                <th>Overhead / GPU</th>
+                <th>Need / GPU</th>
+                <th>Budget / GPU</th>
+                <th>Max context</th>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {fit.options.map((o) => (
+                <tr key={o.tensor_parallel_size} className={fit.summary.gpus_needed === o.tensor_parallel_size ? 'chosen' : ''}>
+                  <td>{o.tensor_parallel_size}</td>
+                  <td>{o.weights_gib_per_gpu} GiB</td>
+                  <td>{o.kv_cache_gib_per_gpu} GiB</td>
+                  <td>{o.overhead_gib_per_gpu} GiB</td>
+                  <td>{o.required_gib_per_gpu} GiB</td>
+                  <td>{o.budget_gib_per_gpu} GiB</td>
+                  <td>{o.max_context > 0 ? contextText(o.max_context, fit.inputs.max_position_embeddings).replace(' tokens', '') : '—'}</td>
+                  <td>{o.verdict === 'fits' ? '✓' : o.verdict === 'reduced_context' ? 'reduced' : '✗'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {(() => {
+            const best = fit.options.find((o) => o.tensor_parallel_size === (fit.summary.gpus_needed ?? 1));
+            return best && best.max_context > 0 ? (
+              <p className="small" data-testid="model-max-context">
+                On {best.tensor_parallel_size === 1 ? 'one GPU' : `${best.tensor_parallel_size} GPUs`}, the longest context that fits is {contextText(best.max_context, fit.inputs.max_position_embeddings)}.
+              </p>
+            ) : null;
+          })()}
+        </>
       )}
-      {fit.vllm_flags && (
+      {runtime === 'vllm' && fit.vllm_flags && (
         <>
           <h3>Recommended vLLM flags</h3>
           <pre className="log small" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
         </>
       )}
-      {fit.ollama_num_ctx && (
-        <p className="muted small" data-testid="model-ollama-ctx">
-          Ollama: set the context length to {fit.ollama_num_ctx} (<span className="mono">num_ctx</span> / <span className="mono">OLLAMA_CONTEXT_LENGTH</span>).
+      {runtime === 'ollama' && fit.ollama_num_ctx && (
+        <p className="small" data-testid="model-ollama-ctx">
+          Context length for Ollama: <span className="mono">num_ctx {fit.ollama_num_ctx}</span> (or <span className="mono">OLLAMA_CONTEXT_LENGTH={fit.ollama_num_ctx}</span>).
         </p>
       )}
       {fit.notes.length > 0 && (
