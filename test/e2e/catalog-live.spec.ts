@@ -56,3 +56,12 @@ test('live Hub search: a newer search cancels the one in flight; results merge w
   await expect(page.locator('[data-testid="catalog-row"][data-model="meta-llama/Llama-3.1-8B-Instruct"]')).toBeVisible();
   await expect(page.locator('[data-testid="catalog-row"][data-origin="hub"]')).toHaveCount(0);
 });
+
+test('Escape closes the install dialog', async ({ page }) => {
+  await page.goto(url().replace('/#', `/#/catalog?model=${encodeURIComponent('Qwen/Qwen3-0.6B')}&`));
+  await expect(page.getByTestId('model-title')).toHaveText('Qwen/Qwen3-0.6B');
+  await page.getByTestId('install-button').click();
+  await expect(page.getByTestId('install-dialog')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('install-dialog')).toHaveCount(0);
+});

@@ -6,7 +6,7 @@ const URL_RE = /\bhttps?:\/\/[^\s<>"')\]]+[^\s<>"')\].,;:!?]/g;
  * Text with its http(s) addresses as links (error messages and hints name pages to visit). Only
  * http and https become links; everything else stays text, so a message cannot inject markup.
  */
-export function Linkified({ text }: { text: string }) {
+export function linkParts(text: string): (string | { url: string })[] {
   const parts: (string | { url: string })[] = [];
   let last = 0;
   for (const match of text.matchAll(URL_RE)) {
@@ -15,6 +15,11 @@ export function Linkified({ text }: { text: string }) {
     last = match.index + match[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+export function Linkified({ text }: { text: string }) {
+  const parts = linkParts(text);
   return (
     <>
       {parts.map((p, i) =>
