@@ -8,6 +8,7 @@ import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
 import { CatalogService } from './catalog/catalog-service';
+import { ModelCards } from './catalog/model-card';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
 import { LifecycleStore } from './lifecycle';
@@ -70,6 +71,7 @@ export interface Core {
   readonly openai: OpenAiProxy;
   readonly catalog: CatalogService;
   readonly chat: ChatRepo;
+  readonly modelCards: ModelCards;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -244,6 +246,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       openai,
       catalog,
       chat: new ChatRepo(db),
+      modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: seams.fetch }),
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };

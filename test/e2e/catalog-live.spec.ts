@@ -65,3 +65,39 @@ test('Escape closes the install dialog', async ({ page }) => {
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('install-dialog')).toHaveCount(0);
 });
+
+test('a model page shows its card (Markdown, no HTML run), and what Install downloads', async ({ page }, testInfo) => {
+  test.skip(!process.env.SWITCHYARD_E2E_HUB, 'needs the fake Hugging Face Hub');
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url().replace('/#', `/#/catalog?model=${encodeURIComponent('Qwen/Qwen3-8B')}&`));
+  const card = page.getByTestId('model-card');
+  await expect(card.locator('h1')).toHaveText('Qwen3-8B');
+  await expect(card.locator('table')).toBeVisible();
+  await expect(card).toContainText('<script>window.__cardScriptRan = true</script>'); // shown as text
+  await expect(card.getByRole('link', { name: 'usage guide' })).toHaveAttribute('target', '_blank');
+  await expect(card.locator('a[href^="javascript:"]')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { __cardScriptRan?: boolean }).__cardScriptRan)).toBeUndefined();
+  await card.scrollIntoViewIfNeeded();
+  await shot(page, testInfo, 'model-page');
+
+  // what Install will download: the weights and configs vLLM loads, not the extra .bin/.pth copies
+  await page.goto(url().replace('/#', `/#/catalog?model=${encodeURIComponent('org/tiny-model')}&`));
+  await expect(page.getByTestId('model-install-size')).toContainText(/^Install downloads \d+ files, 5(\.\d+)? MiB/);
+
+  // a GGUF repo: pick the quantization Ollama gets; the size follows the pick
+  await page.goto(url().replace('/#', `/#/catalog?model=${encodeURIComponent('org/tiny-gguf')}&`));
+  const quant = page.getByTestId('model-quantization');
+  await expect(quant).toBeVisible();
+  const sizeOf = async () => (await page.getByTestId('model-install-size').textContent()) ?? '';
+  await expect(page.getByTestId('model-install-size')).toContainText('Install downloads 1 file');
+  const before = await sizeOf();
+  const chosen = await quant.inputValue();
+  const other = (await quant.locator('option').allTextContents()).find((q) => q !== chosen)!;
+  await quant.selectOption(other);
+  await expect.poll(sizeOf).not.toBe(before);
+  await page.getByTestId('install-button').click();
+  await expect(page.getByTestId('install-dialog').locator('select')).toHaveValue(other);
+  await page.keyboard.press('Escape');
+  expect(errors).toEqual([]);
+});

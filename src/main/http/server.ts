@@ -22,6 +22,7 @@ import { registerCatalogRoutes } from './routes/catalog';
 import { registerChatRoutes } from './routes/chat';
 import { registerEventRoutes } from './routes/events';
 import { registerHubAccountRoutes } from './routes/hub-account';
+import { registerModelCardRoutes } from './routes/model-card';
 import { registerModelRoutes } from './routes/models';
 import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
@@ -175,6 +176,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerEventRoutes(app, core);
   registerModelRoutes(app, core);
   registerSystemRoutes(app, core);
+  registerModelCardRoutes(app, core);
   registerCatalogRoutes(app, core);
   registerOpenAiRoutes(app, core, gate);
   registerChatRoutes(app, core);

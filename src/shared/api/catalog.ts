@@ -192,3 +192,10 @@ export const CatalogStatusResponse = okShape({
   sections: z.array(z.object({ key: z.string(), fetched_at: z.string().nullable(), stale: z.boolean(), error: z.string().nullable() })),
   cached_models: z.number(),
 });
+
+export const ModelCardResponse = okShape({
+  /** the repo's README.md without its front matter; null when it has none */
+  markdown: z.string().nullable(),
+  truncated: z.boolean(),
+  ...Freshness,
+});

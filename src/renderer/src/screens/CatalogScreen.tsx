@@ -4,6 +4,8 @@ import type { CatalogModel } from '../../../shared/api/catalog';
 import { FitBadge, formatCount, StaleBadge } from '../components/CatalogBadges';
 import { formatBytes } from '../components/format';
 import { InstallButton } from '../components/InstallDialog';
+import { ModelCard } from '../components/ModelCard';
+import { Linkified } from '../components/Linkified';
 import { useStore } from '../store';
 import { mergeSearch, type MergedRow } from '../store/catalog-merge';
 
@@ -261,6 +263,8 @@ function ModelPage({ name }: { name: string }) {
   }, [name, open, filters.vramGb, filters.gpus]);
   const d = page.name === name ? page.detail : null;
   const fit = page.name === name ? page.fit : null;
+  const [quantization, setQuantization] = useState<string | undefined>(undefined);
+  useEffect(() => setQuantization(undefined), [name]);
   return (
     <section className="screen model-page" data-testid="model-page">
       <p>
@@ -272,7 +276,7 @@ function ModelPage({ name }: { name: string }) {
         <h1 data-testid="model-title">{name}</h1>
         <StaleBadge freshness={page} testId="model-stale" />
         <span className="spacer" />
-        {d && <InstallButton name={d.model_name} provider={d.provider} />}
+        {d && <InstallButton name={d.model_name} provider={d.provider} quantization={quantization} />}
       </header>
       {page.loading && <p className="muted">Loading…</p>}
       {page.failure && <p className="error">{page.failure}</p>}
@@ -318,6 +322,7 @@ function ModelPage({ name }: { name: string }) {
           </dl>
         </>
       )}
+      {d && <DownloadSection name={d.model_name} provider={d.provider} quantization={quantization} onQuantization={setQuantization} />}
       {fit && <FitSection name={name} runtime={d?.runtime ?? 'vllm'} fit={fit} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
       {d && d.files.length > 0 && (
         <>
@@ -341,6 +346,78 @@ function ModelPage({ name }: { name: string }) {
           {d.files.length > 300 && <p className="muted">and {d.files.length - 300} more files</p>}
         </>
       )}
+      {d?.provider === 'huggingface' && <CardSection name={d.model_name} />}
+    </section>
+  );
+}
+
+/**
+ * What Install will download: the plan's file selection (the weights vLLM loads, or one GGUF
+ * quantization), its size, and for GGUF repos the quantization to pick.
+ */
+function DownloadSection({ name, provider, quantization, onQuantization }: { name: string; provider: CatalogModel['provider']; quantization: string | undefined; onQuantization(q: string): void }) {
+  const planInstall = useStore((s) => s.planInstall);
+  const [plan, setPlan] = useState<Awaited<ReturnType<typeof planInstall>> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    setError(null);
+    planInstall({ name, provider, quantization }, controller.signal)
+      .then(setPlan)
+      .catch((e: unknown) => {
+        if ((e as Error).name !== 'AbortError') setError(e instanceof Error ? e.message : String(e));
+      });
+    return () => controller.abort();
+  }, [name, provider, quantization, planInstall]);
+  if (error) return <p className="muted small">Install size: {error}</p>;
+  if (!plan) return <p className="muted small">Working out what Install downloads…</p>;
+  return (
+    <div className="card download-card" data-testid="model-download">
+      <header className="row">
+        <h2>Install</h2>
+        {plan.quantizations.length > 0 && (
+          <label className="inline">
+            Quantization for Ollama
+            <select value={plan.quantization ?? ''} onChange={(e) => onQuantization(e.target.value)} data-testid="model-quantization">
+              {plan.quantizations.map((q) => (
+                <option key={q} value={q}>
+                  {q}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+      </header>
+      <p data-testid="model-install-size">
+        {plan.total_bytes !== null
+          ? `Install downloads ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}, ${formatBytes(plan.download_bytes ?? plan.total_bytes)}${plan.download_bytes !== null && plan.download_bytes !== plan.total_bytes ? ` (of ${formatBytes(plan.total_bytes)}; the rest is cached)` : ''}.`
+          : 'Ollama reports the size when the pull starts.'}
+        {plan.disk.free_after_bytes !== null ? ` ${formatBytes(plan.disk.free_after_bytes)} of disk stays free.` : ''}
+      </p>
+      {plan.refusal && (
+        <p className="error small">
+          <Linkified text={plan.refusal.message} />
+        </p>
+      )}
+    </div>
+  );
+}
+
+function CardSection({ name }: { name: string }) {
+  const card = useStore((s) => s.modelCard);
+  const load = useStore((s) => s.loadModelCard);
+  useEffect(() => {
+    void load(name);
+  }, [name, load]);
+  if (card.name !== name || card.loading) return <p className="muted">Loading the model card…</p>;
+  return (
+    <section className="card-section">
+      <h2>Model card</h2>
+      {card.failure && <p className="error">{card.failure}</p>}
+      {card.stale && card.error && <p className="muted small">Shown from the cache: {card.error}</p>}
+      {card.markdown === null && !card.failure && <p className="muted" data-testid="model-card-none">{card.error ?? 'This repo has no model card.'}</p>}
+      {card.markdown !== null && <ModelCard markdown={card.markdown} />}
+      {card.truncated && <p className="muted small">The card is long: only its beginning is shown. The full card is on the Hub.</p>}
     </section>
   );
 }

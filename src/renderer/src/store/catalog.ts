@@ -64,6 +64,9 @@ export interface CatalogSlice {
   modelPage: { name: string; detail: CatalogDetail | null; fit: FitReport | null; loading: boolean; failure: string | null } & Freshness;
   refreshing: Record<string, boolean>;
   offline: { offline: boolean; forced: boolean } | null;
+  /** the model page's card (README) */
+  modelCard: { name: string; markdown: string | null; truncated: boolean; loading: boolean; failure: string | null } & Freshness;
+  loadModelCard(name: string): Promise<void>;
   setCatalogFilters(patch: Partial<CatalogFilters>): void;
   searchCatalog(): Promise<void>;
   loadCatalogPage(index: number): Promise<void>;
@@ -149,6 +152,18 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   modelPage: { name: '', detail: null, fit: null, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
   refreshing: {},
   offline: null,
+  modelCard: { name: '', markdown: null, truncated: false, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
+
+  async loadModelCard(name) {
+    set({ modelCard: { name, markdown: null, truncated: false, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
+    try {
+      const r = await api.get<{ markdown: string | null; truncated: boolean } & Freshness>(`/api/v1/models/catalog/${encodeURIComponent(name)}/readme`);
+      if (get().modelCard.name !== name) return;
+      set({ modelCard: { name, markdown: r.markdown, truncated: r.truncated, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
+    } catch (e) {
+      if (get().modelCard.name === name) set((s) => ({ modelCard: { ...s.modelCard, loading: false, failure: message(e) } }));
+    }
+  },
 
   setCatalogFilters(patch) {
     set((s) => ({ catalogFilters: { ...s.catalogFilters, ...patch } }));
