@@ -47,7 +47,7 @@ export type ConversationPatch = z.infer<typeof ConversationPatch>;
 
 export const NewMessage = z.object({
   role: z.enum(['user', 'assistant']),
-  content: z.string().max(2_000_000),
+  content: z.string().max(1_000_000),
   model: z.string().max(300).nullable().optional(),
   ttft_ms: z.number().min(0).nullable().optional(),
   tokens_per_s: z.number().min(0).nullable().optional(),

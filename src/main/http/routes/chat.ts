@@ -39,7 +39,8 @@ export function registerChatRoutes(app: App, core: Core): void {
     chat.delete(request.params.id);
     return { success: true as const };
   });
-  app.post('/api/v1/chat/conversations/:id/messages', { schema: { tags, params: ConversationParams, body: NewMessage, response: { 200: MessageResponse, ...errors } } }, async (request) => ({
+  // a long answer is bigger than the API's default body limit
+  app.post('/api/v1/chat/conversations/:id/messages', { bodyLimit: 4 * 1024 * 1024, schema: { tags, params: ConversationParams, body: NewMessage, response: { 200: MessageResponse, ...errors } } }, async (request) => ({
     success: true as const,
     ...chat.append(request.params.id, request.body),
   }));

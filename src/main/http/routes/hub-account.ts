@@ -1,17 +1,13 @@
 import { HubCheckResponse, HubTokenResponse, type HubTokenInfo } from '../../../shared/api/hub-account';
 import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
+import { maskSecret } from '../../secrets';
 import type { App } from '../server';
-
-/** `hf_…1234`: enough to recognise a token, too little to use it. */
-export function maskToken(token: string): string {
-  return token.length <= 8 ? '…' : `${token.slice(0, 3)}…${token.slice(-4)}`;
-}
 
 function tokenInfo(core: Core): HubTokenInfo {
   const token = core.settings.get().hub.token;
   const fromEnv = core.settings.overriddenPaths().includes('hub.token');
-  return { masked: token ? maskToken(token) : null, source: token ? (fromEnv ? 'env' : 'settings') : null, endpoint: core.hub.endpoint() };
+  return { masked: maskSecret(token), source: token ? (fromEnv ? 'env' : 'settings') : null, endpoint: core.hub.endpoint() };
 }
 
 /** The Hugging Face account behind the token: where it comes from, and whether the Hub accepts it. */
