@@ -3,7 +3,8 @@ import { apiCall, shot } from './shots';
 
 const url = () => process.env.SWITCHYARD_E2E_URL!;
 
-test.afterAll(async () => {
+// the search test ends in offline mode; the next tests need the Hub
+test.afterEach(async () => {
   await apiCall('PUT', '/api/v1/system/offline', { offline: false });
 });
 
