@@ -1,8 +1,9 @@
 import { expect, test } from '@playwright/test';
+import { shot } from './shots';
 
 const url = () => process.env.SWITCHYARD_E2E_URL!;
 
-test('switch runtimes from the Runtimes screen and watch state and logs change', async ({ page }) => {
+test('switch runtimes from the Runtimes screen and watch state and logs change', async ({ page }, testInfo) => {
   await page.goto(url());
   await page.getByTestId('nav-runtimes').click();
   const ollama = page.getByTestId('runtime-ollama');
@@ -19,6 +20,7 @@ test('switch runtimes from the Runtimes screen and watch state and logs change',
   await expect(page.getByTestId('runtime-vllm-model')).toHaveText('acme/local-chat');
   await expect(page.getByTestId('runtime-ollama-state')).toHaveText('stopped');
   await expect(page.getByTestId('runtime-vllm-log')).toContainText('Application startup complete');
+  await shot(page, testInfo, 'runtimes');
 
   await vllm.getByTestId('runtime-vllm-stop').click();
   await expect(page.getByTestId('runtime-vllm-state')).toHaveText('stopped');

@@ -109,12 +109,12 @@ export function HubTokenField() {
         {fromEnv && ' Unset HF_TOKEN to set one here.'}
       </p>
       {checked.state === 'done' && (
-        <p className={checked.result.valid ? 'ok-text small' : 'error small'} data-testid="setting-hub-token-check-result">
+        <p className={`setting-note small ${checked.result.valid ? 'ok-text' : 'error'}`} data-testid="setting-hub-token-check-result">
           {checked.result.message}
         </p>
       )}
       {checked.state === 'error' && (
-        <p className="error small" data-testid="setting-hub-token-check-result">
+        <p className="setting-note error small" data-testid="setting-hub-token-check-result">
           {checked.message}
         </p>
       )}
