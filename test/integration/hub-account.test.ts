@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
 import { startTestCore, type TestCore } from '../support/core';
@@ -45,6 +47,17 @@ describe('Hugging Face token check (Settings → Hub)', () => {
     const info = await t.call<{ token: { source: string } }>('GET', '/api/v1/settings/hub/token');
     expect(info.body.token.source).toBe('env');
     expect((await t.call<Check>('POST', '/api/v1/settings/hub/check')).body.valid).toBe(true);
+  });
+
+  it('names the file `hf auth login` wrote as the source of the token it holds', async () => {
+    hub = await startFakeHub();
+    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    const hfHome = join(t.dataDir, '.cache', 'huggingface');
+    mkdirSync(hfHome, { recursive: true });
+    writeFileSync(join(hfHome, 'token'), 'hf_valid_token\n', { mode: 0o600 });
+    await t.call('PATCH', '/api/v1/settings', { hub: { token: 'hf_valid_token' } });
+    const info = await t.call<{ token: { source: string; masked: string } }>('GET', '/api/v1/settings/hub/token');
+    expect(info.body.token).toMatchObject({ source: 'file', masked: 'hf_…oken' });
   });
 
   it('answers offline with what to do when the Hub does not answer', async () => {

@@ -1,13 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { HubCheckResponse, HubTokenResponse, type HubTokenInfo } from '../../../shared/api/hub-account';
 import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
 import { maskSecret } from '../../secrets';
 import type { App } from '../server';
 
+/** The token `hf auth login` wrote (huggingface_hub's places: HF_TOKEN_PATH, else $HF_HOME/token). */
+function loginFileToken(core: Core): string | null {
+  const env = core.options.env;
+  const home = core.settings.get().hub.home ?? env.HF_HOME ?? join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'huggingface');
+  try {
+    return readFileSync(env.HF_TOKEN_PATH || join(home, 'token'), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where the token the core sends comes from: HF_TOKEN, the `hf auth login` file, or Settings. */
 function tokenInfo(core: Core): HubTokenInfo {
   const token = core.settings.get().hub.token;
   const fromEnv = core.settings.overriddenPaths().includes('hub.token');
-  return { masked: maskSecret(token), source: token ? (fromEnv ? 'env' : 'settings') : null, endpoint: core.hub.endpoint() };
+  const source = !token ? null : fromEnv ? 'env' : token === loginFileToken(core) ? 'file' : 'settings';
+  return { masked: maskSecret(token), source, endpoint: core.hub.endpoint() };
 }
 
 /** The Hugging Face account behind the token: where it comes from, and whether the Hub accepts it. */

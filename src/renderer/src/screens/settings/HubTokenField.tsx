@@ -28,6 +28,7 @@ export function HubTokenField() {
   }, [load]);
 
   const fromEnv = info?.source === 'env';
+  const fromFile = info?.source === 'file';
   const store = async (token: string | null) => {
     setStatus({ state: 'saving' });
     setChecked({ state: 'idle' });
@@ -89,8 +90,16 @@ export function HubTokenField() {
         <button
           type="button"
           data-testid="setting-hub-token-clear"
-          disabled={!info?.masked || fromEnv}
-          title={fromEnv ? 'The token comes from HF_TOKEN: unset it in the environment' : !info?.masked ? 'No token is saved' : undefined}
+          disabled={!info?.masked || fromEnv || fromFile}
+          title={
+            fromEnv
+              ? 'The token comes from HF_TOKEN: unset it in the environment'
+              : fromFile
+                ? 'The token is in the file `hf auth login` wrote: run `hf auth logout` to remove it'
+                : !info?.masked
+                  ? 'No token is saved'
+                  : undefined
+          }
           onClick={() => void store(null)}
         >
           Remove
