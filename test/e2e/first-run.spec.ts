@@ -2,18 +2,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { freePort } from '../support/net';
 import { shot } from './shots';
 import { startExtraServe, type ExtraServe } from './serve';
 
 const bin = fileURLToPath(new URL('../fixtures/bin', import.meta.url));
 let app: ExtraServe;
 
-// A machine where neither runtime is installed and nvidia-smi is missing: what a new user sees.
+// A machine where neither runtime is installed, nvidia-smi is missing and the Hub does not answer
+// (nothing listens on its port): what a new user sees.
 test.beforeAll(async () => {
+  const deadHub = `http://127.0.0.1:${await freePort()}`;
   app = await startExtraServe((dataDir) => ({
     PATH: [dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
     HOME: dataDir,
-    SWITCHYARD_OFFLINE: '1',
+    HF_ENDPOINT: deadHub,
+    SWITCHYARD_OLLAMA_LIBRARY_URL: deadHub,
     SWITCHYARD_NVIDIA_SMI_BIN: join(dataDir, 'no-nvidia-smi'),
     HF_HUB_CACHE: join(dataDir, 'hf-cache'),
     OLLAMA_MODELS: join(dataDir, 'ollama-models'),
@@ -87,4 +91,16 @@ test('without a GPU, Ollama models run on the CPU (with the RAM they need); vLLM
   await page.getByTestId('catalog-source').selectOption('ollama');
   await page.getByTestId('catalog-search').fill('nomic');
   await expect(page.locator('[data-testid="catalog-row"][data-model="nomic-embed-text:v1.5"]').getByTestId('fit-badge')).toHaveText('runs on CPU');
+});
+
+test('the Hub does not answer: search shows local models with a notice, and the sidebar says so', async ({ page }) => {
+  await page.goto(app.url);
+  await page.getByTestId('nav-catalog').click();
+  await expect(page.getByTestId('offline-indicator')).toHaveText(/online/);
+  await page.getByTestId('catalog-search').fill('qwen3');
+  await expect(page.getByTestId('catalog-hub-notice')).toContainText('The Hugging Face Hub did not answer');
+  await expect(page.locator('[data-testid="catalog-row"][data-model="Qwen/Qwen3-8B"]')).toBeVisible();
+  const indicator = page.getByTestId('offline-indicator');
+  await expect(indicator).toHaveAttribute('data-hub', 'unreachable');
+  await expect(indicator).toHaveText(/Hub unreachable/);
 });
