@@ -30,7 +30,7 @@ function tokenInfo(core: Core): HubTokenInfo {
 export function registerHubAccountRoutes(app: App, core: Core): void {
   const tags = ['settings'];
   app.get('/api/v1/settings/hub/token', { schema: { tags, response: { 200: HubTokenResponse } } }, async () => ({ success: true as const, token: tokenInfo(core) }));
-  app.post('/api/v1/settings/hub/check', { schema: { tags, response: { 200: HubCheckResponse, 503: ErrorBody, 502: ErrorBody } } }, async () => {
+  app.post('/api/v1/settings/hub/check', { schema: { tags, response: { 200: HubCheckResponse, 409: ErrorBody, 502: ErrorBody, 503: ErrorBody } } }, async () => {
     const token = tokenInfo(core);
     if (!token.source) {
       return { success: true as const, token, valid: false, user: null, orgs: [], role: null, message: 'No Hugging Face token is set: public models install without one; gated and private ones need it.' };
