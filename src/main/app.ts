@@ -246,7 +246,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       openai,
       catalog,
       chat: new ChatRepo(db),
-      modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: seams.fetch }),
+      modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };

@@ -37,6 +37,8 @@ describe('settings fields from the schema', () => {
     expect(parseFieldInput(spec('ollama', 'env'), 'nope')).toEqual({ ok: false, error: '"nope" is not KEY=value.' });
     expect(parseFieldInput(spec('vllm', 'dtype'), 'int3')).toMatchObject({ ok: false, error: expect.stringContaining('Must be one of: auto') });
     expect(formatFieldValue(spec('ollama', 'env'), { A: '1', B: '2' })).toBe('A=1\nB=2');
+    expect(parseFieldInput(spec('network', 'proxy'), 'proxy.corp:3128')).toEqual({ ok: false, error: 'Must be a proxy URL such as http://proxy.example:3128.' });
+    expect(parseFieldInput(spec('network', 'proxy'), '')).toEqual({ ok: true, value: null });
   });
 
   it('turns the server validation message into the same sentence', () => {

@@ -91,6 +91,8 @@ export function issueSentence(issue: z.core.$ZodIssue, integer = false): string 
     case 'invalid_value':
       return `Must be one of: ${issue.values.map(String).join(', ')}.`;
     case 'invalid_format':
+      // a pattern with its own message ("a proxy URL such as …") says it better than "regex"
+      if (issue.format === 'regex' && issue.message && !/^Invalid/.test(issue.message)) return `Must be ${issue.message.replace(/\.$/, '')}.`;
       return `Must be a valid ${issue.format}.`;
     default:
       if (/integer|int/i.test(issue.message)) return 'Must be a whole number.';

@@ -37,6 +37,7 @@ export class ModelCards {
       hub: HubClient;
       offline: () => boolean;
       ttlMinutes: () => number;
+      /** the net layer's fetch (proxy, custom CAs, offline refusal) */
       fetch?: typeof fetch;
       now?: () => Date;
     },

@@ -40,6 +40,10 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'downloads.maxRetries': { label: 'Retries per file' },
   'downloads.minFreePercent': { label: 'Keep this much of the disk free (%)' },
   'downloads.maxStorageBytes': { label: 'Storage limit for models (bytes)', hint: 'empty: no limit' },
+  'downloads.parallelThresholdBytes': { label: 'Split files from this size (bytes)' },
+  'downloads.parallelParts': { label: 'Connections per large file' },
+  'network.proxy': { label: 'Proxy', hint: 'http://proxy.example:3128 (HTTPS_PROXY / HTTP_PROXY win)' },
+  'network.noProxy': { label: 'No proxy for', hint: 'comma-separated hosts, domains, CIDRs (NO_PROXY)' },
   'catalog.offline': { label: 'Offline mode', hint: 'use only cached and bundled lists' },
   'catalog.ttlMinutes': { label: 'Keep lists for (minutes)' },
   'catalog.connectTimeoutMs': { label: 'Connect timeout (ms)' },
@@ -66,6 +70,8 @@ export const OVERRIDE_SOURCES: Record<string, string> = {
   'hub.token': 'HF_TOKEN',
   'hub.home': 'HF_HOME',
   'hub.hubCache': 'HF_HUB_CACHE',
+  'network.proxy': 'HTTPS_PROXY / HTTP_PROXY / ALL_PROXY',
+  'network.noProxy': 'NO_PROXY',
 };
 
 export function titleFromName(name: string): string {
