@@ -23,7 +23,7 @@ interface Check {
 describe('Hugging Face token check (Settings → Hub)', () => {
   it('says where the token comes from and whether the Hub accepts it, never showing it', async () => {
     hub = await startFakeHub();
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, SWITCHYARD_OFFLINE: '0' } });
 
     const none = await t.call<Check>('POST', '/api/v1/settings/hub/check');
     expect(none.body).toMatchObject({ valid: false, token: { masked: null, source: null } });
@@ -43,7 +43,7 @@ describe('Hugging Face token check (Settings → Hub)', () => {
 
   it('reports HF_TOKEN from the environment as the source', async () => {
     hub = await startFakeHub();
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_valid_token' } });
+    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_valid_token', SWITCHYARD_OFFLINE: '0' } });
     const info = await t.call<{ token: { source: string } }>('GET', '/api/v1/settings/hub/token');
     expect(info.body.token.source).toBe('env');
     expect((await t.call<Check>('POST', '/api/v1/settings/hub/check')).body.valid).toBe(true);
@@ -51,7 +51,7 @@ describe('Hugging Face token check (Settings → Hub)', () => {
 
   it('names the file `hf auth login` wrote as the source of the token it holds', async () => {
     hub = await startFakeHub();
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url } });
+    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, SWITCHYARD_OFFLINE: '0' } });
     const hfHome = join(t.dataDir, '.cache', 'huggingface');
     mkdirSync(hfHome, { recursive: true });
     writeFileSync(join(hfHome, 'token'), 'hf_valid_token\n', { mode: 0o600 });
@@ -60,9 +60,17 @@ describe('Hugging Face token check (Settings → Hub)', () => {
     expect(info.body.token).toMatchObject({ source: 'file', masked: 'hf_…oken' });
   });
 
+  it('in offline mode the check makes no call and says why', async () => {
+    hub = await startFakeHub();
+    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_valid_token', SWITCHYARD_OFFLINE: '1' } });
+    const res = await t.call<{ error: { code: string } }>('POST', '/api/v1/settings/hub/check');
+    expect(res.body.error.code).toBe('offline');
+    expect(hub.stats.requests.whoami ?? 0).toBe(0);
+  });
+
   it('answers offline with what to do when the Hub does not answer', async () => {
     hub = await startFakeHub({ knobs: { down: true } });
-    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_valid_token' } });
+    t = await startTestCore({ env: { HF_ENDPOINT: hub.url, HF_TOKEN: 'hf_valid_token', SWITCHYARD_OFFLINE: '0' } });
     const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/settings/hub/check');
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.body.error.code).toBe('offline');
