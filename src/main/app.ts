@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ChatRepo } from './chat/chat-repo';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
 import { ensurePrivateDir, openDatabase, type Db } from './db/database';
 import { SecretStore, type SecretCipher } from './secrets';
@@ -10,6 +11,7 @@ import { resolveHubToken } from './hub/hub-token';
 import { ollamaModelsDir } from './drivers/ollama/models-dir';
 import { OllamaDriver } from './drivers/ollama/ollama-driver';
 import { HfVllmDriver } from './drivers/hf-vllm/hf-vllm-driver';
+import { ModelCards } from './catalog/model-card';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
 import { LifecycleStore } from './lifecycle';
@@ -71,6 +73,8 @@ export interface Core {
   readonly usage: UsageRecorder;
   readonly openai: OpenAiProxy;
   readonly catalog: CatalogService;
+  readonly chat: ChatRepo;
+  readonly modelCards: ModelCards;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -249,6 +253,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       usage,
       openai,
       catalog,
+      chat: new ChatRepo(db),
+      modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };

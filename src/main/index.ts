@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, Notification, safeStorage, screen, shell, type Rectangle } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, safeStorage, screen, shell, type Rectangle } from 'electron';
 import { createCore, type Core } from './app';
 import { startupFromArgv } from './config';
 import { buildServer, type App } from './http/server';
@@ -88,6 +88,14 @@ function keychainCipher() {
   if (!safeStorage.isEncryptionAvailable()) return undefined;
   return { name: 'electron-safeStorage', encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (data: Buffer) => safeStorage.decryptString(data) };
 }
+
+// "Locate…" on the Runtimes screen: the renderer gets only the chosen path, which the API then checks
+ipcMain.handle('switchyard:pick-executable', async (event, title: unknown) => {
+  if (window === null || event.sender !== window.webContents) return null;
+  const options = { title: typeof title === 'string' ? title.slice(0, 200) : 'Choose a program', properties: ['openFile' as const, 'showHiddenFiles' as const] };
+  const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+});
 
 app.whenReady().then(async () => {
   const options = startupFromArgv(process.argv.slice(1));

@@ -1,9 +1,10 @@
 import { expect, test } from '@playwright/test';
+import { shot } from './shots';
 
 const url = () => process.env.SWITCHYARD_E2E_URL!;
 const MODEL = 'acme/local-chat'; // put into the HF cache by global-setup
 
-test('from Installed: activate a model, test it, and see its VRAM on the dashboard', async ({ page }) => {
+test('from Installed: activate a model, test it, and see its VRAM on the dashboard', async ({ page }, testInfo) => {
   await page.goto(url());
   await page.getByTestId('nav-dashboard').click();
   const vram = page.getByTestId('gpu-0-vram');
@@ -27,12 +28,14 @@ test('from Installed: activate a model, test it, and see its VRAM on the dashboa
   const lastTest = page.getByTestId(`installed-${MODEL}-last-test`);
   await expect(lastTest).toContainText('test ok');
   await expect(lastTest).toContainText('tokens/s');
+  await shot(page, testInfo, 'installed');
 
   await page.getByTestId('nav-dashboard').click();
   const holders = page.getByTestId('vram-holders');
   await expect(holders).toContainText('vLLM', { timeout: 10_000 });
   await expect(holders).toContainText(MODEL);
   await expect(vram).not.toHaveText(before!);
+  await shot(page, testInfo, 'dashboard');
 
   await page.getByTestId('nav-installed').click();
   await page.getByTestId(`installed-${MODEL}-deactivate`).click();

@@ -37,6 +37,11 @@ test('search the catalog, open a model, see the fit', async ({ page }) => {
   await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'fits');
   await expect(page.getByTestId('model-fit-table')).toBeVisible();
   await expect(page.getByTestId('model-vllm-flags')).toContainText('--max-model-len');
+  await expect(page.getByTestId('model-max-context')).toHaveText('On one GPU, the longest context that fits is 33,280 tokens.');
+  // a 0.6B model on the same card: capped at what the model takes, not millions of tokens
+  await page.goto(`${appUrl().split('#')[0]}#/catalog?model=${encodeURIComponent('Qwen/Qwen3-0.6B')}`);
+  await page.getByTestId('model-vram').fill('24');
+  await expect(page.getByTestId('model-max-context')).toHaveText('On one GPU, the longest context that fits is 40,960 tokens (the model’s maximum).');
 
   // a 70B model on the same 24 GiB needs tensor parallelism
   await page.goto(`${appUrl().split('#')[0]}#/catalog?model=${encodeURIComponent('meta-llama/Llama-3.3-70B-Instruct')}`);

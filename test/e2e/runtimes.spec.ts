@@ -1,8 +1,9 @@
 import { expect, test } from '@playwright/test';
+import { shot } from './shots';
 
 const url = () => process.env.SWITCHYARD_E2E_URL!;
 
-test('switch runtimes from the Runtimes screen and watch state and logs change', async ({ page }) => {
+test('switch runtimes from the Runtimes screen and watch state and logs change', async ({ page }, testInfo) => {
   await page.goto(url());
   await page.getByTestId('nav-runtimes').click();
   const ollama = page.getByTestId('runtime-ollama');
@@ -13,12 +14,13 @@ test('switch runtimes from the Runtimes screen and watch state and logs change',
   await expect(page.getByTestId('runtime-ollama-state')).toHaveText('ready');
   await expect(page.getByTestId('runtime-ollama-log')).toContainText('Listening on');
 
-  await vllm.getByTestId('runtime-vllm-model-input').fill('acme/local-chat');
+  await vllm.getByTestId('runtime-vllm-model-input').selectOption('acme/local-chat');
   await vllm.getByTestId('runtime-vllm-switch').click();
   await expect(page.getByTestId('runtime-vllm-state')).toHaveText('ready');
   await expect(page.getByTestId('runtime-vllm-model')).toHaveText('acme/local-chat');
   await expect(page.getByTestId('runtime-ollama-state')).toHaveText('stopped');
   await expect(page.getByTestId('runtime-vllm-log')).toContainText('Application startup complete');
+  await shot(page, testInfo, 'runtimes');
 
   await vllm.getByTestId('runtime-vllm-stop').click();
   await expect(page.getByTestId('runtime-vllm-state')).toHaveText('stopped');
@@ -32,7 +34,7 @@ test('a runtime that fails to start shows why, with its log', async ({ page, req
   try {
     await page.goto(url());
     await page.getByTestId('nav-runtimes').click();
-    await page.getByTestId('runtime-vllm-model-input').fill('acme/local-chat');
+    await page.getByTestId('runtime-vllm-model-input').selectOption('acme/local-chat');
     await page.getByTestId('runtime-vllm-switch').click();
     await expect(page.getByTestId('runtime-vllm-error')).toContainText('exited during start-up');
     await expect(page.getByTestId('runtime-vllm-state')).toHaveText('crashed');

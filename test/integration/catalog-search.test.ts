@@ -34,6 +34,18 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(hub.requests.filter((p) => p === '/api/models')).toHaveLength(1);
   });
 
+  it('asks the Hub for the order the user picked: likes, trending, last update', async () => {
+    const byLikes = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=10&sort=likes');
+    const likes = byLikes.body.models.map((m: Body) => m.likes as number);
+    expect(likes).toEqual([...likes].sort((a, b) => b - a));
+    const before = hub.requests.filter((p) => p === '/api/models').length;
+    await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=10&sort=updated');
+    await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&q=qwen&limit=10&sort=trending');
+    // each order is its own Hub request (not the cached downloads order)
+    expect(hub.requests.filter((p) => p === '/api/models').length).toBe(before + 2);
+    expect((await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&sort=newest')).status).toBe(400);
+  });
+
   it('filters "runs on vLLM" and GGUF', async () => {
     const vllm = await t.call<Body>('GET', '/api/v1/models/providers?provider=huggingface&filter=vllm&limit=50');
     const names = vllm.body.models.map((m: Body) => m.model_name);
@@ -83,7 +95,9 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(r.status).toBe(200);
     expect(r.body.model).toMatchObject({ provider: 'ollama', model_name: 'llama3.1:70b', size_gb: 43, capabilities: ['tools'] });
     expect(r.body.model.files.map((f: Body) => f.name)).toContain('llama3.1:405b');
-    expect(r.body.fit.summary.verdict).toBe('needs_gpus');
+    // Ollama splits the layers over both GPUs; what does not fit runs on the CPU
+    expect(r.body.fit.summary.verdict).toBe('partial_offload');
+    expect(r.body.fit.vllm_flags).toBeNull();
     const missing = await t.call<Body>('GET', `/api/v1/models/catalog/${encodeURIComponent('nobody/nothing')}`);
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('model_not_found');

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { z } from 'zod';
 import {
   CatalogModel,
@@ -13,7 +14,7 @@ import type { Logger } from '../logger';
 import { CatalogRepo, facetTokens, ftsQuery, VRAM_BUCKETS, type CatalogRow } from './catalog-repo';
 import { estimateFit, kvBytesPerToken, MIN_CONTEXT, overheadGiB, overrideGpus, weightsGiB, type FitRequest, type GpuInventory, type ModelShape } from './fit';
 import { localHfDetails, ollamaMetadataShape, type InstalledModelRef, type InstalledModels } from './installed';
-import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, licenseOf, VLLM_ARCHITECTURES, VllmRegistryClient, vllmSupported, visibleTags } from './huggingface';
+import { HfConfig, HfModelInfo, HuggingFaceCatalog, hfShape, type HfSort, licenseOf, VLLM_ARCHITECTURES, VllmRegistryClient, vllmSupported, visibleTags } from './huggingface';
 import { NewsClient } from './news';
 import { bundledLibrary, defaultTag, LibraryList, ollamaShape, OllamaLibraryClient, type LibraryModel } from './ollama-library';
 import { RemoteError } from './remote';
@@ -60,6 +61,8 @@ export interface CatalogServiceOptions {
   events: EventBus;
   logger: Logger;
   gpus: GpuInventory;
+  /** total system RAM (default: os.totalmem), for Ollama's CPU verdicts */
+  systemRamBytes?: () => number;
   /** local calls (Ollama's /api/show on this machine) */
   fetch?: typeof fetch;
   /** calls that leave the machine (Hub, Ollama library, blog, papers, vLLM's registry): the net layer */
@@ -77,6 +80,9 @@ const VLLM_KEY = 'vllm:architectures';
  * refresh is tried (short connect timeout); a failure answers the last cached data with `stale: true`
  * and `error`, or the bundled lists when nothing was ever fetched. Offline mode makes no request at all.
  */
+/** The API's sort names, as the Hub's `/api/models?sort=` spells them. */
+const HF_SORT: Record<'trending' | 'downloads' | 'likes' | 'updated', HfSort> = { trending: 'trendingScore', downloads: 'downloads', likes: 'likes', updated: 'lastModified' };
+
 export class CatalogService {
   private readonly repo: CatalogRepo;
   private readonly fetchImpl: typeof fetch;
@@ -189,8 +195,9 @@ export class CatalogService {
 
   // ---- providers, trending, news ----------------------------------------------------------------
 
-  async providers(q: { provider: 'huggingface' | 'ollama'; q?: string; limit: number; filter?: 'vllm' | 'gguf' } & GpuQuery, force = false) {
-    const fresh = q.provider === 'ollama' ? await this.ollamaList(q.q, q.limit, force) : await this.hfList({ q: q.q, filter: q.filter, sort: 'downloads', limit: q.limit }, force);
+  async providers(q: { provider: 'huggingface' | 'ollama'; q?: string; limit: number; filter?: 'vllm' | 'gguf'; sort?: 'trending' | 'downloads' | 'likes' | 'updated' } & GpuQuery, force = false) {
+    const sort = HF_SORT[q.sort ?? 'downloads'];
+    const fresh = q.provider === 'ollama' ? await this.ollamaList(q.q, q.limit, force) : await this.hfList({ q: q.q, filter: q.filter, sort, limit: q.limit }, force);
     return this.withFit(fresh, q);
   }
 
@@ -223,8 +230,10 @@ export class CatalogService {
     throw error;
   }
 
-  private hfList(s: { q?: string; filter?: 'vllm' | 'gguf'; sort: 'downloads' | 'trendingScore'; limit: number }, force: boolean): Promise<Fresh<Listed[]>> {
-    const key = `hf:${s.sort === 'trendingScore' ? 'trending' : 'search'}:${s.filter ?? ''}:${(s.q ?? '').trim().toLowerCase()}:${s.limit}`;
+  private hfList(s: { q?: string; filter?: 'vllm' | 'gguf'; sort: HfSort; limit: number }, force: boolean): Promise<Fresh<Listed[]>> {
+    // the historical keys (trending, downloads) stay as they were, so existing caches keep answering
+    const kind = s.sort === 'trendingScore' ? 'trending' : s.sort === 'downloads' ? 'search' : `search-${s.sort}`;
+    const key = `hf:${kind}:${s.filter ?? ''}:${(s.q ?? '').trim().toLowerCase()}:${s.limit}`;
     return this.cached(key, ListedList, async () => (await this.hf.search({ ...s, sort: s.sort }, this.archs)).map((m) => hfListed(m, null, this.archs)), {
       force,
       section: s.sort === 'trendingScore' ? 'trending' : 'catalog',
@@ -478,11 +487,13 @@ export class CatalogService {
   // ---- fit ---------------------------------------------------------------------------------------
 
   fitRequest(q: GpuQuery): FitRequest {
-    if (q.vram_gb) return { gpus: overrideGpus(q.vram_gb, q.gpus ?? 1), gpuSource: 'override', context: q.context };
+    // Ollama's CPU and partial-offload verdicts are checked against this machine's RAM, what-if or not
+    const systemRamBytes = this.o.systemRamBytes?.() ?? totalmem();
+    if (q.vram_gb) return { gpus: overrideGpus(q.vram_gb, q.gpus ?? 1), gpuSource: 'override', context: q.context, systemRamBytes };
     // a GPU whose memory nvidia-smi could not read says nothing about fit
     const detected = this.o.gpus.gpus()?.filter((g) => g.memoryTotalMiB > 0);
-    if (detected && detected.length) return { gpus: q.gpus ? detected.slice(0, q.gpus) : detected, gpuSource: 'detected', context: q.context };
-    return { gpus: null, gpuSource: 'none', context: q.context };
+    if (detected && detected.length) return { gpus: q.gpus ? detected.slice(0, q.gpus) : detected, gpuSource: 'detected', context: q.context, systemRamBytes };
+    return { gpus: null, gpuSource: 'none', context: q.context, systemRamBytes };
   }
 
   private attachFit(l: Listed, request: FitRequest): CatalogModel {

@@ -73,16 +73,38 @@ describe('estimateFit', () => {
     expect(r.vllm_flags).toBeNull();
   });
 
-  it('uses exact weight bytes (GGUF size) and a guessed KV for an Ollama 70B Q4', () => {
+  it('uses exact weight bytes (GGUF size) and a guessed KV for an Ollama 70B Q4: partial offload, CPU, or too large, by RAM', () => {
     const model: ModelShape = { runtime: 'ollama', parametersB: 70.6, weightsBytes: 43e9, dtype: 'Q4_K_M', layers: null, kvHeads: null, headDim: null, maxContext: 131072, quantization: null };
     expect(weightsGiB(model)).toBeCloseTo(40.05, 2);
-    const r = estimateFit(model, gpus(24));
-    // N=2: 20.02 + 2.0 + 0.625 > 21.6; N=4: 10.01 + 1.5 + 0.3125 fits
+    const ram = (gib: number) => ({ systemRamBytes: gib * GIB });
+    // one 24 GiB GPU: 0.9 × 24 = 21.6 GiB; KV guess 80 × 8 × 128 × 4 B × 8192 = 2.5 GiB;
+    // GPU share (21.6 − 1 − 2.5) / 40.05 = 45 %; RAM 40.05 × 0.55 + 0.5 = 22.45 GiB ≤ 0.8 × 64
+    const r = estimateFit(model, { ...gpus(24), ...ram(64) });
     expect(r.inputs.kv_estimated).toBe(true);
     expect(r.notes.join(' ')).toMatch(/KV cache estimated .* Ollama library .* gives no layers/);
-    expect(r.summary.verdict).toBe('needs_gpus');
-    expect(r.summary.gpus_needed).toBe(4);
-    expect(r.ollama_num_ctx).toBeNull();
+    expect(r.summary).toMatchObject({ verdict: 'partial_offload', ram_gib: 22.45, context: 8192 });
+    expect(r.summary.note).toBe('Partial GPU offload: about 45 % of the layers on the GPU, the rest on the CPU with about 22.45 GiB of RAM of your 64 GiB. Runs, slower than on the GPU alone.');
+    expect(r.ollama_num_ctx).toBe(8192);
+    expect(r.vllm_flags).toBeNull();
+    expect(r.options).toEqual([]);
+    // 16 GiB of RAM cannot hold the CPU part
+    expect(estimateFit(model, { ...gpus(24), ...ram(16) }).summary.verdict).toBe('does_not_fit');
+    // no GPU: all on the CPU, 40.05 + 2.5 + 0.5 GiB
+    const cpu = estimateFit(model, { gpus: null, gpuSource: 'none', ...ram(64) });
+    expect(cpu.summary).toMatchObject({ verdict: 'cpu', ram_gib: 43.05 });
+    // four 24 GiB GPUs hold it all: Ollama splits the layers over them
+    const four = estimateFit(model, { ...gpus(24, 4), ...ram(16) });
+    expect(four.summary).toMatchObject({ verdict: 'fits', gpus_needed: 4 });
+    expect(four.summary.note).toMatch(/^Full GPU offload: .* split over 4 GPUs\.$/);
+  });
+
+  it('a small Ollama model without a GPU runs on the CPU (not "no GPU")', () => {
+    const embed: ModelShape = { runtime: 'ollama', parametersB: 0.137, weightsBytes: 0.27e9, dtype: 'F16', layers: 12, kvHeads: 12, headDim: 64, maxContext: 8192, quantization: null };
+    const r = estimateFit(embed, { gpus: null, gpuSource: 'none', systemRamBytes: 8 * GIB });
+    expect(r.summary.verdict).toBe('cpu');
+    expect(r.summary.note).toMatch(/^No GPU: runs on the CPU with about 1\.03 GiB of RAM of your 8 GiB at 8192 tokens/);
+    // vLLM verdicts are as before
+    expect(estimateFit({ ...embed, runtime: 'vllm' }, { gpus: null, gpuSource: 'none', systemRamBytes: 8 * GIB }).summary.verdict).toBe('no_gpu');
   });
 
   it('a tiny model fits and gives the Ollama num_ctx', () => {

@@ -78,6 +78,8 @@ export interface FitRequest {
   gpuSource: 'detected' | 'override' | 'none';
   context?: number;
   gpuMemoryUtilization?: number;
+  /** total system RAM, for Ollama's CPU and partial-offload verdicts */
+  systemRamBytes?: number | null;
 }
 
 const BYTES_PER_PARAM: [RegExp, number][] = [
@@ -195,6 +197,7 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
     );
   }
   const requiredSingle = w + overheadGiB(w) + (kv.bytes * context) / GIB;
+  if (model.runtime === 'ollama') return ollamaFit({ ...base, inputs: { ...inputs, system_ram_gib: request.systemRamBytes ? round2(request.systemRamBytes / GIB) : null } }, w, kv.bytes, context, gpus, request.systemRamBytes ?? null, notes);
 
   if (gpus.length === 0) {
     const summary: FitSummary = {
@@ -202,7 +205,7 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
       required_gib: round2(requiredSingle),
       gpus_needed: null,
       context,
-      note: `No GPU detected: needs about ${round2(requiredSingle)} GiB of VRAM at ${context} tokens. Ask with ?vram_gb= to check a GPU size.`,
+      note: `No GPU detected: needs about ${round2(requiredSingle)} GiB of VRAM at ${context} tokens.`,
     };
     return { ...base, summary, options: [], vllm_flags: null, ollama_num_ctx: null, fits_now: null, notes: [summary.note, ...notes] };
   }
@@ -289,7 +292,6 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
     const w4 = model.parametersB ? (model.parametersB * 1e9 * 0.5625) / GIB : null;
     if (w4 && bytesPerParam(model.dtype) > 0.6) notes.push(`A 4-bit build (AWQ/GPTQ/GGUF Q4) would need about ${round2(w4 + overheadGiB(w4))} GiB for weights and overhead.`);
   }
-  if (model.runtime === 'ollama' && verdict !== 'fits') notes.push('Ollama offloads layers that do not fit to the CPU: it still runs, much slower.');
 
   return {
     ...base,
@@ -305,10 +307,71 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
       max_context: o.maxContext,
     })),
     vllm_flags: vllmFlags,
-    ollama_num_ctx: model.runtime === 'ollama' && runnable ? verdictContext : null,
+    ollama_num_ctx: null,
     fits_now: fitsNow,
     notes,
   };
+}
+
+/** Share of system RAM a model may take: the desktop, the browser and Switchyard need the rest. */
+const USABLE_RAM_SHARE = 0.8;
+/** Ollama keeps some VRAM free for its own buffers; it uses every GPU, layers split between them. */
+const OLLAMA_VRAM_SHARE = 0.9;
+/** CPU inference buffers beyond the weights and the KV cache (GiB) */
+const CPU_OVERHEAD_GIB = 0.5;
+
+/**
+ * Ollama's placement, as LM Studio labels it: the whole model on the GPUs (full GPU offload), some
+ * layers on the GPUs and the rest on the CPU (partial offload), or all on the CPU; the CPU part is
+ * checked against system RAM.
+ *
+ *   on GPUs: W + O + KV(C) ≤ 0.9 × total VRAM of all GPUs                                → fits (full GPU)
+ *   else GPU share s = clamp((0.9 × VRAM − 1 GiB − KV(C)) / W, 0, 1) of the layers;
+ *   RAM need = W × (1 − s) + (s = 0 ? KV(C) : 0) + 0.5 GiB ≤ 0.8 × system RAM    → partial_offload / cpu
+ *   else does_not_fit.
+ */
+function ollamaFit(
+  base: Pick<FitReport, 'gpus' | 'gpu_source' | 'inputs'>,
+  w: number,
+  kvPerToken: number,
+  context: number,
+  gpus: GpuSnapshot[],
+  systemRamBytes: number | null,
+  notes: string[],
+): FitReport {
+  const kvGiB = (kvPerToken * context) / GIB;
+  const vram = (gpus.reduce((sum, g) => sum + g.memoryTotalMiB, 0) / 1024) * OLLAMA_VRAM_SHARE;
+  const onGpu = w + overheadGiB(w) + kvGiB;
+  const ramGiB = systemRamBytes ? systemRamBytes / GIB : null;
+  const report = (summary: FitSummary, numCtx: number | null, fitsNow: boolean | null = null): FitReport => ({
+    ...base,
+    summary,
+    options: [],
+    vllm_flags: null,
+    ollama_num_ctx: numCtx,
+    fits_now: fitsNow,
+    notes,
+  });
+  if (gpus.length && onGpu <= vram) {
+    const free = gpus.reduce((sum, g) => sum + g.memoryFreeMiB, 0) / 1024;
+    const fitsNow = base.gpu_source === 'detected' ? free >= onGpu : null;
+    if (fitsNow === false) notes.push('Not enough free VRAM right now: other programs hold GPU memory, so Ollama would put some layers on the CPU.');
+    const note = `Full GPU offload: needs about ${round2(onGpu)} GiB of VRAM at ${context} tokens${gpus.length > 1 ? `, split over ${gpus.length} GPUs` : ''}.`;
+    return report({ verdict: 'fits', required_gib: round2(onGpu), gpus_needed: gpus.length > 1 ? gpus.length : 1, context, ram_gib: null, note }, context, fitsNow);
+  }
+  const share = gpus.length ? Math.min(1, Math.max(0, (vram - 1 - kvGiB) / w)) : 0;
+  const ramNeed = w * (1 - share) + (share === 0 ? kvGiB : 0) + CPU_OVERHEAD_GIB;
+  const ramText = ramGiB ? ` of your ${round2(ramGiB)} GiB` : '';
+  if (ramGiB !== null && ramNeed > ramGiB * USABLE_RAM_SHARE) {
+    const note = `Likely too large for this machine: needs about ${round2(ramNeed)} GiB of RAM${share > 0 ? ` beside the GPU` : ''} at ${context} tokens${ramText}. Try a smaller quantization.`;
+    return report({ verdict: 'does_not_fit', required_gib: round2(onGpu), gpus_needed: null, context: null, ram_gib: round2(ramNeed), note }, null);
+  }
+  if (share > 0) {
+    const note = `Partial GPU offload: about ${Math.round(share * 100)} % of the layers on the GPU, the rest on the CPU with about ${round2(ramNeed)} GiB of RAM${ramText}. Runs, slower than on the GPU alone.`;
+    return report({ verdict: 'partial_offload', required_gib: round2(onGpu), gpus_needed: null, context, ram_gib: round2(ramNeed), note }, context);
+  }
+  const note = `${gpus.length ? 'Too large for the GPU: runs' : 'No GPU: runs'} on the CPU with about ${round2(ramNeed)} GiB of RAM${ramText} at ${context} tokens — slower than a GPU, fine for small models.`;
+  return report({ verdict: 'cpu', required_gib: round2(onGpu), gpus_needed: null, context, ram_gib: round2(ramNeed), note }, context);
 }
 
 /** GPUs for `?vram_gb=&gpus=`: identical cards, all free. */

@@ -55,10 +55,18 @@ export const VLLM_PIPELINES = ['text-generation', 'image-text-to-text', 'video-t
 
 const EXPAND = ['downloads', 'likes', 'trendingScore', 'tags', 'pipeline_tag', 'library_name', 'gated', 'lastModified', 'safetensors', 'config'];
 
+export type HfSort = 'downloads' | 'trendingScore' | 'likes' | 'lastModified';
+
+/** The number a merged page is ordered by (dates as milliseconds). */
+function sortValue(m: HfModelInfo, key: HfSort): number {
+  if (key === 'lastModified') return m.lastModified ? Date.parse(m.lastModified) || 0 : 0;
+  return m[key] ?? 0;
+}
+
 export interface HfSearch {
   q?: string;
   filter?: 'vllm' | 'gguf';
-  sort: 'downloads' | 'trendingScore' | 'likes';
+  sort: HfSort;
   limit: number;
 }
 
@@ -88,7 +96,7 @@ export class HuggingFaceCatalog {
     const items = pages
       .flat()
       .filter((m) => !seen.has(m.id) && seen.add(m.id))
-      .sort((a, b) => (b[key] ?? 0) - (a[key] ?? 0));
+      .sort((a, b) => sortValue(b, key) - sortValue(a, key));
     const filtered = params.filter === 'vllm' ? items.filter((m) => vllmSupported(m, supported) === true) : items;
     return filtered.slice(0, params.limit);
   }

@@ -19,9 +19,13 @@ import { RequestGate, requestToken, tokenMatches, UNAUTHORIZED_MESSAGE } from '.
 import { redactUrl } from '../logger';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
+import { registerChatRoutes } from './routes/chat';
 import { registerEventRoutes } from './routes/events';
+import { registerHubAccountRoutes } from './routes/hub-account';
+import { registerModelCardRoutes } from './routes/model-card';
 import { registerModelRoutes } from './routes/models';
 import { registerOpenAiRoutes } from './routes/openai';
+import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerSystemRoutes } from './routes/system';
@@ -166,12 +170,16 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   });
 
   registerRuntimeRoutes(app, core);
+  registerRuntimeBinaryRoutes(app, core);
   registerSettingsRoutes(app, core);
+  registerHubAccountRoutes(app, core);
   registerEventRoutes(app, core);
   registerModelRoutes(app, core);
   registerSystemRoutes(app, core);
+  registerModelCardRoutes(app, core);
   registerCatalogRoutes(app, core);
   registerOpenAiRoutes(app, core, gate);
+  registerChatRoutes(app, core);
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;

@@ -1,5 +1,6 @@
 import { listFiles, modelInfo } from '@huggingface/hub';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import { z } from 'zod';
 import type { HttpGet, NetClient } from '../net/net-client';
 import type { SnapshotFile } from './snapshot-download';
 
@@ -13,6 +14,20 @@ export interface HubClientDeps {
   /** the one HTTP layer (proxies, keep-alive, offline refusal) */
   net: Pick<NetClient, 'fetch' | 'get'>;
 }
+
+export interface HubWhoami {
+  valid: boolean;
+  user: string | null;
+  orgs: string[];
+  /** the token's role: read, write, fineGrained */
+  role: string | null;
+}
+
+const WhoamiBody = z.object({
+  name: z.string(),
+  orgs: z.array(z.object({ name: z.string() })).optional(),
+  auth: z.object({ accessToken: z.object({ role: z.string().optional() }).optional() }).optional(),
+});
 
 export interface ResolvedRepo {
   repo: string;
@@ -135,6 +150,33 @@ export class HubClient {
     } catch {
       throw new AppError('upstream_error', `${repo}/${path} on the Hub is not valid JSON.`);
     }
+  }
+
+  /**
+   * Who the token belongs to (`/api/whoami-v2`, as `hf auth whoami`). A refused token is an answer
+   * (`valid: false`), not an error; an unreachable Hub is `offline`.
+   */
+  async whoami(signal?: AbortSignal): Promise<HubWhoami> {
+    const endpoint = this.endpoint();
+    const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await this.fetchImpl(`${endpoint}/api/whoami-v2`, { headers: this.authHeaders(), signal: AbortSignal.any(signal ? [timeout, signal] : [timeout]) });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection or the Hub endpoint, then check again.`);
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel().catch(() => {});
+      return { valid: false, user: null, orgs: [], role: null };
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => {});
+      throw new AppError('upstream_error', `The Hub at ${endpoint} answered HTTP ${res.status} to a token check. Try again later.`);
+    }
+    const body = WhoamiBody.safeParse(await res.json().catch(() => null));
+    if (!body.success) throw new AppError('upstream_error', `The Hub at ${endpoint} sent an answer to a token check that Switchyard does not understand.`);
+    return { valid: true, user: body.data.name, orgs: (body.data.orgs ?? []).map((o) => o.name), role: body.data.auth?.accessToken?.role ?? null };
   }
 
   private rethrow(error: unknown, repo: string): never {

@@ -5,7 +5,8 @@ import type { SettingsRepo } from '../db/settings-repo';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import { adapters, baseUrlOf, type Endpoint, type RuntimeAdapter, type VllmFlags } from './adapters';
-import { resolveBinary } from './binaries';
+import { homedir } from 'node:os';
+import { runtimeBinary } from './binaries';
 import { RuntimeLog } from './log-store';
 import { Mutex } from './mutex';
 import { isPortFree } from './port-check';
@@ -141,6 +142,13 @@ export class RuntimeManager {
       restarts: slot.restarts,
       last_error: slot.lastError,
     };
+  }
+
+  /** Looks for the runtime's program again (after an install or a new path) and tells the listeners. */
+  recheckBinary(name: RuntimeName): RuntimeInfo {
+    const info = this.info(name);
+    this.emitState(this.slots[name]);
+    return info;
   }
 
   activeInfo(): { active_server: RuntimeName | null; active_model: string | null; server: RuntimeInfo | null; last_models: Record<string, string | null> } {
@@ -555,8 +563,7 @@ export class RuntimeManager {
   }
 
   private binaryOf(slot: Slot): string | null {
-    const configured = slot.adapter.binarySetting(this.deps.settings.get()) ?? slot.adapter.defaultBinary;
-    return resolveBinary(configured, this.deps.env.PATH);
+    return runtimeBinary(slot.adapter.binarySetting(this.deps.settings.get()), slot.adapter.defaultBinary, this.deps.env, this.deps.env.HOME || homedir());
   }
 
   private setActive(name: RuntimeName | null): void {

@@ -1,4 +1,4 @@
 interface Window {
   /** set by the Electron preload script; absent in a plain browser */
-  switchyard?: { apiBase: string; token: string };
+  switchyard?: { apiBase: string; token: string; pickExecutable?: (title: string) => Promise<string | null> };
 }

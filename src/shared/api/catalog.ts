@@ -6,7 +6,8 @@ import { okShape } from './common';
 export const CatalogProvider = z.enum(['huggingface', 'ollama']);
 export type CatalogProvider = z.infer<typeof CatalogProvider>;
 
-export const FitVerdict = z.enum(['fits', 'reduced_context', 'needs_gpus', 'does_not_fit', 'no_gpu', 'unknown']);
+/** `partial_offload` and `cpu` are Ollama's: layers that do not fit in VRAM run on the CPU from system RAM. */
+export const FitVerdict = z.enum(['fits', 'reduced_context', 'needs_gpus', 'does_not_fit', 'no_gpu', 'partial_offload', 'cpu', 'unknown']);
 export type FitVerdict = z.infer<typeof FitVerdict>;
 
 /** One line per model in lists: enough to draw a badge. */
@@ -18,6 +19,8 @@ export const FitSummary = z.object({
   gpus_needed: z.number().nullable(),
   /** context length the verdict is for (reduced when the verdict is `reduced_context`) */
   context: z.number().nullable(),
+  /** Ollama: system RAM the CPU part needs (GiB), for `partial_offload` and `cpu` */
+  ram_gib: z.number().nullable().optional(),
   note: z.string(),
 });
 export type FitSummary = z.infer<typeof FitSummary>;
@@ -62,6 +65,8 @@ export const ProvidersQuery = z.object({
   limit: limit(500, 50),
   /** `vllm`: architecture vLLM supports; `gguf`: GGUF repositories */
   filter: z.enum(['vllm', 'gguf']).optional(),
+  /** the Hub's order (huggingface only): trending score, downloads, likes, last update */
+  sort: z.enum(['trending', 'downloads', 'likes', 'updated']).default('downloads'),
   ...GpuOverride,
 });
 export const ProvidersResponse = okShape({ provider: CatalogProvider, models: z.array(CatalogModel), count: z.number(), ...Freshness });
@@ -135,6 +140,8 @@ export const FitReport = z.object({
     max_position_embeddings: z.number().nullable(),
     context: z.number(),
     gpu_memory_utilization: z.number(),
+    /** total system RAM the Ollama verdicts were checked against (GiB) */
+    system_ram_gib: z.number().nullable().optional(),
   }),
   options: z.array(FitOption),
   /** vLLM flags that make it fit (null for Ollama models or when nothing fits) */
@@ -184,4 +191,11 @@ export const CatalogStatusResponse = okShape({
   offline: z.boolean(),
   sections: z.array(z.object({ key: z.string(), fetched_at: z.string().nullable(), stale: z.boolean(), error: z.string().nullable() })),
   cached_models: z.number(),
+});
+
+export const ModelCardResponse = okShape({
+  /** the repo's README.md without its front matter; null when it has none */
+  markdown: z.string().nullable(),
+  truncated: z.boolean(),
+  ...Freshness,
 });

@@ -3,6 +3,7 @@ import { modelsMigration } from './002-models';
 import { catalogMigration } from './003-catalog';
 import { usageMigration } from './004-usage';
 import { activationMigration } from './005-activation';
+import { chatMigration } from './007-chat';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Append-only. Each domain adds its own numbered file and lists it here. */
-export const migrations: readonly Migration[] = [coreMigration, modelsMigration, catalogMigration, usageMigration, activationMigration];
+export const migrations: readonly Migration[] = [coreMigration, modelsMigration, catalogMigration, usageMigration, activationMigration, chatMigration];

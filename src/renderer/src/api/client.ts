@@ -36,12 +36,13 @@ export function forgetToken(): void {
   localStorage.removeItem(TOKEN_KEY);
 }
 
-const apiBase = (): string => window.switchyard?.apiBase ?? '';
+export const apiBase = (): string => window.switchyard?.apiBase ?? '';
 
 let token: string | null = null;
 export function setToken(value: string | null): void {
   token = value;
 }
+export const authHeader = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
 /** One typed request helper for every screen. Non-2xx bodies become ApiError. */
 export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -69,6 +70,7 @@ export const api = {
   get: <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal),
   post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
   patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
   del: <T>(path: string) => request<T>('DELETE', path),
 };
 

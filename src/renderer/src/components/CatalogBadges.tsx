@@ -7,6 +7,8 @@ const FIT_LABEL: Record<FitSummary['verdict'], string> = {
   needs_gpus: 'needs GPUs',
   does_not_fit: 'does not fit',
   no_gpu: 'no GPU',
+  partial_offload: 'partial GPU offload',
+  cpu: 'runs on CPU',
   unknown: 'size unknown',
 };
 const FIT_CLASS: Record<FitSummary['verdict'], string> = {
@@ -15,6 +17,8 @@ const FIT_CLASS: Record<FitSummary['verdict'], string> = {
   needs_gpus: 'badge-warn',
   does_not_fit: 'badge-bad',
   no_gpu: 'badge-idle',
+  partial_offload: 'badge-warn',
+  cpu: 'badge-warn',
   unknown: 'badge-idle',
 };
 

@@ -3,21 +3,24 @@ import type { InstallPlan, ModelProvider } from '../../../shared/api/models';
 import { ApiError } from '../api/client';
 import { useStore } from '../store';
 import { formatBytes } from './format';
+import { Linkified } from './Linkified';
 import { OperationProgress } from './OperationProgress';
 
 export interface InstallTarget {
   name: string;
   provider: ModelProvider;
+  /** GGUF repos: the quantization picked on the model page */
+  quantization?: string;
 }
 
 /**
  * Install flow for one model: files and total size, disk space after install, GGUF quantization,
  * then start and watch progress. Used by the Catalog model page and the Installed screen.
  */
-export function InstallDialog({ name, provider, onClose }: InstallTarget & { onClose(): void }) {
+export function InstallDialog({ name, provider, quantization: initialQuantization, onClose }: InstallTarget & { onClose(): void }) {
   const planInstall = useStore((s) => s.planInstall);
   const startInstall = useStore((s) => s.startInstall);
-  const [quantization, setQuantization] = useState<string | undefined>(undefined);
+  const [quantization, setQuantization] = useState<string | undefined>(initialQuantization);
   const [plan, setPlan] = useState<InstallPlan | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -37,6 +40,15 @@ export function InstallDialog({ name, provider, onClose }: InstallTarget & { onC
       .finally(() => setLoading(false));
     return () => controller.abort();
   }, [name, provider, quantization, planInstall]);
+
+  // Escape closes it, as any dialog; an install already started goes on in Operations
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !starting) onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose, starting]);
 
   const start = async (viaOllama = false) => {
     setStarting(true);
@@ -60,7 +72,11 @@ export function InstallDialog({ name, provider, onClose }: InstallTarget & { onC
           <span className="badge badge-idle">{provider === 'huggingface' ? 'Hugging Face → vLLM' : 'Ollama'}</span>
         </header>
         {loading && <p className="muted">Resolving files and sizes…</p>}
-        {error && <p className="error" data-testid="install-error">{error}</p>}
+        {error && (
+          <p className="error" data-testid="install-error">
+            <Linkified text={error} />
+          </p>
+        )}
         {plan && !loading && (
           <>
             {plan.quantizations.length > 0 && (
@@ -123,13 +139,17 @@ export function InstallDialog({ name, provider, onClose }: InstallTarget & { onC
             {plan.gated && <p className="hint">This repo is gated: your token has access.</p>}
             {plan.refusal && (
               <p className="error" data-testid="install-refusal">
-                {plan.refusal.message}
+                <Linkified text={plan.refusal.message} />
               </p>
             )}
           </>
         )}
         {op && <OperationProgress op={op} />}
-        {op && <p className="muted">{op.status === 'failed' ? op.error?.message : op.message}</p>}
+        {op && (
+          <p className="muted">
+            <Linkified text={(op.status === 'failed' ? op.error?.message : op.message) ?? ''} />
+          </p>
+        )}
         <div className="actions row">
           {!operationId && plan?.ollama_name && (
             <button className="primary" disabled={loading || starting} onClick={() => void start(true)} data-testid="install-ollama" title="Ollama pulls this GGUF straight from the Hub; vLLM cannot serve a GGUF repo">
@@ -149,14 +169,14 @@ export function InstallDialog({ name, provider, onClose }: InstallTarget & { onC
 }
 
 /** A button that opens the install dialog for a model. */
-export function InstallButton({ name, provider, label = 'Install…' }: InstallTarget & { label?: string }) {
+export function InstallButton({ name, provider, quantization, label = 'Install…' }: InstallTarget & { label?: string }) {
   const [open, setOpen] = useState(false);
   return (
     <>
       <button className="primary" onClick={() => setOpen(true)} data-testid="install-button">
         {label}
       </button>
-      {open && <InstallDialog name={name} provider={provider} onClose={() => setOpen(false)} />}
+      {open && <InstallDialog name={name} provider={provider} quantization={quantization} onClose={() => setOpen(false)} />}
     </>
   );
 }

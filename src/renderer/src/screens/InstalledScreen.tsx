@@ -1,3 +1,4 @@
+import { Linkified } from '../components/Linkified';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
@@ -29,7 +30,11 @@ export function InstalledScreen() {
       <h1>Installed</h1>
       <p className="muted">Models in the Hugging Face cache (served by vLLM) and in Ollama. Models found on disk are imported, not downloaded again.</p>
       <InstallByName onPick={setTarget} />
-      {error && <p className="error" data-testid="models-error">{error}</p>}
+      {error && (
+        <p className="error" data-testid="models-error">
+          <Linkified text={error} />
+        </p>
+      )}
       <div className="row actions">
         <button onClick={() => void loadInstalled(true)}>Rescan</button>
       </div>
@@ -134,7 +139,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         <tr className="detail-row">
           <td colSpan={5}>
             {loading && <ActivationProgress model={model} message={activation?.message} />}
-            {!loading && activation?.phase === 'failed' && !rowError && <p className="error">{activation.message}</p>}
+            {!loading && activation?.phase === 'failed' && !rowError && (
+              <p className="error">
+                <Linkified text={activation.message} />
+              </p>
+            )}
             {serving && activation?.phase === 'serving' && (
               <p className="muted small" data-testid={`installed-${id}-activation`}>
                 {activation.message}
@@ -142,7 +151,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
             )}
             {rowError && (
               <p className="error" data-testid={`installed-${id}-error`}>
-                {rowError}
+                <Linkified text={rowError} />
               </p>
             )}
             {model.last_test && <TestResultLine result={model.last_test} testId={`installed-${id}-last-test`} />}

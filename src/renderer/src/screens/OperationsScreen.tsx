@@ -1,3 +1,4 @@
+import { Linkified } from '../components/Linkified';
 import { useEffect, useState } from 'react';
 import type { Operation } from '../../../shared/api/models';
 import { ApiError } from '../api/client';
@@ -52,7 +53,9 @@ function OperationCard({ id, onError }: { id: string; onError(message: string): 
         <span className="muted small">{new Date(op.created_at).toLocaleString()}</span>
       </header>
       {(open || op.operation_type === 'install') && <OperationProgress op={op} />}
-      <p className={op.status === 'failed' ? 'error' : 'muted'}>{op.status === 'failed' && op.error ? op.error.message : op.message}</p>
+      <p className={op.status === 'failed' ? 'error' : 'muted'}>
+        <Linkified text={(op.status === 'failed' && op.error ? op.error.message : op.message) ?? ''} />
+      </p>
       <div className="row">
         {open && <button onClick={() => act(cancel(id, false))}>Cancel (keep partial)</button>}
         {open && <button onClick={() => act(cancel(id, true))}>Cancel and delete partial</button>}

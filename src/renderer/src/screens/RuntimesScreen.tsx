@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { RuntimeName } from '../../../shared/api/runtimes';
 import { useStore } from '../store';
+import { Linkified } from '../components/Linkified';
+import { RuntimeSetup } from '../components/RuntimeSetup';
 import { StateBadge } from '../components/StateBadge';
 
 const NAMES: { name: RuntimeName; label: string }[] = [
@@ -9,10 +11,20 @@ const NAMES: { name: RuntimeName; label: string }[] = [
 ];
 
 export function RuntimesScreen() {
+  const loadGpus = useStore((s) => s.loadGpus);
+  const gpu = useStore((s) => s.gpuStatus);
+  useEffect(() => {
+    void loadGpus().catch(() => {});
+  }, [loadGpus]);
   return (
     <section className="screen">
       <h1>Runtimes</h1>
       <p className="muted">One runtime is active at a time. Switching to one stops the other.</p>
+      {gpu && !gpu.available && gpu.state !== 'starting' && (
+        <p className="notice" data-testid="runtimes-no-gpu">
+          No NVIDIA GPU was found (details on the <a href="#/dashboard">Dashboard</a>). Ollama still runs models on the CPU, from system RAM — slower, but fine for small models. vLLM needs an NVIDIA GPU.
+        </p>
+      )}
       <div className="runtime-grid">
         {NAMES.map((r) => (
           <RuntimeCard key={r.name} name={r.name} label={r.label} />
@@ -30,6 +42,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
   const loadLogs = useStore((s) => s.loadLogs);
   const [model, setModel] = useState('');
   const installed = useStore((s) => s.installed);
+  const installedLoaded = useStore((s) => s.installedLoaded);
   const loadInstalled = useStore((s) => s.loadInstalled);
   const installedNames = useMemo(() => installed.filter((m) => m.runtime === name && m.status === 'installed').map((m) => m.name), [installed, name]);
   useEffect(() => {
@@ -40,12 +53,22 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
     void loadLogs(name).catch(() => {});
   }, [name, loadLogs]);
   useEffect(() => {
-    if (!model && info?.last_model) setModel(info.last_model);
-  }, [info?.last_model, model]);
+    if (model) return;
+    const preferred = [info?.model, info?.last_model].find((m) => m && installedNames.includes(m)) ?? installedNames[0];
+    if (preferred) setModel(preferred);
+  }, [info?.model, info?.last_model, installedNames, model]);
 
   if (!info) return <div className="card">Loading {label}…</div>;
   const running = info.state === 'ready' || info.state === 'starting' || info.state === 'external';
   const needsModel = name === 'vllm';
+  const switchWhy = busy
+    ? null
+    : info.state === 'not_installed'
+      ? `install ${label} first (see above).`
+      : needsModel && !model
+        ? 'install a model for vLLM first.'
+        : null;
+  const stopWhy = busy ? null : info.state === 'external' ? `this ${label} was started outside Switchyard; stop it where it was started.` : !info.owned ? 'not running.' : null;
   return (
     <div className="card runtime-card" data-testid={`runtime-${name}`}>
       <header className="row">
@@ -65,37 +88,43 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
         <dt>Binary</dt>
         <dd className="mono">{info.binary ?? 'not found'}</dd>
       </dl>
-      {info.state === 'not_installed' && (
-        <p className="hint">
-          {label} was not found. Install it, or set its path in Settings ({name === 'ollama' ? 'SWITCHYARD_OLLAMA_BIN' : 'SWITCHYARD_VLLM_BIN'}).
-        </p>
-      )}
-      {needsModel && (
+      {info.state === 'not_installed' && <RuntimeSetup name={name} label={label} />}
+      {needsModel && info.state !== 'not_installed' && (
         <label className="field">
           Model (an installed Hugging Face model)
-          <input value={model} onChange={(e) => setModel(e.target.value)} placeholder="Qwen/Qwen3-0.6B" list={`runtime-${name}-models`} data-testid={`runtime-${name}-model-input`} />
-          <datalist id={`runtime-${name}-models`}>
+          <select value={model} onChange={(e) => setModel(e.target.value)} data-testid={`runtime-${name}-model-input`} disabled={installedNames.length === 0}>
+            {installedNames.length === 0 && <option value="">{installedLoaded ? 'no model installed yet' : 'loading…'}</option>}
             {installedNames.map((n) => (
-              <option key={n} value={n} />
+              <option key={n} value={n}>
+                {n}
+              </option>
             ))}
-          </datalist>
+          </select>
+          {installedLoaded && installedNames.length === 0 && (
+            <span className="small muted">
+              Install one from the <a href="#/catalog">Catalog</a> first.
+            </span>
+          )}
         </label>
       )}
       <div className="row actions">
-        <button
-          data-testid={`runtime-${name}-switch`}
-          disabled={!!busy || info.state === 'not_installed' || (needsModel && !model)}
-          onClick={() => void action(name, 'switch', needsModel ? model : undefined)}
-        >
+        <button data-testid={`runtime-${name}-switch`} disabled={switchWhy !== null} title={switchWhy ?? undefined} onClick={() => void action(name, 'switch', needsModel ? model : undefined)}>
           {busy === 'switch' ? 'Switching…' : info.active && running ? 'Restart with model' : 'Switch to'}
         </button>
-        <button data-testid={`runtime-${name}-stop`} disabled={!!busy || !info.owned} onClick={() => void action(name, 'stop')}>
+        <button data-testid={`runtime-${name}-stop`} disabled={stopWhy !== null} title={stopWhy ?? undefined} onClick={() => void action(name, 'stop')}>
           {busy === 'stop' ? 'Stopping…' : 'Stop'}
         </button>
       </div>
+      {!busy && (switchWhy || info.state === 'external') && (
+        <p className="small muted why" data-testid={`runtime-${name}-why`}>
+          {[switchWhy && `Switch: ${switchWhy}`, info.state === 'external' && `Stop: ${stopWhy}`].filter(Boolean).join(' · ')}
+        </p>
+      )}
       {(error || info.last_error) && (
         <div className="error" role="alert" data-testid={`runtime-${name}-error`}>
-          <strong>{error ?? info.last_error?.message}</strong>
+          <strong>
+            <Linkified text={error ?? info.last_error?.message ?? ''} />
+          </strong>
           {info.last_error?.log_tail && info.last_error.log_tail.length > 0 && !error && (
             <pre className="log small">{info.last_error.log_tail.slice(-8).join('\n')}</pre>
           )}

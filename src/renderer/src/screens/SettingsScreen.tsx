@@ -1,62 +1,34 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
+import { fieldsOf, groupsOf } from '../../../shared/settings-fields';
 import type { SettingsPatch } from '../../../shared/settings';
-import { ApiError } from '../api/client';
 import { useStore } from '../store';
+import { HubTokenField } from './settings/HubTokenField';
+import { FIELD_LABELS, GROUP_TITLES, OVERRIDE_SOURCES, titleFromName } from './settings/labels';
+import { SettingField } from './settings/SettingField';
 
-type Field = { group: keyof SettingsPatch; key: string; label: string; type: 'text' | 'number' | 'bool'; hint?: string };
-
-const FIELDS: Field[] = [
-  { group: 'ollama', key: 'binary', label: 'Ollama binary', type: 'text', hint: 'path or name on PATH' },
-  { group: 'ollama', key: 'port', label: 'Ollama port', type: 'number' },
-  { group: 'ollama', key: 'modelsDir', label: 'Ollama models dir (OLLAMA_MODELS)', type: 'text' },
-  { group: 'ollama', key: 'keepAlive', label: 'Ollama keep-alive', type: 'text' },
-  { group: 'vllm', key: 'binary', label: 'vLLM binary', type: 'text' },
-  { group: 'vllm', key: 'port', label: 'vLLM port', type: 'number' },
-  { group: 'vllm', key: 'gpuMemoryUtilization', label: 'vLLM GPU memory utilization', type: 'number' },
-  { group: 'vllm', key: 'maxModelLen', label: 'vLLM max model len', type: 'number' },
-  { group: 'runtime', key: 'stopGraceMs', label: 'Stop grace period (ms)', type: 'number' },
-  { group: 'runtime', key: 'startTimeoutMs', label: 'Start timeout (ms)', type: 'number' },
-  { group: 'runtime', key: 'autoRestart', label: 'Restart a crashed runtime', type: 'bool' },
-  { group: 'hub', key: 'endpoint', label: 'Hugging Face endpoint', type: 'text' },
-  { group: 'downloads', key: 'concurrency', label: 'Parallel downloads', type: 'number' },
-  { group: 'downloads', key: 'parallelParts', label: 'Connections per large file', type: 'number' },
-  { group: 'network', key: 'proxy', label: 'Proxy', type: 'text', hint: 'http://proxy.example:3128 (HTTPS_PROXY / HTTP_PROXY win)' },
-  { group: 'network', key: 'noProxy', label: 'No proxy for', type: 'text', hint: 'comma-separated hosts, domains, CIDRs (NO_PROXY); loopback never uses the proxy' },
-  { group: 'catalog', key: 'offline', label: 'Offline mode', type: 'bool' },
-  { group: 'catalog', key: 'ttlMinutes', label: 'Catalog cache TTL (min)', type: 'number' },
-  { group: 'ui', key: 'closeToTray', label: 'Close to tray', type: 'bool' },
-  { group: 'ui', key: 'minimizeToTray', label: 'Minimize to tray', type: 'bool' },
-  { group: 'ui', key: 'notifications', label: 'System notifications (installs, activations, crashes)', type: 'bool' },
-  { group: 'gpu', key: 'nvidiaSmiBinary', label: 'nvidia-smi binary', type: 'text', hint: 'path or name on PATH (SWITCHYARD_NVIDIA_SMI_BIN)' },
-  { group: 'gpu', key: 'sampleIntervalMs', label: 'GPU sample interval (ms, on restart)', type: 'number' },
-];
-
+/** Every settings group the core reports, each field saved on its own (Enter or leaving the field). */
 export function SettingsScreen() {
   const settings = useStore((s) => s.settings);
   const load = useStore((s) => s.loadSettings);
   const save = useStore((s) => s.saveSettings);
-  const [message, setMessage] = useState<string | null>(null);
   useEffect(() => {
     void load().catch(() => {});
   }, [load]);
   if (!settings) return <section className="screen">Loading settings…</section>;
 
-  const value = (f: Field) => (settings.settings[f.group] as Record<string, unknown>)[f.key];
-  const commit = async (f: Field, raw: string | boolean) => {
-    let v: unknown = raw;
-    if (f.type === 'number') v = raw === '' ? null : Number(raw);
-    if (f.type === 'text' && raw === '') v = null;
-    try {
-      await save({ [f.group]: { [f.key]: v } } as SettingsPatch);
-      setMessage(`Saved ${f.label}.`);
-    } catch (error) {
-      setMessage(error instanceof ApiError ? error.message : String(error));
-    }
-  };
-
+  const values = settings.settings as unknown as Record<string, Record<string, unknown>>;
+  const groups = groupsOf(values);
   return (
-    <section className="screen">
+    <section className="screen settings-screen">
       <h1>Settings</h1>
+      <p className="muted">Each field is saved when you press Enter or leave it; Escape puts back the saved value.</p>
+      <nav className="settings-toc">
+        {groups.map((g) => (
+          <a key={g} href={`#/settings?group=${g}`} onClick={(e) => (e.preventDefault(), document.getElementById(`settings-${g}`)?.scrollIntoView())}>
+            {GROUP_TITLES[g]?.title ?? titleFromName(g)}
+          </a>
+        ))}
+      </nav>
       <dl className="facts">
         <dt>Data dir</dt>
         <dd className="mono" data-testid="settings-data-dir">{settings.paths.data_dir}</dd>
@@ -65,32 +37,31 @@ export function SettingsScreen() {
         <dt>Logs</dt>
         <dd className="mono">{settings.paths.log_dir}</dd>
       </dl>
-      <form className="settings-form" onSubmit={(e) => e.preventDefault()}>
-        {FIELDS.map((f) => {
-          const overridden = settings.overridden.includes(`${f.group}.${f.key}`);
-          const v = value(f);
-          return (
-            <label key={`${f.group}.${f.key}`} className="field">
-              <span>
-                {f.label}
-                {overridden && <em className="muted"> (set by a flag or env var)</em>}
-              </span>
-              {f.type === 'bool' ? (
-                <input type="checkbox" checked={Boolean(v)} disabled={overridden} onChange={(e) => void commit(f, e.target.checked)} />
-              ) : (
-                <input
-                  defaultValue={v === null || v === undefined ? '' : String(v)}
-                  placeholder={f.hint}
-                  disabled={overridden}
-                  type={f.type === 'number' ? 'number' : 'text'}
-                  onBlur={(e) => e.target.value !== String(v ?? '') && void commit(f, e.target.value)}
+      {groups.map((group) => (
+        <fieldset key={group} id={`settings-${group}`} className="card settings-group" data-testid={`settings-group-${group}`}>
+          <legend>{GROUP_TITLES[group]?.title ?? titleFromName(group)}</legend>
+          {GROUP_TITLES[group]?.about && <p className="muted small">{GROUP_TITLES[group]!.about}</p>}
+          {group === 'hub' && <HubTokenField />}
+          {fieldsOf(group, values[group] ?? {})
+            .filter((f) => !(group === 'hub' && f.key === 'token'))
+            .map((f) => {
+              const path = `${group}.${f.key}`;
+              const overridden = settings.overridden.includes(path);
+              const text = FIELD_LABELS[path];
+              return (
+                <SettingField
+                  key={path}
+                  spec={f}
+                  label={text?.label ?? titleFromName(f.key)}
+                  hint={text?.hint}
+                  value={values[group]?.[f.key]}
+                  overriddenBy={overridden ? (OVERRIDE_SOURCES[path] ?? 'a flag or environment variable') : null}
+                  save={(value) => save({ [group]: { [f.key]: value } } as SettingsPatch)}
                 />
-              )}
-            </label>
-          );
-        })}
-      </form>
-      {message && <p className="muted" role="status">{message}</p>}
+              );
+            })}
+        </fieldset>
+      ))}
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import type { ComponentType } from 'react';
 import { CatalogScreen } from './CatalogScreen';
+import { ChatScreen } from './ChatScreen';
 import { InstalledScreen } from './InstalledScreen';
 import { NewsScreen } from './NewsScreen';
 import { OperationsScreen } from './OperationsScreen';
@@ -21,6 +22,7 @@ export const screens: ScreenEntry[] = [
   { id: 'installed', label: 'Installed', component: InstalledScreen },
   { id: 'operations', label: 'Operations', component: OperationsScreen },
   { id: 'runtimes', label: 'Runtimes', component: RuntimesScreen },
+  { id: 'chat', label: 'Chat', component: ChatScreen },
   { id: 'dashboard', label: 'Dashboard', component: DashboardScreen },
   { id: 'news', label: 'News', component: NewsScreen },
   { id: 'settings', label: 'Settings', component: SettingsScreen },

@@ -5,10 +5,15 @@ import type { AppStore } from './index';
 
 export const SEARCH_PAGE = 200;
 
+export type CatalogSort = 'trending' | 'downloads' | 'likes' | 'updated';
+
 export interface CatalogFilters {
   q: string;
   source: '' | CatalogProvider;
+  /** `ollama`: GGUF models (Ollama library, GGUF repos on the Hub) */
   runtime: '' | 'vllm' | 'ollama';
+  /** the order of a search (the Hub's order; local matches follow) */
+  sort: CatalogSort;
   maxSizeGb: string;
   fits: boolean;
   /** what-if GPU size in GiB ('' = the detected GPUs) */
@@ -32,8 +37,23 @@ export interface ListState<T> extends Freshness {
 
 const emptyList = <T>(): ListState<T> => ({ items: [], loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false });
 
+/** The live Hub search for the current words: its results, or why there are none. */
+export interface HubSearch {
+  key: string;
+  items: CatalogModel[];
+  loading: boolean;
+  /** the Hub did not answer: what was said (results then come from the cache, if any) */
+  error: string | null;
+}
+
 export interface CatalogSlice {
   catalogFilters: CatalogFilters;
+  hubSearch: HubSearch;
+  /** whether the Hub answered the last request that went to it (null: none yet) */
+  hubAnswered: boolean | null;
+  /** searches the Hub for the current words; a newer search cancels the one in flight */
+  searchHub(): Promise<void>;
+  noteHubAnswer(answered: boolean): void;
   /** sparse pages of the local search result, index → model */
   catalogRows: (CatalogModel | undefined)[];
   catalogTotal: number;
@@ -44,6 +64,9 @@ export interface CatalogSlice {
   modelPage: { name: string; detail: CatalogDetail | null; fit: FitReport | null; loading: boolean; failure: string | null } & Freshness;
   refreshing: Record<string, boolean>;
   offline: { offline: boolean; forced: boolean } | null;
+  /** the model page's card (README) */
+  modelCard: { name: string; markdown: string | null; truncated: boolean; loading: boolean; failure: string | null } & Freshness;
+  loadModelCard(name: string): Promise<void>;
   setCatalogFilters(patch: Partial<CatalogFilters>): void;
   searchCatalog(): Promise<void>;
   loadCatalogPage(index: number): Promise<void>;
@@ -76,11 +99,50 @@ function searchQuery(f: CatalogFilters, offset: number): string {
   return gpu ? `${p}&${gpu}` : p.toString();
 }
 
+/** The Hub query for the current filters; '' when there is nothing to ask the Hub. */
+export function hubQuery(f: CatalogFilters): string {
+  if (!f.q.trim() || f.source === 'ollama') return '';
+  const p = new URLSearchParams({ provider: 'huggingface', q: f.q.trim(), limit: '40', sort: f.sort });
+  if (f.runtime) p.set('filter', f.runtime === 'vllm' ? 'vllm' : 'gguf');
+  const gpu = gpuParams(f);
+  return gpu ? `${p}&${gpu}` : p.toString();
+}
+
+let hubController: AbortController | null = null;
 let searchSeq = 0;
 const pagesInFlight = new Set<number>();
 
 export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = (set, get) => ({
-  catalogFilters: { q: '', source: '', runtime: '', maxSizeGb: '', fits: false, vramGb: '', gpus: '' },
+  catalogFilters: { q: '', source: '', runtime: '', sort: 'downloads', maxSizeGb: '', fits: false, vramGb: '', gpus: '' },
+  hubSearch: { key: '', items: [], loading: false, error: null },
+  hubAnswered: null,
+
+  noteHubAnswer(answered) {
+    if (get().hubAnswered !== answered) set({ hubAnswered: answered });
+  },
+
+  async searchHub() {
+    hubController?.abort();
+    const key = hubQuery(get().catalogFilters);
+    if (!key || get().offline?.offline) {
+      hubController = null;
+      set({ hubSearch: { key, items: [], loading: false, error: null } });
+      return;
+    }
+    const controller = (hubController = new AbortController());
+    set((s) => ({ hubSearch: { ...s.hubSearch, key, loading: true } }));
+    try {
+      const r = await api.get<{ models: CatalogModel[] } & Freshness>(`/api/v1/models/providers?${key}`, controller.signal);
+      if (controller.signal.aborted) return;
+      // stale with an error: the Hub did not answer and these came from the cache
+      const failed = r.stale && r.error !== null;
+      set({ hubSearch: { key, items: failed ? [] : r.models, loading: false, error: failed ? r.error : null } });
+      get().noteHubAnswer(!failed);
+    } catch (e) {
+      if (controller.signal.aborted) return;
+      set({ hubSearch: { key, items: [], loading: false, error: message(e) } });
+    }
+  },
   catalogRows: [],
   catalogTotal: 0,
   catalogLoading: false,
@@ -90,6 +152,18 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   modelPage: { name: '', detail: null, fit: null, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
   refreshing: {},
   offline: null,
+  modelCard: { name: '', markdown: null, truncated: false, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
+
+  async loadModelCard(name) {
+    set({ modelCard: { name, markdown: null, truncated: false, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
+    try {
+      const r = await api.get<{ markdown: string | null; truncated: boolean } & Freshness>(`/api/v1/models/catalog/${encodeURIComponent(name)}/readme`);
+      if (get().modelCard.name !== name) return;
+      set({ modelCard: { name, markdown: r.markdown, truncated: r.truncated, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
+    } catch (e) {
+      if (get().modelCard.name === name) set((s) => ({ modelCard: { ...s.modelCard, loading: false, failure: message(e) } }));
+    }
+  },
 
   setCatalogFilters(patch) {
     set((s) => ({ catalogFilters: { ...s.catalogFilters, ...patch } }));
@@ -136,6 +210,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
       const gpu = gpuParams(get().catalogFilters);
       const r = await api.get<{ models: CatalogModel[] } & Freshness>(`/api/v1/models/trending?provider=${provider}&limit=24${gpu ? `&${gpu}` : ''}`);
       set((s) => ({ trending: { ...s.trending, [provider]: { items: r.models, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } } }));
+      if (provider === 'huggingface' && !r.offline) get().noteHubAnswer(!(r.stale && r.error));
     } catch (e) {
       set((s) => ({ trending: { ...s.trending, [provider]: { ...s.trending[provider], loading: false, failure: message(e) } } }));
     }
@@ -159,6 +234,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
       const r = await api.get<{ model: CatalogDetail; fit: FitReport } & Freshness>(`/api/v1/models/catalog/${encodeURIComponent(name)}${gpu ? `?${gpu}` : ''}`);
       if (get().modelPage.name !== name) return;
       set({ modelPage: { name, detail: r.model, fit: r.fit, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
+      if (r.model.provider === 'huggingface' && !r.offline) get().noteHubAnswer(!(r.stale && r.error));
     } catch (e) {
       if (get().modelPage.name === name) set((s) => ({ modelPage: { ...s.modelPage, loading: false, failure: message(e) } }));
     }

@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { AppEvent } from '../../../shared/events';
 import { createCatalogSlice, type CatalogSlice } from './catalog';
+import { createChatSlice, type ChatSlice } from './chat';
 import { createConnectionSlice, type ConnectionSlice } from './connection';
 import { createGpuSlice, type GpuSlice } from './gpu';
 import { createModelsSlice, type ModelsSlice } from './models';
@@ -8,7 +9,7 @@ import { createRuntimesSlice, type RuntimesSlice } from './runtimes';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 
 /** One store made of slices; each domain adds its slice here (type and creator). */
-export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & GpuSlice & CatalogSlice;
+export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & GpuSlice & CatalogSlice & ChatSlice;
 
 export const useStore = create<AppStore>()((...a) => ({
   ...createConnectionSlice(...a),
@@ -17,6 +18,7 @@ export const useStore = create<AppStore>()((...a) => ({
   ...createModelsSlice(...a),
   ...createGpuSlice(...a),
   ...createCatalogSlice(...a),
+  ...createChatSlice(...a),
 }));
 
 /** Routes each SSE event to the slice that owns it. Slices add their cases here. */

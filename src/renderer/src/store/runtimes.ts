@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import type { RuntimeBinaryInfo } from '../../../shared/api/runtime-binary';
 import type { LogLine, RuntimeInfo, RuntimeName } from '../../../shared/api/runtimes';
 import { api, ApiError } from '../api/client';
 import type { AppStore } from './index';
@@ -11,7 +12,13 @@ export interface RuntimesSlice {
   /** per runtime: the action in flight, for disabling buttons */
   runtimeBusy: Partial<Record<RuntimeName, string>>;
   runtimeError: Partial<Record<RuntimeName, string>>;
+  /** where each runtime's program is or was looked for, and how to install it */
+  runtimeBinary: Partial<Record<RuntimeName, RuntimeBinaryInfo>>;
   loadRuntimes(): Promise<void>;
+  /** looks for the program again (after an install) */
+  checkRuntimeBinary(name: RuntimeName): Promise<void>;
+  /** points Switchyard at a program; throws ApiError when it is not one */
+  locateRuntimeBinary(name: RuntimeName, path: string): Promise<void>;
   loadLogs(name: RuntimeName): Promise<void>;
   runtimeAction(name: RuntimeName, action: 'start' | 'stop' | 'restart' | 'switch', model?: string): Promise<void>;
   applyRuntimeState(info: RuntimeInfo): void;
@@ -23,6 +30,17 @@ export const createRuntimesSlice: StateCreator<AppStore, [], [], RuntimesSlice> 
   runtimeLogs: { ollama: [], vllm: [] },
   runtimeBusy: {},
   runtimeError: {},
+  runtimeBinary: {},
+  async checkRuntimeBinary(name) {
+    const res = await api.get<{ binary: RuntimeBinaryInfo; server: RuntimeInfo }>(`/api/v1/system/llm-servers/${name}/binary`);
+    set((s) => ({ runtimeBinary: { ...s.runtimeBinary, [name]: res.binary } }));
+    get().applyRuntimeState(res.server);
+  },
+  async locateRuntimeBinary(name, path) {
+    const res = await api.put<{ binary: RuntimeBinaryInfo; server: RuntimeInfo }>(`/api/v1/system/llm-servers/${name}/binary`, { path });
+    set((s) => ({ runtimeBinary: { ...s.runtimeBinary, [name]: res.binary } }));
+    get().applyRuntimeState(res.server);
+  },
   async loadRuntimes() {
     const { servers } = await api.get<{ servers: RuntimeInfo[] }>('/api/v1/system/llm-servers');
     for (const s of servers) get().applyRuntimeState(s);

@@ -1,0 +1,80 @@
+/** Titles and one-line explanations; a group or field missing here gets a title made from its name. */
+export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
+  ollama: { title: 'Ollama', about: 'Runs GGUF models from the Ollama library, on the GPU or the CPU.' },
+  vllm: { title: 'vLLM', about: 'Serves Hugging Face models on NVIDIA GPUs. The advanced flags are passed to `vllm serve`.' },
+  runtime: { title: 'Runtime supervision', about: 'How Switchyard starts, stops and restarts the runtimes.' },
+  hub: { title: 'Hugging Face Hub', about: 'Where models are found and downloaded from, and the token for gated or private ones.' },
+  downloads: { title: 'Downloads' },
+  catalog: { title: 'Catalog', about: 'Where the model lists come from and how long they are kept.' },
+  network: { title: 'Network', about: 'Proxy and connection settings for every call Switchyard makes.' },
+  gpu: { title: 'GPU' },
+  ui: { title: 'Desktop', about: 'The window, the tray and notifications.' },
+};
+
+export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
+  'ollama.binary': { label: 'Ollama program', hint: 'a path, or a name found on PATH' },
+  'ollama.host': { label: 'Listen address' },
+  'ollama.port': { label: 'Port' },
+  'ollama.modelsDir': { label: 'Models folder (OLLAMA_MODELS)', hint: 'empty: Ollama’s default' },
+  'ollama.keepAlive': { label: 'Keep a model loaded for', hint: 'e.g. 5m, 1h; -1 keeps it loaded' },
+  'ollama.env': { label: 'Extra environment', hint: 'KEY=value, one per line' },
+  'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
+  'vllm.host': { label: 'Listen address' },
+  'vllm.port': { label: 'Port' },
+  'vllm.gpuMemoryUtilization': { label: 'GPU memory share (--gpu-memory-utilization)', hint: 'a fraction above 0, up to 1; empty: vLLM’s default 0.9' },
+  'vllm.maxModelLen': { label: 'Context length (--max-model-len)', hint: 'empty: what fits' },
+  'vllm.tensorParallelSize': { label: 'GPUs per model (--tensor-parallel-size)', hint: 'empty: 1' },
+  'vllm.dtype': { label: 'Weights data type (--dtype)' },
+  'vllm.quantization': { label: 'Quantization (--quantization)', hint: 'e.g. awq, gptq, fp8; empty: from the model' },
+  'vllm.extraArgs': { label: 'Extra arguments', hint: 'one argument per line, e.g. --enforce-eager' },
+  'vllm.env': { label: 'Extra environment', hint: 'KEY=value, one per line' },
+  'runtime.stopGraceMs': { label: 'Stop grace period (ms)', hint: 'time to exit before it is killed' },
+  'runtime.startTimeoutMs': { label: 'Start timeout (ms)' },
+  'runtime.autoRestart': { label: 'Restart a crashed runtime' },
+  'runtime.maxAutoRestarts': { label: 'Restarts in a row before giving up' },
+  'runtime.logMaxBytes': { label: 'Log file size limit (bytes)' },
+  'hub.endpoint': { label: 'Hub endpoint (HF_ENDPOINT)', hint: 'https://huggingface.co, or a mirror' },
+  'hub.home': { label: 'HF_HOME', hint: 'empty: ~/.cache/huggingface' },
+  'hub.hubCache': { label: 'Model cache (HF_HUB_CACHE)', hint: 'empty: $HF_HOME/hub' },
+  'downloads.concurrency': { label: 'Parallel file downloads' },
+  'downloads.maxRetries': { label: 'Retries per file' },
+  'downloads.minFreePercent': { label: 'Keep this much of the disk free (%)' },
+  'downloads.maxStorageBytes': { label: 'Storage limit for models (bytes)', hint: 'empty: no limit' },
+  'downloads.parallelThresholdBytes': { label: 'Split files from this size (bytes)' },
+  'downloads.parallelParts': { label: 'Connections per large file' },
+  'network.proxy': { label: 'Proxy', hint: 'http://proxy.example:3128 (HTTPS_PROXY / HTTP_PROXY win)' },
+  'network.noProxy': { label: 'No proxy for', hint: 'comma-separated hosts, domains, CIDRs (NO_PROXY)' },
+  'catalog.offline': { label: 'Offline mode', hint: 'use only cached and bundled lists' },
+  'catalog.ttlMinutes': { label: 'Keep lists for (minutes)' },
+  'catalog.connectTimeoutMs': { label: 'Connect timeout (ms)' },
+  'catalog.ollamaLibraryUrl': { label: 'Ollama library URL' },
+  'catalog.vllmRegistryUrl': { label: 'vLLM model registry URL', hint: 'read on a catalog refresh to learn the architectures vLLM runs' },
+  'gpu.nvidiaSmiBinary': { label: 'nvidia-smi program', hint: 'a path, or a name found on PATH' },
+  'gpu.sampleIntervalMs': { label: 'Sample interval (ms, applies on restart)' },
+  'ui.closeToTray': { label: 'Closing the window keeps Switchyard in the tray' },
+  'ui.minimizeToTray': { label: 'Minimizing hides the window to the tray' },
+  'ui.notifications': { label: 'System notifications (installs, activations, crashes)' },
+};
+
+/** The env var or flag that wins over a stored setting, where one does. */
+export const OVERRIDE_SOURCES: Record<string, string> = {
+  'ollama.binary': 'SWITCHYARD_OLLAMA_BIN',
+  'vllm.binary': 'SWITCHYARD_VLLM_BIN',
+  'gpu.nvidiaSmiBinary': 'SWITCHYARD_NVIDIA_SMI_BIN',
+  'ollama.port': 'SWITCHYARD_OLLAMA_PORT',
+  'vllm.port': 'SWITCHYARD_VLLM_PORT',
+  'ollama.modelsDir': 'OLLAMA_MODELS',
+  'catalog.offline': 'SWITCHYARD_OFFLINE or --offline',
+  'catalog.ollamaLibraryUrl': 'SWITCHYARD_OLLAMA_LIBRARY_URL',
+  'hub.endpoint': 'HF_ENDPOINT',
+  'hub.token': 'HF_TOKEN',
+  'hub.home': 'HF_HOME',
+  'hub.hubCache': 'HF_HUB_CACHE',
+  'network.proxy': 'HTTPS_PROXY / HTTP_PROXY / ALL_PROXY',
+  'network.noProxy': 'NO_PROXY',
+};
+
+export function titleFromName(name: string): string {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
