@@ -202,31 +202,45 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
 
     const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: hubToken, net });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
+    // one driver per provider, shared by the two coordinators (installing in ModelService, serving in ActivationService)
+    const drivers = {
+      vllm: new HfVllmDriver({
+        runtimes,
+        models: modelsRepo,
+        hub,
+        settings,
+        logger: logger.child({ module: 'models' }),
+        hfHubCache: hubCache,
+        retryBaseMs: seams.downloadRetryBaseMs,
+        fetch: seams.fetch,
+      }),
+      ollama: new OllamaDriver({
+        runtimes,
+        store: new OllamaModels(seams.fetch),
+        settings,
+        loadTimeoutMs: () => settings.get().runtime.startTimeoutMs,
+        logger: logger.child({ module: 'ollama' }),
+        fetch: seams.fetch,
+      }),
+    };
     const activation = new ActivationService({
       models: modelsRepo,
       runtimes,
       settings,
       events,
       logger: logger.child({ module: 'activation' }),
-      drivers: {
-        vllm: new HfVllmDriver({ runtimes, models: modelsRepo, fetch: seams.fetch }),
-        ollama: new OllamaDriver({ runtimes, loadTimeoutMs: () => settings.get().runtime.startTimeoutMs, logger: logger.child({ module: 'ollama' }), fetch: seams.fetch }),
-      },
+      drivers,
       fitRequest: () => catalog.fitRequest({}),
     });
     const models = new ModelService({
       models: modelsRepo,
       lifecycle: activation,
       operations,
-      hub,
-      ollama: new OllamaModels(seams.fetch),
+      drivers,
       runtimes,
       settings,
       events,
       logger: logger.child({ module: 'models' }),
-      hfHubCache: hubCache,
-      retryBaseMs: seams.downloadRetryBaseMs,
-      fetch: seams.fetch,
     });
     // closed before operations: stops discovery, then running installs are aborted (they resume on next start)
     store.add('models', () => models.close());

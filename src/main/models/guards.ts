@@ -70,3 +70,16 @@ export function quotaRefusal(q: QuotaInput): AppError | null {
   }
   return null;
 }
+
+/** The first refusal among `checks` (each throws an AppError), as a plan reports it, or null. */
+export function refusalOf(...checks: (() => void)[]): { code: string; message: string } | null {
+  for (const check of checks) {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof AppError) return { code: error.code, message: error.message };
+      throw error;
+    }
+  }
+  return null;
+}

@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelTestResult, RuntimeFlags } from '../../../shared/api/models';
+import type { InstallBody, InstallPlan, ModelTestResult, RuntimeFlags } from '../../../shared/api/models';
 import { AppError } from '../../../shared/errors';
 import { snapshotFiles } from '../../hub/cache-scan';
 import { ggufQuantization } from '../../hub/file-selection';
 import type { ModelRecord, ModelsRepo } from '../../models/models-repo';
 import type { VllmFlags } from '../../runtimes/adapters';
 import type { RuntimeManager } from '../../runtimes/manager';
-import type { ActivateContext, ModelDriver, TestRequest, VerifyResult } from '../model-driver';
+import type { OperationContext } from '../../operations/operation-service';
+import type { ActivateContext, CloudModel, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';
 import { chatTest } from '../openai-test';
+import { HfCacheInstall, type HfCacheInstallDeps } from './hf-cache-install';
 import { attentionHeads, needsRemoteCode, remoteCodeModules } from './model-config';
 
-export interface HfVllmDriverDeps {
+export interface HfVllmDriverDeps extends HfCacheInstallDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'authHeaders'>;
   models: Pick<ModelsRepo, 'artifacts'>;
   fetch?: typeof fetch;
@@ -38,14 +40,54 @@ export function toVllmOverrides(flags: RuntimeFlags): Partial<VllmFlags> {
   return out;
 }
 
-/** Hugging Face models from the HF cache, served by `vllm serve` (one model per process). */
+/**
+ * Hugging Face models from the HF cache, served by `vllm serve` (one model per process). Installing
+ * (resolve, file selection, verified download, removal, cache scan) is `HfCacheInstall`'s part.
+ */
 export class HfVllmDriver implements ModelDriver {
   readonly runtime = 'vllm' as const;
+  readonly provider = 'huggingface' as const;
   readonly requiresNetwork = false;
+  readonly installQueue = 'vllm';
+  readonly discovery = 'local' as const;
   private readonly fetchImpl: typeof fetch;
+  private readonly cache: HfCacheInstall;
 
   constructor(private readonly deps: HfVllmDriverDeps) {
     this.fetchImpl = deps.fetch ?? fetch;
+    this.cache = new HfCacheInstall(deps);
+  }
+
+  canonicalName(name: string): string {
+    return name;
+  }
+
+  plan(request: InstallRequest, host: ManifestHost, signal?: AbortSignal): Promise<InstallPlan> {
+    return this.cache.plan(request, host, signal);
+  }
+
+  prepareInstall(request: InstallBody, host: ManifestHost): Promise<PreparedInstall> {
+    return this.cache.prepareInstall(request, host);
+  }
+
+  install(name: string, params: InstallParams, ctx: OperationContext, host: ManifestHost): Promise<string> {
+    return this.cache.install(name, params, ctx, host);
+  }
+
+  checkRemove(): void {
+    // the files are ours: nothing has to be running to delete them
+  }
+
+  remove(model: ModelRecord, ctx: OperationContext): Promise<string> {
+    return this.cache.remove(model, ctx);
+  }
+
+  discover(host: ManifestHost): Promise<void> {
+    return this.cache.discover(host);
+  }
+
+  cloudModels(): CloudModel[] {
+    return [];
   }
 
   /**

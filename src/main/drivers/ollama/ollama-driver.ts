@@ -1,17 +1,25 @@
 import { Ollama } from 'ollama';
-import type { ModelTestResult, RuntimeFlags } from '../../../shared/api/models';
+import type { InstallBody, InstallPlan, ModelTestResult, RuntimeFlags } from '../../../shared/api/models';
 import { AppError, errorMessage } from '../../../shared/errors';
-import { sameModelName } from '../../../shared/model-names';
+import { ollamaCanonicalName, sameModelName } from '../../../shared/model-names';
+import type { SettingsService } from '../../config';
 import type { Logger } from '../../logger';
+import { diskInfo, refusalOf } from '../../models/guards';
 import type { ModelRecord } from '../../models/models-repo';
+import type { OllamaModels, OllamaTag } from '../../models/ollama-models';
+import type { OperationContext } from '../../operations/operation-service';
 import type { RuntimeManager } from '../../runtimes/manager';
-import type { ActivateContext, ModelDriver, TestRequest, VerifyResult } from '../model-driver';
+import type { ActivateContext, CloudModel, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';
 import { chatTest, embeddingTest } from '../openai-test';
+import { ollamaModelsDir } from './models-dir';
 
 const CALL_TIMEOUT_MS = 10_000;
 
 export interface OllamaDriverDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'info' | 'setModel' | 'authHeaders'>;
+  /** pull, delete, list and show through the official client */
+  store: OllamaModels;
+  settings: Pick<SettingsService, 'get'>;
   /** how long a load may take (Settings › Runtime › start timeout) */
   loadTimeoutMs: () => number;
   logger: Logger;
@@ -21,15 +29,96 @@ export interface OllamaDriverDeps {
 /**
  * Models in Ollama's store, loaded and pinned with keep_alive -1 and unloaded with keep_alive 0, over
  * the official `ollama` client. Embedding models refuse /api/generate ("does not support generate"):
- * they load through /api/embed and their test is an embedding.
+ * they load through /api/embed and their test is an embedding. Installing is a pull, removing a delete,
+ * discovery is `/api/tags` (cloud models listed apart, never imported as local files).
  */
 export class OllamaDriver implements ModelDriver {
   readonly runtime = 'ollama' as const;
+  readonly provider = 'ollama' as const;
   readonly requiresNetwork = false;
+  readonly installQueue = 'ollama';
+  readonly discovery = 'runtime' as const;
   private readonly fetchImpl: typeof fetch;
+  private cloud: CloudModel[] = [];
 
   constructor(private readonly deps: OllamaDriverDeps) {
     this.fetchImpl = deps.fetch ?? fetch;
+  }
+
+  canonicalName(name: string): string {
+    return ollamaCanonicalName(name);
+  }
+
+  /** Sizes are unknown before the pull (Ollama's registry tells them as layers arrive). */
+  async plan(request: InstallRequest): Promise<InstallPlan> {
+    const name = ollamaCanonicalName(request.name);
+    const disk = await diskInfo(this.modelsDir());
+    return {
+      name,
+      provider: 'ollama',
+      runtime: 'ollama',
+      revision: name.split(':').pop() ?? 'latest',
+      commit_sha: null,
+      gated: false,
+      files: [],
+      quantizations: [],
+      quantization: null,
+      total_bytes: null,
+      download_bytes: null,
+      disk: { ...disk, free_after_bytes: null },
+      refusal: refusalOf(() => this.checkReachable()),
+    };
+  }
+
+  async prepareInstall(body: InstallBody, host: ManifestHost): Promise<PreparedInstall> {
+    const name = ollamaCanonicalName(body.name);
+    host.checkNotBusy(name);
+    this.checkReachable();
+    return { name, params: { request: { ...body, name } }, download: null };
+  }
+
+  async install(name: string, _params: InstallParams, ctx: OperationContext, host: ManifestHost): Promise<string> {
+    const baseUrl = await this.ensureRunning(ctx.signal);
+    ctx.report({ message: 'pulling manifest' });
+    await this.deps.store.pull(baseUrl, name, ctx.signal, (p) => ctx.report({ message: p.status, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
+    await this.importModel(host, baseUrl, name, 'installed');
+    return `Installed ${name}.`;
+  }
+
+  checkRemove(model: ModelRecord): void {
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state !== 'ready' && o.state !== 'external') {
+      throw new AppError('runtime_not_ready', `Ollama is not running, so ${model.name} cannot be removed through it. Start Ollama from Runtimes, then remove the model again.`);
+    }
+  }
+
+  async remove(model: ModelRecord, ctx: OperationContext): Promise<string> {
+    const info = this.deps.runtimes.info('ollama');
+    if (info.state !== 'ready' && info.state !== 'external') {
+      throw new AppError('runtime_not_ready', `Ollama is not running, so ${model.name} cannot be removed. Start Ollama from Runtimes, then remove it again.`);
+    }
+    ctx.report({ message: `Deleting ${model.name} from Ollama…`, progress: 10 });
+    const result = await this.deps.store.remove(info.base_url, model.name);
+    return result === 'absent' ? `${model.name} was already gone from Ollama; removed from the manifest.` : `Removed ${model.name}.`;
+  }
+
+  /** `/api/tags` of the running Ollama: its local models become installed; cloud models are kept apart. */
+  async discover(host: ManifestHost): Promise<void> {
+    const o = this.deps.runtimes.info('ollama');
+    const tags = await this.deps.store.list(o.base_url);
+    this.cloud = tags.filter((t) => t.remote).map((t) => ({ name: t.name, remote_model: t.remote!.model, remote_host: t.remote!.host }));
+    for (const tag of tags) {
+      // cloud models run on ollama.com: nothing on this machine to manage, verify or count
+      if (tag.remote) continue;
+      const existing = host.models.get(tag.name);
+      if (existing?.status === 'installed' || host.busy(tag.name)) continue;
+      await this.importModel(host, o.base_url, tag.name, 'discovered', tags);
+    }
+  }
+
+  /** Ollama's cloud models as its /api/tags last listed them. */
+  cloudModels(): CloudModel[] {
+    return this.cloud;
   }
 
   check(): void {
@@ -134,6 +223,56 @@ export class OllamaDriver implements ModelDriver {
     const base = this.fetchImpl;
     const timed: typeof fetch = (input, init) => base(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
     return new Ollama({ host: baseUrl, fetch: timed });
+  }
+
+  private async importModel(host: ManifestHost, baseUrl: string, name: string, source: 'installed' | 'discovered', known?: OllamaTag[]): Promise<void> {
+    const tags = known ?? (await this.deps.store.list(baseUrl));
+    const tag = tags.find((t) => t.name === name);
+    const caps = await this.deps.store.capabilities(baseUrl, name).catch(() => null);
+    host.models.save(
+      {
+        name,
+        provider: 'ollama',
+        runtime: 'ollama',
+        display_name: name,
+        size_bytes: tag?.size ?? 0,
+        status: 'installed',
+        revision: name.split(':').pop() ?? 'latest',
+        commit_sha: tag?.digest ?? null,
+        local_path: null,
+        source,
+        capabilities: caps,
+        installed_at: new Date().toISOString(),
+      },
+      tag ? [{ path: name, size: tag.size, sha256: tag.digest, blob_id: tag.digest, local_path: null, status: 'verified' }] : [],
+    );
+    host.models.addValidation(name, 'files', Boolean(tag), { source: 'ollama /api/tags', digest: tag?.digest ?? null });
+    host.changed();
+  }
+
+  /** Pulls need Ollama up; if it is down we start it, unless vLLM is serving (that would stop it). */
+  private checkReachable(): void {
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state === 'ready' || o.state === 'external' || o.state === 'starting') return;
+    if (o.state === 'not_installed') throw new AppError('runtime_not_installed', 'Ollama is not installed, so Ollama models cannot be pulled. Install Ollama (https://ollama.com/download) or set its binary in Settings.');
+    const v = this.deps.runtimes.info('vllm');
+    if (v.active && (v.state === 'ready' || v.state === 'starting')) {
+      throw new AppError('runtime_busy', `Ollama is not running and vLLM is the active runtime (serving ${v.model ?? 'a model'}). Switch to Ollama in Runtimes, then install — starting Ollama here would stop vLLM.`);
+    }
+  }
+
+  private async ensureRunning(signal: AbortSignal): Promise<string> {
+    const o = this.deps.runtimes.info('ollama');
+    if (o.state === 'ready' || o.state === 'external') return o.base_url;
+    this.checkReachable();
+    const info = await this.deps.runtimes.activate('ollama', { signal });
+    return info.base_url;
+  }
+
+  /** The models folder of the Ollama in use (the plan shows the disk it lands on). */
+  private modelsDir(): string {
+    const o = this.deps.runtimes.info('ollama');
+    return ollamaModelsDir({ configured: this.deps.settings.get().ollama.modelsDir, env: process.env, external: o.state === 'external' });
   }
 
   private checkCurrent(ctx: ActivateContext, m: ModelRecord): void {
