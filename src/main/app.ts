@@ -19,7 +19,7 @@ import { createLogger, type Logger } from './logger';
 import { ActivationService } from './models/activation';
 import { ModelService } from './models/model-service';
 import { ModelsRepo } from './models/models-repo';
-import { OllamaModels } from './models/ollama-models';
+import { OllamaModels } from './drivers/ollama/ollama-models';
 import { OperationService } from './operations/operation-service';
 import { OperationsRepo } from './operations/operations-repo';
 import { childEnv } from './runtimes/adapters';

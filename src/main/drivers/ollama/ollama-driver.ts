@@ -6,7 +6,7 @@ import type { SettingsService } from '../../config';
 import type { Logger } from '../../logger';
 import { diskInfo, refusalOf } from '../../models/guards';
 import type { ModelRecord } from '../../models/models-repo';
-import type { OllamaModels, OllamaTag } from '../../models/ollama-models';
+import type { OllamaModels, OllamaTag } from './ollama-models';
 import type { OperationContext } from '../../operations/operation-service';
 import type { RuntimeManager } from '../../runtimes/manager';
 import type { ActivateContext, CloudModel, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';

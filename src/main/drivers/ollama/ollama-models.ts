@@ -1,7 +1,7 @@
 import { Ollama } from 'ollama';
-import { AppError, errorMessage } from '../../shared/errors';
-import type { ModelCapabilities } from '../../shared/api/models';
-import { capabilitiesFromOllama } from './capabilities';
+import { AppError, errorMessage } from '../../../shared/errors';
+import type { ModelCapabilities } from '../../../shared/api/models';
+import { capabilitiesFromOllama } from '../../models/capabilities';
 
 export interface OllamaPullProgress {
   status: string;
