@@ -23,8 +23,9 @@ export interface ModelServiceDeps {
   operations: OperationService;
   /** one driver per runtime (the same ones the activation service serves with); a request's provider picks it */
   drivers: Record<ModelRuntime, ModelDriver>;
-  runtimes: RuntimeManager;
-  settings: SettingsService;
+  /** whose model is active, and which runtimes are up (discovery) */
+  runtimes: Pick<RuntimeManager, 'info'>;
+  settings: Pick<SettingsService, 'get'>;
   events: EventBus;
   logger: Logger;
 }
