@@ -70,18 +70,18 @@ export interface CloudModel {
  * queue, quota, the manifest, dedupe of identical installs, events) and the activation service
  * (lifecycle rules, flags priority, validation history, events).
  *
- * - `HfVllmDriver` (drivers/hf-vllm): models in the Hugging Face cache served by `vllm serve` — file
- *   selection (hub/file-selection.ts), flags within vLLM's limits (model-config.ts), refusals before
+ * - `HfVllmDriver` (drivers/hf-vllm): models in the Hugging Face cache served by `vllm serve` — resolve
+ *   on the Hub and verified resumable download (hf-cache-install.ts), file selection (hub/file-selection.ts), flags within vLLM's limits (model-config.ts), refusals before
  *   launch, the installed revision, the API key.
  * - `OllamaDriver` (drivers/ollama): models in Ollama's store, loaded and unloaded with keep_alive
- *   (embedding models through /api/embed), over the official `ollama` client.
- *
+ *   (embedding models through /api/embed), pulled, deleted and listed (`/api/tags`, cloud models
+ *   apart), over the official `ollama` client.
  *
  * A third kind fits without changing the coordinators: remote OpenAI-compatible endpoints (a cluster's
  * vLLM or KServe, OpenAI, Gemini). Its `plan` has no files and no download (no quota), `prepareInstall`
  * refuses it offline; its `install` records the endpoint and validates the credentials (GET /v1/models
- * with them), `remove` forgets them, `discover` has nothing to scan (`discovery: 'local'`);
- * `check` refuses it while Switchyard is offline (`requiresNetwork`);
+ * with them), `remove` forgets them, `discover` has nothing to scan (`discovery: 'local'`); the
+ * activation service refuses to serve it while Switchyard is offline (`requiresNetwork`);
  * `activate` starts nothing and hands the OpenAI proxy the remote base URL with its Authorization
  * header (the proxy already forwards `ActiveEndpoint.headers`, as it does for vLLM's API key);
  * `unload` is a no-op; `test` is the same chat test; `verify` re-validates the credentials.
