@@ -132,6 +132,8 @@ export interface ModelDriver {
   loaded(): Promise<string[]>;
   /** one short request to the runtime serving `servedName`, timed; never throws, the result says */
   test(model: ModelRecord, servedName: string, request: TestRequest): Promise<ModelTestResult>;
+  /** whether serving it runs code from the model's repo (`auto_map`): the UI shows the per-model switch */
+  remoteCode(model: ModelRecord): boolean;
   /** checks the model's files (hashes, or the runtime's own check) */
   verify(model: ModelRecord): Promise<VerifyResult>;
 }

@@ -86,6 +86,7 @@ function fakeDriver(runtime: ModelRuntime) {
     test: async () => {
       throw new Error('not used');
     },
+    remoteCode: () => false,
     verify: async () => ({ ok: true, details: {} }),
   } satisfies ModelDriver;
   return { driver, calls, behaviour };

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { CapabilitiesOverride, InstallBody, InstalledModel, InstallPlan, ModelCapabilities, ModelProvider, ModelRuntime, Operation } from '../../shared/api/models';
 import type { SettingsService } from '../config';
@@ -8,7 +6,6 @@ import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
 import type { CloudModel, InstallParams, ManifestHost, ModelDriver } from '../drivers/model-driver';
 import { servingState } from './model-state';
-import { needsRemoteCode } from '../drivers/hf-vllm/model-config';
 import type { OperationContext, OperationService } from '../operations/operation-service';
 import type { OperationRow } from '../operations/operations-repo';
 import { effectiveCapabilities } from './capabilities';
@@ -306,20 +303,11 @@ export class ModelService {
       validated: lifecycle.validated(m),
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),
-      remote_code: m.runtime === 'vllm' && m.local_path ? needsRemoteCode(readConfigJson(m.local_path)) : false,
+      remote_code: this.deps.drivers[m.runtime].remoteCode(m),
     };
   }
 
   private changed(): void {
     this.deps.events.emit({ type: 'models.changed' });
-  }
-}
-
-/** A snapshot's config.json, or null when it has none or it is unreadable. */
-function readConfigJson(snapshot: string): Record<string, unknown> | null {
-  try {
-    return JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
   }
 }

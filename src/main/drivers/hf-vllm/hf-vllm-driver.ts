@@ -107,12 +107,7 @@ export class HfVllmDriver implements ModelDriver {
         `${m.name} holds GGUF files only: vLLM cannot serve a GGUF repo from the Hub cache (it needs one local .gguf file and the base model's tokenizer, and loads it slowly). Install it for Ollama instead — Catalog › ${m.name} › Ollama, i.e. "hf.co/${m.name}${quant ? `:${quant}` : ''}" — then activate that.`,
       );
     }
-    let config: Record<string, unknown> | null = null;
-    try {
-      config = JSON.parse(readFileSync(join(m.local_path, 'config.json'), 'utf8')) as Record<string, unknown>;
-    } catch {
-      config = null;
-    }
+    const config = readConfig(m.local_path);
     const heads = attentionHeads(config);
     const tp = flags.tensor_parallel_size;
     if (heads && tp && heads % tp !== 0) {
@@ -159,6 +154,10 @@ export class HfVllmDriver implements ModelDriver {
     return chatTest({ fetch: this.fetchImpl, baseUrl: info.base_url, headers: this.deps.runtimes.authHeaders('vllm'), runtime: 'vllm', model: m.name, servedName }, request.prompt, request.maxTokens);
   }
 
+  remoteCode(m: ModelRecord): boolean {
+    return m.local_path ? needsRemoteCode(readConfig(m.local_path)) : false;
+  }
+
   /** Re-hashes every file (sha256 for LFS files, git sha1 for the others). */
   async verify(m: ModelRecord): Promise<VerifyResult> {
     const bad: { path: string; reason: string }[] = [];
@@ -193,6 +192,15 @@ export function describeFlags(flags: RuntimeFlags): string {
     .map(([k, v]) => (v === true ? `--${k.replaceAll('_', '-')}` : `--${k.replaceAll('_', '-')} ${String(v)}`));
   if (flags.extra_args?.length) parts.push(flags.extra_args.join(' '));
   return parts.join(' ') || 'vLLM defaults';
+}
+
+/** A snapshot's config.json, or null when it has none or it is unreadable. */
+function readConfig(snapshot: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(readFileSync(join(snapshot, 'config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
 }
 
 async function hashFile(path: string, kind: 'sha256' | 'git-sha1', size: number): Promise<string> {

@@ -170,6 +170,10 @@ export class OllamaDriver implements ModelDriver {
     return kind === 'embedding' ? embeddingTest(call, request.prompt) : chatTest(call, request.prompt, request.maxTokens);
   }
 
+  remoteCode(): boolean {
+    return false;
+  }
+
   /** Ollama checks its own blobs; `show` failing means the manifest or a layer is gone. */
   async verify(m: ModelRecord): Promise<VerifyResult> {
     const info = this.deps.runtimes.info('ollama');
