@@ -3,8 +3,8 @@ import { quotaRefusal, validateModelName } from './guards';
 
 describe('validateModelName', () => {
   it.each(['Qwen/Qwen3-0.6B', 'org/tiny-model', 'google/gemma-2b-it'])('accepts HF name %s', (n) => expect(() => validateModelName(n, 'huggingface')).not.toThrow());
-  it.each(['tinyllama', 'qwen2.5:0.5b', 'library/llama3:8b', 'user/model:latest'])('accepts Ollama name %s', (n) => expect(() => validateModelName(n, 'ollama')).not.toThrow());
-  it.each(['../etc/passwd', 'org/../x', '/abs/path', 'a b', 'org//x', 'x;rm', 'org/name/extra', '', 'C:/x'])('refuses %s', (n) => {
+  it.each(['tinyllama', 'qwen2.5:0.5b', 'library/llama3:8b', 'user/model:latest', 'm:latest', 'x:7b'])('accepts Ollama name %s', (n) => expect(() => validateModelName(n, 'ollama')).not.toThrow());
+  it.each(['../etc/passwd', 'org/../x', '/abs/path', 'a b', 'org//x', 'x;rm', 'org/name/extra', '', 'C:/x', 'c:\\x'])('refuses %s', (n) => {
     expect(() => validateModelName(n, 'huggingface')).toThrow(expect.objectContaining({ code: 'invalid_name' }));
   });
   it('refuses traversal for Ollama too', () => expect(() => validateModelName('..:latest', 'ollama')).toThrow(/not a valid/));

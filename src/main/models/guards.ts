@@ -16,7 +16,7 @@ export function validateModelName(name: string, provider: ModelProvider): void {
   if (!name || name.length > 200) throw bad('it must have 1 to 200 characters');
   if (!NAME.test(name)) throw bad('only letters, digits and _ - . : / are allowed');
   if (name.includes('..')) throw bad('".." is not allowed');
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw bad('absolute paths are not allowed');
+  if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) throw bad('absolute paths are not allowed');
   if (name.split('/').some((p) => p === '' || p === '.')) throw bad('empty or "." path segments are not allowed');
   if (provider === 'huggingface') {
     if (!/^[\w\-.]+\/[\w\-.]+$/.test(name)) throw bad('Hugging Face models are named "org/name", e.g. "Qwen/Qwen3-0.6B"');
