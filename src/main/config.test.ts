@@ -52,6 +52,10 @@ describe('settings precedence: flags > env > stored > defaults', () => {
     expect(s.get().vllm).toMatchObject({ port: 8100, env: { CUDA_VISIBLE_DEVICES: '1' }, extraArgs: ['--enforce-eager'] });
   });
 
+  it('names SWITCHYARD_TOKEN when it is too short, in one sentence', () => {
+    expect(() => startupFromArgv([], { SWITCHYARD_TOKEN: 'short' })).toThrow(/^SWITCHYARD_TOKEN is too short \(5 characters\): use at least 16/);
+  });
+
   it('parses serve flags over env', () => {
     const o = startupFromArgv(['--port', '9999', '--data-dir', '/tmp/x', '--offline'], { SWITCHYARD_PORT: '1', SWITCHYARD_HOST: '0.0.0.0' });
     expect(o).toMatchObject({ port: 9999, dataDir: '/tmp/x', host: '0.0.0.0', flagOverrides: { catalog: { offline: true } } });

@@ -43,6 +43,9 @@ export function startupFromArgv(argv: string[], env: NodeJS.ProcessEnv = process
     strict: false,
     allowPositionals: true,
   });
+  if (env.SWITCHYARD_TOKEN && env.SWITCHYARD_TOKEN.length < 16) {
+    throw new Error(`SWITCHYARD_TOKEN is too short (${env.SWITCHYARD_TOKEN.length} characters): use at least 16, e.g. export SWITCHYARD_TOKEN=$(openssl rand -base64 24), or unset it to use the generated token.`);
+  }
   const port = values.port ?? env.SWITCHYARD_PORT;
   const dataDir = typeof values['data-dir'] === 'string' ? resolve(values['data-dir']) : defaultDataDir(env);
   return {

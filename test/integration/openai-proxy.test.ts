@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageDay } from '../../src/shared/api/system';
 import { startTestCore, type TestCore } from '../support/core';
+import { waitFor } from '../support/wait';
 
 const MODEL = 'org/tiny';
 const TOKEN_DELAY_MS = 60;
@@ -104,10 +105,13 @@ describe('OpenAI-compatible endpoint', () => {
   });
 
   it('rolls usage up per model and day, and exposes Prometheus metrics', async () => {
-    await new Promise((r) => setTimeout(r, 100)); // the aborted request finishes recording
-    const res = await t.call<{ days: UsageDay[] }>('GET', '/api/v1/models/usage/daily?days=7');
-    expect(res.status).toBe(200);
-    const row = res.body.days.find((d) => d.model === MODEL)!;
+    // the aborted request is recorded once its upstream side has closed
+    const row = await waitFor(async () => {
+      const res = await t.call<{ days: UsageDay[] }>('GET', '/api/v1/models/usage/daily?days=7');
+      expect(res.status).toBe(200);
+      const found = res.body.days.find((d) => d.model === MODEL);
+      return found && found.requests >= 5 ? found : null;
+    }, 'five requests recorded in the daily usage');
     expect(row).toMatchObject({ day: new Date().toISOString().slice(0, 10), runtime: 'vllm', requests: 5, errors: 1 });
     expect(row.prompt_tokens).toBeGreaterThan(0);
     expect(row.completion_tokens).toBeGreaterThanOrEqual(8 + 3 + 9);

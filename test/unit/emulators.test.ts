@@ -745,8 +745,9 @@ describe('vllm emulator', () => {
     const engine = childPid(fail.emu, 'engine-core');
     if (engine) await waitFor(() => !isAlive(engine));
 
+    // The crash clock starts when the server listens, so it served first however slow the start was.
     const crash = await startVllm([], { EMU_CRASH_AFTER_MS: '400' });
-    await waitReady(crash.port, '/health');
+    await waitFor(() => crash.emu.events().some((e) => e.event === 'listening'));
     expect((await crash.emu.exited).code).toBe(1);
     expect(crash.emu.output()).toContain('RuntimeError: CUDA error: an illegal memory access was encountered');
   });

@@ -50,8 +50,13 @@ describe('fake nvidia-smi', () => {
   it('loop mode prints a block every N ms until killed', async () => {
     const child = spawn(`${BIN}/nvidia-smi`, ['--query-gpu=index,utilization.gpu', '--format=csv,noheader,nounits', '-lms', '100'], { env: { ...process.env, EMU_GPU_COUNT: '2' } });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise((r) => setTimeout(r, 700));
+    // Waits for three blocks however slowly they come (a loaded machine stretches the interval).
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.split('\n').filter(Boolean).length >= 6) resolve();
+      });
+    });
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     const lines = out.trim().split('\n');

@@ -94,8 +94,8 @@ describe('downloadBlob', () => {
     const t = target();
     await hub.setKnobs({ bytesPerSec: 500_000 });
     const controller = new AbortController();
-    const p = downloadBlob(t, { ...opts(), signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('stop')), 300);
+    // Aborts once bytes are on disk (a timer could fire before the first byte on a loaded machine).
+    const p = downloadBlob(t, { ...opts(() => controller.abort(new Error('stop'))), signal: controller.signal });
     await expect(p).rejects.toThrow('stop');
     expect(existsSync(`${t.blobPath}.incomplete`)).toBe(true);
     await hub.setKnobs({ bytesPerSec: null });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../db/database';
 import { EventBus } from '../events';
 import { createLogger } from '../logger';
@@ -21,22 +21,30 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('OperationService', () => {
   it('throttles progress events to ≤ 10/s and completes with 100 %', async () => {
-    const { ops, seen } = setup();
-    const op = ops.start({ ...base, queue: null }, async (ctx) => {
-      for (let i = 1; i <= 500; i++) {
-        ctx.report({ bytesDone: i * 1000, bytesTotal: 500_000 });
-        if (i % 50 === 0) await sleep(50);
-      }
-      return 'done';
-    });
-    const final = await ops.wait(op.operation_id);
-    expect(final).toMatchObject({ status: 'completed', progress: 100, message: 'done', bytes_done: 500_000 });
-    const progress = seen.filter((o) => o.status === 'in_progress');
-    const times = progress.map((o) => o.at);
-    // at most one event per 100 ms
-    const span = times.at(-1)! - times[0]!;
-    expect(progress.length).toBeLessThanOrEqual(Math.floor(span / 100) + 1);
-    expect(progress.some((o) => o.progress > 0 && o.progress < 100)).toBe(true);
+    // A fake clock: the service and the listener read the same time, and no load can stretch it.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
+    try {
+      const { ops, seen } = setup();
+      const op = ops.start({ ...base, queue: null }, async (ctx) => {
+        for (let i = 1; i <= 500; i++) {
+          ctx.report({ bytesDone: i * 1000, bytesTotal: 500_000 });
+          await vi.advanceTimersByTimeAsync(3); // 1.5 s of reports, one every 3 ms
+        }
+        return 'done';
+      });
+      const final = await ops.wait(op.operation_id);
+      expect(final).toMatchObject({ status: 'completed', progress: 100, message: 'done', bytes_done: 500_000 });
+      const progress = seen.filter((o) => o.status === 'in_progress');
+      // Each progress event comes ≥ 100 ms after the one before; only the flush right before the final
+      // state may come sooner (the last bytes are never held back).
+      const gaps = progress.slice(1, -1).map((o, i) => o.at - progress[i]!.at);
+      expect(gaps.length).toBeGreaterThanOrEqual(10);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(100);
+      expect(progress.length).toBeLessThanOrEqual(1500 / 100 + 2);
+      expect(progress.some((o) => o.progress > 0 && o.progress < 100)).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('serializes a queue and cancels a pending operation without running it', async () => {
@@ -64,11 +72,16 @@ describe('OperationService', () => {
     });
     expect((await ops.wait(failed.operation_id)).error).toEqual({ code: 'checksum_mismatch', message: 'bad bytes' });
     let reason: unknown = null;
-    const running = ops.start({ ...base, model_name: 'x', queue: null }, (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => {
-      reason = cancelReasonOf(ctx.signal);
-      reject(ctx.signal.reason);
-    })));
-    await sleep(10);
+    let runnerStarted!: () => void;
+    const started = new Promise<void>((r) => (runnerStarted = r));
+    const running = ops.start({ ...base, model_name: 'x', queue: null }, (ctx) => new Promise((_, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        reason = cancelReasonOf(ctx.signal);
+        reject(ctx.signal.reason);
+      });
+      runnerStarted();
+    }));
+    await started;
     await ops.close();
     expect(reason).toEqual({ kind: 'shutdown', cleanup: false });
     expect(repo.get(running.operation_id)?.status).toBe('in_progress');

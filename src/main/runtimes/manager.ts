@@ -182,11 +182,20 @@ export class RuntimeManager {
     this.assertOpen();
     for (const slot of Object.values(this.slots)) slot.starting?.abort(new AppError('cancelled', `Superseded by a newer request to switch to ${adapters[name].displayName}.`));
     return this.withLocks(RUNTIMES, async () => {
+      this.modelFor(this.slots[name], options); // a request that cannot start stops nothing
       for (const other of Object.values(this.slots)) {
         if (other.name !== name && other.proc) await this.doStop(other);
       }
-      this.setActive(name);
-      return this.doStart(this.slots[name], options);
+      // Active only once it runs: a start that fails (not installed, no model, load error) leaves no
+      // runtime active, since the other one was stopped above.
+      try {
+        const info = await this.doStart(this.slots[name], options);
+        this.setActive(name);
+        return info;
+      } catch (error) {
+        if (this.active !== null && !this.slots[this.active].proc) this.setActive(null);
+        throw error;
+      }
     });
   }
 
@@ -248,12 +257,18 @@ export class RuntimeManager {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private async doStart(slot: Slot, options: StartOptions): Promise<RuntimeInfo> {
-    const settings = this.deps.settings.get();
+  /** The model a start of `slot` serves (vLLM: the one asked for, else the last one), or a bad_request. */
+  private modelFor(slot: Slot, options: StartOptions): string | null {
     const model = options.model ?? (slot.adapter.requiresModel ? this.lastModels[slot.name] : null);
     if (slot.adapter.requiresModel && !model) {
       throw new AppError('bad_request', `${slot.adapter.displayName} serves one model per process: pass model_name (an installed Hugging Face model such as "Qwen/Qwen3-0.6B").`);
     }
+    return model ?? null;
+  }
+
+  private async doStart(slot: Slot, options: StartOptions): Promise<RuntimeInfo> {
+    const settings = this.deps.settings.get();
+    const model = this.modelFor(slot, options);
     const flags = options.flags ?? {};
     if (slot.proc && slot.state === 'ready') {
       if (model === null) return this.info(slot.name);

@@ -50,7 +50,8 @@ export function registerCatalogRoutes(app: App, core: Core): void {
 
   app.get('/api/v1/models/catalog/status', { schema: { tags, response: { 200: CatalogStatusResponse } } }, async () => ({ success: true as const, ...catalog.status() }));
 
-  app.post('/api/v1/models/catalog/refresh', { schema: { tags, body: RefreshBody, response: { 200: RefreshResponse, ...errors } } }, async (request) => {
+  app.post('/api/v1/models/catalog/refresh', { schema: { tags, body: RefreshBody.nullish(), response: { 200: RefreshResponse, ...errors } } }, async (request) => {
+    // No body at all (curl -X POST, the CLI) refreshes everything.
     const body = request.body ?? { section: 'all' as const };
     const results = await catalog.refresh(body.section, body.provider);
     return { success: true as const, section: body.section, results, offline: catalog.offline };
