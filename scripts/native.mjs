@@ -8,7 +8,7 @@
 // Both are no-ops when the right build is already there. Every failure ends in one sentence saying
 // what is missing and how to get it, never a stack trace.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { checkNodeVersion } from './node-version.mjs';
@@ -43,6 +43,15 @@ function ensureNodeBuild() {
   // --ignore-scripts=false: the project's .npmrc turns install scripts off for `npm ci`.
   run(npm, ['rebuild', 'better-sqlite3', '--ignore-scripts=false']);
   if (!loadsUnderNode()) fail('better-sqlite3 could not be built for this Node: install python3, make and a C++ compiler (Debian: apt-get install python3 make g++), then run the command again.');
+}
+
+/** node-gyp as npm ships it (npm tells its scripts where; else beside this Node's npm), or null. */
+function nodeGypScript() {
+  const candidates = [
+    process.env.npm_config_node_gyp,
+    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  ];
+  return candidates.find((path) => path && existsSync(path)) ?? null;
 }
 
 /** The Electron binary path, or null when only the npm package (JS and types) is there. */
@@ -81,18 +90,27 @@ function ensureElectronBuild() {
   const scratch = join(process.cwd(), '.native', 'scratch');
   rmSync(scratch, { recursive: true, force: true });
   cpSync(pkgDir, scratch, { recursive: true });
-  const env = { ...process.env, npm_config_runtime: 'electron', npm_config_target: electronVersion, npm_config_disturl: 'https://electronjs.org/headers', npm_config_nodedir: '' };
-  // `npm run install` runs the package's own install script (prebuilt download, else node-gyp, which
-  // npm puts on PATH) with the Electron target from the environment.
-  const ok = run(npm, ['run', 'install', '--ignore-scripts=false'], { cwd: scratch, env });
+  const env = { ...process.env, npm_config_runtime: 'electron', npm_config_target: electronVersion, npm_config_disturl: 'https://electronjs.org/headers' };
+  // The tools' own output goes to a log file: a failure ends in one sentence that names it.
+  const logPath = join(outDir, 'build.log');
+  const log = openSync(logPath, 'w');
+  const quiet = { cwd: scratch, env, stdio: ['ignore', log, log] };
+  const bin = join(dirname(pkgDir), '.bin');
+  let ok = run(join(bin, 'prebuild-install'), ['--runtime', 'electron', '--target', electronVersion], quiet);
+  const nodeGyp = nodeGypScript();
+  if (!ok && nodeGyp) {
+    ok = run(process.execPath, [nodeGyp, 'rebuild', '--release', `--target=${electronVersion}`, '--runtime=electron', '--dist-url=https://electronjs.org/headers'], quiet);
+  }
+  closeSync(log);
   const built = join(scratch, 'build', 'Release', 'better_sqlite3.node');
-  if (ok && existsSync(built)) {
+  const done = ok && existsSync(built);
+  if (done) {
     copyFileSync(built, out);
     writeFileSync(stamp, electronVersion);
   }
   rmSync(scratch, { recursive: true, force: true });
-  if (!existsSync(out)) {
-    fail(`better-sqlite3 could not be built for Electron ${electronVersion}: this needs a download from GitHub or electronjs.org (prebuilt addon or Electron headers) plus python3, make and a C++ compiler; run \`npm start\` again where those are available.`);
+  if (!done) {
+    fail(`better-sqlite3 could not be built for Electron ${electronVersion}: this needs a download from GitHub or electronjs.org (prebuilt addon or Electron headers) plus python3, make and a C++ compiler (details in ${logPath}); run \`npm start\` again where those are available.`);
   }
 }
 
