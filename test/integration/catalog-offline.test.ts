@@ -112,7 +112,7 @@ describe('catalog: stale answers, offline mode, bundled fallback', () => {
     expect(refresh.body.error.code).toBe('offline');
     // no body at all means every section (not a 400)
     const bare = await t.call<Body>('POST', '/api/v1/models/catalog/refresh');
-    expect(bare.status, JSON.stringify(bare.body)).toBe(503);
+    expect(bare.status, JSON.stringify(bare.body)).toBe(409);
     expect(bare.body.error.code).toBe('offline');
     const local = await t.call<Body>('GET', '/api/v1/models/catalog/search?q=qwen');
     expect(local.body.count).toBeGreaterThan(0);
