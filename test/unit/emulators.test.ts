@@ -462,9 +462,10 @@ describe('ollama emulator', () => {
 
     const port = await freePort();
     const slow = start('ollama', ['serve'], { OLLAMA_HOST: `http://127.0.0.1:${port}`, OLLAMA_MODELS: join(tmp(), 'm'), EMU_START_DELAY_MS: '500' });
-    await sleep(250);
-    expect(await canConnect(port)).toBe(false);
     await waitReady(port, '/api/version');
+    // on the emulator's own clock, so a loaded machine cannot blur it
+    const at = (event: string) => slow.events().find((e) => e.event === event)!.ts as number;
+    expect(at('listening') - at('started')).toBeGreaterThanOrEqual(500);
 
     const busy = start('ollama', ['serve'], { OLLAMA_HOST: `127.0.0.1:${port}`, OLLAMA_MODELS: join(tmp(), 'm') });
     expect((await busy.exited).code).toBe(1);
@@ -518,11 +519,11 @@ describe('vllm emulator', () => {
     const { emu, port, base } = await startVllm(['--served-model-name', 'qwen', 'qwen-alias', '--gpu-memory-utilization', '0.5', '--enforce-eager', '--some-future-flag', 'x'], {
       EMU_START_DELAY_MS: '600', HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1',
     });
-    await waitFor(() => /Starting to load model/.test(emu.output()));
-    expect(await canConnect(port)).toBe(false);
-    await sleep(150);
-    expect(await canConnect(port)).toBe(false);
     await waitReady(port, '/health');
+    // the socket opened only after the whole load (EMU_START_DELAY_MS), on the emulator's own clock
+    const at = (event: string) => emu.events().find((e) => e.event === event)!.ts as number;
+    expect(at('listening') - at('child_spawned')).toBeGreaterThanOrEqual(600);
+    expect(emu.output()).toMatch(/Starting to load model[\s\S]*Starting vLLM API server/);
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(await health.text()).toBe('');
