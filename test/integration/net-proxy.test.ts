@@ -135,7 +135,8 @@ describe('through a forward proxy', () => {
     t = await startTestCore({ env: { ...online, HF_ENDPOINT: endpoint, HTTPS_PROXY: proxy.url, SSL_CERT_FILE: '', NODE_EXTRA_CA_CERTS: '', REQUESTS_CA_BUNDLE: '' } });
     const plan = await t.call<Body>('GET', '/api/v1/models/registry/plan?name=org%2Ftiny-model&provider=huggingface');
     expect(plan.status).not.toBe(200);
-    expect(plan.body.error.message).toMatch(/Cannot reach the Hugging Face Hub.*certificate/i);
+    expect(plan.body.error.code).toBe('upstream_error'); // not "offline": the Hub answered, its certificate is the problem
+    expect(plan.body.error.message).toMatch(/certificate is not trusted.*NODE_EXTRA_CA_CERTS or SSL_CERT_FILE/);
     expect(hub.stats.requests.cdn ?? 0).toBe(0);
   });
 

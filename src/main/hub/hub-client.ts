@@ -105,9 +105,7 @@ export class HubClient {
         res = await this.fetchImpl(input, { ...init, headers, signal: AbortSignal.any(signals) });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        if (isAppError(error)) throw error; // offline mode, a bad proxy URL
-        if (timeout.aborted) throw new AppError('offline', `The Hugging Face Hub at ${endpoint} did not answer within ${METADATA_TIMEOUT_MS / 1000} s. Check the connection or HF_ENDPOINT, then retry.`);
-        throw new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection, or set HF_ENDPOINT / Settings → Hub.`);
+        throw unreachable(endpoint, error, timeout.aborted);
       }
       if (res.ok || (res.status >= 300 && res.status < 400)) return res;
       const code = res.headers.get('x-error-code');
@@ -164,7 +162,7 @@ export class HubClient {
       res = await this.fetchImpl(`${endpoint}/api/whoami-v2`, { headers: this.authHeaders(), signal: AbortSignal.any(signal ? [timeout, signal] : [timeout]) });
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection or the Hub endpoint, then check again.`);
+      throw unreachable(endpoint, error, timeout.aborted);
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel().catch(() => {});
@@ -193,4 +191,36 @@ export class HubClient {
  */
 export function isInvalidTokenAnswer(status: number, code: string | null, message: string | null): boolean {
   return status === 401 && !code && /invalid (credentials|user token|token)/i.test(message ?? '');
+}
+
+/** TLS failures that mean "this certificate is not trusted here", not "the Hub is down". */
+const UNTRUSTED_CERT = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Why a request to the Hub got no answer, as an AppError a person can act on: offline mode or a bad
+ * proxy URL (already AppErrors), a timeout, an untrusted certificate (a TLS-inspecting network needs its
+ * CA), or any other network failure.
+ */
+function unreachable(endpoint: string, error: unknown, timedOut: boolean): AppError {
+  if (isAppError(error)) return error;
+  if (timedOut) return new AppError('offline', `The Hugging Face Hub at ${endpoint} did not answer within ${METADATA_TIMEOUT_MS / 1000} s. Check the connection or HF_ENDPOINT, then retry.`);
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNTRUSTED_CERT.has(code)) {
+      return new AppError(
+        'upstream_error',
+        `Cannot reach the Hugging Face Hub at ${endpoint}: its TLS certificate is not trusted here (${code}). If your network inspects TLS with its own CA, point NODE_EXTRA_CA_CERTS or SSL_CERT_FILE at that CA's PEM file (README › Proxies and custom CAs); otherwise check HF_ENDPOINT / Settings → Hub.`,
+      );
+    }
+  }
+  return new AppError('offline', `Cannot reach the Hugging Face Hub at ${endpoint} (${errorMessage((error as { cause?: unknown }).cause ?? error)}). Check the connection, or set HF_ENDPOINT / Settings → Hub.`);
 }
