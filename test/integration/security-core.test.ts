@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -221,6 +221,20 @@ describe('a hostile Hub or mirror', () => {
       for (const dir of [t.dataDir, cache, join(cache, '..', '..'), tmpdir()]) expect(existsSync(join(dir, up)), join(dir, up)).toBe(false);
     }
     await hub.setKnobs({ dropAfterBytes: null, dropTimes: 0 });
+  });
+});
+
+describe('a runtime that cannot open its log', () => {
+  it('is refused with runtime_failed and what to do, not a 500', async () => {
+    t = await startTestCore();
+    const log = join(t.dataDir, 'logs', 'ollama.log');
+    rmSync(log, { force: true });
+    mkdirSync(log, { recursive: true }); // open(…, 'a') fails (EISDIR), as it does with EMFILE or ENOSPC
+    const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/ollama/start');
+    expect(res.status).toBe(502); // runtime_failed, not an internal error
+    expect(res.body.error.code).toBe('runtime_failed');
+    expect(res.body.error.message).toMatch(/runtime log/);
+    expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
   });
 });
 

@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { startChild, type StartedChild } from '../system/child';
-import { AppError } from '../../shared/errors';
+import { AppError, errorMessage } from '../../shared/errors';
 import { groupMembers, isAlive, killGroup, sleep, waitGroupEmpty } from './process-group';
 
 export type ExitReason = 'stopped' | 'killed' | 'crashed' | 'launch_failed';
@@ -48,7 +48,15 @@ export class SupervisedProcess {
 
   /** Spawns the runtime. A binary that cannot be executed is an AppError('runtime_failed'), not a crash. */
   static async spawn(spec: LaunchSpec): Promise<SupervisedProcess> {
-    const fd = openSync(spec.logFile, 'a');
+    let fd: number;
+    try {
+      fd = openSync(spec.logFile, 'a');
+    } catch (error) {
+      // EMFILE (descriptors exhausted), ENOSPC, EACCES: a start that cannot log is refused, not a crash
+      throw new AppError('runtime_failed', `Could not open the runtime log ${spec.logFile} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}): free disk space or descriptors, then start it again.`, {
+        reason: 'launch_failed',
+      });
+    }
     let started: StartedChild;
     try {
       started = startChild(spec.command, spec.args, { detached: true, env: spec.env, cwd: spec.cwd, stdio: ['ignore', fd, fd] });
