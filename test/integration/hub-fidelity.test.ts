@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { InstallPlan } from '../../src/shared/api/models';
-import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
+import { type FakeHub } from '../fixtures/hub/server.mjs';
+import { useFakeHub } from '../support/fake-hub';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 
@@ -13,16 +14,10 @@ import { install, waitForOperation } from '../support/models';
  */
 let hub: FakeHub;
 let t: TestCore | undefined;
-beforeAll(async () => {
-  hub = await startFakeHub();
-});
-afterAll(async () => {
-  await hub.close();
-});
+useFakeHub((started) => (hub = started));
 afterEach(async () => {
   await t?.close();
   t = undefined;
-  hub.resetStats();
 });
 
 const start = (env: Record<string, string> = {}) => startTestCore({ env: { HF_ENDPOINT: hub.url, SWITCHYARD_OFFLINE: '0', ...env }, seams: { downloadRetryBaseMs: 20 } });

@@ -1,8 +1,9 @@
 import { existsSync, lstatSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanCacheDir } from '@huggingface/hub';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fakeBytes, startFakeHub, type FakeHub, type FakeRepoSpec } from '../fixtures/hub/server.mjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fakeBytes, type FakeHub, type FakeRepoSpec } from '../fixtures/hub/server.mjs';
+import { useFakeHub } from '../support/fake-hub';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 import type { InstalledModel, InstallPlan } from '../../src/shared/api/models';
@@ -10,16 +11,10 @@ import type { InstalledModel, InstallPlan } from '../../src/shared/api/models';
 let hub: FakeHub;
 let t: TestCore;
 
-beforeAll(async () => {
-  hub = await startFakeHub();
-});
-afterAll(async () => {
-  await hub.close();
-});
+useFakeHub((started) => (hub = started));
 afterEach(async () => {
   await t?.close();
   await hub.setKnobs({ dropAfterBytes: null, corruptOffset: null, bytesPerSec: null, down: false });
-  hub.resetStats();
 });
 
 const start = (env: Record<string, string> = {}) => startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url, ...env }, seams: { downloadRetryBaseMs: 20 } });

@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeHub } from '../fixtures/hub/server.mjs';
+import { useFakeHub } from '../support/fake-hub';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 import type { InstalledModel, Operation } from '../../src/shared/api/models';
@@ -9,12 +10,7 @@ import { join } from 'node:path';
 let hub: FakeHub;
 let t: TestCore | undefined;
 
-beforeAll(async () => {
-  hub = await startFakeHub();
-});
-afterAll(async () => {
-  await hub.close();
-});
+useFakeHub((started) => (hub = started));
 afterEach(async () => {
   await t?.close();
   t = undefined;

@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeHub } from '../fixtures/hub/server.mjs';
+import { useFakeHub } from '../support/fake-hub';
 import { startTestCore, type TestCore } from '../support/core';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -7,16 +8,10 @@ type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** Offline mode: no request leaves, whatever asks (plan, install, catalog), and the answer says how to go online. */
 let hub: FakeHub;
 let t: TestCore | null = null;
-beforeAll(async () => {
-  hub = await startFakeHub();
-});
-afterAll(async () => {
-  await hub.close();
-});
+useFakeHub((started) => (hub = started));
 afterEach(async () => {
   await t?.close();
   t = null;
-  hub.resetStats();
 });
 
 const requestsTo = (h: FakeHub) => Object.values(h.stats.requests).reduce((a, b) => a + b, 0);

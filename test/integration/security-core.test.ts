@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
+import { type FakeHub } from '../fixtures/hub/server.mjs';
+import { useFakeHub } from '../support/fake-hub';
 import { FIXTURES, startTestCore, type TestCore } from '../support/core';
 import { waitForOperation } from '../support/models';
 import { waitFor } from '../support/wait';
@@ -17,12 +18,7 @@ const HF_TOKEN = 'hf_abcdefghijklmnopqrstuvwx1234';
 let hub: FakeHub;
 let t: TestCore | null = null;
 
-beforeAll(async () => {
-  hub = await startFakeHub();
-});
-afterAll(async () => {
-  await hub.close();
-});
+useFakeHub((started) => (hub = started));
 afterEach(async () => {
   await t?.close();
   t = null;

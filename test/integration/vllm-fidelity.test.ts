@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Activation, InstalledModel, ModelTestResult } from '../../src/shared/api/models';
-import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
+import { type FakeHub } from '../fixtures/hub/server.mjs';
+import { useFakeHub } from '../support/fake-hub';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
 
@@ -15,12 +16,7 @@ const enc = encodeURIComponent;
 
 let t: TestCore | undefined;
 let hub: FakeHub;
-beforeAll(async () => {
-  hub = await startFakeHub();
-});
-afterAll(async () => {
-  await hub.close();
-});
+useFakeHub((started) => (hub = started));
 afterEach(async () => {
   await t?.close();
   t = undefined;
