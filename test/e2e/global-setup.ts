@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { seedHfModel } from '../support/hf-cache';
 import { freePort } from '../support/net';
+import { serving } from './serve';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'test', 'fixtures', 'bin');
@@ -52,14 +53,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     ...(hub ? { HF_ENDPOINT: hub.url, SWITCHYARD_OLLAMA_LIBRARY_URL: hub.url } : { SWITCHYARD_OFFLINE: '1' }),
   };
   const serve = execa('node', [join(root, 'out', 'main', 'serve.js'), '--port', String(port), '--data-dir', dataDir], { env, reject: false, buffer: false, stderr: 'inherit' });
-  await new Promise<void>((ready, fail) => {
-    let out = '';
-    serve.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Switchyard is running')) ready();
-    });
-    serve.once('exit', (code) => fail(new Error(`serve exited before it was ready (code ${code}): ${out}`)));
-  });
+  await serving(serve);
   const api = `http://127.0.0.1:${port}`;
   process.env.SWITCHYARD_E2E_API = api;
   process.env.SWITCHYARD_E2E_TOKEN = token;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { freePort } from '../support/net';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,6 +13,18 @@ export interface ExtraServe {
   token: string;
   dataDir: string;
   stop(): Promise<void>;
+}
+
+/** Resolves once `serve` printed its ready line; rejects if it exits first. */
+export function serving(serve: ResultPromise): Promise<void> {
+  return new Promise<void>((ready, fail) => {
+    let out = '';
+    serve.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('Switchyard is running')) ready();
+    });
+    serve.once('exit', (code) => fail(new Error(`serve exited before it was ready (code ${code}): ${out}`)));
+  });
 }
 
 /**
@@ -30,14 +42,7 @@ export async function startExtraServe(env: (dataDir: string) => Record<string, s
     buffer: false,
     stderr: 'inherit',
   });
-  await new Promise<void>((ready, fail) => {
-    let out = '';
-    serve.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Switchyard is running')) ready();
-    });
-    serve.once('exit', (code) => fail(new Error(`serve exited before it was ready (code ${code}): ${out}`)));
-  });
+  await serving(serve);
   const api = `http://127.0.0.1:${port}`;
   return {
     url: `${api}/#token=${token}`,

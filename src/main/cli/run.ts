@@ -7,6 +7,7 @@ import type { LogLine, RuntimeInfo } from '../../shared/api/runtimes';
 import { formatBytes } from '../../shared/format';
 import { ApiClient, CliError, resolveConnection } from './client';
 import { age, table } from './table';
+import { sleep } from '../runtimes/process-group';
 
 export const USAGE = `Usage: switchyard [options] <command> [arguments]
 
@@ -190,16 +191,6 @@ function progressLine(op: Operation): string {
   return [op.model_name, pct, bytes, speed, eta, op.message].filter(Boolean).join('   ');
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** Follows an operation to its end, printing progress; Ctrl-C (io.signal) cancels it. */
 async function follow(ctx: Ctx, id: string): Promise<number> {
