@@ -72,6 +72,31 @@ export function statusError(status: number, code: string | null, target: BlobTar
   return new AppError('upstream_error', `Unexpected HTTP ${res.status} while downloading ${target.label}.`);
 }
 
+export interface RetryPolicy {
+  maxRetries: number;
+  retryBaseMs: number;
+  onRetry?(attempt: number, error: unknown, delayMs: number): void;
+}
+
+/**
+ * After a failed attempt: rethrows what a retry cannot fix, gives up past `maxRetries`, else waits
+ * the backoff. Failures that made progress do not count, so a flaky link that keeps moving finishes.
+ * Returns the failure count to carry into the next attempt.
+ */
+export async function backOff(error: unknown, failures: number, progressed: boolean, target: BlobTarget, policy: RetryPolicy, signal: AbortSignal): Promise<number> {
+  if (signal.aborted) throw signal.reason ?? error;
+  const retryable = error instanceof RetryableError || (!isAppError(error) && error instanceof TypeError);
+  if (!retryable) throw error;
+  const counted = progressed ? failures : failures + 1;
+  if (counted > policy.maxRetries) {
+    throw new AppError('upstream_error', `Downloading ${target.label} failed after ${policy.maxRetries} retries: ${errorMessage(error)}. Check the connection and retry the install; the bytes already fetched are kept.`, undefined, { cause: error });
+  }
+  const delay = Math.min(30_000, policy.retryBaseMs * 2 ** Math.max(0, counted - 1));
+  policy.onRetry?.(counted, error, delay);
+  await sleep(delay, signal);
+  return counted;
+}
+
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -1,8 +1,8 @@
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import { AppError, errorMessage } from '../../shared/errors';
 import type { HttpGet } from '../net/net-client';
-import { diskError, fetchFollowing, hashSpec, RetryableError, sleep, statusError } from './download-common';
+import { backOff, diskError, fetchFollowing, hashSpec, RetryableError, statusError } from './download-common';
 import { PartialFile, PartialWriteError } from './partial-file';
 import { downloadRanges, hasRangedState } from './ranged-download';
 
@@ -126,18 +126,7 @@ async function fetchInto(partial: PartialFile, target: BlobTarget, options: Blob
       }
       if (partial.size !== target.size) throw new RetryableError(`body ended at ${partial.size} of ${target.size} bytes`);
     } catch (error) {
-      if (signal.aborted) throw signal.reason ?? error;
-      const retryable = error instanceof RetryableError || (!isAppError(error) && error instanceof TypeError);
-      if (!retryable) throw error;
-      // Failures that made progress do not count: a flaky link that keeps moving finishes.
-      if (taken === 0) failures += 1;
-      if (failures > options.maxRetries) {
-        throw new AppError('upstream_error', `Downloading ${target.label} failed after ${options.maxRetries} retries: ${errorMessage(error)}. Check the connection and retry the install; the ${partial.size} bytes already fetched are kept.`, undefined, { cause: error });
-      }
-      const delay = Math.min(30_000, options.retryBaseMs * 2 ** Math.max(0, failures - 1));
-      options.onRetry?.(failures, error, delay);
-      await sleep(delay, signal);
-      continue;
+      failures = await backOff(error, failures, taken > 0, target, options, signal);
     }
   }
 

@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { AppError, errorMessage, isAppError } from '../../shared/errors';
+import { AppError, errorMessage } from '../../shared/errors';
 import type { HttpResponse } from '../net/net-client';
-import { diskError, fetchFollowing, hashSpec, RetryableError, sleep, statusError } from './download-common';
+import { backOff, diskError, fetchFollowing, hashSpec, RetryableError, statusError } from './download-common';
 import type { BlobDownloadOptions, BlobDownloadResult, BlobTarget } from './downloader';
 import { PartialWriteError, type HashSpec } from './partial-file';
 
@@ -267,16 +267,7 @@ async function fetchPart(part: Part, target: BlobTarget, file: FileHandle, route
       }
       if (part.done < part.end - part.start) throw new RetryableError(`part ${part.start}- ended at ${part.start + part.done} of ${part.end}`);
     } catch (error) {
-      if (signal.aborted) throw signal.reason ?? error;
-      const retryable = error instanceof RetryableError || (!isAppError(error) && error instanceof TypeError);
-      if (!retryable) throw error;
-      if (taken === 0) failures += 1;
-      if (failures > options.maxRetries) {
-        throw new AppError('upstream_error', `Downloading ${target.label} failed after ${options.maxRetries} retries: ${errorMessage(error)}. Check the connection and retry the install; the bytes already fetched are kept.`, undefined, { cause: error });
-      }
-      const delay = Math.min(30_000, options.retryBaseMs * 2 ** Math.max(0, failures - 1));
-      options.onRetry?.(failures, error, delay);
-      await sleep(delay, signal);
+      failures = await backOff(error, failures, taken > 0, target, options, signal);
     }
   }
 }

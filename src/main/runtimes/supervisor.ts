@@ -63,15 +63,16 @@ export class SupervisedProcess {
     } finally {
       closeSync(fd);
     }
-    const pid = started.child?.pid;
-    if (pid === undefined) {
+    const { child } = started;
+    const pid = child?.pid;
+    if (!child || pid === undefined) {
       const exit = await started.exited;
       throw new AppError('runtime_failed', `Could not start ${spec.command}: ${exit.error?.message ?? 'spawn failed'}. Check the binary path in Settings.`, {
         reason: 'launch_failed',
       });
     }
     const proc = new SupervisedProcess(pid, pid, false);
-    started.child.once('exit', (code, signal) => proc.settle(code, signal));
+    child.once('exit', (code, signal) => proc.settle(code, signal));
     return proc;
   }
 

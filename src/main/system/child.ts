@@ -8,7 +8,8 @@ export interface ChildExit {
 }
 
 export interface StartedChild {
-  child: ChildProcess;
+  /** null when spawn() itself threw */
+  child: ChildProcess | null;
   exited: Promise<ChildExit>;
 }
 
@@ -23,7 +24,7 @@ export function startChild(command: string, args: readonly string[], options: Sp
   try {
     child = spawn(command, [...args], options);
   } catch (error) {
-    return { child: null as unknown as ChildProcess, exited: Promise.resolve({ code: null, signal: null, error: error as NodeJS.ErrnoException }) };
+    return { child: null, exited: Promise.resolve({ code: null, signal: null, error: error as NodeJS.ErrnoException }) };
   }
   const exited = new Promise<ChildExit>((resolve) => {
     child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
