@@ -52,6 +52,21 @@ export type HfConfig = z.infer<typeof HfConfig>;
 
 /** Hub pipelines of the models vLLM's registry serves (text generation and its multimodal models). */
 export const VLLM_PIPELINES = ['text-generation', 'image-text-to-text', 'video-text-to-text', 'audio-text-to-text', 'any-to-any'] as const;
+/** Every pipeline Switchyard can serve: vLLM's, which also covers the chat GGUF repos Ollama runs. */
+export const SERVED_PIPELINES: readonly string[] = VLLM_PIPELINES;
+
+/** The filter sets one search asks the Hub for, one request each (see HuggingFaceCatalog.search). */
+export function searchPages(filter: 'vllm' | 'gguf' | undefined): string[][] {
+  if (filter === 'vllm') return VLLM_PIPELINES.map((p) => [p]);
+  if (filter === 'gguf') return [['gguf']];
+  return [...SERVED_PIPELINES.map((p) => [p]), ['gguf']];
+}
+
+/** A chat model Switchyard can serve: a served pipeline, or a GGUF repo that names no pipeline. */
+export function servable(m: Pick<HfModelInfo, 'pipeline_tag' | 'tags'>): boolean {
+  if (m.pipeline_tag) return SERVED_PIPELINES.includes(m.pipeline_tag);
+  return m.tags?.includes('gguf') ?? false;
+}
 
 const EXPAND = ['downloads', 'likes', 'trendingScore', 'tags', 'pipeline_tag', 'library_name', 'gated', 'lastModified', 'safetensors', 'config'];
 
@@ -84,32 +99,33 @@ export class HuggingFaceCatalog {
   }
 
   /**
-   * One page of `/api/models` with the fields lists need. "Runs on vLLM" asks once per pipeline vLLM
-   * serves (the Hub ANDs repeated filters, so one request cannot ask for several) and merges the pages
-   * by the sort key; it is then decided from config.architectures.
+   * One page of `/api/models` with the fields lists need. The Hub ANDs repeated filters, so one request
+   * cannot ask for several pipelines: each pipeline Switchyard serves is asked once and the pages are
+   * merged by the sort key. GGUF repos are also asked without a pipeline, because many carry none (or
+   * one like `image-text-to-text`); any other pipeline (embeddings, diffusion…) is dropped. "Runs on vLLM"
+   * is then decided from config.architectures.
    */
   async search(params: HfSearch, supported: ReadonlySet<string> = VLLM_ARCHITECTURES): Promise<HfModelInfo[]> {
-    const pipelines = params.filter === 'vllm' ? VLLM_PIPELINES : ['text-generation'];
-    const pages = await Promise.all(pipelines.map((pipeline) => this.page(params, pipeline)));
+    const pages = await Promise.all(searchPages(params.filter).map((filters) => this.page(params, filters)));
     const seen = new Set<string>();
     const key = params.sort;
     const items = pages
       .flat()
-      .filter((m) => !seen.has(m.id) && seen.add(m.id))
+      .filter((m) => !seen.has(m.id) && seen.add(m.id) && servable(m))
       .sort((a, b) => sortValue(b, key) - sortValue(a, key));
     const filtered = params.filter === 'vllm' ? items.filter((m) => vllmSupported(m, supported) === true) : items;
     return filtered.slice(0, params.limit);
   }
 
-  private async page(params: HfSearch, pipeline: string): Promise<HfModelInfo[]> {
+  private async page(params: HfSearch, filters: readonly string[]): Promise<HfModelInfo[]> {
     const qs = new URLSearchParams();
     if (params.q) qs.set('search', params.q);
-    qs.append('filter', pipeline);
-    if (params.filter === 'gguf') qs.append('filter', 'gguf');
+    for (const f of filters) qs.append('filter', f);
     qs.set('sort', params.sort);
     qs.set('direction', '-1');
-    // "runs on vLLM" is decided from config.architectures here, so fetch more to fill the page.
-    qs.set('limit', String(params.filter === 'vllm' ? Math.min(params.limit * 2, 1000) : params.limit));
+    // items are dropped after the answer ("runs on vLLM", GGUF of other pipelines): fetch more to fill the page
+    const dropsSome = params.filter === 'vllm' || !filters.some((f) => (SERVED_PIPELINES as readonly string[]).includes(f));
+    qs.set('limit', String(dropsSome ? Math.min(params.limit * 2, 1000) : params.limit));
     for (const e of EXPAND) qs.append('expand', e);
     const { json } = await getJson(this.url(`/api/models?${qs}`), this.remote());
     const list = z.array(z.unknown()).safeParse(json);
