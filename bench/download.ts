@@ -1,15 +1,20 @@
-// Download throughput, measured in one run: a sharded repo (4 × SHARD_MIB, 256 by default) and one
-// big file (BIG_MIB, 1024), fetched by Switchyard (resolve + snapshot download + sha256 + cache
-// links, the install's path without the SQLite bookkeeping), by curl (the same files: shards as
-// parallel transfers, the big file as one stream) and by huggingface_hub's `hf download` where it
-// can be installed (HF_CLI=path, else a venv made from the wheels in /opt/pypi/files, else skipped).
-// Two links: loopback, and a throttled one (a relay adding RTT_MS and capping each connection at
-// LINK_MIBS MiB/s), where parallel ranges matter.
-//   npx tsx bench/download.ts            (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1)
-// Goals (issue 12): ≥ 0.9 × curl over loopback, ≥ 3 × `hf download`, faster than curl's single
-// stream on the throttled link. The fake hub and the relay run in their own processes.
+// Download throughput, measured in one run: a sharded repo (4 × SHARD_MIB) and one big file (BIG_MIB),
+// fetched by Switchyard (resolve + snapshot download + sha256 + cache links: the install's path without
+// the SQLite bookkeeping), by curl (the same files: shards as 4 parallel transfers, the big file as one
+// stream) and by huggingface_hub's `hf download` where it can be installed (HF_CLI=path, else a venv from
+// the wheels in /opt/pypi/files, else skipped, saying why). Links (LINKS=loopback,https,throttled,resume):
+// - loopback: plain HTTP to the fake Hub;
+// - https: the fake Hub behind TLS (a self-signed CA made for the run; curl gets it with --cacert);
+// - throttled: a relay adding RTT_MS and capping each connection at LINK_MIBS MiB/s;
+// - resume: the big file over loopback with the connection cut half way, then an install cancelled half
+//   way and run again; counts the bytes the Hub served twice.
+// Every row prints CPU seconds per GiB (user + system of the downloading process) beside the ratio, so
+// that a result on a loaded machine can still be judged; load averages are printed before and after.
+//   npx tsx bench/download.ts   (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1 PARTS=4)
+// Goals (issue 21): ≥ 0.9 × curl on loopback HTTP and HTTPS, ≥ 2 × hf; throttled ≥ 1.5 × curl and
+// ≥ 3 × curl's single stream; ≤ 1 % of the bytes fetched twice on resume; RSS growth ≤ 64 MiB.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HubClient } from '../src/main/hub/hub-client';
@@ -17,24 +22,42 @@ import { downloadSnapshot } from '../src/main/hub/snapshot-download';
 import { NetClient } from '../src/main/net/net-client';
 
 const MiB = 1024 * 1024;
-const shardMiB = Number(process.env.SHARD_MIB ?? 256);
-const bigMiB = Number(process.env.BIG_MIB ?? 1024);
+const size = process.env.SIZE_MIB ? Number(process.env.SIZE_MIB) : null;
+const shardMiB = Number(process.env.SHARD_MIB ?? (size ? size / 4 : 256));
+const bigMiB = Number(process.env.BIG_MIB ?? size ?? 1024);
 const rttMs = Number(process.env.RTT_MS ?? 40);
 const linkMiBs = Number(process.env.LINK_MIBS ?? 40);
 const rounds = Number(process.env.ROUNDS ?? 1);
 const parts = Number(process.env.PARTS ?? 4);
+const linkNames = (process.env.LINKS ?? 'loopback,https,throttled,resume').split(',');
 const ROOT = resolve(import.meta.dirname, '..');
+const BIG_FILE = 'model.safetensors';
 
+// The fake Hub in its own process, with a TLS front (same process) when given a key and certificate.
 const HUB = `
+import { createServer as tlsServer } from 'node:tls';
+import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { startFakeHub } from ${JSON.stringify(join(ROOT, 'test/fixtures/hub/server.mjs'))};
 const shard = ${shardMiB} * 1024 * 1024, big = ${bigMiB} * 1024 * 1024;
 const files = (n) => Object.fromEntries(Array.from({ length: n }, (_, i) => ['model-0000' + (i + 1) + '-of-0000' + n + '.safetensors', { size: shard }]));
 const hub = await startFakeHub({ port: 0, repos: {
   'bench/sharded': { files: { 'config.json': '{"architectures":["LlamaForCausalLM"]}', ...files(4) } },
-  'bench/big': { files: { 'config.json': '{"architectures":["LlamaForCausalLM"]}', 'model.safetensors': { size: big } } },
+  'bench/big': { files: { 'config.json': '{"architectures":["LlamaForCausalLM"]}', ${JSON.stringify(BIG_FILE)}: { size: big } } },
 } });
-process.on('message', (knobs) => void hub.setKnobs(knobs).then(() => process.send('ok')));
-process.send(hub.port);
+const [key, cert] = process.argv.slice(-2);
+const front = tlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s) => {
+  const up = connect(hub.port, '127.0.0.1');
+  s.pipe(up).pipe(s);
+  s.on('error', () => up.destroy());
+  up.on('error', () => s.destroy());
+});
+front.listen(0, '127.0.0.1', () => process.send({ port: hub.port, tlsPort: front.address().port }));
+process.on('message', (m) => {
+  if (m.stats) return process.send(hub.stats.bytesByFile);
+  hub.resetStats();
+  void hub.setKnobs(m).then(() => process.send('ok'));
+});
 `;
 
 // A link emulator: each connection's bytes towards the client are paced at RATE and arrive RTT/2
@@ -42,7 +65,6 @@ process.send(hub.port);
 const RELAY = `
 import { createServer, connect } from 'node:net';
 const [listenPort, target, rate, rtt] = process.argv.slice(-4).map(Number);
-/** Delivers chunks to \`to\` in order, each no earlier than its time (one timer: order kept). */
 function lane(to) {
   const q = [];
   let timer = null;
@@ -80,95 +102,143 @@ interface Link {
   name: string;
   endpoint: string;
   cdnUrl: string;
+  ca: string | null;
 }
-
-type Tool = 'switchyard' | 'switchyard-undici' | 'curl' | 'hf';
+type Tool = 'switchyard' | 'curl' | 'curl-1' | 'hf';
+interface Run {
+  seconds: number;
+  cpu: number;
+}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-dl-'));
   const children: ChildProcess[] = [];
   try {
-    console.log(`cores ${cpus().length}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; shards 4 × ${shardMiB} MiB, big ${bigMiB} MiB; throttled: ${linkMiBs} MiB/s per connection, RTT ${rttMs} ms`);
+    console.log(`cores ${cpus().length}, load ${load()}; shards 4 × ${shardMiB} MiB, big ${bigMiB} MiB; throttled: ${linkMiBs} MiB/s per connection, RTT ${rttMs} ms; up to ${parts} connections per file`);
+    const tls = makeCerts(dir);
     process.stdout.write('starting the fake hub (hashing its files)… ');
-    const hub = spawnNode(HUB, [], {});
+    const hub = spawnNode(HUB, [tls.key, tls.cert]);
     children.push(hub);
-    const hubPort = (await message(hub)) as number;
-    const relay = spawnNode(RELAY, ['0', String(hubPort), String(linkMiBs * MiB), String(rttMs)], {});
+    const ports = (await message(hub)) as { port: number; tlsPort: number };
+    const relay = spawnNode(RELAY, ['0', String(ports.port), String(linkMiBs * MiB), String(rttMs)]);
     children.push(relay);
     const relayPort = (await message(relay)) as number;
     console.log('ready');
-    const hf = findHf(dir);
+    const hf = linkNames.some((l) => l === 'loopback' || l === 'throttled') ? findHf(dir) : { bin: null, why: 'not needed' };
     if (!hf.bin) console.log(`hf download: skipped (${hf.why})`);
 
     // the CDN is another host name, as on the real Hub (hf follows only relative redirects on HEAD)
-    const links: Link[] = [
-      { name: 'loopback', endpoint: `http://127.0.0.1:${hubPort}`, cdnUrl: `http://localhost:${hubPort}` },
-      { name: 'throttled', endpoint: `http://127.0.0.1:${relayPort}`, cdnUrl: `http://localhost:${relayPort}` },
+    const all: Link[] = [
+      { name: 'loopback', endpoint: `http://127.0.0.1:${ports.port}`, cdnUrl: `http://localhost:${ports.port}`, ca: null },
+      { name: 'https', endpoint: `https://127.0.0.1:${ports.tlsPort}`, cdnUrl: `https://localhost:${ports.tlsPort}`, ca: tls.ca },
+      { name: 'throttled', endpoint: `http://127.0.0.1:${relayPort}`, cdnUrl: `http://localhost:${relayPort}`, ca: null },
     ];
-    const results: Record<string, Record<string, number[]>> = {};
+    const results: Record<string, Partial<Record<Tool, Run[]>>> = {};
     const rss: number[] = [];
-    for (const link of links) {
+    for (const link of all.filter((l) => linkNames.includes(l.name))) {
       await send(hub, { cdnUrl: link.cdnUrl });
-      for (const repo of ['bench/sharded', 'bench/big']) {
+      for (const repo of (process.env.REPOS ?? 'bench/sharded,bench/big').split(',')) {
         const key = `${link.name} ${repo}`;
-        results[key] = { switchyard: [], 'switchyard-undici': [], curl: [], hf: [] };
-        // side by side on loopback: the pooled-buffer socket client (direct downloads) and undici for everything
-        const tools: Tool[] = ['curl', 'switchyard', ...(link.name === 'loopback' ? (['switchyard-undici'] as Tool[]) : []), ...(hf.bin ? (['hf'] as Tool[]) : [])];
+        const row: Partial<Record<Tool, Run[]>> = (results[key] = {});
+        const tools: Tool[] = ['curl', 'switchyard'];
+        if (link.name === 'throttled' && repo === 'bench/big') tools.push('curl-1');
+        if (hf.bin && link.name !== 'https') tools.push('hf');
         for (let r = 0; r < rounds; r++) {
           // who goes first alternates; each run starts from a settled page cache
           for (const tool of r % 2 === 0 ? tools : [...tools].reverse()) {
             execFileSync('sync');
             const out = join(dir, `${tool}-${r}`);
-            const t0 = performance.now();
-            if (tool === 'switchyard' || tool === 'switchyard-undici') rss.push(await runSwitchyard(link, repo, out, tool === 'switchyard' ? 'sockets' : 'undici'));
-            else if (tool === 'curl') await runCurl(link, repo, out);
-            else await runHf(hf.bin!, link, repo, out);
-            const seconds = (performance.now() - t0) / 1000;
-            results[key]![tool]!.push(seconds);
+            let run: Run;
+            if (tool === 'switchyard') {
+              const s = await runSwitchyard(link, repo, out);
+              rss.push(s.rss);
+              run = s;
+            } else if (tool === 'hf') run = await runHf(hf.bin!, link, repo, out);
+            else run = await runCurl(link, repo, out, tool === 'curl-1' ? 1 : 4);
+            (row[tool] ??= []).push(run);
             rmSync(out, { recursive: true, force: true });
-            console.log(`  ${key.padEnd(28)} ${tool.padEnd(17)} ${seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / seconds).toFixed(0)} MiB/s`);
+            console.log(`  ${key.padEnd(24)} ${tool.padEnd(11)} ${run.seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / run.seconds).toFixed(0)} MiB/s  ${cpuPerGiB(run, repo)} CPU-s/GiB`);
           }
         }
       }
     }
+    const resume = linkNames.includes('resume') ? await measureResume(hub, all[0]!, dir) : null;
 
-    console.log('\nbest of each; ratio = their time / Switchyard time (> 1: Switchyard faster)');
-    const best = (xs: number[]) => Math.min(...xs);
+    console.log(`\nbest of ${rounds}; ratio = their time / Switchyard's (> 1: Switchyard faster); CPU-s/GiB = user + system of the downloading process`);
+    const best = (xs: Run[]) => xs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     for (const [key, r] of Object.entries(results)) {
+      const repo = key.split(' ')[1]!;
       const sy = best(r.switchyard!);
-      const vsCurl = best(r.curl!) / sy;
-      const goalCurl = key.startsWith('loopback') ? 0.9 : key.endsWith('big') ? 1.0 : null;
-      const line = [`${key.padEnd(28)} switchyard ${(totalBytes(key.split(' ')[1]!) / MiB / sy).toFixed(0)} MiB/s`, `vs curl ${vsCurl.toFixed(2)} ×${goalCurl !== null ? ` (goal ≥ ${goalCurl.toFixed(1)}${goalCurl === 1 ? ', i.e. faster' : ''}) ${vsCurl >= goalCurl ? 'OK' : 'MISS'}` : ''}`];
-      if (r['switchyard-undici']!.length) line.push(`undici for downloads ${(best(r['switchyard-undici']!) / sy).toFixed(2)} × the socket client's time`);
-      if (r.hf!.length) {
-        const vsHf = best(r.hf!) / sy;
-        line.push(`vs hf download ${vsHf.toFixed(2)} × (goal ≥ 3) ${vsHf >= 3 ? 'OK' : 'MISS'}`);
+      const curl = best(r.curl!);
+      const throttled = key.startsWith('throttled');
+      const goal = throttled ? 1.5 : 0.9;
+      const vs = curl.seconds / sy.seconds;
+      const line = [
+        `${key.padEnd(24)} switchyard ${(totalBytes(repo) / MiB / sy.seconds).toFixed(0)} MiB/s, ${cpuPerGiB(sy, repo)} CPU-s/GiB`,
+        `${vs.toFixed(2)} × curl${key.startsWith('https') ? ' --cacert' : ''} (${cpuPerGiB(curl, repo)} CPU-s/GiB; goal ≥ ${goal}) ${vs >= goal ? 'OK' : 'MISS'}`,
+      ];
+      if (r['curl-1']) {
+        const single = best(r['curl-1']).seconds / sy.seconds;
+        line.push(`${single.toFixed(2)} × curl's single stream (goal ≥ 3) ${single >= 3 ? 'OK' : 'MISS'}`);
       }
+      if (r.hf) {
+        const h = best(r.hf);
+        const vsHf = h.seconds / sy.seconds;
+        line.push(`${vsHf.toFixed(2)} × hf download (${cpuPerGiB(h, repo)} CPU-s/GiB; goal ≥ 2) ${vsHf >= 2 ? 'OK' : 'MISS'}`);
+      } else if (!key.startsWith('https')) line.push(`hf download skipped (${hf.why})`);
       console.log(line.join(';  '));
     }
-    console.log(`Switchyard peak RSS growth during a download: ${(Math.max(...rss) / MiB).toFixed(0)} MiB (${parts} connections per large file, 4 files at a time)`);
-    console.log(`load after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    if (resume) {
+      for (const [what, twice] of Object.entries(resume)) {
+        const share = (twice / (bigMiB * MiB)) * 100;
+        console.log(`resume after ${what}: ${(twice / MiB).toFixed(2)} MiB fetched twice = ${share.toFixed(2)} % of the file (goal ≤ 1 %) ${share <= 1 ? 'OK' : 'MISS'}`);
+      }
+    }
+    if (rss.length) {
+      const peak = Math.max(...rss) / MiB;
+      console.log(`peak RSS growth during a Switchyard download: ${peak.toFixed(0)} MiB (goal ≤ 64) ${peak <= 64 ? 'OK' : 'MISS'}`);
+    }
+    console.log(`load after: ${load()}`);
   } finally {
     for (const c of children) c.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
 function totalBytes(repo: string): number {
   return (repo === 'bench/sharded' ? 4 * shardMiB : bigMiB) * MiB;
 }
 
-function fileNames(repo: string): string[] {
-  return repo === 'bench/sharded' ? [1, 2, 3, 4].map((i) => `model-0000${i}-of-00004.safetensors`) : ['model.safetensors'];
+function cpuPerGiB(run: Run, repo: string): string {
+  return (run.cpu / (totalBytes(repo) / (1024 * MiB))).toFixed(2);
 }
 
-async function runSwitchyard(link: Link, repo: string, cacheDir: string, downloads: 'sockets' | 'undici'): Promise<number> {
-  const net = new NetClient({ downloads });
+function fileNames(repo: string): string[] {
+  return repo === 'bench/sharded' ? [1, 2, 3, 4].map((i) => `model-0000${i}-of-00004.safetensors`) : [BIG_FILE];
+}
+
+/** A CA and a server certificate for 127.0.0.1 and localhost, made with openssl for this run. */
+function makeCerts(dir: string): { key: string; cert: string; ca: string } {
+  const p = (f: string) => join(dir, f);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=switchyard bench CA');
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', p('srv.key'), '-out', p('srv.csr'), '-subj', '/CN=localhost');
+  writeFileSync(p('san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ssl('x509', '-req', '-in', p('srv.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial', '-out', p('srv.pem'), '-days', '2', '-extfile', p('san.ext'));
+  return { key: p('srv.key'), cert: p('srv.pem'), ca: p('ca.pem') };
+}
+
+async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal = new AbortController().signal): Promise<Run & { rss: number }> {
+  const net = new NetClient({ ca: link.ca ? [readFileSync(link.ca, 'utf8')] : undefined, ...(process.env.DOWNLOADS ? { downloads: process.env.DOWNLOADS as 'undici' } : {}) });
   const hub = new HubClient({ endpoint: () => link.endpoint, token: () => null, net });
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   try {
     const resolved = await hub.resolve(repo, 'main');
     await downloadSnapshot({
@@ -184,7 +254,7 @@ async function runSwitchyard(link: Link, repo: string, cacheDir: string, downloa
       concurrency: 4,
       maxRetries: 3,
       retryBaseMs: 100,
-      signal: new AbortController().signal,
+      signal,
       onBytes: () => {},
       onFileVerified: () => {},
     });
@@ -192,24 +262,48 @@ async function runSwitchyard(link: Link, repo: string, cacheDir: string, downloa
     clearInterval(sampler);
     await net.close();
   }
-  return Math.max(peak, process.memoryUsage().rss) - rss0;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, cpu: (cpu.user + cpu.system) / 1e6, rss: Math.max(peak, process.memoryUsage().rss) - rss0 };
 }
 
-function runCurl(link: Link, repo: string, out: string): Promise<void> {
-  const args = ['-sS', '-f', '-L', '--create-dirs', '--parallel', '--parallel-max', '4'];
+/** Bytes served twice: once with the connection cut half way, once cancelled half way and run again. */
+async function measureResume(hub: ChildProcess, link: Link, dir: string): Promise<Record<string, number>> {
+  const size = bigMiB * MiB;
+  const served = async () => ((await send(hub, { stats: true })) as Record<string, number>)[`bench/big/${BIG_FILE}`] ?? 0;
+  const out = join(dir, 'resume');
+  await send(hub, { cdnUrl: link.cdnUrl, dropAfterBytes: Math.floor(size / (2 * parts)), dropTimes: 1 });
+  await runSwitchyard(link, 'bench/big', out);
+  const drop = (await served()) - size;
+  rmSync(out, { recursive: true, force: true });
+
+  await send(hub, { dropAfterBytes: null });
+  const stop = new AbortController();
+  const watcher = setInterval(() => void served().then((n) => n > size / 2 && stop.abort(new Error('cancelled'))), 20);
+  await runSwitchyard(link, 'bench/big', out, stop.signal).catch(() => {});
+  clearInterval(watcher);
+  await runSwitchyard(link, 'bench/big', out);
+  const cancel = (await served()) - size;
+  rmSync(out, { recursive: true, force: true });
+  return { 'a dropped connection': drop, 'a cancel and a new start': cancel };
+}
+
+/** curl under /usr/bin/time, for its CPU seconds: `parallel` 4 fetches the shards side by side. */
+async function runCurl(link: Link, repo: string, out: string, parallel: number): Promise<Run> {
+  const args = ['-sS', '-f', '-L', '--create-dirs', ...(parallel > 1 ? ['--parallel', '--parallel-max', String(parallel)] : []), ...(link.ca ? ['--cacert', link.ca] : [])];
   for (const f of fileNames(repo)) args.push('-o', join(out, f), `${link.endpoint}/${repo}/resolve/main/${f}`);
-  return run('curl', args, {});
+  return timed('curl', args, {}, out);
 }
 
-function runHf(bin: string, link: Link, repo: string, out: string): Promise<void> {
-  return run(bin, ['download', repo, '--cache-dir', out, '--quiet'], { HF_ENDPOINT: link.endpoint, HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_PROGRESS_BARS: '1', HF_HUB_DISABLE_XET: '1' });
+function runHf(bin: string, link: Link, repo: string, out: string): Promise<Run> {
+  return timed(bin, ['download', repo, '--cache-dir', out, '--quiet'], { HF_ENDPOINT: link.endpoint, HF_HUB_DISABLE_TELEMETRY: '1', HF_HUB_DISABLE_PROGRESS_BARS: '1', HF_HUB_DISABLE_XET: '1' }, out);
 }
 
 /** `hf` from HF_CLI, else a venv from the local wheel mirror (no network), made once per run. */
 function findHf(dir: string): { bin: string | null; why: string } {
   if (process.env.HF_CLI) return { bin: process.env.HF_CLI, why: '' };
   const wheels = '/opt/pypi/files';
-  if (!existsSync(wheels)) return { bin: null, why: `no wheels at ${wheels}; set HF_CLI` };
+  if (!existsSync(wheels)) return { bin: null, why: `not installed, no wheels at ${wheels} and PyPI is out of reach; set HF_CLI` };
   try {
     const venv = join(dir, 'hf-venv');
     execFileSync('python3', ['-m', 'venv', venv], { stdio: 'ignore' });
@@ -223,31 +317,43 @@ function findHf(dir: string): { bin: string | null; why: string } {
   }
 }
 
-function run(bin: string, args: string[], env: Record<string, string>): Promise<void> {
+function timed(bin: string, args: string[], env: Record<string, string>, out: string): Promise<Run> {
+  const times = `${out}.time`;
+  const t0 = performance.now();
   return new Promise((resolveRun, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', times, bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolveRun() : reject(new Error(`${bin} exited ${code}: ${err.slice(-500)}`))));
+    child.on('exit', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0) return reject(new Error(`${bin} exited ${code}: ${err.slice(-500)}`));
+      const [user, system] = readFileSync(times, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+      rmSync(times, { force: true });
+      resolveRun({ seconds, cpu: user! + system! });
+    });
   });
 }
 
-function spawnNode(source: string, args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--input-type=module', '-e', source, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+function spawnNode(source: string, args: string[]): ChildProcess {
+  return spawn(process.execPath, ['--input-type=module', '-e', source, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function message(child: ChildProcess): Promise<unknown> {
   return new Promise((resolveMessage, reject) => {
-    child.once('message', resolveMessage);
-    child.once('exit', (code) => reject(new Error(`helper exited ${code}`)));
+    const onExit = (code: number | null) => reject(new Error(`helper exited ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (m) => {
+      child.off('exit', onExit);
+      resolveMessage(m);
+    });
   });
 }
 
-async function send(child: ChildProcess, value: unknown): Promise<void> {
+async function send(child: ChildProcess, value: unknown): Promise<unknown> {
   const reply = message(child);
   child.send(value as object);
-  await reply;
+  return reply;
 }
 
 main().catch((error) => {

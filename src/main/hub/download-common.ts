@@ -1,10 +1,5 @@
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
-import type { HttpGet, HttpResponse } from '../net/net-client';
-import type { BlobTarget } from './downloader';
-import type { HashSpec, PartialWriteError } from './partial-file';
-
-/** Transient failures worth a retry: network errors, cut bodies, 5xx, 429. */
-export class RetryableError extends Error {}
+import { RetryableError, type BlobTarget, type HashSpec, type HttpGet, type HttpResponse, type PartialWriteError } from './download-types';
 
 const MAX_REDIRECTS = 5;
 

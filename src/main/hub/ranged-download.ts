@@ -1,11 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { AppError, errorMessage } from '../../shared/errors';
-import type { HttpResponse } from '../net/net-client';
-import { backOff, diskError, fetchFollowing, hashSpec, RetryableError, statusError } from './download-common';
-import type { BlobDownloadOptions, BlobDownloadResult, BlobTarget } from './downloader';
-import { PartialWriteError, type HashSpec } from './partial-file';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { BlobWriter } from './blob-writer';
+import { hashSpec } from './download-common';
+import type { BlobDownloadOptions, BlobDownloadResult, BlobTarget, Part } from './download-types';
+import { fetchPart, RangesIgnored, type Route } from './fetch-part';
 
 /**
  * Where a ranged download keeps its bytes and its progress. Not `<blob>.incomplete`: that name
@@ -38,14 +35,6 @@ export async function hasRangedState(blobPath: string): Promise<boolean> {
   return (await stat(rangedPaths(blobPath).state).catch(() => null)) !== null;
 }
 
-interface Part {
-  start: number;
-  /** exclusive */
-  end: number;
-  /** bytes from `start` known to be on disk */
-  done: number;
-}
-
 interface RangedState {
   size: number;
   parts: Part[];
@@ -53,107 +42,161 @@ interface RangedState {
 
 /** Pieces start on MiB boundaries; none smaller than this, none bigger than MAX_PIECE. */
 const ALIGN = 1024 * 1024;
-const MAX_PIECE = 64 * 1024 * 1024;
 /**
- * Pieces per connection: the connections take pieces in file order, so the bytes on disk stay
- * nearly contiguous and the in-order hash keeps up with them instead of reading most of the file
- * back after the last byte (which is what N equal parts would do).
+ * Small enough that a connection ahead of the hash cursor holds at most a few pieces' worth, big
+ * enough that one request per piece (a round trip on keep-alive) is a few % of its time on a WAN.
  */
+const MAX_PIECE = 16 * 1024 * 1024;
+/** Pieces per connection: the connections take pieces in file order, so the hash keeps up. */
 const PIECES_PER_CONNECTION = 8;
 /** Progress is saved this often while parts run (a crash re-fetches at most this much per part). */
 const SAVE_EVERY_MS = 2_000;
-const HASH_READ_BYTES = 1024 * 1024;
+/**
+ * Parallelism follows the link: a download starts on one connection and, every window, adds one
+ * more while the last one added raised throughput by at least GAIN of a connection's share. A fast
+ * link (or a CPU-bound loopback) stays on one stream; a per-connection cap climbs to the setting.
+ */
+const WINDOW_MS = 300;
+const GAIN = 0.5;
 
 /**
- * Fetches one large blob over N connections at once (hf_transfer / aria2c style): the file is cut
- * into pieces, each connection takes the next piece in file order with a `Range` request, and
- * progress per piece is kept next to the data file so a restart asks only for what each lacks.
- * After the first piece, requests go straight to where the Hub's redirect led (the CDN), without
- * a redirect per piece; if that URL stops working, back through the Hub. Each part writes its bytes at its own offset; one reader
- * hashes the file in order right behind the parts (reading back what is already in the page
- * cache), so the sha256 is known when the last byte lands and the blob enters the cache only if it
- * matches. Returns null, having kept nothing, when the server ignores `Range`.
+ * Fetches one large blob in ranged pieces (hf_transfer / aria2c style) over up to `parts` keep-alive
+ * connections: each connection takes the next piece in file order with a `Range` request, writing
+ * through the one {@link BlobWriter} (which hashes in file order as bytes arrive), and progress per
+ * piece is kept next to the data file so a restart asks only for what each lacks. After the first
+ * piece, requests go straight to where the Hub's redirect led (the CDN); if that URL stops working,
+ * back through the Hub. Returns null, having kept nothing, when the server ignores `Range`.
  */
 export async function downloadRanges(target: BlobTarget, options: BlobDownloadOptions & { parts: number }): Promise<BlobDownloadResult | null> {
   const paths = rangedPaths(target.blobPath);
   const state = await loadOrCreate(target, paths, options.parts);
-  const file = await open(paths.data, constants.O_RDWR | constants.O_CREAT);
   const inner = new AbortController();
   const onAbort = () => inner.abort(options.signal.reason);
   options.signal.addEventListener('abort', onAbort, { once: true });
-  const resumedFrom = state.parts.reduce((n, p) => n + p.done, 0);
-  if (resumedFrom > 0) options.onBytes(resumedFrom);
-  let fetched = 0;
-  let noRanges = false;
   let saving: Promise<void> = Promise.resolve();
   const save = () => (saving = saving.then(() => saveState(paths.state, state)).catch(() => {}));
   const timer = setInterval(save, SAVE_EVERY_MS);
-  const hasher = new InOrderHasher(file, target.size, hashSpec(target), () => contiguousEnd(state.parts), inner.signal);
-  let firstError: unknown = null;
-  const route: Route = { landed: null };
-  let next = 0;
-  const connection = async () => {
-    for (let part = state.parts[next++]; part; part = state.parts[next++]) {
-      if (inner.signal.aborted) return;
-      if (part.done === part.end - part.start) continue;
-      await fetchPart(part, target, file, route, { ...options, signal: inner.signal }, (n) => {
-        fetched += n;
-        options.onBytes(n);
-        hasher.poke();
-      });
-    }
-  };
-
+  let writer: BlobWriter | null = null;
   try {
-    const hashing = hasher.run().catch((error) => {
-      firstError ??= error;
-      inner.abort(error);
-    });
-    await Promise.all(
-      Array.from({ length: options.parts }, () =>
-        connection().catch((error) => {
-          if (error instanceof RangesIgnored) noRanges = true;
-          firstError ??= error;
-          inner.abort(error);
-        }),
-      ),
-    );
-    hasher.poke();
-    await hashing;
+    writer = await BlobWriter.open(paths.data, hashSpec(target), state.parts, inner.signal);
+    const resumedFrom = state.parts.reduce((n, p) => n + p.done, 0);
+    if (resumedFrom > 0) options.onBytes(resumedFrom);
+    const job = { target, writer, options, signal: inner.signal, openEnded: false, route: { landed: null } as Route, onBytes: options.onBytes };
+    const run = new Connections(state.parts, options.parts, job, (error) => inner.abort(error));
+    await run.done;
     clearInterval(timer);
     await save();
     await saving;
     if (options.signal.aborted) throw options.signal.reason;
-    if (noRanges) {
-      options.onBytes(-(resumedFrom + fetched));
-      await file.close();
+    if (run.error instanceof RangesIgnored) {
+      options.onBytes(-(resumedFrom + run.fetched));
+      await writer.close();
       await discard(paths);
       return null;
     }
-    if (firstError) throw firstError;
-
-    const digest = hasher.digest();
-    const expected = target.sha256 ?? target.gitOid;
-    await file.close();
-    if (expected && digest !== expected) {
+    if (run.error) throw run.error;
+    await writer.verifyInto(target, async () => {
       await discard(paths);
       options.onBytes(-target.size);
-      throw new AppError(
-        'checksum_mismatch',
-        `${target.label} is corrupt: its ${target.sha256 ? 'sha256' : 'git sha1'} is ${digest}, the Hub says ${expected}. The partial file was deleted — retry the install.`,
-      );
-    }
-    await rename(paths.data, target.blobPath);
+    }, inner.signal);
     await unlink(paths.state).catch(() => {});
-    return { fetched, resumedFrom, skipped: false };
+    return { fetched: run.fetched, resumedFrom, skipped: false };
   } finally {
     clearInterval(timer);
     options.signal.removeEventListener('abort', onAbort);
-    await file.close().catch(() => {});
+    await writer?.close();
   }
 }
 
-class RangesIgnored extends Error {}
+/** The connections of one ranged download, and how many there should be (see {@link WINDOW_MS}). */
+class Connections {
+  readonly done: Promise<void>;
+  error: unknown = null;
+  fetched = 0;
+  private next = 0;
+  private running = 0;
+  private wanted = 1;
+  private settle!: () => void;
+  private readonly probe: ReturnType<typeof setInterval>;
+  private lastBytes = 0;
+  private lastAt = performance.now();
+  /** throughput before the newest connection was added, and windows left before judging it */
+  private baseline = 0;
+  private judgeIn = 1;
+  private grown = false;
+
+  constructor(
+    private readonly parts: Part[],
+    private readonly max: number,
+    private readonly job: Parameters<typeof fetchPart>[1],
+    private readonly fail: (error: unknown) => void,
+  ) {
+    this.done = new Promise((resolve) => (this.settle = resolve));
+    const onBytes = job.onBytes;
+    job.onBytes = (n) => {
+      this.fetched += n;
+      onBytes(n);
+    };
+    this.probe = setInterval(() => this.adapt(), WINDOW_MS);
+    this.launch();
+    if (this.running === 0) this.finish(); // every piece was already on disk
+  }
+
+  private finish(): void {
+    clearInterval(this.probe);
+    this.settle();
+  }
+
+  private launch(): void {
+    while (this.running < this.wanted && this.hasWork()) {
+      this.running += 1;
+      void this.connection()
+        .catch((error: unknown) => {
+          this.error ??= error;
+          this.fail(error);
+        })
+        .finally(() => {
+          this.running -= 1;
+          // connections that stopped together for a lower count leave at least the count running
+          this.launch();
+          if (this.running === 0) this.finish();
+        });
+    }
+  }
+
+  private hasWork(): boolean {
+    while (this.next < this.parts.length && this.parts[this.next]!.done === this.parts[this.next]!.end - this.parts[this.next]!.start) this.next++;
+    return this.next < this.parts.length && !this.job.signal.aborted;
+  }
+
+  private async connection(): Promise<void> {
+    // a connection beyond what is wanted now stops after its piece
+    while (this.running <= this.wanted && this.hasWork()) await fetchPart(this.parts[this.next++]!, this.job);
+  }
+
+  private adapt(): void {
+    const now = performance.now();
+    const rate = (this.fetched - this.lastBytes) / (now - this.lastAt);
+    this.lastBytes = this.fetched;
+    this.lastAt = now;
+    if (this.judgeIn-- > 0) return; // a new connection's handshake and ramp-up are not judged
+    if (this.grown) {
+      this.grown = false;
+      const share = this.baseline / (this.wanted - 1);
+      if (rate < this.baseline + GAIN * share) {
+        this.wanted -= 1; // it did not pay: back to what was, and no more tries
+        clearInterval(this.probe);
+        return;
+      }
+    }
+    if (this.wanted >= this.max || !this.hasWork()) return void clearInterval(this.probe);
+    this.baseline = rate;
+    this.wanted += 1;
+    this.grown = true;
+    this.judgeIn = 1;
+    this.launch();
+  }
+}
 
 async function loadOrCreate(target: BlobTarget, paths: { data: string; state: string }, count: number): Promise<RangedState> {
   const dataSize = (await stat(paths.data).catch(() => null))?.size ?? null;
@@ -205,211 +248,4 @@ async function saveState(path: string, state: RangedState): Promise<void> {
 async function discard(paths: { data: string; state: string }): Promise<void> {
   await unlink(paths.data).catch(() => {});
   await unlink(paths.state).catch(() => {});
-}
-
-/** Where the bytes on disk stop being contiguous from 0. */
-function contiguousEnd(parts: Part[]): number {
-  let end = 0;
-  for (const p of parts) {
-    end = p.start + p.done;
-    if (p.start + p.done < p.end) break;
-  }
-  return end;
-}
-
-/** Where the pieces are fetched from once the first request has followed the Hub's redirect. */
-interface Route {
-  landed: { url: string; headers: Record<string, string> } | null;
-}
-
-async function fetchPart(part: Part, target: BlobTarget, file: FileHandle, route: Route, options: BlobDownloadOptions, onBytes: (n: number) => void): Promise<void> {
-  const { signal } = options;
-  let failures = 0;
-  while (part.done < part.end - part.start) {
-    signal.throwIfAborted();
-    const from = part.start + part.done;
-    let taken = 0;
-    const via = route.landed;
-    try {
-      const res = await fetchFollowing(via?.url ?? target.url, { from, to: part.end - 1 }, {
-        ...options,
-        headers: via?.headers ?? options.headers,
-        landed: (url, headers) => (route.landed ??= { url, headers }),
-      });
-      if (via && res.status >= 400 && res.status < 500) {
-        // a signed CDN URL that expired (or was revoked): ask the Hub again
-        res.discard();
-        if (route.landed === via) route.landed = null;
-        throw new RetryableError(`HTTP ${res.status} from ${new URL(via.url).host}; asking the Hub again`);
-      }
-      if (res.status === 200) {
-        res.discard();
-        throw new RangesIgnored(`${new URL(target.url).host} ignored Range`);
-      }
-      if (res.status !== 206) {
-        res.discard();
-        throw statusError(res.status, res.header('x-error-code'), target);
-      }
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.header('content-range') ?? '');
-      if (!m || Number(m[1]) !== from || Number(m[2]) !== part.end - 1) {
-        res.discard();
-        throw new RetryableError(`asked bytes ${from}-${part.end - 1}, got Content-Range "${res.header('content-range')}"`);
-      }
-      try {
-        await writeBody(res, file, part, rangedPaths(target.blobPath).data, (n) => {
-          taken += n;
-          onBytes(n);
-        });
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        if (error instanceof PartialWriteError) throw diskError(error, target);
-        throw new RetryableError(`connection lost at byte ${part.start + part.done}: ${errorMessage(error)}`, { cause: error });
-      }
-      if (part.done < part.end - part.start) throw new RetryableError(`part ${part.start}- ended at ${part.start + part.done} of ${part.end}`);
-    } catch (error) {
-      failures = await backOff(error, failures, taken > 0, target, options, signal);
-    }
-  }
-}
-
-/**
- * Writes one part's body at its offset, one `writev` at a time with what arrived meanwhile; a
- * piece's buffer is released once written, which is what bounds memory per connection. `part.done`
- * moves only past bytes that are on disk, so the hasher and a resume never see a hole.
- */
-async function writeBody(res: HttpResponse, file: FileHandle, part: Part, path: string, onBytes: (n: number) => void): Promise<void> {
-  const limit = part.end - part.start;
-  let pending: Buffer[] = [];
-  let releases: (() => void)[] = [];
-  let writing: Promise<void> | null = null;
-  const failed: { error: NodeJS.ErrnoException | null } = { error: null };
-  let queued = part.done;
-
-  const pump = () => {
-    if (writing || pending.length === 0 || failed.error) return;
-    const batch = pending;
-    const done = releases;
-    pending = [];
-    releases = [];
-    let total = 0;
-    for (const b of batch) total += b.length;
-    const at = part.start + part.done;
-    writing = writeFully(file, batch, at)
-      .then(() => {
-        part.done += total;
-        onBytes(total);
-      })
-      .catch((error: NodeJS.ErrnoException) => {
-        failed.error ??= error;
-      })
-      .finally(() => {
-        for (const r of done) r();
-        writing = null;
-        pump();
-      });
-  };
-
-  let failure: unknown = null;
-  try {
-    await res.read((bytes, release) => {
-      if (failed.error || queued >= limit) {
-        release();
-        if (failed.error) res.discard();
-        return;
-      }
-      const piece = queued + bytes.length > limit ? bytes.subarray(0, limit - queued) : bytes;
-      queued += piece.length;
-      pending.push(piece);
-      releases.push(release);
-      pump();
-    });
-  } catch (error) {
-    failure = error;
-  }
-  while (writing || (pending.length > 0 && !failed.error)) {
-    pump();
-    await writing;
-  }
-  for (const r of releases.splice(0)) r();
-  if (failed.error) throw new PartialWriteError(`cannot write ${path}: ${failed.error.message}`, failed.error.code ?? null);
-  if (failure) throw failure;
-}
-
-async function writeFully(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let rest = buffers;
-  let at = position;
-  for (;;) {
-    let total = 0;
-    for (const b of rest) total += b.length;
-    if (total === 0) return;
-    const n = (await file.writev(rest, at)).bytesWritten;
-    if (n === 0) throw Object.assign(new Error('the disk accepted no bytes'), { code: 'EIO' });
-    if (n === total) return;
-    at += n;
-    let skip = n;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        next.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    rest = next;
-  }
-}
-
-/** Hashes the file from byte 0 as far as the parts have made it contiguous, waiting for more. */
-class InOrderHasher {
-  private readonly hash: Hash;
-  private hashed = 0;
-  private wake: (() => void) | null = null;
-
-  constructor(
-    private readonly file: FileHandle,
-    private readonly size: number,
-    spec: HashSpec,
-    private readonly available: () => number,
-    private readonly signal: AbortSignal,
-  ) {
-    this.hash = createHash(spec.algorithm);
-    if (spec.prefix) this.hash.update(spec.prefix);
-  }
-
-  poke(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  async run(): Promise<void> {
-    const buf = Buffer.allocUnsafe(HASH_READ_BYTES);
-    const onAbort = () => this.poke();
-    this.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await this.loop(buf);
-    } finally {
-      this.signal.removeEventListener('abort', onAbort);
-    }
-  }
-
-  private async loop(buf: Buffer): Promise<void> {
-    while (this.hashed < this.size) {
-      if (this.signal.aborted) return;
-      const until = this.available();
-      if (until <= this.hashed) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        continue;
-      }
-      const n = Math.min(HASH_READ_BYTES, until - this.hashed);
-      const { bytesRead } = await this.file.read(buf, 0, n, this.hashed);
-      if (bytesRead === 0) throw new Error(`the partial file ends at ${this.hashed}, its parts say ${until}`);
-      this.hash.update(buf.subarray(0, bytesRead));
-      this.hashed += bytesRead;
-    }
-  }
-
-  digest(): string {
-    return this.hash.digest('hex');
-  }
 }

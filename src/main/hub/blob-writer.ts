@@ -1,0 +1,336 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { AppError } from '../../shared/errors';
+import { PartialWriteError, type BlobTarget, type HashSpec, type HttpResponse, type Part } from './download-types';
+
+/** At most this many pieces go into one `writev` (IOV_MAX is 1024 on Linux). */
+const MAX_IOV = 1024;
+/**
+ * Writes in flight at once per body (positional, so they may finish in any order). With one, each
+ * write waits for the event loop to start the next and batches grow until their bytes have left the
+ * CPU cache; with three, 1 GiB over loopback went from ~440 to ~750 MiB/s and used less system time.
+ */
+const WRITES_IN_FLIGHT = 3;
+/**
+ * Bytes that arrived ahead of the hash cursor (another connection's piece) are copied and kept, up to
+ * this much for all downloads of the process together; past it they are only written, and hashed
+ * later by reading them back (from the page cache: they were written moments before).
+ */
+const HOLD_LIMIT = 32 * 1024 * 1024;
+const READ_BACK_BYTES = 1024 * 1024;
+let held = 0;
+
+/** Bytes received ahead of the hash cursor: a copy, or null when only the disk has them. */
+interface Ahead {
+  start: number;
+  end: number;
+  bytes: Buffer | null;
+}
+
+/**
+ * The one writer of a download, for one stream and for ranged pieces alike: each response body is
+ * written at its part's offset with positional `writev` (short writes go on where they stopped),
+ * `part.done` moves only past bytes on disk, and the content hash runs in file order as bytes arrive.
+ * Bytes at the hash cursor are hashed straight from the socket's buffer; bytes of a piece ahead of
+ * it wait as a copy within {@link HOLD_LIMIT}, else are read back once the cursor gets there. So
+ * one stream never reads its file back, and the digest is known when the last byte lands.
+ */
+export class BlobWriter {
+  private hash: Hash;
+  private hashed: number;
+  /** ahead-of-cursor spans per part, in arrival (= file) order */
+  private readonly ahead = new Map<Part, Ahead[]>();
+  private cursorPart = 0;
+  private catchingUp: Promise<void> | null = null;
+  private readError: unknown = null;
+  private readBuffer: Buffer | null = null;
+  /** bytes hashed by reading them back from the file (a resume, or past the hold limit) */
+  readBackBytes = 0;
+
+  private constructor(
+    private readonly path: string,
+    private readonly file: FileHandle,
+    private readonly spec: HashSpec,
+    private readonly parts: Part[],
+    private readonly holdLimit: number,
+  ) {
+    this.hash = newHash(spec);
+    this.hashed = 0;
+  }
+
+  /**
+   * Opens (or creates) the data file of `parts` (in file order, covering the blob). Bytes a part
+   * already has on disk are hashed from the file (a resume: the one time a file is read); a single
+   * part's file is cut back to what that part says it holds.
+   */
+  static async open(path: string, spec: HashSpec, parts: Part[], signal: AbortSignal, holdLimit = HOLD_LIMIT): Promise<BlobWriter> {
+    // Not O_APPEND: writes are positional, so a piece goes where it belongs.
+    const file = await open(path, constants.O_RDWR | constants.O_CREAT);
+    try {
+      if (parts.length === 1) {
+        const onDisk = (await file.stat()).size;
+        if (onDisk !== parts[0]!.done) await file.truncate(parts[0]!.done);
+      }
+      const writer = new BlobWriter(path, file, spec, parts, Math.min(holdLimit, HOLD_LIMIT));
+      for (const p of parts) if (p.done > 0) writer.ahead.set(p, [{ start: p.start, end: p.start + p.done, bytes: null }]);
+      writer.pump();
+      await writer.settled(signal);
+      return writer;
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Writes one response body into `part`, from `part.start + part.done`, cut at `part.end`.
+   * `onWritten` is told of bytes as they reach the disk. When the body fails midway, what arrived
+   * is written before the promise rejects with the body's error; a disk that refuses bytes rejects
+   * with a {@link PartialWriteError} and stops the body.
+   */
+  async take(res: HttpResponse, part: Part, onWritten: (n: number) => void): Promise<void> {
+    const writes = new PartWrites(this.file, part, (n) => {
+      onWritten(n);
+      this.pump(); // a span waiting to be read back may be on disk now
+    });
+    let received = part.start + part.done;
+    let failure: unknown = null;
+    try {
+      await res.read((bytes, release) => {
+        if (writes.error || received >= part.end) {
+          release();
+          if (writes.error) res.discard(); // the disk failed: stop fetching
+          return;
+        }
+        const piece = received + bytes.length > part.end ? bytes.subarray(0, part.end - received) : bytes;
+        this.see(piece, received, part);
+        received += piece.length;
+        writes.push(piece, release);
+      });
+    } catch (error) {
+      failure = error;
+    }
+    await writes.drain();
+    if (writes.error) throw new PartialWriteError(`cannot write ${this.path}: ${writes.error.message}`, writes.error.code ?? null);
+    if (failure) throw failure;
+  }
+
+  /** Empties the file and the hash (a server ignored `Range` and sent the whole file); one part only. */
+  async restart(): Promise<void> {
+    await this.file.truncate(0);
+    this.dropHeld();
+    this.hash = newHash(this.spec);
+    this.hashed = 0;
+    this.cursorPart = 0;
+    this.parts[0]!.done = 0;
+  }
+
+  /**
+   * The hex digest of the whole blob, once every part is done; then verifies it against the
+   * target's hash and renames the data file to the blob. A mismatch runs `discard` (the partial
+   * files go: their bytes are wrong) and fails with `checksum_mismatch`.
+   */
+  async verifyInto(target: BlobTarget, discard: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    this.pump();
+    await this.settled(signal);
+    const end = this.parts.at(-1)?.end ?? 0;
+    if (this.hashed !== end) throw new Error(`hashed ${this.hashed} of ${end} bytes of ${this.path}`);
+    const digest = this.hash.digest('hex');
+    await this.close();
+    const expected = target.sha256 ?? target.gitOid;
+    if (expected && digest !== expected) {
+      await discard();
+      throw new AppError(
+        'checksum_mismatch',
+        `${target.label} is corrupt: its ${target.sha256 ? 'sha256' : 'git sha1'} is ${digest}, the Hub says ${expected}. The partial file was deleted — retry the install.`,
+      );
+    }
+    await rename(this.path, target.blobPath);
+  }
+
+  /** Closes the file and gives back the memory held for it. Safe to call twice. */
+  async close(): Promise<void> {
+    this.dropHeld();
+    await this.catchingUp?.catch(() => {});
+    await this.file.close().catch(() => {});
+  }
+
+  /** Hashes bytes at the cursor, keeps (or leaves to the disk) bytes ahead of it. */
+  private see(bytes: Buffer, at: number, part: Part): void {
+    if (at === this.hashed && !this.catchingUp) {
+      this.hash.update(bytes);
+      this.hashed += bytes.length;
+      this.pump();
+      return;
+    }
+    let spans = this.ahead.get(part);
+    if (!spans) this.ahead.set(part, (spans = []));
+    const last = spans.at(-1);
+    if (held + bytes.length <= this.holdLimit) {
+      const copy = Buffer.allocUnsafeSlow(bytes.length);
+      bytes.copy(copy);
+      held += bytes.length;
+      spans.push({ start: at, end: at + bytes.length, bytes: copy });
+    } else if (last && last.bytes === null && last.end === at) last.end += bytes.length;
+    else spans.push({ start: at, end: at + bytes.length, bytes: null });
+  }
+
+  /** Moves the cursor over every span that is next in file order and available. */
+  private pump(): void {
+    while (!this.catchingUp) {
+      while (this.cursorPart < this.parts.length && this.parts[this.cursorPart]!.end <= this.hashed) this.cursorPart++;
+      const part = this.parts[this.cursorPart];
+      const spans = part && this.ahead.get(part);
+      const span = spans?.[0];
+      if (!part || !spans || !span || span.start !== this.hashed) return;
+      if (span.bytes) {
+        spans.shift();
+        this.hash.update(span.bytes);
+        held -= span.bytes.length;
+        this.hashed = span.end;
+        continue;
+      }
+      if (part.start + part.done < span.end) return; // still being written
+      spans.shift();
+      this.catchingUp = this.readBack(span.start, span.end).then(
+        () => {
+          this.catchingUp = null;
+          this.pump();
+        },
+        (error: unknown) => {
+          this.readError ??= error;
+        },
+      );
+    }
+  }
+
+  private async readBack(from: number, to: number): Promise<void> {
+    const buf = (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BACK_BYTES));
+    for (let at = from; at < to; ) {
+      const { bytesRead } = await this.file.read(buf, 0, Math.min(buf.length, to - at), at);
+      if (bytesRead === 0) throw new Error(`${this.path} ends at ${at}, its parts say ${to}`);
+      this.hash.update(buf.subarray(0, bytesRead));
+      this.readBackBytes += bytesRead;
+      at += bytesRead;
+      this.hashed = at;
+    }
+  }
+
+  /** Waits until no read-back runs (the cursor has gone as far as the disk allows). */
+  private async settled(signal: AbortSignal): Promise<void> {
+    while (this.catchingUp && !this.readError) {
+      signal.throwIfAborted();
+      await Promise.race([this.catchingUp, new Promise((resolve) => setImmediate(resolve))]);
+    }
+    if (this.readError) throw this.readError;
+  }
+
+  private dropHeld(): void {
+    for (const spans of this.ahead.values()) for (const s of spans) if (s.bytes) held -= s.bytes.length;
+    this.ahead.clear();
+  }
+}
+
+/**
+ * One body's writes: batches of what arrived go out with positional `writev`, up to
+ * {@link WRITES_IN_FLIGHT} at once; `part.done` moves in file order over the ones that finished,
+ * and each piece's buffer is released once written (which is what bounds memory per connection).
+ */
+class PartWrites {
+  error: NodeJS.ErrnoException | null = null;
+  private pending: Buffer[] = [];
+  private releases: (() => void)[] = [];
+  private queuedAt: number;
+  private readonly inflight: { end: number; done: boolean }[] = [];
+  private active = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly file: FileHandle,
+    private readonly part: Part,
+    private readonly onWritten: (n: number) => void,
+  ) {
+    this.queuedAt = part.start + part.done;
+  }
+
+  push(bytes: Buffer, release: () => void): void {
+    this.pending.push(bytes);
+    this.releases.push(release);
+    while (this.active < WRITES_IN_FLIGHT && this.pending.length > 0) this.launch();
+  }
+
+  drain(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private launch(): void {
+    const batch = this.pending.splice(0, MAX_IOV);
+    const releases = this.releases.splice(0, batch.length);
+    let total = 0;
+    for (const b of batch) total += b.length;
+    const start = this.queuedAt;
+    this.queuedAt += total;
+    const rec = { end: this.queuedAt, done: false };
+    this.inflight.push(rec);
+    this.active += 1;
+    const write = this.error ? Promise.reject(this.error) : writeFully(this.file, batch, start);
+    void write
+      .then(
+        () => {
+          rec.done = true;
+          // only a prefix of finished writes counts: `done` never covers a hole
+          let moved = 0;
+          while (this.inflight[0]?.done) {
+            const end = this.inflight.shift()!.end;
+            moved += end - (this.part.start + this.part.done);
+            this.part.done = end - this.part.start;
+          }
+          if (moved > 0) this.onWritten(moved);
+        },
+        (error: NodeJS.ErrnoException) => {
+          this.error ??= error;
+        },
+      )
+      .finally(() => {
+        for (const release of releases) release();
+        this.active -= 1;
+        while (!this.error && this.active < WRITES_IN_FLIGHT && this.pending.length > 0) this.launch();
+        if (this.error) for (const release of this.releases.splice(0)) release();
+        if (this.error) this.pending = [];
+        if (this.active === 0) for (const w of this.idle.splice(0)) w();
+      });
+  }
+}
+
+/** `writev` until every byte is on disk: a short write goes on from where it stopped. */
+export async function writeFully(file: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  for (;;) {
+    let total = 0;
+    for (const b of rest) total += b.length;
+    if (total === 0) return;
+    const n = (await file.writev(rest, at)).bytesWritten;
+    if (n === 0) throw Object.assign(new Error('the disk accepted no bytes'), { code: 'EIO' });
+    if (n === total) return;
+    at += n;
+    let skip = n;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    rest = next;
+  }
+}
+
+function newHash(spec: HashSpec): Hash {
+  const h = createHash(spec.algorithm);
+  if (spec.prefix) h.update(spec.prefix);
+  return h;
+}
