@@ -80,7 +80,7 @@ describe('BlobWriter', () => {
     const path = `${target.blobPath}.incomplete`;
     const w = await BlobWriter.open(path, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal);
     const chunks = chunksOf(parts[0]!).map((c) => Buffer.from(c));
-    chunks[1]![5] ^= 0xff;
+    chunks[1]![5]! ^= 0xff;
     await w.take(body(chunks, new Set()), parts[0]!, () => {});
     let discarded = false;
     await expect(w.verifyInto(target, async () => void (discarded = true), new AbortController().signal)).rejects.toMatchObject({ code: 'checksum_mismatch' });
