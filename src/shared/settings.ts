@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { vllmSettingsShape } from './vllm-flags';
 
 /**
  * User settings. Stored per group in the `settings` table; effective values are
@@ -38,11 +39,8 @@ export const VllmSettings = z.object({
   binary: PathValue.nullable().default(null),
   host: HostValue.default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).default(8000),
-  gpuMemoryUtilization: z.number().gt(0).max(1).nullable().default(null),
-  maxModelLen: z.number().int().positive().nullable().default(null),
-  tensorParallelSize: z.number().int().positive().nullable().default(null),
-  dtype: z.enum(['auto', 'half', 'float16', 'bfloat16', 'float', 'float32']).nullable().default(null),
-  quantization: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a quantization method name such as awq or fp8').nullable().default(null),
+  // the launch flags that are also global settings, from the one vLLM flag table
+  ...vllmSettingsShape(),
   extraArgs: ExtraArgs.default([]),
   env: EnvMap.default({}),
 });

@@ -95,7 +95,7 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(model.files.find((f: Body) => f.name.endsWith('.safetensors')).size).toBeGreaterThan(1e9);
     expect(fit.inputs).toMatchObject({ layers: 32, kv_heads: 8, head_dim: 128, kv_estimated: false, context: 8192 });
     expect(fit.summary.verdict).toBe('fits');
-    expect(fit.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 39936']); // the largest context that fits (8B BF16 on 24 GiB)
+    expect(fit.vllm_flags).toEqual(['--gpu-memory-utilization 0.9', '--max-model-len 39936']); // the largest context that fits (8B BF16 on 24 GiB)
     expect(fit.options).toHaveLength(4);
 
     const big = await t.call<Body>('GET', `/api/v1/models/catalog/${encodeURIComponent('meta-llama/Llama-3.3-70B-Instruct')}?vram_gb=24`);

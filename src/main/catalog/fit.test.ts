@@ -41,7 +41,7 @@ describe('estimateFit', () => {
     expect(r.summary.verdict).toBe('needs_gpus');
     expect(r.summary.gpus_needed).toBe(8);
     // the largest context that fits is pinned (not the 8k default), below the model's 131072
-    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 87808', '--tensor-parallel-size 8']);
+    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.9', '--max-model-len 87808', '--tensor-parallel-size 8']);
     // room per GPU 21.6 − 16.43 − 1.82 = 3.35 GiB; × 8 GPUs / 320 KiB = 87 k tokens → multiple of 256
     expect(r.options.find((o) => o.tensor_parallel_size === 8)!.max_context).toBe(87_808);
   });
@@ -53,9 +53,9 @@ describe('estimateFit', () => {
     expect(r.summary.verdict).toBe('fits');
     expect(r.summary.required_gib).toBeCloseTo(17.7, 1);
     expect(r.options[0]!.max_context).toBe(39_936);
-    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 39936']);
+    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.9', '--max-model-len 39936']);
     // an explicit context is what gets pinned
-    expect(estimateFit(llama8b, { ...gpus(24), context: 8192 }).vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 8192']);
+    expect(estimateFit(llama8b, { ...gpus(24), context: 8192 }).vllm_flags).toEqual(['--gpu-memory-utilization 0.9', '--max-model-len 8192']);
   });
 
   it('8B at 128k context on 20 GiB: reduced context', () => {

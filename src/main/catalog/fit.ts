@@ -31,6 +31,8 @@
  * budget; N = 8 needs 16.43 + 1.82 + 0.31 = 18.56 GiB per GPU → `needs_gpus`, 8 GPUs.
  */
 import type { FitReport, FitSummary, FitVerdict } from '../../shared/api/catalog';
+import type { RuntimeFlags } from '../../shared/api/models';
+import { flagLines } from '../../shared/vllm-flags';
 import { quantizationFlag } from '../drivers/hf-vllm/model-config';
 
 const GIB = 1024 ** 3;
@@ -187,7 +189,7 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
 
   if (w === null || kv === null) {
     const summary: FitSummary = { verdict: 'unknown', required_gib: null, gpus_needed: null, context: null, note: 'Size unknown: the model does not say how many parameters it has.' };
-    return { ...base, summary, options: [], vllm_flags: null, ollama_num_ctx: null, fits_now: null, notes: [summary.note] };
+    return { ...base, summary, options: [], vllm_flags: null, runtime_flags: null, ollama_num_ctx: null, fits_now: null, notes: [summary.note] };
   }
   if (kv.estimated) {
     notes.push(
@@ -207,7 +209,7 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
       context,
       note: `No GPU detected: needs about ${round2(requiredSingle)} GiB of VRAM at ${context} tokens.`,
     };
-    return { ...base, summary, options: [], vllm_flags: null, ollama_num_ctx: null, fits_now: null, notes: [summary.note, ...notes] };
+    return { ...base, summary, options: [], vllm_flags: null, runtime_flags: null, ollama_num_ctx: null, fits_now: null, notes: [summary.note, ...notes] };
   }
 
   const totalGiB = Math.min(...gpus.map((g) => g.memoryTotalMiB)) / 1024;
@@ -277,16 +279,16 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
     if (!fitsNow) notes.push('Not enough free VRAM right now: other programs hold GPU memory. Stop them (or the other runtime) first.');
   }
 
-  let vllmFlags: string[] | null = null;
+  let flags: RuntimeFlags | null = null;
   if (model.runtime === 'vllm' && runnable) {
     // The largest context that fits, never above the model's own limit (vLLM refuses that): pinning the
     // 8k default when the model's full context fits would only take context away from the user.
     const maxModelLen = request.context === undefined ? Math.min(chosen!.maxContext, modelMax ?? verdictContext) : verdictContext;
-    vllmFlags = [`--gpu-memory-utilization ${utilization.toFixed(2)}`, `--max-model-len ${Math.max(maxModelLen, verdictContext)}`];
-    if (chosen!.n > 1) vllmFlags.push(`--tensor-parallel-size ${chosen!.n}`);
+    flags = { gpu_memory_utilization: utilization, max_model_len: Math.max(maxModelLen, verdictContext) };
+    if (chosen!.n > 1) flags.tensor_parallel_size = chosen!.n;
     // vLLM reads the method from the checkpoint and picks Marlin kernels; naming awq/gptq would force the slow ones
     const quantization = quantizationFlag(model.quantization);
-    if (quantization) vllmFlags.push(`--quantization ${quantization}`);
+    if (quantization) flags.quantization = quantization;
   }
   if (verdict === 'does_not_fit' || (verdict === 'needs_gpus' && !runnable)) {
     const w4 = model.parametersB ? (model.parametersB * 1e9 * 0.5625) / GIB : null;
@@ -306,7 +308,8 @@ export function estimateFit(model: ModelShape, request: FitRequest): FitReport {
       budget_gib_per_gpu: round2(o.budget),
       max_context: o.maxContext,
     })),
-    vllm_flags: vllmFlags,
+    vllm_flags: flags && flagLines(flags),
+    runtime_flags: flags,
     ollama_num_ctx: null,
     fits_now: fitsNow,
     notes,
@@ -348,6 +351,7 @@ function ollamaFit(
     summary,
     options: [],
     vllm_flags: null,
+    runtime_flags: null,
     ollama_num_ctx: numCtx,
     fits_now: fitsNow,
     notes,

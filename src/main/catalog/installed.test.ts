@@ -104,7 +104,7 @@ describe('localHfDetails', () => {
     expect(r.summary.verdict).toBe('fits');
     expect(r.options[0]!.max_context).toBe(15_872);
     // the largest context that fits is pinned, not the 8k default
-    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.90', '--max-model-len 15872']);
+    expect(r.vllm_flags).toEqual(['--gpu-memory-utilization 0.9', '--max-model-len 15872']);
   });
 
   it('a GGUF-only snapshot is an Ollama-runtime shape sized by its file; a missing dir is null', () => {

@@ -11,10 +11,10 @@ import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 import { sameModelName } from '../../shared/model-names';
+import { flagsFromSettings } from '../../shared/vllm-flags';
 import { servingState } from './model-state';
 
 type FlagSource = 'fit' | 'settings' | 'model' | 'request';
-type FlagKey = keyof Omit<RuntimeFlags, 'extra_args'>;
 
 export interface ActivationDeps {
   models: ModelsRepo;
@@ -29,25 +29,6 @@ export interface ActivationDeps {
 }
 
 const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
-const FIT_FLAG: Record<string, FlagKey> = {
-  '--gpu-memory-utilization': 'gpu_memory_utilization',
-  '--max-model-len': 'max_model_len',
-  '--tensor-parallel-size': 'tensor_parallel_size',
-  '--quantization': 'quantization',
-};
-
-/** `--flag value` strings of a fit report → structured flags. */
-export function flagsFromFit(lines: readonly string[] | null): RuntimeFlags {
-  const out: Record<string, unknown> = {};
-  for (const line of lines ?? []) {
-    const [flag, value] = line.split(/\s+/, 2);
-    const key = flag ? FIT_FLAG[flag] : undefined;
-    if (!key || value === undefined) continue;
-    out[key] = key === 'quantization' ? value : Number(value);
-  }
-  return out as RuntimeFlags;
-}
-
 /**
  * The flags an activation uses: fit estimate < Settings (when set) < the model's saved flags < the
  * request. Returns them with where each value came from.
@@ -134,16 +115,9 @@ export class ActivationService {
   effectiveFlags(name: string, request: RuntimeFlags = {}): { model: ModelRecord; flags: RuntimeFlags; sources: Record<string, FlagSource> } {
     const m = this.require(name);
     const s = this.deps.settings.get().vllm;
-    const settingsFlags: RuntimeFlags = {
-      gpu_memory_utilization: s.gpuMemoryUtilization,
-      max_model_len: s.maxModelLen,
-      tensor_parallel_size: s.tensorParallelSize,
-      dtype: s.dtype,
-      quantization: s.quantization,
-    };
     const resolved = resolveFlags([
       { source: 'fit', flags: m.runtime === 'vllm' ? this.fitFlags(m) : {} },
-      { source: 'settings', flags: settingsFlags },
+      { source: 'settings', flags: flagsFromSettings(s) },
       { source: 'model', flags: m.runtime_flags ?? {} },
       { source: 'request', flags: request },
     ]);
@@ -291,7 +265,7 @@ export class ActivationService {
     const local = m.local_path ? localHfDetails(m.name, m.local_path) : null;
     if (!local) return {};
     const shape = { ...hfShape(local.info, local.config), runtime: 'vllm' as const };
-    return flagsFromFit(estimateFit(shape, this.deps.fitRequest()).vllm_flags);
+    return estimateFit(shape, this.deps.fitRequest()).runtime_flags ?? {};
   }
 
   private changedFiles(m: ModelRecord, since: number): string[] {

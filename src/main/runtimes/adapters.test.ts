@@ -19,7 +19,7 @@ describe('vllmAdapter.launch', () => {
 
   it('serves the installed commit offline, with --trust-remote-code only when allowed', () => {
     const cache = cacheWith('org/m');
-    const { args, env } = vllmAdapter.launch({ settings, model: 'org/m', env: { HF_TOKEN: 'hf_user' }, hfHubCache: cache, overrides: { revision: commit, trustRemoteCode: true } });
+    const { args, env } = vllmAdapter.launch({ settings, model: 'org/m', env: { HF_TOKEN: 'hf_user' }, hfHubCache: cache, overrides: { revision: commit, trust_remote_code: true } });
     expect(args.join(' ')).toContain(`--revision ${commit} --tokenizer-revision ${commit} --code-revision ${commit}`);
     expect(args).toContain('--trust-remote-code');
     expect(env.HF_HUB_OFFLINE).toBe('1'); // the pinned snapshot is complete, though refs/main is absent
@@ -37,7 +37,7 @@ describe('vllmAdapter.launch', () => {
   });
 
   it('reads back the flags of an adopted process, trust-remote-code and revision included', () => {
-    expect(vllmAdapter.flagsOf!(['serve', 'org/m', '--max-model-len', '1024', '--revision', commit, '--trust-remote-code'])).toEqual({ maxModelLen: 1024, revision: commit, trustRemoteCode: true });
+    expect(vllmAdapter.flagsOf!(['serve', 'org/m', '--max-model-len', '1024', '--revision', commit, '--trust-remote-code'])).toEqual({ max_model_len: 1024, revision: commit, trust_remote_code: true });
   });
 });
 

@@ -1,5 +1,7 @@
 import type { RuntimeName } from '../../shared/api/runtimes';
+import type { RuntimeFlags } from '../../shared/api/models';
 import type { Settings } from '../../shared/settings';
+import { flagArgs, flagsFromArgs, flagsFromSettings } from '../../shared/vllm-flags';
 import { AppError } from '../../shared/errors';
 import { isRepoFullyCached } from '../hub/cache-layout';
 import { resolveHubToken } from '../hub/hub-token';
@@ -19,18 +21,11 @@ export interface LaunchContext {
   overrides?: Partial<VllmFlags>;
 }
 
-export interface VllmFlags {
-  gpuMemoryUtilization: number | null;
-  maxModelLen: number | null;
-  tensorParallelSize: number | null;
-  dtype: string | null;
-  quantization: string | null;
-  /** the commit the model was installed at: served as such (`--revision`), not whatever `refs/main` says */
-  revision: string | null;
-  /** the user allowed this model's remote code (`auto_map`) */
-  trustRemoteCode: boolean | null;
-  extraArgs: string[];
-}
+/**
+ * What a vLLM launch takes beyond Settings: the flags of the vLLM flag table (API names) and the
+ * commit the model was installed at, served as such (`--revision`), not whatever `refs/main` says.
+ */
+export type VllmFlags = RuntimeFlags & { revision: string | null };
 
 export interface ProbeResult {
   ready: boolean;
@@ -125,20 +120,15 @@ export const vllmAdapter: RuntimeAdapter = {
   binarySetting: (s) => s.vllm.binary,
   launch({ settings, model, env, hfHubCache, overrides }) {
     if (!model) throw new Error('vLLM needs a model');
-    const v = { ...settings.vllm, ...stripUndefined(overrides ?? {}) };
-    const args = ['serve', model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model];
-    if (v.gpuMemoryUtilization != null) args.push('--gpu-memory-utilization', String(v.gpuMemoryUtilization));
-    if (v.maxModelLen != null) args.push('--max-model-len', String(v.maxModelLen));
-    if (v.tensorParallelSize != null) args.push('--tensor-parallel-size', String(v.tensorParallelSize));
-    if (v.dtype != null) args.push('--dtype', v.dtype);
-    if (v.quantization != null) args.push('--quantization', v.quantization);
+    const v: Partial<VllmFlags> = { ...flagsFromSettings(settings.vllm), ...stripUndefined(overrides ?? {}) };
+    const args = ['serve', model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model, ...flagArgs(v)];
     if (v.revision != null) {
       // offline, vLLM resolves model and tokenizer at the revision given, else through refs/main
       args.push('--revision', v.revision, '--tokenizer-revision', v.revision);
-      if (v.trustRemoteCode) args.push('--code-revision', v.revision);
+      if (v.trust_remote_code) args.push('--code-revision', v.revision);
     }
-    if (v.trustRemoteCode) args.push('--trust-remote-code');
-    args.push(...v.extraArgs);
+    // a model's own extra arguments replace those of Settings (they were written for that model)
+    args.push(...(v.extra_args?.length ? v.extra_args : settings.vllm.extraArgs));
     const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache };
     if (settings.hub.home) extra.HF_HOME = settings.hub.home;
     if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
@@ -180,13 +170,6 @@ export const vllmAdapter: RuntimeAdapter = {
   },
 };
 
-const NUMERIC_FLAGS: Record<string, 'gpuMemoryUtilization' | 'maxModelLen' | 'tensorParallelSize'> = {
-  '--gpu-memory-utilization': 'gpuMemoryUtilization',
-  '--max-model-len': 'maxModelLen',
-  '--tensor-parallel-size': 'tensorParallelSize',
-};
-const TEXT_FLAGS: Record<string, 'dtype' | 'quantization' | 'revision'> = { '--dtype': 'dtype', '--quantization': 'quantization', '--revision': 'revision' };
-
 /** `--api-key` (first value; the CLI wins) else `VLLM_API_KEY`: vLLM then guards every /v1 route with it. */
 export function vllmApiKey(args: readonly string[], env: Record<string, string | undefined>): string | null {
   for (let i = 0; i < args.length; i++) {
@@ -198,14 +181,9 @@ export function vllmApiKey(args: readonly string[], env: Record<string, string |
 }
 
 function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
-  const out: Partial<VllmFlags> = {};
-  if (args.includes('--trust-remote-code')) out.trustRemoteCode = true;
-  for (let i = 0; i < args.length - 1; i++) {
-    const numeric = NUMERIC_FLAGS[args[i]!];
-    const text = TEXT_FLAGS[args[i]!];
-    if (numeric && Number.isFinite(Number(args[i + 1]))) out[numeric] = Number(args[i + 1]);
-    else if (text) out[text] = args[i + 1]!;
-  }
+  const out: Partial<VllmFlags> = flagsFromArgs(args);
+  const revision = args.indexOf('--revision');
+  if (revision >= 0 && args[revision + 1]) out.revision = args[revision + 1]!;
   return out;
 }
 

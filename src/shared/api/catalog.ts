@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { okShape } from './common';
+import { RuntimeFlags } from './models';
 
 /** Catalog, trending and news (seed Venom shapes, extended with freshness and "will it fit"). */
 
@@ -146,6 +147,8 @@ export const FitReport = z.object({
   options: z.array(FitOption),
   /** vLLM flags that make it fit (null for Ollama models or when nothing fits) */
   vllm_flags: z.array(z.string()).nullable(),
+  /** the same flags, structured as `PUT /models/{name}/runtime-flags` takes them: what an activation starts from */
+  runtime_flags: RuntimeFlags.nullable(),
   /** Ollama context length that fits (`num_ctx` / OLLAMA_CONTEXT_LENGTH) */
   ollama_num_ctx: z.number().nullable(),
   fits_now: z.boolean().nullable(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { okShape } from './common';
+import { runtimeFlagsShape } from '../vllm-flags';
 
 /** Where a model comes from, and which runtime serves it. */
 export const ModelProvider = z.enum(['huggingface', 'ollama']);
@@ -33,19 +34,13 @@ export const ModelArtifact = z.object({
 });
 export type ModelArtifact = z.infer<typeof ModelArtifact>;
 
-/** vLLM launch flags for one model (snake_case like vLLM's CLI); null/absent = not set. */
+/**
+ * vLLM launch flags for one model (snake_case like vLLM's CLI); null/absent = not set. The flags and
+ * their rules come from the one vLLM flag table (src/shared/vllm-flags/table.ts).
+ */
 export const RuntimeFlags = z
   .object({
-    gpu_memory_utilization: z.number().gt(0).max(1).nullable(),
-    max_model_len: z.number().int().min(16).nullable(),
-    tensor_parallel_size: z.number().int().min(1).max(64).nullable(),
-    dtype: z.string().min(1).max(40).nullable(),
-    quantization: z.string().min(1).max(40).nullable(),
-    /**
-     * The user allows this model's own code (config.json `auto_map`): vLLM gets `--trust-remote-code`.
-     * Per model, never global: it runs Python from the model's repo with the user's rights.
-     */
-    trust_remote_code: z.boolean().nullable(),
+    ...runtimeFlagsShape(),
     extra_args: z.array(z.string().max(500)).max(100),
   })
   .partial();

@@ -3,10 +3,10 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InstallBody, InstallPlan, ModelTestResult, RuntimeFlags } from '../../../shared/api/models';
 import { AppError } from '../../../shared/errors';
+import { flagLines } from '../../../shared/vllm-flags';
 import { snapshotFiles } from '../../hub/cache-scan';
 import { ggufQuantization } from '../../hub/file-selection';
 import type { ModelRecord, ModelsRepo } from '../../models/models-repo';
-import type { VllmFlags } from '../../runtimes/adapters';
 import type { RuntimeManager } from '../../runtimes/manager';
 import type { OperationContext } from '../../operations/operation-service';
 import type { ActivateContext, CloudModel, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';
@@ -18,26 +18,6 @@ export interface HfVllmDriverDeps extends HfCacheInstallDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'authHeaders'>;
   models: Pick<ModelsRepo, 'artifacts'>;
   fetch?: typeof fetch;
-}
-
-const SNAKE_TO_CAMEL: Record<keyof Omit<RuntimeFlags, 'extra_args'>, keyof Omit<VllmFlags, 'extraArgs' | 'revision'>> = {
-  gpu_memory_utilization: 'gpuMemoryUtilization',
-  max_model_len: 'maxModelLen',
-  tensor_parallel_size: 'tensorParallelSize',
-  dtype: 'dtype',
-  quantization: 'quantization',
-  trust_remote_code: 'trustRemoteCode',
-};
-
-/** API flags (snake_case, as vLLM's CLI) → the adapter's launch overrides. */
-export function toVllmOverrides(flags: RuntimeFlags): Partial<VllmFlags> {
-  const out: Partial<VllmFlags> = {};
-  for (const [snake, camel] of Object.entries(SNAKE_TO_CAMEL) as [keyof typeof SNAKE_TO_CAMEL, (typeof SNAKE_TO_CAMEL)[keyof typeof SNAKE_TO_CAMEL]][]) {
-    const v = flags[snake];
-    if (v !== undefined && v !== null) (out as Record<string, unknown>)[camel] = v;
-  }
-  if (flags.extra_args?.length) out.extraArgs = flags.extra_args;
-  return out;
 }
 
 /**
@@ -134,7 +114,7 @@ export class HfVllmDriver implements ModelDriver {
     ctx.onLoading(`vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
     // served at the commit it was installed (and verified) at, whatever refs/main says now
     const revision = m.commit_sha && /^[0-9a-f]{40}$/.test(m.commit_sha) ? m.commit_sha : null;
-    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...toVllmOverrides(flags), revision } });
+    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...flags, revision } });
     return { baseUrl: info.base_url };
   }
 
@@ -187,11 +167,7 @@ export class HfVllmDriver implements ModelDriver {
 }
 
 export function describeFlags(flags: RuntimeFlags): string {
-  const parts = Object.entries(flags)
-    .filter(([k, v]) => k !== 'extra_args' && v !== false)
-    .map(([k, v]) => (v === true ? `--${k.replaceAll('_', '-')}` : `--${k.replaceAll('_', '-')} ${String(v)}`));
-  if (flags.extra_args?.length) parts.push(flags.extra_args.join(' '));
-  return parts.join(' ') || 'vLLM defaults';
+  return [...flagLines(flags), ...(flags.extra_args ?? [])].join(' ') || 'vLLM defaults';
 }
 
 /** A snapshot's config.json, or null when it has none or it is unreadable. */

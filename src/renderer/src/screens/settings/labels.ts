@@ -1,3 +1,5 @@
+import { flagSettingLabels } from '../../../../shared/vllm-flags';
+
 /** Titles and one-line explanations; a group or field missing here gets a title made from its name. */
 export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
   ollama: { title: 'Ollama', about: 'Runs GGUF models from the Ollama library, on the GPU or the CPU.' },
@@ -21,11 +23,8 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
   'vllm.host': { label: 'Listen address' },
   'vllm.port': { label: 'Port' },
-  'vllm.gpuMemoryUtilization': { label: 'GPU memory share (--gpu-memory-utilization)', hint: 'a fraction above 0, up to 1; empty: vLLM’s default 0.9' },
-  'vllm.maxModelLen': { label: 'Context length (--max-model-len)', hint: 'empty: what fits' },
-  'vllm.tensorParallelSize': { label: 'GPUs per model (--tensor-parallel-size)', hint: 'empty: 1' },
-  'vllm.dtype': { label: 'Weights data type (--dtype)' },
-  'vllm.quantization': { label: 'Quantization (--quantization)', hint: 'e.g. awq, gptq, fp8; empty: from the model' },
+  // the launch flags' labels come from the vLLM flag table
+  ...flagSettingLabels(),
   'vllm.extraArgs': { label: 'Extra arguments', hint: 'one argument per line, e.g. --enforce-eager' },
   'vllm.env': { label: 'Extra environment', hint: 'KEY=value, one per line' },
   'runtime.stopGraceMs': { label: 'Stop grace period (ms)', hint: 'time to exit before it is killed' },
