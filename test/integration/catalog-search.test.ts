@@ -72,6 +72,21 @@ describe('catalog: providers, details, local search, news (online, fake hub)', (
     expect(r.body.models.find((m: Body) => m.model_name === 'unsloth/gemma-3-4b-it-GGUF')).toMatchObject({ runtime: 'ollama', vllm_supported: false });
   });
 
+  it('each row carries the server\'s runnable verdict; fits=true filters by it, on the Hub search as on the local one', async () => {
+    const on = (gpus: number, extra = '') => t.call<Body>('GET', `/api/v1/models/providers?provider=huggingface&q=qwen&vram_gb=24&gpus=${gpus}${extra}`);
+    const row = (r: Body, name: string) => r.body.models.find((m: Body) => m.model_name === name);
+    // Qwen3-32B needs tensor parallelism over 4 GPUs: runnable on 4 × 24 GiB, not on 1
+    expect(row(await on(4), 'Qwen/Qwen3-32B')).toMatchObject({ fit: { verdict: 'needs_gpus', gpus_needed: 4 }, runnable: true });
+    expect(row(await on(1), 'Qwen/Qwen3-32B')).toMatchObject({ fit: { verdict: 'needs_gpus', gpus_needed: 4 }, runnable: false });
+    expect((await on(4, '&fits=true')).body.models.map((m: Body) => m.model_name)).toContain('Qwen/Qwen3-32B');
+    expect((await on(1, '&fits=true')).body.models.map((m: Body) => m.model_name)).toEqual(['Qwen/Qwen3-0.6B', 'Qwen/Qwen3-8B']);
+    expect((await on(1, '&max_size_gb=5')).body.models.map((m: Body) => m.model_name)).toEqual(['Qwen/Qwen3-0.6B']);
+    const local = await t.call<Body>('GET', '/api/v1/models/catalog/search?q=qwen3%2032b&vram_gb=24&gpus=4&fits=true');
+    expect(row(local, 'Qwen/Qwen3-32B')).toMatchObject({ runnable: true });
+    const trending = await t.call<Body>('GET', '/api/v1/models/trending?provider=ollama&limit=3');
+    expect(trending.body.models.every((m: Body) => typeof m.runnable === 'boolean')).toBe(true);
+  });
+
   it('Ollama library refreshed from the (fake) ollama.com page', async () => {
     const r = await t.call<Body>('GET', '/api/v1/models/providers?provider=ollama&q=switchyard&limit=10');
     expect(r.body).toMatchObject({ stale: false, error: null });

@@ -1,4 +1,5 @@
 import type { Db } from '../db/database';
+import type { CatalogRow } from './entry';
 
 export interface CacheRow {
   key: string;
@@ -8,26 +9,8 @@ export interface CacheRow {
   last_error_at: string | null;
 }
 
-/** A model as stored in the local index. `tags` and `shape` are JSON. */
-export interface CatalogRow {
-  provider: 'huggingface' | 'ollama';
-  model_name: string;
-  display_name: string;
-  runtime: 'vllm' | 'ollama';
-  size_gb: number | null;
-  parameters_b: number | null;
-  min_vram_gib: number | null;
-  downloads: number | null;
-  likes: number | null;
-  vllm_supported: number | null;
-  tags: string;
-  description: string | null;
-  shape: string;
-  origin: 'bundled' | 'remote';
-  updated_at: string;
-  /** FTS filter tokens, see facetTokens() */
-  facets: string;
-}
+/** A model as stored in the local index: the catalog entry's columns (entry.ts, toRow/fromRow). */
+export type { CatalogRow } from './entry';
 
 export interface SearchFilter {
   /** FTS5 MATCH expression, already built from the user's words (null: no text filter) */

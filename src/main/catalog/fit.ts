@@ -34,6 +34,7 @@ import type { FitReport, FitSummary, FitVerdict } from '../../shared/api/catalog
 import type { RuntimeFlags } from '../../shared/api/models';
 import { flagLines } from '../../shared/vllm-flags';
 import { quantizationFlag } from '../drivers/hf-vllm/model-config';
+import type { ModelShape } from './entry';
 
 const GIB = 1024 ** 3;
 export const DEFAULT_CONTEXT = 8192;
@@ -55,24 +56,8 @@ export interface GpuInventory {
 }
 export const noGpuInventory: GpuInventory = { gpus: () => null };
 
-/** Everything the estimate needs about a model; unknown fields are null. */
-export interface ModelShape {
-  runtime: 'vllm' | 'ollama';
-  parametersB: number | null;
-  /** exact weight bytes, when known */
-  weightsBytes: number | null;
-  /** dtype or quantization name: BF16, Q4_K_M, AWQ, … */
-  dtype: string | null;
-  layers: number | null;
-  kvHeads: number | null;
-  headDim: number | null;
-  /** the largest context vLLM accepts for it (derived as vLLM does, see drivers/hf-vllm/model-config.ts) */
-  maxContext: number | null;
-  /** the checkpoint's quantization method (awq, gptq, fp8, …) from `quantization_config` */
-  quantization: string | null;
-  /** attention heads: tensor-parallel sizes that do not divide them are never offered */
-  attentionHeads?: number | null;
-}
+/** Everything the estimate needs about a model: the catalog entry's shape (one definition, entry.ts). */
+export type { ModelShape } from './entry';
 
 export interface FitRequest {
   /** override: these GPUs instead of the detected ones */

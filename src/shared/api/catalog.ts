@@ -40,7 +40,13 @@ export const CatalogModel = z.object({
   description: z.string().nullable().optional(),
   /** architecture is in vLLM's supported list (null: unknown) */
   vllm_supported: z.boolean().nullable().optional(),
-  fit: FitSummary.nullable().optional(),
+  /** the fit for the GPUs asked about (the detected ones, or `vram_gb`/`gpus`); null: nothing to judge */
+  fit: FitSummary.nullable(),
+  /**
+   * The server's verdict "runs on these GPUs": it fits (maybe at a reduced context), or needs tensor
+   * parallelism over no more GPUs than there are. The UI shows and filters by this, never its own rule.
+   */
+  runnable: z.boolean(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;
 
@@ -60,12 +66,20 @@ const GpuOverride = {
   context: z.coerce.number().int().min(256).max(10_485_760).optional(),
 };
 
+const BoolParam = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1')
+  .optional();
+
 export const ProvidersQuery = z.object({
   provider: CatalogProvider.default('huggingface'),
   q: z.string().max(200).optional(),
   limit: limit(500, 50),
   /** `vllm`: architecture vLLM supports; `gguf`: GGUF repositories */
   filter: z.enum(['vllm', 'gguf']).optional(),
+  /** only models the server judges `runnable` on the asked GPUs (as the local search's `fits`) */
+  fits: BoolParam,
+  max_size_gb: z.coerce.number().positive().optional(),
   /** the Hub's order (huggingface only): trending score, downloads, likes, last update */
   sort: z.enum(['trending', 'downloads', 'likes', 'updated']).default('downloads'),
   ...GpuOverride,
@@ -101,10 +115,7 @@ export const CatalogSearchQuery = z.object({
   source: CatalogProvider.optional(),
   runtime: z.enum(['vllm', 'ollama']).optional(),
   max_size_gb: z.coerce.number().positive().optional(),
-  fits: z
-    .enum(['true', 'false', '1', '0'])
-    .transform((v) => v === 'true' || v === '1')
-    .optional(),
+  fits: BoolParam,
   limit: limit(1000, 100),
   offset: z.coerce.number().int().min(0).default(0),
   ...GpuOverride,

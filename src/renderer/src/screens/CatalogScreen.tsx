@@ -198,7 +198,7 @@ function SearchResults() {
   const loading = useStore((s) => s.catalogLoading);
   const hub = useStore((s) => s.hubSearch);
   const local = useMemo(() => rows.filter((m): m is CatalogModel => m !== undefined), [rows]);
-  const merged = useMemo(() => mergeSearch(hub.items, local, filters, filters.sort), [hub.items, local, filters]);
+  const merged = useMemo(() => mergeSearch(hub.items, local, filters.sort), [hub.items, local, filters.sort]);
   const busy = loading || hub.loading;
   return (
     <>

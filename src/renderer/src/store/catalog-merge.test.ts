@@ -11,13 +11,14 @@ const model = (name: string, o: Partial<CatalogModel> = {}): CatalogModel => ({
   tags: [],
   downloads: 0,
   likes: 0,
+  fit: null,
+  runnable: false,
   ...o,
 });
-const none = { maxSizeGb: '', fits: false, source: '' };
 
 describe('merging live Hub results with local matches', () => {
   it('lists each model once and marks the ones only the Hub knows', () => {
-    const rows = mergeSearch([model('a/hub-only', { downloads: 5 }), model('a/both', { downloads: 50 })], [model('a/both', { downloads: 40 }), model('a/local', { downloads: 10 })], none, 'downloads');
+    const rows = mergeSearch([model('a/hub-only', { downloads: 5 }), model('a/both', { downloads: 50 })], [model('a/both', { downloads: 40 }), model('a/local', { downloads: 10 })], 'downloads');
     expect(rows.map((r) => [r.model.model_name, r.origin])).toEqual([
       ['a/both', 'local'],
       ['a/local', 'local'],
@@ -26,14 +27,12 @@ describe('merging live Hub results with local matches', () => {
   });
 
   it('keeps the Hub order for trending and last update, local matches after', () => {
-    const rows = mergeSearch([model('a/new', { downloads: 1 }), model('a/old', { downloads: 99 })], [model('a/cached', { downloads: 1000 })], none, 'updated');
+    const rows = mergeSearch([model('a/new', { downloads: 1 }), model('a/old', { downloads: 99 })], [model('a/cached', { downloads: 1000 })], 'updated');
     expect(rows.map((r) => r.model.model_name)).toEqual(['a/new', 'a/old', 'a/cached']);
   });
 
-  it('applies size, fit and source filters to Hub results as the index does to local ones', () => {
-    const hub = [model('a/big', { size_gb: 40 }), model('a/small', { size_gb: 2, fit: { verdict: 'fits' } as CatalogModel['fit'] }), model('a/nofit', { size_gb: 3, fit: { verdict: 'does_not_fit' } as CatalogModel['fit'] })];
-    expect(mergeSearch(hub, [], { ...none, maxSizeGb: '5' }, 'likes').map((r) => r.model.model_name)).toEqual(['a/small', 'a/nofit']);
-    expect(mergeSearch(hub, [], { ...none, fits: true }, 'likes').map((r) => r.model.model_name)).toEqual(['a/small']);
-    expect(mergeSearch(hub, [], { ...none, source: 'ollama' }, 'likes')).toEqual([]);
+  it('keeps every row the server sent: it filtered them already, by its own runnable verdict', () => {
+    const hub = [model('a/needs-2-gpus', { fit: { verdict: 'needs_gpus', gpus_needed: 2 } as CatalogModel['fit'], runnable: true })];
+    expect(mergeSearch(hub, [], 'likes').map((r) => [r.model.model_name, r.model.runnable])).toEqual([['a/needs-2-gpus', true]]);
   });
 });

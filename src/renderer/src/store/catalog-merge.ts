@@ -7,31 +7,18 @@ export interface MergedRow {
   origin: 'hub' | 'local';
 }
 
-interface ClientFilters {
-  maxSizeGb: string;
-  fits: boolean;
-  source: string;
-}
-
-/** The local index applies these filters itself; Hub results get the same ones here. */
-function passes(m: CatalogModel, f: ClientFilters): boolean {
-  if (f.source && m.provider !== f.source) return false;
-  if (Number(f.maxSizeGb) > 0 && (m.size_gb === null || m.size_gb > Number(f.maxSizeGb))) return false;
-  if (f.fits && !(m.fit && (m.fit.verdict === 'fits' || m.fit.verdict === 'reduced_context'))) return false;
-  return true;
-}
-
 /**
- * Live Hub results and local (cached + bundled) matches as one list, each model once. Downloads and
+ * Live Hub results and local (cached + bundled) matches as one list, each model once. Both come filtered
+ * by the server (size, and `fits` by its `runnable` verdict): nothing is judged here. Downloads and
  * likes order the whole list; trending and last-update are orders only the Hub knows, so its results
  * come first in its order, then the local matches in theirs.
  */
-export function mergeSearch(hub: CatalogModel[], local: CatalogModel[], filters: ClientFilters, sort: SearchSort): MergedRow[] {
+export function mergeSearch(hub: CatalogModel[], local: CatalogModel[], sort: SearchSort): MergedRow[] {
   const localNames = new Set(local.map((m) => m.model_name));
   const hubNames = new Set<string>();
   const rows: MergedRow[] = [];
   for (const m of hub) {
-    if (hubNames.has(m.model_name) || !passes(m, filters)) continue;
+    if (hubNames.has(m.model_name)) continue;
     hubNames.add(m.model_name);
     rows.push({ model: m, origin: localNames.has(m.model_name) ? 'local' : 'hub' });
   }

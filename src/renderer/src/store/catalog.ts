@@ -104,6 +104,9 @@ export function hubQuery(f: CatalogFilters): string {
   if (!f.q.trim() || f.source === 'ollama') return '';
   const p = new URLSearchParams({ provider: 'huggingface', q: f.q.trim(), limit: '40', sort: f.sort });
   if (f.runtime) p.set('filter', f.runtime === 'vllm' ? 'vllm' : 'gguf');
+  // the server filters Hub results as it filters the local index: by its own `runnable` verdict
+  if (Number(f.maxSizeGb) > 0) p.set('max_size_gb', f.maxSizeGb);
+  if (f.fits) p.set('fits', 'true');
   const gpu = gpuParams(f);
   return gpu ? `${p}&${gpu}` : p.toString();
 }
