@@ -61,7 +61,44 @@ describe('httpGet', () => {
     expect(request).toMatch(/^GET \/some\/file\?x=1 HTTP\/1\.1\r\n/);
     expect(request).toMatch(/\r\nHost: 127\.0\.0\.1:\d+\r\n/);
     expect(request).toMatch(/\r\nrange: bytes=5-\r\n/);
-    expect(request).toMatch(/\r\nConnection: close\r\n/);
+    expect(request).not.toMatch(/\r\nConnection:/i); // HTTP/1.1: kept alive
+  });
+
+  it('keeps the connection alive between requests, and opens a new one when the server closed it meanwhile', async () => {
+    const body = randomBytes(300_000);
+    let connections = 0;
+    const live = new Set<Socket>();
+    const server: Server = createServer((socket) => {
+      connections += 1;
+      live.add(socket);
+      socket.on('close', () => live.delete(socket));
+      let head = '';
+      socket.on('data', (d) => {
+        head += d.toString('latin1');
+        while (head.includes('\r\n\r\n')) {
+          head = head.slice(head.indexOf('\r\n\r\n') + 4);
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+          socket.write(body);
+        }
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const get = createHttpGet();
+    try {
+      for (let i = 0; i < 3; i++) expect((await readAll(await get(`${base}/k${i}`, {}, signal()))).equals(body)).toBe(true);
+      expect(connections).toBe(1);
+      // the server drops its idle connection: the next request goes out on a new one
+      const closed = new Promise((r) => [...live][0]!.once('close', r));
+      for (const s of live) s.destroy();
+      await closed;
+      expect((await readAll(await get(`${base}/again`, {}, signal()))).equals(body)).toBe(true);
+      expect(connections).toBe(2);
+    } finally {
+      get.close();
+    }
   });
 
   it('keeps bytes intact when the reader is slower than the network (the pool runs dry and reading pauses)', async () => {

@@ -2,7 +2,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { AppError } from '../../shared/errors';
 import { extraCaFromEnv } from './extra-ca';
-import { createHttpGet, type HttpGet, type HttpResponse } from './http-get';
+import { createHttpGet, type HttpGet, type HttpGetClient, type HttpResponse } from './http-get';
 import { bypassesProxy, proxyFromEnv, redactProxy, type ProxyConfig } from './proxy-env';
 
 type Env = Record<string, string | undefined>;
@@ -51,7 +51,7 @@ export class NetClient {
   private readonly env: Env;
   private readonly tlsCa: string[] | undefined;
   private readonly idleMs: number;
-  private readonly sockets: HttpGet | null;
+  private readonly sockets: HttpGetClient | null;
   private cached: { key: string; config: ProxyConfig } | null = null;
 
   constructor(private readonly options: NetClientOptions = {}) {
@@ -121,6 +121,7 @@ export class NetClient {
   };
 
   async close(): Promise<void> {
+    this.sockets?.close();
     const all = [this.direct, ...this.proxies.values()];
     this.proxies.clear();
     await Promise.all(all.map((d) => d.close().catch(() => d.destroy())));
