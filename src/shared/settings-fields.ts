@@ -94,9 +94,12 @@ export function issueSentence(issue: z.core.$ZodIssue, integer = false): string 
       // a pattern with its own message ("a proxy URL such as …") says it better than "regex"
       if (issue.format === 'regex' && issue.message && !/^Invalid/.test(issue.message)) return `Must be ${issue.message.replace(/\.$/, '')}.`;
       return `Must be a valid ${issue.format}.`;
-    default:
+    default: {
       if (/integer|int/i.test(issue.message)) return 'Must be a whole number.';
-      return issue.message.endsWith('.') ? issue.message : `${issue.message}.`;
+      // a refine's own message ("must be a duration such as 5m…") as a sentence, like a pattern's
+      const sentence = issue.message.charAt(0).toUpperCase() + issue.message.slice(1);
+      return sentence.endsWith('.') ? sentence : `${sentence}.`;
+    }
   }
 }
 

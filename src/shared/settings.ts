@@ -8,15 +8,19 @@ import { vllmSettingsShape } from './vllm-flags';
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
 /** A filesystem path or a program name: no control characters, within PATH_MAX. */
 const PathValue = z.string().min(1).max(4096).refine(noControl, 'must not contain control characters');
-/** An IP address or host name (RFC 1123), brackets allowed around IPv6. */
+/**
+ * An IP address or host name (RFC 1123), brackets allowed around IPv6. The pattern backtracks
+ * quadratically on a run of colons, so it runs only within the length limit: zod runs every check even
+ * after `max` failed unless that one aborts (every pattern on input is linear or bounded this way).
+ */
 const HostValue = z
   .string()
-  .max(253)
+  .max(253, { abort: true })
   .regex(/^(?:\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:.]*|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)$/, 'must be an IP address or a host name');
 /** An http(s) URL, as the Hub endpoint and catalog sources are. */
 const HttpUrl = z
   .string()
-  .max(2048)
+  .max(2048, { abort: true })
   .refine(noControl, 'must not contain control characters')
   .refine((s) => /^https?:\/\/[^\s/]+/i.test(s) && URL.canParse(s), 'must be an http:// or https:// URL');
 const EnvMap = z
@@ -25,13 +29,41 @@ const EnvMap = z
 /** Extra command-line arguments: a launch must stay far below the kernel's argument limit (E2BIG). */
 const ExtraArgs = z.array(z.string().max(4096).refine((s) => !s.includes('\u0000'), 'must not contain NUL')).max(64, 'at most 64 extra arguments');
 
+const DURATION_UNITS = ['ns', 'us', 'µs', 'ms', 's', 'm', 'h'] as const; // two-letter units before `m`
+
+/**
+ * Ollama's keep-alive duration: an optional `-`, then numbers (`1`, `1.5`) each with an optional unit
+ * (`1h30m`, `-1`, `0`), the language the old pattern `^-?(?:\d+(?:\.\d+)?(?:ns|…|h)?)+$` accepted. Read by
+ * hand in one pass: that pattern nests `\d+` in `(…)+` and backtracked exponentially (30 digits and an
+ * `x` froze the server for seconds). Greedy is exact: after a unit only a digit may follow, so the
+ * longest unit that fits is the only one that can lead to a match.
+ */
+export function isOllamaDuration(s: string): boolean {
+  let i = s.startsWith('-') ? 1 : 0;
+  const digits = () => {
+    const start = i;
+    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+    return i > start;
+  };
+  if (i === s.length) return false;
+  while (i < s.length) {
+    if (!digits()) return false;
+    if (s[i] === '.') {
+      i++;
+      if (!digits()) return false;
+    }
+    i += DURATION_UNITS.find((unit) => s.startsWith(unit, i))?.length ?? 0;
+  }
+  return true;
+}
+
 export const OllamaSettings = z.object({
   binary: PathValue.nullable().default(null),
   host: HostValue.default('127.0.0.1'),
   port: z.number().int().min(1).max(65535).default(11434),
   modelsDir: PathValue.nullable().default(null),
   /** Ollama's duration syntax (`5m`, `1h30m`, `-1` for forever, `0`) */
-  keepAlive: z.string().max(32).regex(/^-?(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)?)+$/, 'must be a duration such as 5m, 1h or -1').default('5m'),
+  keepAlive: z.string().max(32, { abort: true }).refine(isOllamaDuration, 'must be a duration such as 5m, 1h or -1').default('5m'),
   env: EnvMap.default({}),
 });
 

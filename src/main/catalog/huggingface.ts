@@ -168,7 +168,8 @@ export function parseVllmRegistry(source: string, url = 'registry.py'): string[]
     if (start < 0) continue;
     const end = source.indexOf('\n}', start);
     const body = source.slice(start, end < 0 ? undefined : end);
-    for (const m of body.matchAll(/^\s+"([A-Za-z][\w]*)":\s*\(/gm)) out.add(m[1]!);
+    // indentation is spaces or tabs, never `\s+`: that spans lines and is quadratic on a run of blank ones
+    for (const m of body.matchAll(/^[ \t]+"([A-Za-z]\w*)":\s*\(/gm)) out.add(m[1]!);
   }
   if (out.size < 20) throw new RemoteError(`vLLM's registry changed (found ${out.size} architectures): keeping the bundled list`, url);
   return [...out].sort();

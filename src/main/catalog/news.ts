@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import type { NewsItem } from '../../shared/api/catalog';
+import { htmlToText } from './html-text';
 import { getJson, getText, RemoteError, type RemoteOptions } from './remote';
 
 const SUMMARY_MAX = 600;
@@ -14,16 +15,7 @@ const text = (v: unknown): string => {
 
 /** HTML in feed descriptions → plain text, shortened on a word boundary. */
 export function plainSummary(html: string, max = SUMMARY_MAX): string {
-  const plain = html
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/\s+/g, ' ')
-    .trim();
+  const plain = htmlToText(html);
   if (plain.length <= max) return plain;
   const cut = plain.slice(0, max);
   return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max - 40))}…`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import bundledJson from '../../../resources/ollama-library.json';
 import { parametersFromName, type ModelShape } from './fit';
+import { attributeValue, decodeText, hasAttribute, htmlTokens } from './html-text';
 import { getText, RemoteError, type RemoteOptions } from './remote';
 
 /**
@@ -36,18 +37,11 @@ export interface ParsedLibraryEntry {
   updated: string | null;
 }
 
-const decode = (s: string) =>
-  s
-    .replace(/<[^>]+>/g, '')
-    .replace(/&amp;/g, '&')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/\s+/g, ' ')
-    .trim();
-
-const allText = (block: string, marker: string) => [...block.matchAll(new RegExp(`<[^>]*\\b${marker}\\b[^>]*>([\\s\\S]*?)</`, 'g'))].map((m) => decode(m[1]!)).filter(Boolean);
+/** A generous bound on the library page (the real one is far smaller): the parser is linear, this bounds its time and memory. */
+export const LIBRARY_PAGE_MAX_BYTES = 4 * 1024 * 1024;
+/** characters kept of one field (a description is a few hundred), values kept of a list per model */
+const FIELD_MAX = 2048;
+const LIST_MAX = 32;
 
 /** "110.5M" → 110 500 000; "1,234" → 1234; "12K" → 12 000. */
 export function parsePullCount(text: string | null | undefined): number | null {
@@ -60,26 +54,85 @@ export function parsePullCount(text: string | null | undefined): number | null {
   return Math.round(n * mult);
 }
 
+type Field = 'title' | 'capability' | 'size' | 'pulls' | 'updated';
+const MARKERS: [string, Field][] = [
+  ['x-test-search-response-title', 'title'],
+  ['x-test-capability', 'capability'],
+  ['x-test-size', 'size'],
+  ['x-test-pull-count', 'pulls'],
+  ['x-test-updated', 'updated'],
+];
+
+/** What one `li[x-test-model]` holds so far; a field reads the text up to the next closing tag. */
+class EntryDraft {
+  readonly values: Record<Field | 'description', string[]> = { title: [], capability: [], size: [], pulls: [], updated: [], description: [] };
+  hrefName: string | null = null;
+  /** fields whose text is being read: at most one per field, so a character is copied a bounded number of times */
+  private readonly open = new Map<Field | 'description', string>();
+
+  start(field: Field | 'description'): void {
+    const wanted = field === 'capability' || field === 'size' ? LIST_MAX : 1;
+    if (!this.open.has(field) && this.values[field].length < wanted) this.open.set(field, '');
+  }
+
+  text(text: string): void {
+    for (const [field, sofar] of this.open) if (sofar.length < FIELD_MAX) this.open.set(field, sofar + text.slice(0, FIELD_MAX - sofar.length));
+  }
+
+  /** a closing tag ends every field but the description, which ends at `</p>` */
+  close(tag: string): void {
+    for (const [field, sofar] of this.open) {
+      if (field === 'description' && tag !== 'p') continue;
+      this.open.delete(field);
+      const text = decodeText(sofar);
+      if (text) this.values[field].push(text);
+    }
+  }
+}
+
 /**
  * Parses ollama.com `/library` or `/search` HTML by the `x-test-*` markers third-party scrapers rely
- * on. Throws RemoteError when the markers are gone (the page changed) or nothing could be read.
+ * on, in one pass over its tags (html-text.ts says why no patterns). Throws RemoteError when the page
+ * is too large, the markers are gone (the page changed) or nothing could be read.
  */
 export function parseLibraryPage(html: string, url = 'ollama.com/library'): ParsedLibraryEntry[] {
-  const starts = [...html.matchAll(/<li\b[^>]*\bx-test-model\b[^>]*>/g)].map((m) => m.index!);
-  if (!starts.length) throw new RemoteError('the ollama.com library page changed (no x-test-model entries): using the bundled list', url);
+  if (html.length > LIBRARY_PAGE_MAX_BYTES) throw new RemoteError(`the ollama.com library page is larger than ${LIBRARY_PAGE_MAX_BYTES / 1024 / 1024} MB: using the bundled list`, url);
+  const drafts: EntryDraft[] = [];
+  let current: EntryDraft | null = null;
+  for (const token of htmlTokens(html)) {
+    if (token.type === 'text') {
+      current?.text(token.text);
+      continue;
+    }
+    if (token.closing) {
+      current?.close(token.name);
+      continue;
+    }
+    if (token.name === 'li' && hasAttribute(token.attrs, 'x-test-model')) {
+      current = new EntryDraft();
+      drafts.push(current);
+      continue;
+    }
+    if (!current) continue;
+    for (const [marker, field] of MARKERS) if (hasAttribute(token.attrs, marker)) current.start(field);
+    const cls = token.name === 'p' ? (attributeValue(token.attrs, 'class') ?? '') : '';
+    if (cls.includes('max-w-lg') || cls.includes('break-words')) current.start('description');
+    // the model's own link (`/library/llama3.1`), not one of its pages (`/library/llama3.1/tags`)
+    const href = current.hrefName === null ? attributeValue(token.attrs, 'href') : null;
+    if (href?.startsWith('/library/') && /^[^/?#]+$/.test(href.slice('/library/'.length))) current.hrefName = href.slice('/library/'.length);
+  }
+  if (!drafts.length) throw new RemoteError('the ollama.com library page changed (no x-test-model entries): using the bundled list', url);
   const out: ParsedLibraryEntry[] = [];
-  for (let i = 0; i < starts.length; i++) {
-    const block = html.slice(starts[i], starts[i + 1] ?? html.length);
-    const name = allText(block, 'x-test-search-response-title')[0] ?? /href="\/library\/([^"/?#]+)"/.exec(block)?.[1] ?? null;
+  for (const { values: v, hrefName } of drafts) {
+    const name = v.title[0] ?? hrefName;
     if (!name || !/^[\w.\-]+$/.test(name)) continue;
-    const description = decode(/<p\b[^>]*class="[^"]*(?:max-w-lg|break-words)[^"]*"[^>]*>([\s\S]*?)<\/p>/.exec(block)?.[1] ?? '');
     out.push({
       name,
-      description,
-      capabilities: allText(block, 'x-test-capability').map((c) => c.toLowerCase()),
-      sizes: allText(block, 'x-test-size').map((s) => s.toLowerCase()),
-      pulls: parsePullCount(allText(block, 'x-test-pull-count')[0]),
-      updated: allText(block, 'x-test-updated')[0] ?? null,
+      description: v.description[0] ?? '',
+      capabilities: v.capability.map((c) => c.toLowerCase()),
+      sizes: v.size.map((c) => c.toLowerCase()),
+      pulls: parsePullCount(v.pulls[0]),
+      updated: v.updated[0] ?? null,
     });
   }
   if (!out.length) throw new RemoteError('the ollama.com library page changed (entries without names): using the bundled list', url);
@@ -128,7 +181,7 @@ export class OllamaLibraryClient {
   async fetchLibrary(): Promise<LibraryModel[]> {
     const o = this.options();
     const url = `${o.baseUrl.replace(/\/+$/, '')}/library?sort=popular`;
-    const { text } = await getText(url, { ...o, headers: { accept: 'text/html' } });
+    const { text } = await getText(url, { ...o, headers: { accept: 'text/html' }, maxBytes: LIBRARY_PAGE_MAX_BYTES });
     return mergeLibrary(bundledLibrary, parseLibraryPage(text, url));
   }
 }

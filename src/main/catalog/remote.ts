@@ -18,7 +18,11 @@ export interface RemoteOptions {
   connectTimeoutMs: number;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** a body larger than this is refused unread (RemoteError): what we parse is bounded (default 16 MiB) */
+  maxBytes?: number;
 }
+
+const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Time for the body once headers arrived; bodies are small (JSON pages, RSS, one HTML page). */
 const BODY_TIMEOUT_FACTOR = 4;
@@ -38,7 +42,7 @@ export async function getText(url: string, options: RemoteOptions): Promise<{ te
     phase = 'body';
     clearTimeout(timer);
     timer = setTimeout(() => controller.abort(new Error('timeout')), options.connectTimeoutMs * BODY_TIMEOUT_FACTOR);
-    const text = await res.text();
+    const text = await readCapped(res, url, options.maxBytes ?? DEFAULT_MAX_BYTES);
     if (!res.ok) {
       const detail = /"error"\s*:\s*"([^"]{1,200})"/.exec(text)?.[1] ?? res.statusText;
       throw new RemoteError(`${url} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`, url, res.status);
@@ -65,6 +69,38 @@ export async function getJson(url: string, options: RemoteOptions): Promise<{ js
   } catch {
     throw new RemoteError(`${url} did not return JSON`, url);
   }
+}
+
+/** The body as text, read no further than `maxBytes`: a huge page is refused before it is held whole. */
+async function readCapped(res: Response, url: string, maxBytes: number): Promise<string> {
+  const tooLarge = () => new RemoteError(`${url} sent more than ${Math.round(maxBytes / 1024)} KB, more than any page Switchyard reads: ignored`, url, res.status);
+  if (Number(res.headers.get('content-length')) > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!res.body) {
+    const text = await res.text();
+    if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
+    return text;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function hostOf(url: string): string {

@@ -25,7 +25,10 @@ export interface FileSelection {
 
 /** `model.Q4_K_M.gguf` → `Q4_K_M` */
 export function ggufQuantization(path: string): string | null {
-  const m = GGUF_QUANT.exec(path);
+  // only the file name, at most 255 characters (every filesystem's limit): the pattern is quadratic on
+  // a long run of `_Q1`, and a repo's paths are anyone's to choose
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const m = name.length <= 255 ? GGUF_QUANT.exec(name) : null;
   return m ? m[1]!.toUpperCase() : null;
 }
 

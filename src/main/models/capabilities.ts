@@ -19,9 +19,25 @@ export function chatTemplateOf(tokenizerConfig: Json | null): string | null {
  */
 export function templateRejectsSystem(template: string): boolean {
   if (/system role not supported/i.test(template)) return true;
-  // a raise_exception inside a block that tests for the system role
-  const re = /\{%-?\s*if[^%]*['"]system['"][^%]*%\}\s*\{\{-?\s*raise_exception\(/g;
-  return re.test(template);
+  // `{% if …'system'… %}` then `{{ raise_exception(`, read by hand: the pattern that did this
+  // (`if[^%]*['"]system['"][^%]*%\}`) was quadratic on a template repeating 'system', and templates
+  // come with downloaded models. Each `{%` reads only up to its own first `%`, so nothing is read twice.
+  const skipSpace = (i: number) => {
+    while (i < template.length && /\s/.test(template[i]!)) i++;
+    return i;
+  };
+  for (let at = template.indexOf('{%'); at >= 0; at = template.indexOf('{%', at + 2)) {
+    let i = skipSpace(template[at + 2] === '-' ? at + 3 : at + 2);
+    if (!template.startsWith('if', i)) continue;
+    const end = template.indexOf('%', i);
+    if (end < 0) return false;
+    if (template[end + 1] !== '}' || !/['"]system['"]/.test(template.slice(i + 2, end))) continue;
+    i = skipSpace(end + 2);
+    if (!template.startsWith('{{', i)) continue;
+    i = skipSpace(template[i + 2] === '-' ? i + 3 : i + 2);
+    if (template.startsWith('raise_exception(', i)) return true;
+  }
+  return false;
 }
 
 function templateSupportsTools(template: string): boolean {
