@@ -30,6 +30,7 @@ import { GpuSampler } from './system/gpu-sampler';
 import { SystemStats } from './system/system-stats';
 import { UsageRecorder } from './usage/usage-recorder';
 import { UsageRepo } from './usage/usage-repo';
+import { createRemote, type Remote } from './remote/remote';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
@@ -44,6 +45,8 @@ export interface CoreSeams {
   secretCipher?: SecretCipher;
   /** installed-model count for `/api/v1/models/usage` (default: counts the HF cache and Ollama manifests) */
   modelsCount?: () => Promise<number> | number;
+  /** remote providers: validation and test timeout (tests shorten it) */
+  remote?: { timeoutMs?: number };
 }
 
 export interface CorePaths {
@@ -75,6 +78,7 @@ export interface Core {
   readonly catalog: CatalogService;
   readonly chat: ChatRepo;
   readonly modelCards: ModelCards;
+  readonly remote: Remote;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -110,6 +114,18 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       onWarning: (message) => logger.warn(message),
     });
     store.add('net', () => net.close());
+    // remote providers (issue 18): every call to them goes through `net`, so offline mode refuses it
+    const remote = createRemote({
+      db,
+      secrets,
+      settings,
+      events,
+      logger: logger.child({ module: 'remote' }),
+      env,
+      fetch: net.fetch,
+      active: () => null,
+      validationTimeoutMs: seams.remote?.timeoutMs,
+    });
 
     const runtimes = new RuntimeManager({
       settings,
@@ -268,6 +284,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       openai,
       catalog,
       chat: new ChatRepo(db),
+      remote,
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),

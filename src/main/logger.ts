@@ -24,9 +24,21 @@ const REDACTED = [
   'env.SWITCHYARD_TOKEN',
   'env.HUGGING_FACE_HUB_TOKEN',
   'env.VLLM_API_KEY',
+  // remote providers' keys (issue 18), wherever a headers object is logged
+  'api_key',
+  '*.api_key',
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  'headers["x-goog-api-key"]',
+  '*.headers["x-goog-api-key"]',
+  '*.headers.authorization',
+  'env.OPENAI_API_KEY',
+  'env.GEMINI_API_KEY',
+  'env.GOOGLE_API_KEY',
+  'env.ANTHROPIC_API_KEY',
 ];
 
-/** A URL as it may be logged: `?token=` values removed (EventSource sends the API token that way). */
+/** A URL as it may be logged: `?token=` (EventSource sends the API token that way) and `?key=` (Google's) removed. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  return url.replace(/([?&](?:token|key|api_key)=)[^&#]*/gi, '$1[redacted]');
 }

@@ -39,6 +39,13 @@ export class NotificationPolicy {
         if (!this.once(`crash:${r.name}:${r.last_error.at}`)) return null;
         return { title: `${label(r.name)} crashed`, body: r.last_error.message, urgent: true };
       }
+      case 'provider.budget': {
+        // told once per line and period already (remote/budgets.ts)
+        const whose = event.scope === 'global' ? 'Remote providers' : event.provider;
+        return event.level === 'hard'
+          ? { title: `${whose}: hard budget reached`, body: `$${event.spent_usd} of $${event.limit_usd} this ${event.period}: remote requests are refused until it is raised or the ${event.period} ends.`, urgent: true }
+          : { title: `${whose}: soft budget reached`, body: `$${event.spent_usd} of $${event.limit_usd} this ${event.period}.`, urgent: false };
+      }
       default:
         return null;
     }

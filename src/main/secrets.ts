@@ -8,7 +8,8 @@ export interface SecretCipher {
   decrypt(data: Buffer): string;
 }
 
-export type SecretName = 'hf_token';
+/** The Hub token, and one API key per remote provider (`remote:<provider id>`). */
+export type SecretName = 'hf_token' | `remote:${string}`;
 
 const SecretsFile = z.object({
   version: z.literal(1),

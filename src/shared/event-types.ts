@@ -11,5 +11,8 @@ export const APP_EVENT_TYPES = [
   'models.changed',
   'model.activation',
   'settings.changed',
+  'providers.changed',
+  'provider.budget',
+  'provider.fallback',
 ] as const;
 export type AppEventTypeName = (typeof APP_EVENT_TYPES)[number];

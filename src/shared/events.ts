@@ -25,6 +25,25 @@ export const AppEvent = z.discriminatedUnion('type', [
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
   }),
   z.object({ type: z.literal('settings.changed') }),
+  /** a remote provider was added, changed, validated or removed */
+  z.object({ type: z.literal('providers.changed'), provider: z.string() }),
+  /** a remote spend crossed a budget line (soft: a warning; hard: requests are refused) */
+  z.object({
+    type: z.literal('provider.budget'),
+    provider: z.string().nullable(),
+    scope: z.enum(['provider', 'global']),
+    level: z.enum(['soft', 'hard']),
+    spent_usd: z.number(),
+    limit_usd: z.number(),
+    period: z.enum(['day', 'month']),
+  }),
+  /** a request failed before its first byte and went to the configured fallback */
+  z.object({
+    type: z.literal('provider.fallback'),
+    from: z.object({ provider: z.string(), model: z.string() }),
+    to: z.object({ provider: z.string(), model: z.string() }),
+    reason: z.string(),
+  }),
 ]);
 export type AppEvent = z.infer<typeof AppEvent>;
 export type AppEventType = AppEvent['type'];

@@ -144,6 +144,15 @@ export const UiSettings = z.object({
   notifications: z.boolean().default(true),
 });
 
+/** Remote providers: one budget over all of them (each provider has its own too). */
+export const ProvidersSettings = z.object({
+  /** past this spend in the period, a `provider.budget` event and a notification */
+  budgetSoftUsd: z.number().min(0).max(1e9).nullable().default(null),
+  /** past this spend in the period, every remote request is refused with 429 `budget_exceeded` */
+  budgetHardUsd: z.number().min(0).max(1e9).nullable().default(null),
+  budgetPeriod: z.enum(['day', 'month']).default('month'),
+});
+
 export const Settings = z.object({
   ollama: OllamaSettings.default(OllamaSettings.parse({})),
   vllm: VllmSettings.default(VllmSettings.parse({})),
@@ -154,6 +163,7 @@ export const Settings = z.object({
   network: NetworkSettings.default(NetworkSettings.parse({})),
   ui: UiSettings.default(UiSettings.parse({})),
   gpu: GpuSettings.default(GpuSettings.parse({})),
+  providers: ProvidersSettings.default(ProvidersSettings.parse({})),
 });
 export type Settings = z.infer<typeof Settings>;
 export type SettingsGroup = keyof Settings;
@@ -180,6 +190,7 @@ export const SettingsPatch = z.object({
   network: patchOf(NetworkSettings).optional(),
   ui: patchOf(UiSettings).optional(),
   gpu: patchOf(GpuSettings).optional(),
+  providers: patchOf(ProvidersSettings).optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 

@@ -27,6 +27,7 @@ import { registerModelRoutes } from './routes/models';
 import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
 import { registerRuntimeRoutes } from './routes/runtimes';
+import { registerRemoteProviderRoutes } from './routes/remote-providers';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerSystemRoutes } from './routes/system';
 
@@ -180,6 +181,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerCatalogRoutes(app, core);
   registerOpenAiRoutes(app, core, gate);
   registerChatRoutes(app, core);
+  registerRemoteProviderRoutes(app, core);
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;

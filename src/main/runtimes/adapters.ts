@@ -62,7 +62,17 @@ export function baseUrlOf(endpoint: Endpoint): string {
  * model code (`--trust-remote-code`), and every local user can read a process's environment through
  * its owner's tools. What a runtime needs is added back explicitly (`extra`).
  */
-export const SECRET_ENV = ['SWITCHYARD_TOKEN', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_API_TOKEN'] as const;
+export const SECRET_ENV = [
+  'SWITCHYARD_TOKEN',
+  'HF_TOKEN',
+  'HUGGING_FACE_HUB_TOKEN',
+  'HF_API_TOKEN',
+  // remote providers' keys (remote/presets.ts REMOTE_KEY_ENV): a local runtime never needs them
+  'OPENAI_API_KEY',
+  'GEMINI_API_KEY',
+  'GOOGLE_API_KEY',
+  'ANTHROPIC_API_KEY',
+] as const;
 
 /** Our environment without our secrets, plus what the child needs. */
 export function childEnv(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {

@@ -11,6 +11,7 @@ export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
   network: { title: 'Network', about: 'Proxy and connection settings for every call Switchyard makes.' },
   gpu: { title: 'GPU' },
   ui: { title: 'Desktop', about: 'The window, the tray and notifications.' },
+  providers: { title: 'Remote providers', about: 'One budget over every remote provider (each provider has its own on the Providers screen). Costs use your prices.' },
 };
 
 export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
@@ -20,6 +21,9 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'ollama.modelsDir': { label: 'Models folder (OLLAMA_MODELS)', hint: 'empty: Ollama’s default' },
   'ollama.keepAlive': { label: 'Keep a model loaded for', hint: 'e.g. 5m, 1h; -1 keeps it loaded' },
   'ollama.env': { label: 'Extra environment', hint: 'KEY=value, one per line' },
+  'providers.budgetSoftUsd': { label: 'Soft budget (USD)', hint: 'past it: a notification; empty: none' },
+  'providers.budgetHardUsd': { label: 'Hard budget (USD)', hint: 'past it: remote requests are refused; empty: none' },
+  'providers.budgetPeriod': { label: 'Budget period' },
   'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
   'vllm.host': { label: 'Listen address' },
   'vllm.port': { label: 'Port' },
