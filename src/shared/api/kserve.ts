@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { FitReport } from './catalog';
+import { okShape } from './common';
+
+/** Where the cluster gets the files: the storage initializer (`hf://`), the runtime itself, or a volume. */
+export const KserveStorage = z.enum(['hf', 'runtime', 'pvc']);
+export type KserveStorage = z.infer<typeof KserveStorage>;
+
+/** `GET /api/v1/models/{name}/export/kserve` (and the catalog preview). */
+export const KserveExportQuery = z.object({
+  namespace: z.string().min(1).max(63).optional(),
+  /** GPUs per replica (the tensor-parallel size); default: the fewest the fit needs */
+  gpus: z.coerce.number().int().min(1).max(8).optional(),
+  /** the cluster's GPU memory in GiB; default: this machine's GPUs */
+  gpu_memory_gib: z.coerce.number().gt(0).max(1024).optional(),
+  storage: KserveStorage.default('hf'),
+  /** `<claim>/<path>` for storage=pvc */
+  pvc: z.string().min(3).max(500).optional(),
+  service_account: z.string().min(1).max(253).optional(),
+  /** a Secret holding `HF_TOKEN`, for gated or private repos (storage=runtime) */
+  hf_token_secret: z.string().min(1).max(253).optional(),
+  format: z.enum(['yaml', 'json']).default('yaml'),
+});
+export type KserveExportQuery = z.infer<typeof KserveExportQuery>;
+
+export const KserveIssue = z.object({ rule: z.string(), path: z.string(), message: z.string() });
+export type KserveIssue = z.infer<typeof KserveIssue>;
+export const KserveValidation = z.object({ ok: z.boolean(), errors: z.array(KserveIssue), warnings: z.array(KserveIssue) });
+export type KserveValidation = z.infer<typeof KserveValidation>;
+
+export const KserveExportResponse = okShape({
+  /** the InferenceService, as an object */
+  manifest: z.record(z.string(), z.unknown()),
+  /** the same, as the YAML `kubectl apply -f` takes */
+  yaml: z.string(),
+  validation: KserveValidation,
+  /** the fit for the cluster's GPUs (up to 8 per replica) */
+  fit: FitReport,
+  name: z.string(),
+  namespace: z.string().nullable(),
+  gpus: z.number(),
+  gpu_memory_gib: z.number(),
+  max_model_len: z.number(),
+  storage: KserveStorage,
+  commit: z.string(),
+  /** a file name and the command that deploys it */
+  file_name: z.string(),
+  kubectl: z.string(),
+  /** where KServe's Hugging Face runtime serves the OpenAI API, under the service's URL */
+  openai_path: z.string(),
+});
+export type KserveExportResponse = z.infer<typeof KserveExportResponse>;
