@@ -11,6 +11,7 @@ import { resolveHubToken } from './hub/hub-token';
 import { ollamaModelsDir } from './drivers/ollama/models-dir';
 import { OllamaDriver } from './drivers/ollama/ollama-driver';
 import { HfVllmDriver } from './drivers/hf-vllm/hf-vllm-driver';
+import { DriverRegistry } from './drivers/serving-driver';
 import { ModelCards } from './catalog/model-card';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
@@ -70,6 +71,8 @@ export interface Core {
   readonly operations: OperationService;
   readonly models: ModelService;
   readonly activation: ActivationService;
+  /** every driver, local and process-less (`activation.register(driver)` adds one) */
+  readonly drivers: DriverRegistry;
   readonly gpu: GpuSampler;
   readonly systemStats: SystemStats;
   readonly usageRepo: UsageRepo;
@@ -147,7 +150,9 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const openai = store.add(
       'openai',
       new OpenAiProxy({
-        activeEndpoint: () => runtimes.activeEndpoint(),
+        // the endpoint the activation service holds (built below; asked per request, after init)
+        activeEndpoint: () => activation.endpoint(),
+        net,
         usage,
         logger: logger.child({ module: 'openai' }),
         // the manifest's last_used, written at most once a minute per model (not per request)
@@ -218,9 +223,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
 
     const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: hubToken, net });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
-    // one driver per provider, shared by the two coordinators (installing in ModelService, serving in ActivationService)
-    const drivers = {
-      vllm: new HfVllmDriver({
+    // every driver is registered with one line; both coordinators (installing in ModelService, serving in
+    // ActivationService) find them in this registry and never name a runtime
+    const drivers = new DriverRegistry();
+    drivers.register(
+      new HfVllmDriver({
         runtimes,
         models: modelsRepo,
         hub,
@@ -230,7 +237,9 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         retryBaseMs: seams.downloadRetryBaseMs,
         fetch: seams.fetch,
       }),
-      ollama: new OllamaDriver({
+    );
+    drivers.register(
+      new OllamaDriver({
         runtimes,
         store: new OllamaModels(seams.fetch),
         settings,
@@ -238,7 +247,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         logger: logger.child({ module: 'ollama' }),
         fetch: seams.fetch,
       }),
-    };
+    );
     const activation = new ActivationService({
       models: modelsRepo,
       runtimes,
@@ -247,6 +256,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       logger: logger.child({ module: 'activation' }),
       drivers,
       fitRequest: () => catalog.fitRequest({}),
+      netFetch: net.fetch,
     });
     const models = new ModelService({
       models: modelsRepo,
@@ -277,6 +287,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       operations,
       models,
       activation,
+      drivers,
       gpu,
       systemStats,
       usageRepo,

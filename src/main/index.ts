@@ -118,11 +118,10 @@ app.whenReady().then(async () => {
         return showWindow();
       case 'quit':
         return app.quit();
-      case 'off': {
-        const active = c.runtimes.activeInfo().active_server;
-        if (active) void c.runtimes.stop(active).catch(fail('Could not stop the runtime'));
+      case 'off':
+        // through the activation service, like the API's stop: the model gets its `deactivated` event
+        void c.activation.stopActive().catch(fail('Could not stop the runtime'));
         return;
-      }
       case 'switch':
         // a switch with a model is an activation: same lifecycle rules as the API (failures are notified)
         void c.activation.switchTo(action.runtime, action.model).catch(() => {});

@@ -1,4 +1,5 @@
 import type { AppEvent } from '../shared/events';
+import { runtimeLabel } from '../shared/runtimes';
 
 /** A desktop notification to show; the Electron glue (src/main/index.ts) turns it into a `Notification`. */
 export interface DesktopNotice {
@@ -29,7 +30,7 @@ export class NotificationPolicy {
         return { title: `${what} failed`, body: `${op.model_name}: ${op.error?.message ?? op.message}`, urgent: true };
       }
       case 'model.activation': {
-        if (event.phase === 'serving') return { title: 'Model ready', body: `${event.model} is served by ${label(event.runtime)}.`, urgent: false };
+        if (event.phase === 'serving') return { title: 'Model ready', body: `${event.model} is served by ${runtimeLabel(event.runtime)}.`, urgent: false };
         if (event.phase === 'failed' && event.error?.code !== 'cancelled') return { title: `Activation of ${event.model} failed`, body: event.message, urgent: true };
         return null;
       }
@@ -37,7 +38,7 @@ export class NotificationPolicy {
         const r = event.runtime;
         if (r.state !== 'crashed' || !r.last_error || r.last_error.code !== 'crashed') return null;
         if (!this.once(`crash:${r.name}:${r.last_error.at}`)) return null;
-        return { title: `${label(r.name)} crashed`, body: r.last_error.message, urgent: true };
+        return { title: `${runtimeLabel(r.name)} crashed`, body: r.last_error.message, urgent: true };
       }
       case 'provider.budget': {
         // told once per line and period already (remote/budgets.ts)
@@ -59,6 +60,3 @@ export class NotificationPolicy {
   }
 }
 
-function label(runtime: 'ollama' | 'vllm'): string {
-  return runtime === 'vllm' ? 'vLLM' : 'Ollama';
-}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelRuntime, Operation } from './api/models';
+import { Operation } from './api/models';
 import { LogLine, RuntimeInfo } from './api/runtimes';
 import { GpuSampleEvent } from './api/system';
 import type { AppEventTypeName } from './event-types';
@@ -19,7 +19,8 @@ export const AppEvent = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('model.activation'),
     model: z.string(),
-    runtime: ModelRuntime,
+    /** 'vllm', 'ollama', or a process-less endpoint's runtime ('remote') */
+    runtime: z.string(),
     phase: z.enum(['starting', 'loading', 'serving', 'failed', 'deactivated']),
     message: z.string(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),

@@ -1,18 +1,9 @@
-import type { InstallBody, InstallPlan, ModelProvider, ModelRuntime, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
+import type { InstallBody, InstallPlan, ModelProvider, ModelRuntime } from '../../shared/api/models';
 import type { ModelRecord, ModelsRepo } from '../models/models-repo';
 import type { OperationContext } from '../operations/operation-service';
+import type { ServingDriver } from './serving-driver';
 
-export interface TestRequest {
-  prompt: string;
-  maxTokens: number;
-}
-
-export interface ActivateContext {
-  /** false once a newer activation or a deactivation superseded this one: stop and throw `cancelled` */
-  isCurrent(): boolean;
-  /** progress for the activation's events ("vLLM is loading…") */
-  onLoading(message: string): void;
-}
+export type { ActivateContext, TestRequest } from './serving-driver';
 
 /** Files as checked by `verify`: ok, or what is wrong (recorded as the model's `files` validation). */
 export interface VerifyResult {
@@ -64,34 +55,29 @@ export interface CloudModel {
 }
 
 /**
- * One model provider behind one interface: what it takes to plan, install, remove and discover its
- * models, and to serve, unload, test and verify them, as the real program behaves. Two coordinators sit
- * over these and never branch on the provider: `ModelService` (validation of requests, the operation
- * queue, quota, the manifest, dedupe of identical installs, events) and the activation service
- * (lifecycle rules, flags priority, validation history, events).
+ * A provider whose models are installed here: the serving side (`ServingDriver`: activate, endpoint,
+ * state, deactivate, test) plus what it takes to plan, install, remove, discover and verify them, as the
+ * real program behaves. Two coordinators sit over these and never branch on the provider: `ModelService`
+ * (validation of requests, the operation queue, quota, the manifest, dedupe of identical installs,
+ * events) and the activation service (lifecycle rules, flags priority, validation history, events, the
+ * active endpoint). Both find drivers in one `DriverRegistry`, where each is registered with one line.
  *
  * - `HfVllmDriver` (drivers/hf-vllm): models in the Hugging Face cache served by `vllm serve` — resolve
- *   on the Hub and verified resumable download (hf-cache-install.ts), file selection (hub/file-selection.ts), flags within vLLM's limits (model-config.ts), refusals before
- *   launch, the installed revision, the API key.
+ *   on the Hub and verified resumable download (hf-cache-install.ts), file selection
+ *   (hub/file-selection.ts), flags within vLLM's limits (model-config.ts), refusals before launch, the
+ *   installed revision, the per-start API key.
  * - `OllamaDriver` (drivers/ollama): models in Ollama's store, loaded and unloaded with keep_alive
  *   (embedding models through /api/embed), pulled, deleted and listed (`/api/tags`, cloud models
  *   apart), over the official `ollama` client.
  *
- * A third kind fits without changing the coordinators: remote OpenAI-compatible endpoints (a cluster's
- * vLLM or KServe, OpenAI, Gemini). Its `plan` has no files and no download (no quota), `prepareInstall`
- * refuses it offline; its `install` records the endpoint and validates the credentials (GET /v1/models
- * with them), `remove` forgets them, `discover` has nothing to scan (`discovery: 'local'`); the
- * activation service refuses to serve it while Switchyard is offline (`requiresNetwork`);
- * `activate` starts nothing and hands the OpenAI proxy the remote base URL with its Authorization
- * header (the proxy already forwards `ActiveEndpoint.headers`, as it does for vLLM's API key);
- * `unload` is a no-op; `test` is the same chat test; `verify` re-validates the credentials.
+ * A process-less endpoint (a remote provider) implements `ServingDriver` only: its models are not in
+ * the manifest (`models: 'provider'`), and the activation service serves it by (provider, model).
  */
-export interface ModelDriver {
+export interface ModelDriver extends ServingDriver<ModelRecord> {
   readonly runtime: ModelRuntime;
   /** where its models come from: install requests name it, and it picks this driver */
   readonly provider: ModelProvider;
-  /** serving needs the network (remote endpoints): refused in offline mode */
-  readonly requiresNetwork: boolean;
+  readonly models: 'manifest';
   /** the operation queue its installs wait in (one download or pull at a time per provider) */
   readonly installQueue: string;
   /**
@@ -118,22 +104,17 @@ export interface ModelDriver {
   remove(model: ModelRecord, ctx: OperationContext): Promise<string>;
   /** imports what is already there into the manifest, marks what vanished (never touches busy models) */
   discover(host: ManifestHost): Promise<void>;
-  /** what the last discovery listed that runs elsewhere (cloud models) */
-  cloudModels(): CloudModel[];
-
-  // ---- serving side (coordinated by the activation service) ----
-  /** refuses, before anything starts, what the real program would refuse after loading (throws AppError) */
-  check(model: ModelRecord, flags: RuntimeFlags): void;
-  /** makes the runtime serve `model`; resolves once it answers for it, with its base URL */
-  activate(model: ModelRecord, flags: RuntimeFlags, ctx: ActivateContext): Promise<{ baseUrl: string }>;
-  /** stops serving `model` (the runtime's current one when null) */
-  unload(model: string | null): Promise<void>;
-  /** the models the runtime holds now (to re-adopt the active one after a restart of Switchyard) */
-  loaded(): Promise<string[]>;
-  /** one short request to the runtime serving `servedName`, timed; never throws, the result says */
-  test(model: ModelRecord, servedName: string, request: TestRequest): Promise<ModelTestResult>;
-  /** whether serving it runs code from the model's repo (`auto_map`): the UI shows the per-model switch */
-  remoteCode(model: ModelRecord): boolean;
+  /** what the last discovery listed that runs elsewhere (Ollama's cloud models) */
+  cloudModels?(): CloudModel[];
   /** checks the model's files (hashes, or the runtime's own check) */
   verify(model: ModelRecord): Promise<VerifyResult>;
+  /** whether serving it runs code from the model's repo (vLLM's `auto_map`): the UI shows the per-model switch */
+  remoteCode?(model: ModelRecord): boolean;
+  /** the models the runtime holds now (Ollama: to re-adopt the active one after a restart of Switchyard) */
+  loaded?(): Promise<string[]>;
+}
+
+/** Whether a registered driver installs models here (the install side's coordinator takes only these). */
+export function installsModels(driver: ServingDriver): driver is ModelDriver {
+  return driver.models === 'manifest' && 'prepareInstall' in driver;
 }

@@ -1,4 +1,5 @@
-import type { ModelRuntime, ModelTestResult } from '../../shared/api/models';
+import type { ModelTestResult } from '../../shared/api/models';
+import { endpointUrl, type ServingEndpoint } from '../serving/endpoint';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 
 const TEST_TIMEOUT_MS = 120_000;
@@ -21,17 +22,18 @@ export function reasoningOf(delta: ChatDelta | null | undefined): string {
 }
 
 export interface RuntimeCall {
+  /** the transport the endpoint takes (global fetch for loopback, NetClient's for the rest) */
   fetch: typeof fetch;
-  baseUrl: string;
-  /** what the runtime's API demands (vLLM's API key) */
-  headers: Record<string, string>;
-  runtime: ModelRuntime;
+  /** where it goes: the endpoint's apiBase (with its version path) and the headers it demands */
+  endpoint: Pick<ServingEndpoint, 'apiBase' | 'headers'>;
+  /** recorded with the result; the label says who answered in messages */
+  runtime: string;
+  label: string;
   /** the manifest's name (recorded) and the name the runtime serves it under (sent) */
   model: string;
   servedName: string;
 }
 
-const label = (runtime: ModelRuntime) => (runtime === 'vllm' ? 'vLLM' : 'Ollama');
 const round = (n: number) => Math.round(n * 10) / 10;
 
 function failed(call: RuntimeCall, prompt: string, t0: number, error: unknown, partial: Partial<ModelTestResult> = {}): ModelTestResult {
@@ -48,7 +50,7 @@ function failed(call: RuntimeCall, prompt: string, t0: number, error: unknown, p
     completion_tokens: null,
     tokens_per_second: null,
     ...partial,
-    error: { code: isAppError(error) ? error.code : 'runtime_failed', message: isAppError(error) ? error.message : `${label(call.runtime)} did not answer: ${errorMessage(error)}` },
+    error: { code: isAppError(error) ? error.code : 'runtime_failed', message: isAppError(error) ? error.message : `${call.label} did not answer: ${errorMessage(error)}` },
     at: new Date().toISOString(),
   };
 }
@@ -63,13 +65,13 @@ export async function chatTest(call: RuntimeCall, prompt: string, maxTokens: num
   let usage = null as Usage | null;
   let chunks = 0;
   try {
-    const res = await call.fetch(`${call.baseUrl}/v1/chat/completions`, {
+    const res = await call.fetch(endpointUrl(call.endpoint.apiBase, '/chat/completions'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...call.headers },
+      headers: { 'content-type': 'application/json', ...call.endpoint.headers },
       body: JSON.stringify({ model: call.servedName, messages: [{ role: 'user', content: prompt }], max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true } }),
       signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
     });
-    if (!res.ok || !res.body) throw new AppError('runtime_failed', `${label(call.runtime)} answered ${res.status}: ${await upstreamMessage(res)}`);
+    if (!res.ok || !res.body) throw new AppError('runtime_failed', `${call.label} answered ${res.status}: ${await upstreamMessage(res)}`);
     const decoder = new TextDecoder();
     let buffer = '';
     const reader = res.body.getReader();
@@ -85,7 +87,7 @@ export async function chatTest(call: RuntimeCall, prompt: string, maxTokens: num
         const data = line.slice(5).trim();
         if (data === '[DONE]') continue;
         const chunk = JSON.parse(data) as { choices?: { delta?: ChatDelta }[]; usage?: Usage | null; error?: { message?: string } };
-        if (chunk.error) throw new AppError('runtime_failed', `${label(call.runtime)} failed mid-answer: ${chunk.error.message ?? 'unknown error'}`);
+        if (chunk.error) throw new AppError('runtime_failed', `${call.label} failed mid-answer: ${chunk.error.message ?? 'unknown error'}`);
         const delta = chunk.choices?.[0]?.delta;
         const thought = reasoningOf(delta);
         if ((delta?.content ?? '') + thought) {
@@ -125,16 +127,16 @@ export async function embeddingTest(call: RuntimeCall, prompt: string): Promise<
   const at = new Date().toISOString();
   const t0 = performance.now();
   try {
-    const res = await call.fetch(`${call.baseUrl}/v1/embeddings`, {
+    const res = await call.fetch(endpointUrl(call.endpoint.apiBase, '/embeddings'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...call.headers },
+      headers: { 'content-type': 'application/json', ...call.endpoint.headers },
       body: JSON.stringify({ model: call.servedName, input: prompt }),
       signal: AbortSignal.timeout(TEST_TIMEOUT_MS),
     });
-    if (!res.ok) throw new AppError('runtime_failed', `${label(call.runtime)} answered ${res.status}: ${await upstreamMessage(res)}`);
+    if (!res.ok) throw new AppError('runtime_failed', `${call.label} answered ${res.status}: ${await upstreamMessage(res)}`);
     const body = (await res.json()) as { data?: { embedding?: unknown }[]; usage?: Usage };
     const vector = body.data?.[0]?.embedding;
-    if (!Array.isArray(vector) || vector.length === 0) throw new AppError('runtime_failed', `${label(call.runtime)} returned no embedding.`);
+    if (!Array.isArray(vector) || vector.length === 0) throw new AppError('runtime_failed', `${call.label} returned no embedding.`);
     return {
       ok: true, runtime: call.runtime, model: call.model, prompt, answer: `embedding of ${vector.length} dimensions`, reasoning: null, latency_ms: round(performance.now() - t0),
       ttft_ms: null, prompt_tokens: body.usage?.prompt_tokens ?? null, completion_tokens: null, tokens_per_second: null, error: null, at,

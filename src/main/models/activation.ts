@@ -1,20 +1,23 @@
 import { statSync } from 'node:fs';
-import type { Activation, ActivateBody, ModelRuntime, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
+import type { Activation, ActivateBody, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
+import type { RuntimeInfo, RuntimeName } from '../../shared/api/runtimes';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
-import { hfShape } from '../catalog/huggingface';
-import { localHfDetails } from '../catalog/installed';
-import { estimateFit, type FitRequest } from '../catalog/fit';
+import { sameModelName } from '../../shared/model-names';
+import type { FitRequest } from '../catalog/fit';
 import type { SettingsService } from '../config';
-import type { ModelDriver } from '../drivers/model-driver';
+import { installsModels } from '../drivers/model-driver';
+import { chatTest } from '../drivers/openai-test';
+import type { DriverRegistry, ServedModel, ServingDriver } from '../drivers/serving-driver';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
-import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
-import { sameModelName } from '../../shared/model-names';
-import { flagsFromSettings } from '../../shared/vllm-flags';
+import { ActiveServing } from '../serving/active-serving';
+import { publicEndpoint, type PublicEndpoint, type ServingEndpoint } from '../serving/endpoint';
+import { ActivationFlags, type FlagSource } from './activation-flags';
 import { servingState } from './model-state';
+import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 
-type FlagSource = 'fit' | 'settings' | 'model' | 'request';
+export { resolveFlags } from './activation-flags';
 
 export interface ActivationDeps {
   models: ModelsRepo;
@@ -22,61 +25,90 @@ export interface ActivationDeps {
   settings: SettingsService;
   events: EventBus;
   logger: Logger;
-  /** one driver per runtime: what it takes to serve, unload, test and verify its models */
-  drivers: Record<ModelRuntime, ModelDriver>;
+  /** every driver, local and process-less, each registered with one line */
+  drivers: DriverRegistry;
   /** the fit request for the GPUs detected now (no GPU → flags come from Settings only) */
   fitRequest(): FitRequest;
+  /** how a test reaches an endpoint off this machine (NetClient's fetch: proxy, CAs, offline refusal) */
+  netFetch: typeof fetch;
+}
+
+/** What `GET /api/v1/system/llm-runtime/active` and `llm-servers/active` say about the endpoint. */
+export interface ActiveEndpointInfo {
+  kind: ServingDriver['kind'] | null;
+  provider: string | null;
+  runtime: string | null;
+  model: string | null;
+  phase: 'serving' | 'starting' | 'unresponsive' | 'down' | null;
+  /** null while nothing answers */
+  endpoint: PublicEndpoint | null;
 }
 
 const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
-/**
- * The flags an activation uses: fit estimate < Settings (when set) < the model's saved flags < the
- * request. Returns them with where each value came from.
- */
-export function resolveFlags(layers: { source: FlagSource; flags: RuntimeFlags }[]): { flags: RuntimeFlags; sources: Record<string, FlagSource> } {
-  const flags: Record<string, unknown> = {};
-  const sources: Record<string, FlagSource> = {};
-  for (const { source, flags: layer } of layers) {
-    for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) continue;
-      flags[key] = value;
-      sources[key] = source;
-    }
-  }
-  return { flags: flags as RuntimeFlags, sources };
-}
-
 
 /**
- * The coordinator of serving installed models over their drivers (drivers/): the lifecycle rules (only
- * installed, verified, unchanged files are activated), the flags priority, one activation at a time
- * (the latest wins), the events, and the validation history every activation, test and verification
- * lands in. What it takes to serve a model on its runtime is the driver's business.
+ * The coordinator of serving over the drivers (drivers/): the lifecycle rules for installed models
+ * (only installed, verified, unchanged files are activated), the flags priority, one activation at a
+ * time (the latest wins), the validation history every activation, test and verification lands in,
+ * and the active endpoint (the proxy, `/v1/models` and the model test send to it). Every stop, switch
+ * and deactivation — API, tray, CLI, a crash — ends here, in the same `model.activation` events.
  */
 export class ActivationService {
   /** bumped by every activation/deactivation: a load that finishes after a newer request is dropped */
   private generation = 0;
+  private readonly flags: ActivationFlags;
+  readonly active: ActiveServing;
 
-  constructor(private readonly deps: ActivationDeps) {}
+  constructor(private readonly deps: ActivationDeps) {
+    this.flags = new ActivationFlags(deps);
+    this.active = new ActiveServing(deps.drivers, deps.events);
+  }
 
-  private driver(m: { runtime: ModelRuntime }): ModelDriver {
-    return this.deps.drivers[m.runtime];
+  /** Adds a driver (a remote provider's, a test's): one line, nothing else to change. */
+  register<D extends ServingDriver>(driver: D): D {
+    return this.deps.drivers.register(driver);
+  }
+
+  /** Where OpenAI-compatible requests go now, or null when nothing answers. */
+  endpoint(): ServingEndpoint | null {
+    return this.active.endpoint();
+  }
+
+  endpointInfo(): ActiveEndpointInfo {
+    const driver = this.active.driver();
+    if (!driver) return { kind: null, provider: null, runtime: null, model: null, phase: null, endpoint: null };
+    const state = driver.state();
+    const endpoint = driver.endpoint();
+    return { kind: driver.kind, provider: driver.provider, runtime: driver.runtime, model: state.model, phase: state.phase, endpoint: endpoint ? publicEndpoint(endpoint) : null };
+  }
+
+  /** `llm-servers/active`: the local runtime view, or the process-less endpoint that serves instead. */
+  activeInfo(): Omit<ReturnType<RuntimeManager['activeInfo']>, 'active_server'> & { active_server: string | null; endpoint: PublicEndpoint | null; phase: ActiveEndpointInfo['phase'] } {
+    const driver = this.active.driver();
+    const local = this.deps.runtimes.activeInfo();
+    const { endpoint, phase, model } = this.endpointInfo();
+    if (driver && driver.localRuntime === null) return { ...local, active_server: driver.runtime, active_model: model, server: null, endpoint, phase };
+    return { ...local, endpoint, phase };
   }
 
   /**
-   * After a restart of Switchyard, an Ollama it adopted (or one it found running) may still hold the
-   * model that was active: if the remembered one is loaded, it is the active model again.
+   * After a restart of Switchyard: the runtimes it adopted are followed again, and a runtime it found
+   * running (an Ollama) that still holds the model that was active makes it the active model again.
    */
   async init(): Promise<void> {
-    const info = this.deps.runtimes.info('ollama');
-    const last = info.last_model;
-    if (info.model || !last || (info.state !== 'ready' && info.state !== 'external')) return;
-    try {
-      const loaded = await this.deps.drivers.ollama.loaded();
-      if (loaded.some((n) => sameModelName(n, last))) this.deps.runtimes.setModel('ollama', last);
-    } catch (error) {
-      this.deps.logger.debug({ error: errorMessage(error) }, 'could not ask Ollama which models are loaded');
+    for (const driver of this.deps.drivers.all()) {
+      if (!installsModels(driver) || !driver.loaded || !driver.localRuntime) continue;
+      const info = this.deps.runtimes.info(driver.localRuntime as RuntimeName);
+      const last = info.last_model;
+      if (info.model || !last || (info.state !== 'ready' && info.state !== 'external')) continue;
+      try {
+        const loaded = await driver.loaded();
+        if (loaded.some((n) => sameModelName(n, last))) this.deps.runtimes.setModel(info.name, last);
+      } catch (error) {
+        this.deps.logger.debug({ error: errorMessage(error), runtime: info.name }, 'could not ask the runtime which models are loaded');
+      }
     }
+    for (const info of this.deps.runtimes.list()) this.active.sync(info);
   }
 
   // ---- state -------------------------------------------------------------------------------------
@@ -114,49 +146,62 @@ export class ActivationService {
   /** The flags an activation of this model would use now, with their sources. */
   effectiveFlags(name: string, request: RuntimeFlags = {}): { model: ModelRecord; flags: RuntimeFlags; sources: Record<string, FlagSource> } {
     const m = this.require(name);
-    const s = this.deps.settings.get().vllm;
-    const resolved = resolveFlags([
-      { source: 'fit', flags: m.runtime === 'vllm' ? this.fitFlags(m) : {} },
-      { source: 'settings', flags: flagsFromSettings(s) },
-      { source: 'model', flags: m.runtime_flags ?? {} },
-      { source: 'request', flags: request },
-    ]);
-    return { model: m, ...resolved };
+    return { model: m, ...this.flags.effective(m, request) };
   }
 
   setFlags(name: string, flags: RuntimeFlags | null): ModelRecord {
-    const m = this.require(name);
-    if (m.runtime !== 'vllm' && flags && Object.keys(flags).length) {
-      throw new AppError('bad_request', `${m.name} runs on Ollama; launch flags apply to vLLM models only (Ollama options are set per request).`);
-    }
-    this.deps.models.setRuntimeFlags(m.name, flags);
-    this.deps.events.emit({ type: 'models.changed' });
-    return this.require(m.name);
+    this.flags.save(this.require(name), flags);
+    return this.require(name);
   }
 
   // ---- activate / deactivate ---------------------------------------------------------------------
 
   /** Activations in progress, by request: the same activation asked again joins the one running. */
-  private readonly inFlight = new Map<string, Promise<Activation>>();
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
-  async activate(body: ActivateBody): Promise<Activation> {
-    const key = JSON.stringify([body.name, body.runtime ?? null, body.flags ?? null]);
-    const running = this.inFlight.get(key);
+  private joined<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const running = this.inFlight.get(key) as Promise<T> | undefined;
     if (running) return running;
-    const activation = this.activateOnce(body);
-    this.inFlight.set(key, activation);
-    try {
-      return await activation;
-    } finally {
-      this.inFlight.delete(key);
-    }
+    const p = run().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
   }
 
-  private async activateOnce(body: ActivateBody): Promise<Activation> {
+  /** An installed model, under the lifecycle rules. */
+  activate(body: ActivateBody): Promise<Activation> {
+    return this.joined(JSON.stringify([body.name, body.runtime ?? null, body.flags ?? null]), () => this.activateInstalled(body));
+  }
+
+  /**
+   * By provider and model (`POST /api/v1/system/llm-runtime/active`): an installed model of a local
+   * provider goes through `activate`; a provider whose driver knows its own models (remote) serves the
+   * model it names — such models are not in the manifest, so a remote `Qwen/Qwen3-8B` and a local
+   * install of that name stay apart.
+   */
+  async activateProvider(body: { provider: string; model: string; flags?: RuntimeFlags }): Promise<ActiveEndpointInfo> {
+    const driver = this.deps.drivers.byProvider(body.provider);
+    if (!driver) {
+      const known = this.deps.drivers.all().map((d) => d.provider).join(', ');
+      throw new AppError('bad_request', `No provider "${body.provider}" is set up in Switchyard (known: ${known}). Add it first (Providers), or pick one of those.`);
+    }
+    if (driver.models === 'manifest') {
+      const m = this.require(body.model);
+      if (m.provider !== driver.provider) throw new AppError('model_not_found', `${m.name} is installed from ${m.provider}, not ${body.provider}. Ask for provider "${m.provider}".`);
+      await this.activate({ name: m.name, flags: body.flags });
+    } else {
+      if (body.flags && Object.keys(body.flags).length) throw new AppError('bad_request', `flags apply to vLLM models only; ${driver.label} is configured by its provider.`);
+      await this.joined(JSON.stringify([body.provider, body.model]), () => this.run(driver, { name: body.model, provider: driver.provider, runtime: driver.runtime }, {}, Date.now()));
+    }
+    return this.endpointInfo();
+  }
+
+  private async activateInstalled(body: ActivateBody): Promise<Activation> {
     const m = this.require(body.name);
+    const driver = this.driverOf(m);
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {
-      throw new AppError('lifecycle_violation', `${m.name} is a ${m.provider === 'ollama' ? 'Ollama' : 'Hugging Face'} model served by ${label(m.runtime)}, not ${label(runtime)}. Activate it on ${label(m.runtime)}.`);
+      const wanted = this.deps.drivers.byRuntime(runtime)?.label ?? runtime;
+      throw new AppError('lifecycle_violation', `${m.name} is a ${m.provider === 'ollama' ? 'Ollama' : 'Hugging Face'} model served by ${driver.label}, not ${wanted}. Activate it on ${driver.label}.`);
     }
     if (m.status !== 'installed') {
       throw new AppError('lifecycle_violation', `${m.name} is ${m.status}, not installed — finish or retry its install first (Operations).`);
@@ -170,77 +215,145 @@ export class ActivationService {
     if (body.flags && Object.keys(body.flags).length && m.runtime !== 'vllm') {
       throw new AppError('bad_request', 'flags apply to vLLM models only.');
     }
-    const driver = this.driver(m);
-    const { flags, sources } = m.runtime === 'vllm' ? this.effectiveFlags(m.name, body.flags ?? {}) : { flags: null, sources: null };
-    if (driver.requiresNetwork && this.deps.settings.get().catalog.offline) {
-      throw new AppError('offline', `${m.name} is served by a remote endpoint and Switchyard is offline. Turn offline mode off (Settings › Catalog) to use it.`);
-    }
-    const generation = ++this.generation;
+    const { flags, sources } = m.runtime === 'vllm' ? this.flags.effective(m, body.flags ?? {}) : { flags: null, sources: null };
     const started = Date.now();
-    this.emit(m, 'starting', `Starting ${label(runtime)} for ${m.name}…`);
-    try {
-      driver.check(m, flags ?? {});
-      const { baseUrl } = await driver.activate(m, flags ?? {}, {
-        isCurrent: () => generation === this.generation,
-        onLoading: (message) => this.emit(m, 'loading', message),
-      });
-      const activation: Activation = { model: m.name, runtime, serving: true, base_url: baseUrl, flags, flag_sources: sources, load_ms: Date.now() - started };
-      this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags: activation.flags, load_ms: activation.load_ms });
+    const endpoint = await this.run(driver, m, flags ?? {}, started, (load_ms) => {
+      this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags, load_ms });
       this.deps.models.touchLastUsed(m.name);
-      this.emit(m, 'serving', `${m.name} is served by ${label(runtime)} (${activation.load_ms} ms).`);
-      this.deps.events.emit({ type: 'models.changed' });
-      return activation;
+    });
+    this.deps.events.emit({ type: 'models.changed' });
+    return { model: m.name, runtime, serving: true, base_url: endpoint.apiBase.replace(/\/v1$/, ''), api_base: endpoint.apiBase, flags, flag_sources: sources, load_ms: Date.now() - started };
+  }
+
+  /** One activation on any driver: offline check, the driver's refusals, leaving the previous endpoint, events. */
+  private async run(driver: ServingDriver, model: ServedModel, flags: RuntimeFlags, started: number, recorded?: (loadMs: number) => void): Promise<ServingEndpoint> {
+    const generation = ++this.generation;
+    const record = driver.models === 'manifest';
+    this.active.begin();
+    this.active.emit(model, 'starting', `Starting ${driver.label} for ${model.name}…`);
+    try {
+      if (driver.requiresNetwork && this.deps.settings.get().catalog.offline) {
+        throw new AppError('offline', `${model.name} is served by a remote endpoint and Switchyard is offline. Turn offline mode off (Settings › Catalog) to use it.`);
+      }
+      driver.check?.(model, flags);
+      await this.leave(driver);
+      const endpoint = await driver.activate(model, flags, {
+        isCurrent: () => generation === this.generation,
+        onLoading: (message) => this.active.emit(model, 'loading', message),
+      });
+      if (generation !== this.generation) throw new AppError('cancelled', `The activation of ${model.name} was superseded by a newer request.`);
+      const loadMs = Date.now() - started;
+      recorded?.(loadMs);
+      this.active.served(driver, model, `${model.name} is served by ${driver.label} (${loadMs} ms).`);
+      return endpoint;
     } catch (error) {
       const code = isAppError(error) ? error.code : 'runtime_failed';
-      if (code !== 'cancelled') this.deps.models.addValidation(m.name, 'activation', false, { runtime, error: { code, message: errorMessage(error) } });
-      this.emit(m, 'failed', errorMessage(error), { code, message: errorMessage(error) });
-      this.deps.events.emit({ type: 'models.changed' });
+      if (record && code !== 'cancelled') this.deps.models.addValidation(model.name, 'activation', false, { runtime: model.runtime, error: { code, message: errorMessage(error) } });
+      this.active.emit(model, 'failed', errorMessage(error), { code, message: errorMessage(error) });
+      if (record) this.deps.events.emit({ type: 'models.changed' });
       throw error;
     }
   }
 
   /**
-   * A runtime switch (Runtimes screen, tray, `llm-servers/active`): with a model — given, or vLLM's last
-   * one — it is a model activation under the same rules; without, Ollama just starts.
+   * Before `next` serves: a process-less endpoint is forgotten, and a local runtime stops being the
+   * active one when a process-less endpoint takes over (between two local runtimes, the runtime
+   * manager's switch stops the other).
    */
-  async switchTo(runtime: ModelRuntime, model?: string | null): Promise<void> {
-    const target = model ?? (runtime === 'vllm' ? this.deps.runtimes.activeInfo().last_models.vllm : null);
-    if (target) await this.activate({ name: target, runtime });
-    else await this.deps.runtimes.activate(runtime);
+  private async leave(next: ServingDriver): Promise<void> {
+    const current = this.active.driver();
+    if (!current || current === next) return;
+    if (current.localRuntime !== null && next.localRuntime !== null) return;
+    this.active.retire(`${next.label} serves instead.`);
+    await current.deactivate(null);
+    this.active.clear(current);
+    if (current.localRuntime !== null) this.deps.runtimes.clearActive();
   }
 
-  /** Unloads (Ollama, keep_alive 0) or stops (vLLM) the active model. */
-  async deactivate(body: { name?: string; runtime?: ModelRuntime } = {}): Promise<{ runtime: ModelRuntime; model: string | null; message: string }> {
-    const named = body.name ? this.require(body.name) : null;
-    const runtime = body.runtime ?? named?.runtime ?? this.deps.runtimes.activeInfo().active_server;
-    if (!runtime) return { runtime: named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
-    const info = this.deps.runtimes.info(runtime);
-    if (named && (!info.model || !sameModelName(info.model, named.name))) {
-      throw new AppError('model_not_active', `${named.name} is not the active model of ${label(runtime)} (${info.model ?? 'none is'}). Nothing to deactivate.`);
+  /**
+   * A runtime switch (Runtimes screen, tray, `llm-servers/active`): with a model — given, or vLLM's last
+   * one — it is a model activation under the same rules; without, the runtime just starts.
+   */
+  async switchTo(runtime: RuntimeName, model?: string | null): Promise<void> {
+    const target = model ?? (runtime === 'vllm' ? this.deps.runtimes.activeInfo().last_models.vllm : null);
+    if (target) {
+      await this.activate({ name: target, runtime });
+      return;
     }
-    const model = info.model;
+    const next = this.deps.drivers.byLocalRuntime(runtime);
+    if (next) await this.leave(next);
     this.generation++;
-    await this.deps.drivers[runtime].unload(model);
-    const record = model ? this.deps.models.find(model) : null;
-    if (record) this.emit(record, 'deactivated', `${record.name} is no longer served.`);
+    await this.deps.runtimes.activate(runtime);
+  }
+
+  /** Unloads (Ollama, keep_alive 0), stops (vLLM) or forgets (a remote endpoint) the active model. */
+  async deactivate(body: { name?: string; runtime?: string } = {}): Promise<{ runtime: string; model: string | null; message: string }> {
+    const named = body.name ? this.require(body.name) : null;
+    const runtime = body.runtime ?? named?.runtime ?? null;
+    const driver = runtime ? this.deps.drivers.byRuntime(runtime) : this.active.driver();
+    if (!driver) return { runtime: runtime ?? named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
+    const model = driver.state().model;
+    if (named && (!model || !sameModelName(model, named.name))) {
+      throw new AppError('model_not_active', `${named.name} is not the active model of ${driver.label} (${model ?? 'none is'}). Nothing to deactivate.`);
+    }
+    this.generation++;
+    const announced = this.active.announcedModel(driver);
+    await driver.deactivate(model);
+    // a model activated on the runtime directly (not announced) still gets its one `deactivated` event
+    if (!this.active.retire('deactivated on request.') && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`);
+    if (driver.localRuntime === null) this.active.clear(driver);
     this.deps.events.emit({ type: 'models.changed' });
-    return { runtime, model, message: model ? `${model} is no longer served by ${label(runtime)}.` : `${label(runtime)} had no model loaded.` };
+    return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };
+  }
+
+  /** Stops a local runtime (API, CLI, tray): its model is deactivated through here, with the same events. */
+  async stopRuntime(name: RuntimeName): Promise<RuntimeInfo> {
+    this.generation++;
+    const info = await this.deps.runtimes.stop(name);
+    const driver = this.deps.drivers.byLocalRuntime(name);
+    if (driver && this.active.announcedModel(driver)) this.active.retire(`${driver.label} was stopped.`);
+    this.deps.events.emit({ type: 'models.changed' });
+    return info;
+  }
+
+  /** Restarts a local runtime with what it served (the events say deactivated, then serving again). */
+  async restartRuntime(name: RuntimeName): Promise<RuntimeInfo> {
+    this.generation++;
+    const driver = this.deps.drivers.byLocalRuntime(name);
+    const model = driver ? this.active.announcedModel(driver) : null;
+    const info = await this.deps.runtimes.restart(name);
+    if (driver && model && info.model && sameModelName(info.model, model) && !this.active.announcedModel(driver)) {
+      this.active.served(driver, { name: model, provider: driver.provider, runtime: driver.runtime }, `${model} is served again by ${driver.label} (restarted).`);
+    }
+    return info;
+  }
+
+  /** "Off" (tray, CLI): whatever serves stops — a local runtime is stopped, a remote endpoint forgotten. */
+  async stopActive(): Promise<void> {
+    const driver = this.active.driver();
+    const local = this.deps.runtimes.activeInfo().active_server;
+    if (driver && driver.localRuntime === null) await this.deactivate({ runtime: driver.runtime });
+    else if (local) await this.stopRuntime(local);
   }
 
   // ---- test --------------------------------------------------------------------------------------
 
   /**
-   * A short chat completion sent straight to the runtime serving this model — never another runtime —
-   * timed (latency, time to first token, tokens/s) and recorded, pass or fail.
+   * A short chat completion sent to the endpoint serving this model — never another one — timed
+   * (latency, time to first token, tokens/s) and recorded, pass or fail.
    */
   async test(name: string, body: { prompt?: string; max_tokens?: number } = {}): Promise<ModelTestResult> {
     const m = this.require(name);
-    const info = this.deps.runtimes.info(m.runtime);
-    if (!this.serving(m)) {
-      throw new AppError('model_not_active', `${m.name} is not being served (${label(m.runtime)} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
+    const driver = this.driverOf(m);
+    const endpoint = driver.endpoint();
+    if (!this.serving(m) || !endpoint) {
+      const info = this.deps.runtimes.info(m.runtime);
+      throw new AppError('model_not_active', `${m.name} is not being served (${driver.label} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
     }
-    const prompt = body.prompt ?? DEFAULT_TEST_PROMPT;
-    const result = await this.driver(m).test(m, info.model!, { prompt, maxTokens: body.max_tokens ?? 64 });
+    const request = { prompt: body.prompt ?? DEFAULT_TEST_PROMPT, maxTokens: body.max_tokens ?? 64 };
+    const result = driver.test
+      ? await driver.test(m, endpoint, request)
+      : await chatTest({ fetch: endpoint.transport === 'net' ? this.deps.netFetch : fetch, endpoint, runtime: driver.runtime, label: driver.label, model: m.name, servedName: endpoint.model ?? m.name }, request.prompt, request.maxTokens);
     this.deps.models.addValidation(m.name, 'test', result.ok, result);
     if (result.ok) this.deps.models.touchLastUsed(m.name);
     this.deps.events.emit({ type: 'models.changed' });
@@ -252,7 +365,9 @@ export class ActivationService {
   /** Re-hashes every file of an HF model (sha256 for LFS files, git sha1 for the others) and records the result. */
   async verify(name: string): Promise<ValidationRecord> {
     const m = this.require(name);
-    const { ok, details } = await this.driver(m).verify(m);
+    const driver = this.driverOf(m);
+    if (!installsModels(driver)) throw new AppError('bad_request', `${m.name} has no files here to verify.`);
+    const { ok, details } = await driver.verify(m);
     const record = this.deps.models.addValidation(m.name, 'files', ok, details);
     this.deps.events.emit({ type: 'models.changed' });
     return record;
@@ -260,12 +375,10 @@ export class ActivationService {
 
   // ---- internals ---------------------------------------------------------------------------------
 
-  /** Fit-estimate flags from the snapshot's own config.json and weight sizes (no network). */
-  private fitFlags(m: ModelRecord): RuntimeFlags {
-    const local = m.local_path ? localHfDetails(m.name, m.local_path) : null;
-    if (!local) return {};
-    const shape = { ...hfShape(local.info, local.config), runtime: 'vllm' as const };
-    return estimateFit(shape, this.deps.fitRequest()).runtime_flags ?? {};
+  private driverOf(m: ModelRecord): ServingDriver<ModelRecord> {
+    const driver = this.deps.drivers.byProvider(m.provider) ?? this.deps.drivers.byRuntime(m.runtime);
+    if (!driver) throw new AppError('runtime_not_installed', `No driver serves ${m.runtime} models in this Switchyard.`);
+    return driver as ServingDriver<ModelRecord>;
   }
 
   private changedFiles(m: ModelRecord, since: number): string[] {
@@ -287,13 +400,4 @@ export class ActivationService {
     if (!m || m.status === 'removed') throw new AppError('model_not_found', `No installed model "${name}". Install it first (Catalog), or see GET /api/v1/models/registry.`);
     return m;
   }
-
-  private emit(m: ModelRecord, phase: 'starting' | 'loading' | 'serving' | 'failed' | 'deactivated', message: string, error: { code: string; message: string } | null = null): void {
-    this.deps.events.emit({ type: 'model.activation', model: m.name, runtime: m.runtime, phase, message, error });
-  }
 }
-
-function label(runtime: ModelRuntime): string {
-  return runtime === 'vllm' ? 'vLLM' : 'Ollama';
-}
-

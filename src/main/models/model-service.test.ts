@@ -5,6 +5,7 @@ import type { RuntimeInfo } from '../../shared/api/runtimes';
 import { AppError } from '../../shared/errors';
 import { openDatabase } from '../db/database';
 import type { InstallParams, ManifestHost, ModelDriver, PreparedInstall } from '../drivers/model-driver';
+import { DriverRegistry } from '../drivers/serving-driver';
 import { EventBus } from '../events';
 import { createLogger } from '../logger';
 import { OperationService } from '../operations/operation-service';
@@ -37,6 +38,10 @@ function fakeDriver(runtime: ModelRuntime) {
   const driver = {
     runtime,
     provider: runtime === 'ollama' ? 'ollama' : 'huggingface',
+    label: runtime,
+    kind: 'local' as const,
+    models: 'manifest' as const,
+    localRuntime: runtime,
     requiresNetwork: true,
     installQueue: `q-${runtime}`,
     discovery: 'local',
@@ -78,18 +83,21 @@ function fakeDriver(runtime: ModelRuntime) {
       return `Forgot ${model.name}.`;
     },
     discover: async () => {},
-    cloudModels: () => [],
-    check: () => {},
-    activate: async () => ({ baseUrl: 'https://example.invalid' }),
-    unload: async () => {},
-    loaded: async () => [],
-    test: async () => {
+    activate: async () => {
       throw new Error('not used');
     },
-    remoteCode: () => false,
+    endpoint: () => null,
+    state: () => ({ phase: 'down' as const, model: null }),
+    deactivate: async () => {},
     verify: async () => ({ ok: true, details: {} }),
   } satisfies ModelDriver;
   return { driver, calls, behaviour };
+}
+
+function registry(...drivers: ModelDriver[]): DriverRegistry {
+  const r = new DriverRegistry();
+  for (const d of drivers) r.register(d);
+  return r;
 }
 
 function setup(maxStorageBytes: number | null = null) {
@@ -107,7 +115,7 @@ function setup(maxStorageBytes: number | null = null) {
     models,
     lifecycle: { validated: () => false, serving: () => false, lastTest: () => null },
     operations,
-    drivers: { ollama: fake.driver, vllm: other.driver },
+    drivers: registry(fake.driver, other.driver),
     runtimes: { info: () => stopped },
     settings: { get: () => ({ downloads: { minFreePercent: 0, maxStorageBytes } }) } as never,
     events,

@@ -4,7 +4,8 @@ import type { SettingsService } from '../config';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
-import type { CloudModel, InstallParams, ManifestHost, ModelDriver } from '../drivers/model-driver';
+import { installsModels, type CloudModel, type InstallParams, type ManifestHost, type ModelDriver } from '../drivers/model-driver';
+import type { DriverRegistry } from '../drivers/serving-driver';
 import { servingState } from './model-state';
 import type { OperationContext, OperationService } from '../operations/operation-service';
 import type { OperationRow } from '../operations/operations-repo';
@@ -18,8 +19,8 @@ export interface ModelServiceDeps {
   /** activation state of a model (src/main/models/activation.ts) */
   lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest'>;
   operations: OperationService;
-  /** one driver per runtime (the same ones the activation service serves with); a request's provider picks it */
-  drivers: Record<ModelRuntime, ModelDriver>;
+  /** the registered drivers (the same ones the activation service serves with); those that install models here are this coordinator's, a request's provider picks one */
+  drivers: DriverRegistry;
   /** whose model is active, and which runtimes are up (discovery) */
   runtimes: Pick<RuntimeManager, 'info'>;
   settings: Pick<SettingsService, 'get'>;
@@ -50,7 +51,7 @@ export class ModelService {
   }
 
   private get drivers(): ModelDriver[] {
-    return Object.values(this.deps.drivers);
+    return this.deps.drivers.all().filter(installsModels);
   }
 
   private driverFor(provider: ModelProvider): ModelDriver {
@@ -290,7 +291,7 @@ export class ModelService {
 
   /** Models the providers list that run elsewhere (Ollama's cloud models): shown as cloud, never as installed files. */
   cloudModels(): CloudModel[] {
-    return this.drivers.flatMap((d) => d.cloudModels());
+    return this.drivers.flatMap((d) => d.cloudModels?.() ?? []);
   }
 
   private toInstalled(m: ModelRecord): InstalledModel {
@@ -303,7 +304,7 @@ export class ModelService {
       validated: lifecycle.validated(m),
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),
-      remote_code: this.deps.drivers[m.runtime].remoteCode(m),
+      remote_code: this.drivers.find((d) => d.provider === m.provider)?.remoteCode?.(m) ?? false,
     };
   }
 

@@ -1,56 +1,31 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { StringDecoder } from 'node:string_decoder';
-import type { RuntimeName } from '../../shared/api/runtimes';
-import { errorMessage } from '../../shared/errors';
+import { errorMessage, isAppError } from '../../shared/errors';
 import type { Logger } from '../logger';
+import type { NetClient } from '../net/net-client';
+import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/endpoint';
 import type { UsageRecorder } from '../usage/usage-recorder';
+import { OpenAiError, sendJson } from './errors';
+import { UsageInspector } from './usage-inspector';
+
+export { OpenAiError, type OpenAiErrorBody } from './errors';
 
 export type OpenAiEndpoint = 'chat.completions' | 'completions' | 'embeddings';
+/** below the endpoint's apiBase, which carries the version path (`/v1`, `/openai/v1`…) */
 const UPSTREAM_PATHS: Record<OpenAiEndpoint, string> = {
-  'chat.completions': '/v1/chat/completions',
-  completions: '/v1/completions',
-  embeddings: '/v1/embeddings',
+  'chat.completions': '/chat/completions',
+  completions: '/completions',
+  embeddings: '/embeddings',
 };
 
-export interface ActiveEndpoint {
-  runtime: RuntimeName;
-  baseUrl: string;
-  model: string | null;
-  /** what the runtime's API demands (vLLM's API key); never the client's own Authorization */
-  headers?: Record<string, string>;
-}
-
-/** OpenAI error envelope: `{error: {message, type, param, code}}`. */
-export interface OpenAiErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | number | null };
-}
-
-export class OpenAiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type: string,
-    readonly code: string | null,
-    readonly param: string | null = null,
-  ) {
-    super(message);
-  }
-
-  body(): OpenAiErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
-  }
-}
-
-const RUNTIME_NAMES: Record<RuntimeName, string> = { ollama: 'Ollama', vllm: 'vLLM' };
 // hop-by-hop and length headers are the proxy's own business
 const DROP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
-const MAX_INSPECT_BYTES = 8 * 1024 * 1024;
 const MODELS_TIMEOUT_MS = 5_000;
-/** an SSE chunk with non-empty generated text (chat `content`, completion `text`, or reasoning) */
-const GENERATED_TEXT = /"(?:content|text|reasoning_content|reasoning)":"(?:[^"\\]|\\.)/;
 
 export interface OpenAiProxyOptions {
-  activeEndpoint: () => ActiveEndpoint | null;
+  /** where requests go now (the activation service's endpoint), or null when nothing answers */
+  activeEndpoint: () => ServingEndpoint | null;
+  /** how endpoints off this machine are reached (TLS, proxies, CAs, offline refusal) */
+  net?: Pick<NetClient, 'fetch'>;
   usage: UsageRecorder;
   logger: Logger;
   /** keep-alive agent for upstream connections; replaceable in tests */
@@ -67,8 +42,8 @@ export interface OpenAiProxyOptions {
 export class OpenAiProxy {
   private readonly agent: http.Agent;
 
-  /** parsed upstream URLs per base URL (a `new URL` per request is measurable at thousands of requests/s) */
-  private readonly upstreams = new Map<string, { hostname: string; port: string }>();
+  /** parsed loopback upstreams per apiBase (a `new URL` per request is measurable at thousands of requests/s) */
+  private readonly upstreams = new Map<string, LoopbackUpstream>();
 
   constructor(private readonly options: OpenAiProxyOptions) {
     // noDelay: chunks leave as they are written (Nagle would hold small SSE events back on both hops;
@@ -81,7 +56,7 @@ export class OpenAiProxy {
   }
 
   /** Resolves which runtime/model serves `requested`, or throws the OpenAI-style 503/404. */
-  route(requested: unknown): { endpoint: ActiveEndpoint; model: string | null } {
+  route(requested: unknown): { endpoint: ServingEndpoint; model: string | null } {
     const endpoint = this.options.activeEndpoint();
     if (!endpoint) {
       throw new OpenAiError(
@@ -96,7 +71,7 @@ export class OpenAiProxy {
     if (name === null || sameModel(name, endpoint.model)) return { endpoint, model: endpoint.model };
     throw new OpenAiError(
       404,
-      `The model \`${name}\` is not being served: Switchyard serves \`${endpoint.model}\` on ${RUNTIME_NAMES[endpoint.runtime]} right now — activate \`${name}\` in Switchyard first, or ask for \`${endpoint.model}\`.`,
+      `The model \`${name}\` is not being served: Switchyard serves \`${endpoint.model}\` on ${endpointLabel(endpoint)} right now — activate \`${name}\` in Switchyard first, or ask for \`${endpoint.model}\`.`,
       'invalid_request_error',
       'model_not_found',
       'model',
@@ -109,7 +84,7 @@ export class OpenAiProxy {
     if (!endpoint) return { object: 'list', data: [] };
     let cards: Record<string, unknown>[] = [];
     try {
-      const res = await fetch(`${endpoint.baseUrl}/v1/models`, { headers: endpoint.headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+      const res = await this.fetchFor(endpoint)(endpointUrl(endpoint.apiBase, '/models'), { headers: endpoint.headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
       if (res.ok) cards = ((await res.json()) as { data?: Record<string, unknown>[] | null }).data ?? [];
     } catch (error) {
       this.options.logger.debug({ error: errorMessage(error) }, 'upstream /v1/models failed');
@@ -128,9 +103,9 @@ export class OpenAiProxy {
    * come from the runtime, the body is written as it arrives.
    */
   forward(kind: OpenAiEndpoint, body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let routed: { endpoint: ActiveEndpoint; model: string | null };
+    let routed: { endpoint: ServingEndpoint; model: string | null };
     let payload: Record<string, unknown>;
-    let upstreamUrl: { hostname: string; port: string };
+    let upstreamUrl: LoopbackUpstream | null;
     try {
       let parsed = body;
       if (Buffer.isBuffer(body)) {
@@ -145,7 +120,7 @@ export class OpenAiProxy {
       }
       payload = parsed as Record<string, unknown>;
       routed = this.route(payload.model);
-      upstreamUrl = this.upstream(routed.endpoint.baseUrl);
+      upstreamUrl = routed.endpoint.transport === 'loopback' ? this.upstream(routed.endpoint.apiBase) : null;
     } catch (error) {
       const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy.', 'api_error', null);
       sendJson(res, e.status, e.body());
@@ -161,6 +136,7 @@ export class OpenAiProxy {
     const stream = payload.stream === true;
     const tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
     if (routed.model) this.options.onUse?.(routed.model);
+    if (!upstreamUrl) return this.forwardNet(kind, routed.endpoint, data, stream, req, res, tracker);
 
     return new Promise<void>((resolve) => {
       const inspector = new UsageInspector(stream);
@@ -178,7 +154,7 @@ export class OpenAiProxy {
         if (!res.headersSent) {
           const e = new OpenAiError(
             502,
-            `${RUNTIME_NAMES[routed.endpoint.runtime]} did not answer on ${routed.endpoint.baseUrl} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`,
+            `${endpointLabel(routed.endpoint)} did not answer on ${routed.endpoint.apiBase} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`,
             'api_error',
             'upstream_unavailable',
           );
@@ -195,7 +171,7 @@ export class OpenAiProxy {
           {
             hostname: upstreamUrl.hostname,
             port: upstreamUrl.port,
-            path: UPSTREAM_PATHS[kind],
+            path: upstreamUrl.paths[kind],
             method: 'POST',
             agent: this.agent,
             headers: {
@@ -271,89 +247,96 @@ export class OpenAiProxy {
     });
   }
 
-  private upstream(baseUrl: string): { hostname: string; port: string } {
-    let u = this.upstreams.get(baseUrl);
+  private upstream(apiBase: string): LoopbackUpstream {
+    let u = this.upstreams.get(apiBase);
     if (!u) {
-      const url = new URL(baseUrl);
+      const url = new URL(apiBase);
+      const prefix = url.pathname.replace(/\/+$/, '');
+      const paths = Object.fromEntries(Object.entries(UPSTREAM_PATHS).map(([k, p]) => [k, prefix + p])) as Record<OpenAiEndpoint, string>;
       // `[::1]` → `::1`: http.request wants the bare address
-      u = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port };
-      this.upstreams.set(baseUrl, u);
+      u = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, paths };
+      this.upstreams.set(apiBase, u);
     }
     return u;
   }
-}
 
-/** Watches the body for `usage` without holding anything back. */
-class UsageInspector {
-  ok = true;
-  private prompt: number | null = null;
-  private completion: number | null = null;
-  private tokenChunks = 0;
-  private readonly decoder = new StringDecoder('utf8');
-  private rest = '';
-  private body: Buffer[] = [];
-  private bodyBytes = 0;
-
-  constructor(private readonly stream: boolean) {}
-
-  /** Returns whether this chunk completed an SSE event carrying generated text. */
-  push(chunk: Buffer): boolean {
-    if (!this.stream) {
-      if (this.bodyBytes + chunk.length <= MAX_INSPECT_BYTES) this.body.push(chunk);
-      this.bodyBytes += chunk.length;
-      return false;
-    }
-    let sawText = false;
-    const text = this.rest + this.decoder.write(chunk);
-    const lastNl = text.lastIndexOf('\n');
-    if (lastNl === -1) {
-      this.rest = text.length > 1 << 20 ? '' : text;
-      return false;
-    }
-    this.rest = text.slice(lastNl + 1);
-    let from = 0;
-    for (;;) {
-      const i = text.indexOf('data:', from);
-      if (i === -1 || i > lastNl) break;
-      const end = text.indexOf('\n', i);
-      const line = text.slice(i + 5, end).trim();
-      from = end + 1;
-      if (line === '[DONE]' || line === '') continue;
-      if (GENERATED_TEXT.test(line)) {
-        this.tokenChunks++;
-        sawText = true;
-      }
-      if (line.includes('"usage"')) this.readUsage(line);
-    }
-    return sawText;
+  private fetchFor(endpoint: ServingEndpoint): typeof fetch {
+    return endpoint.transport === 'net' && this.options.net ? this.options.net.fetch : fetch;
   }
 
-  usage(): { prompt: number | null; completion: number | null } {
-    if (!this.stream && this.ok && this.body.length > 0 && this.bodyBytes <= MAX_INSPECT_BYTES) {
-      this.readUsage(Buffer.concat(this.body).toString('utf8'));
-      this.body = [];
-    }
-    // A stream without a usage chunk (the client did not ask for it): one text chunk is about one token.
-    if (this.stream && this.ok && this.completion === null && this.tokenChunks > 0) return { prompt: this.prompt, completion: this.tokenChunks };
-    return { prompt: this.prompt, completion: this.completion };
-  }
-
-  private readUsage(json: string): void {
+  /**
+   * An endpoint off this machine, through NetClient (undici: TLS, proxies, extra CAs; offline mode
+   * refuses before connecting). The answer is piped as it arrives, with the same usage accounting.
+   */
+  private async forwardNet(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: ReturnType<UsageRecorder['begin']>): Promise<void> {
+    const inspector = new UsageInspector(stream);
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.on('close', onClose);
+    let status = 502;
     try {
-      const usage = (JSON.parse(json) as { usage?: { prompt_tokens?: number; completion_tokens?: number } | null }).usage;
-      if (!usage) return;
-      if (typeof usage.prompt_tokens === 'number') this.prompt = usage.prompt_tokens;
-      if (typeof usage.completion_tokens === 'number') this.completion = usage.completion_tokens;
-    } catch {
-      // not JSON: nothing to count
+      const up = await this.fetchFor(endpoint)(endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: stream ? 'text/event-stream' : 'application/json',
+          ...(typeof req.headers['x-request-id'] === 'string' ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+          ...endpoint.headers,
+        },
+        body: new Uint8Array(data), // a copy typed as fetch wants it (remote requests are not the hot path)
+        signal: abort.signal,
+      });
+      status = up.status;
+      const headers: Record<string, string> = {};
+      up.headers.forEach((v, k) => {
+        if (!DROP_HEADERS.has(k) && k !== 'content-encoding') headers[k] = v;
+      });
+      if ((up.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        headers['cache-control'] = 'no-cache, no-transform';
+        headers['x-accel-buffering'] = 'no';
+      }
+      res.writeHead(status, headers);
+      inspector.ok = status < 400;
+      const reader = up.body?.getReader();
+      for (;;) {
+        if (!reader) break;
+        const { done, value: part } = await reader.read();
+        if (done) break;
+        {
+          const chunk = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+          if (inspector.push(chunk) && stream) tracker.firstToken();
+          if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+        }
+      }
+      res.end();
+    } catch (error) {
+      if (abort.signal.aborted) status = 499;
+      else if (!res.headersSent) {
+        const offline = isAppError(error) && error.code === 'offline';
+        const e = offline
+          ? new OpenAiError(503, error.message, 'service_unavailable', 'offline')
+          : new OpenAiError(502, `${endpointLabel(endpoint)} did not answer on ${endpoint.apiBase} (${errorMessage(error)}) — check the endpoint and Settings › Network.`, 'api_error', 'upstream_unavailable');
+        sendJson(res, e.status, e.body());
+        status = e.status;
+      } else {
+        res.destroy();
+        status = 502;
+      }
+    } finally {
+      res.off('close', onClose);
+      const usage = inspector.usage();
+      tracker.finish({ status, promptTokens: usage.prompt, completionTokens: usage.completion });
     }
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+interface LoopbackUpstream {
+  hostname: string;
+  port: string;
+  /** the full path per endpoint (apiBase's own path + the endpoint's) */
+  paths: Record<OpenAiEndpoint, string>;
 }
 
 /** `Qwen/Qwen3-0.6B` ~ `qwen3-0.6b`; `llama3.2` ~ `llama3.2:latest`. */

@@ -10,9 +10,9 @@ import { runtimeBinary } from './binaries';
 import { RuntimeLog } from './log-store';
 import { Mutex } from './mutex';
 import { isPortFree } from './port-check';
-import { readCmdline, readProcStat, killGroup, groupMembers, waitGroupEmpty, sleep } from './process-group';
+import { readCmdline, readProcStat, groupMembers, sleep } from './process-group';
 import type { RuntimeProcessRepo, RuntimeProcessRow } from './process-repo';
-import { SupervisedProcess, type ProcessExit } from './supervisor';
+import { SupervisedProcess, stopGroup, type ProcessExit } from './supervisor';
 
 const READY_POLL_MS = 40;
 const PROBE_TIMEOUT_MS = 2_000;
@@ -48,6 +48,8 @@ export interface StartOptions {
   signal?: AbortSignal;
   /** vLLM flags for this model (fit estimate, per-model overrides); they win over settings */
   flags?: Partial<VllmFlags>;
+  /** a new process even when one already runs with the same arguments (restart) */
+  fresh?: boolean;
 }
 
 export interface RuntimeManagerDeps {
@@ -164,6 +166,21 @@ export class RuntimeManager {
     return { runtime: slot.name, baseUrl: baseUrlOf(slot.endpoint), model: slot.model, headers: this.authHeaders(slot.name) };
   }
 
+  /**
+   * What serving needs of a runtime, cheaply (the proxy asks per request): where its OpenAI API
+   * answers (with the version path), the model it serves, the headers it demands, and whether it is up.
+   */
+  serving(name: RuntimeName): { phase: 'serving' | 'starting' | 'unresponsive' | 'down'; apiBase: string; model: string | null; headers: Record<string, string> } {
+    const slot = this.slots[name];
+    const phase = slot.state === 'ready' || slot.state === 'external' ? 'serving' : slot.state === 'starting' ? 'starting' : 'down';
+    return { phase, apiBase: `${baseUrlOf(slot.endpoint)}/v1`, model: slot.model, headers: this.authHeaders(name) };
+  }
+
+  /** No runtime is the active one any more (a process-less endpoint took over); owned ones keep running until stopped. */
+  clearActive(): void {
+    this.setActive(null);
+  }
+
   /** Headers every call to this runtime's own API needs (its API key); empty when it wants none. */
   authHeaders(name: RuntimeName): Record<string, string> {
     const key = this.slots[name].apiKey;
@@ -232,9 +249,14 @@ export class RuntimeManager {
     this.emitState(slot);
   }
 
+  /**
+   * Always a new process with what it served (a hung one too: it is continued first, so it acts on the
+   * stop's SIGTERM). An external runtime is not ours to restart: it is looked up again.
+   */
   restart(name: RuntimeName): Promise<RuntimeInfo> {
     const slot = this.slots[name];
-    return this.activate(name, { model: slot.model ?? this.lastModels[name], flags: slot.model ? slot.flags : undefined });
+    slot.proc?.resume();
+    return this.activate(name, { model: slot.model ?? this.lastModels[name], flags: slot.model ? slot.flags : undefined, fresh: true });
   }
 
   /** Stops every runtime Switchyard owns (app quit, `serve` shutdown). Leaves external ones alone. */
@@ -270,7 +292,7 @@ export class RuntimeManager {
     const settings = this.deps.settings.get();
     const model = this.modelFor(slot, options);
     const flags = options.flags ?? {};
-    if (slot.proc && slot.state === 'ready') {
+    if (slot.proc && slot.state === 'ready' && !options.fresh) {
       if (model === null) return this.info(slot.name);
       if (slot.model === model && slot.args) {
         const wanted = slot.adapter.launch({ settings, model, env: this.deps.env, hfHubCache: this.deps.hfHubCache(), overrides: flags }).args;
@@ -519,7 +541,7 @@ export class RuntimeManager {
       // stays taken while any member lives), so they are ours to stop. If the pid is alive but is
       // another program (pid reused), its group is that program's: leave it alone.
       const leaderGone = stat === null || stat.state === 'Z';
-      if (leaderGone && groupMembers(row.pgid).length > 0) await this.killOrphanGroup(row.pgid);
+      if (leaderGone && groupMembers(row.pgid).length > 0) await stopGroup(row.pgid, this.deps.settings.get().runtime.stopGraceMs);
       this.deps.processes.recordExit(row.id, { code: null, signal: null, reason: 'gone' });
       log.info('previous runtime process is gone');
       return;
@@ -540,7 +562,7 @@ export class RuntimeManager {
     }
     if (!healthy) {
       log.warn('stopping a leftover runtime that is not healthy (or a duplicate)');
-      await this.killOrphanGroup(row.pgid);
+      await stopGroup(row.pgid, this.deps.settings.get().runtime.stopGraceMs);
       this.deps.processes.recordExit(row.id, { code: null, signal: null, reason: 'orphan_stopped' });
       return;
     }
@@ -562,15 +584,6 @@ export class RuntimeManager {
     log.info('adopted leftover runtime');
   }
 
-  private async killOrphanGroup(pgid: number): Promise<void> {
-    killGroup(pgid, 'SIGTERM');
-    // A suspended process only acts on TERM once continued.
-    killGroup(pgid, 'SIGCONT');
-    if (await waitGroupEmpty(pgid, this.deps.settings.get().runtime.stopGraceMs)) return;
-    killGroup(pgid, 'SIGKILL');
-    await waitGroupEmpty(pgid, 5_000);
-  }
-
   private withLocks<T>(names: readonly RuntimeName[], work: () => Promise<T>): Promise<T> {
     const sorted = [...names].sort();
     const run = (i: number): Promise<T> => (i === sorted.length ? work() : this.slots[sorted[i]!].lock.run(() => run(i + 1)));
@@ -581,9 +594,14 @@ export class RuntimeManager {
     return runtimeBinary(slot.adapter.binarySetting(this.deps.settings.get()), slot.adapter.defaultBinary, this.deps.env, this.deps.env.HOME || homedir());
   }
 
+  /** Which runtime the OpenAI endpoint routes to; a change is a `runtime.state` of both (their `active` moved). */
   private setActive(name: RuntimeName | null): void {
+    const was = this.active;
+    if (was === name) return;
     this.active = name;
     this.deps.state.writeState('runtimes.active', name);
+    if (was) this.emitState(this.slots[was]);
+    if (name) this.emitState(this.slots[name]);
   }
 
   private rememberModel(name: RuntimeName, model: string): void {

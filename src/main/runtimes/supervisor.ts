@@ -133,12 +133,13 @@ export class SupervisedProcess {
   }
 
   /** Members of the group that outlived the leader (a vLLM engine core, an Ollama runner). */
-  private async reapGroup(graceMs: number): Promise<void> {
-    if (groupMembers(this.pgid).length === 0) return;
-    killGroup(this.pgid, 'SIGTERM');
-    if (await waitGroupEmpty(this.pgid, graceMs)) return;
-    killGroup(this.pgid, 'SIGKILL');
-    await waitGroupEmpty(this.pgid, 5_000);
+  private reapGroup(graceMs: number): Promise<void> {
+    return stopGroup(this.pgid, graceMs);
+  }
+
+  /** Continues a suspended (SIGSTOP'd) group: a restart or a probe needs it answering again. */
+  resume(): void {
+    killGroup(this.pgid, 'SIGCONT');
   }
 
   private settle(code: number | null, signal: NodeJS.Signals | null): void {
@@ -150,4 +151,18 @@ export class SupervisedProcess {
     for (const listener of this.exitListeners) listener(this.exitInfo);
     this.exitListeners.clear();
   }
+}
+
+/**
+ * The one way a process group is stopped when its leader is gone or not ours to wait on (a crashed
+ * runtime's children, a leftover group from a previous session): SIGTERM (and SIGCONT, since a
+ * suspended member acts on TERM only once continued), up to `graceMs`, then SIGKILL.
+ */
+export async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  if (groupMembers(pgid).length === 0) return;
+  killGroup(pgid, 'SIGTERM');
+  killGroup(pgid, 'SIGCONT');
+  if (await waitGroupEmpty(pgid, graceMs)) return;
+  killGroup(pgid, 'SIGKILL');
+  await waitGroupEmpty(pgid, 5_000);
 }

@@ -48,7 +48,8 @@ export type RuntimeFlags = z.infer<typeof RuntimeFlags>;
 
 export const ModelTestResult = z.object({
   ok: z.boolean(),
-  runtime: ModelRuntime,
+  /** who answered: a local runtime ('vllm', 'ollama') or a remote endpoint's runtime */
+  runtime: z.string(),
   model: z.string(),
   prompt: z.string(),
   answer: z.string().nullable(),
@@ -203,13 +204,16 @@ export const ActivateBody = z.object({
   flags: RuntimeFlags.optional(),
 });
 export type ActivateBody = z.infer<typeof ActivateBody>;
-export const DeactivateBody = z.object({ name: z.string().min(1).max(300).optional(), runtime: ModelRuntime.optional() }).nullish();
+export const DeactivateBody = z.object({ name: z.string().min(1).max(300).optional(), runtime: z.string().min(1).max(100).optional() }).nullish();
 
 export const Activation = z.object({
   model: z.string(),
   runtime: ModelRuntime,
   serving: z.boolean(),
+  /** the runtime's own address (no version path) */
   base_url: z.string(),
+  /** where OpenAI requests for it go, up to and including the version path */
+  api_base: z.string(),
   /** the vLLM flags it was started with, and where each came from */
   flags: z.record(z.string(), z.unknown()).nullable(),
   flag_sources: z.record(z.string(), z.enum(['fit', 'settings', 'model', 'request'])).nullable(),
@@ -217,7 +221,7 @@ export const Activation = z.object({
 });
 export type Activation = z.infer<typeof Activation>;
 export const ActivationResponse = okShape({ activation: Activation, model: InstalledModel });
-export const DeactivationResponse = okShape({ runtime: ModelRuntime, model: z.string().nullable(), message: z.string() });
+export const DeactivationResponse = okShape({ runtime: z.string(), model: z.string().nullable(), message: z.string() });
 
 export const TestBody = z
   .object({ prompt: z.string().min(1).max(4000).optional(), max_tokens: z.number().int().min(1).max(1024).optional() })

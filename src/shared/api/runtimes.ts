@@ -46,11 +46,40 @@ export type LogLine = z.infer<typeof LogLine>;
 
 export const RuntimesResponse = okShape({ servers: z.array(RuntimeInfo) });
 export const RuntimeResponse = okShape({ server: RuntimeInfo });
+/** The endpoint OpenAI requests go to (never its headers: they hold keys). */
+export const ServingEndpointInfo = z.object({
+  kind: z.enum(['local', 'remote']),
+  provider: z.string(),
+  runtime: z.string(),
+  model: z.string().nullable(),
+  api_base: z.string(),
+  transport: z.enum(['loopback', 'net']),
+});
+export type ServingEndpointInfo = z.infer<typeof ServingEndpointInfo>;
+export const EndpointPhase = z.enum(['serving', 'starting', 'unresponsive', 'down']);
+
 export const ActiveRuntimeResponse = okShape({
-  active_server: RuntimeName.nullable(),
+  /** a local runtime's name, or a process-less endpoint's runtime ('remote') while one serves */
+  active_server: z.string().nullable(),
   active_model: z.string().nullable(),
   server: RuntimeInfo.nullable(),
   last_models: z.record(z.string(), z.string().nullable()),
+  endpoint: ServingEndpointInfo.nullable(),
+  phase: EndpointPhase.nullable(),
+});
+
+/** `/api/v1/system/llm-runtime/active`: activation by provider and model (remote models are not installed rows). */
+export const ActiveEndpointBody = z.object({
+  provider: z.string().min(1).max(100),
+  model: z.string().min(1).max(300),
+});
+export const ActiveEndpointResponse = okShape({
+  kind: z.enum(['local', 'remote']).nullable(),
+  provider: z.string().nullable(),
+  runtime: z.string().nullable(),
+  model: z.string().nullable(),
+  phase: EndpointPhase.nullable(),
+  endpoint: ServingEndpointInfo.nullable(),
 });
 export const SetActiveBody = z.object({
   server_name: RuntimeName,

@@ -9,13 +9,16 @@ import { ggufQuantization } from '../../hub/file-selection';
 import type { ModelRecord, ModelsRepo } from '../../models/models-repo';
 import type { RuntimeManager } from '../../runtimes/manager';
 import type { OperationContext } from '../../operations/operation-service';
-import type { ActivateContext, CloudModel, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';
+import type { ActivateContext, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';
 import { chatTest } from '../openai-test';
+import { localEndpoint } from '../local-endpoint';
+import type { ServingEndpoint } from '../../serving/endpoint';
+import type { EndpointState } from '../serving-driver';
 import { HfCacheInstall, type HfCacheInstallDeps } from './hf-cache-install';
 import { attentionHeads, needsRemoteCode, remoteCodeModules } from './model-config';
 
 export interface HfVllmDriverDeps extends HfCacheInstallDeps {
-  runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'authHeaders'>;
+  runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'serving'>;
   models: Pick<ModelsRepo, 'artifacts'>;
   fetch?: typeof fetch;
 }
@@ -27,6 +30,10 @@ export interface HfVllmDriverDeps extends HfCacheInstallDeps {
 export class HfVllmDriver implements ModelDriver {
   readonly runtime = 'vllm' as const;
   readonly provider = 'huggingface' as const;
+  readonly label = 'vLLM';
+  readonly kind = 'local' as const;
+  readonly models = 'manifest' as const;
+  readonly localRuntime = 'vllm';
   readonly requiresNetwork = false;
   readonly installQueue = 'vllm';
   readonly discovery = 'local' as const;
@@ -64,10 +71,6 @@ export class HfVllmDriver implements ModelDriver {
 
   discover(host: ManifestHost): Promise<void> {
     return this.cache.discover(host);
-  }
-
-  cloudModels(): CloudModel[] {
-    return [];
   }
 
   /**
@@ -110,28 +113,33 @@ export class HfVllmDriver implements ModelDriver {
     }
   }
 
-  async activate(m: ModelRecord, flags: RuntimeFlags, ctx: ActivateContext): Promise<{ baseUrl: string }> {
+  async activate(m: ModelRecord, flags: RuntimeFlags, ctx: ActivateContext): Promise<ServingEndpoint> {
     ctx.onLoading(`vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
     // served at the commit it was installed (and verified) at, whatever refs/main says now
     const revision = m.commit_sha && /^[0-9a-f]{40}$/.test(m.commit_sha) ? m.commit_sha : null;
-    const info = await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...flags, revision } });
-    return { baseUrl: info.base_url };
+    await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...flags, revision } });
+    const endpoint = this.endpoint();
+    if (!endpoint) throw new AppError('runtime_failed', `vLLM started with ${m.name} but stopped answering right away. Check its log (Runtimes › vLLM).`);
+    return endpoint;
+  }
+
+  endpoint(): ServingEndpoint | null {
+    return localEndpoint(this.deps.runtimes.serving('vllm'), this.provider, this.runtime);
+  }
+
+  state(): EndpointState {
+    const { phase, model } = this.deps.runtimes.serving('vllm');
+    return { phase, model };
   }
 
   /** vLLM serves one model per process: unloading is stopping it. */
-  async unload(): Promise<void> {
+  async deactivate(): Promise<void> {
     const info = this.deps.runtimes.info('vllm');
     if (info.state !== 'stopped' && info.state !== 'not_installed') await this.deps.runtimes.stop('vllm');
   }
 
-  async loaded(): Promise<string[]> {
-    const info = this.deps.runtimes.info('vllm');
-    return (info.state === 'ready' || info.state === 'external') && info.model ? [info.model] : [];
-  }
-
-  test(m: ModelRecord, servedName: string, request: TestRequest): Promise<ModelTestResult> {
-    const info = this.deps.runtimes.info('vllm');
-    return chatTest({ fetch: this.fetchImpl, baseUrl: info.base_url, headers: this.deps.runtimes.authHeaders('vllm'), runtime: 'vllm', model: m.name, servedName }, request.prompt, request.maxTokens);
+  test(m: ModelRecord, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult> {
+    return chatTest({ fetch: this.fetchImpl, endpoint, runtime: 'vllm', label: this.label, model: m.name, servedName: endpoint.model ?? m.name }, request.prompt, request.maxTokens);
   }
 
   remoteCode(m: ModelRecord): boolean {

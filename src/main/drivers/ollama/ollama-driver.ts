@@ -11,12 +11,15 @@ import type { OperationContext } from '../../operations/operation-service';
 import type { RuntimeManager } from '../../runtimes/manager';
 import type { ActivateContext, CloudModel, InstallParams, InstallRequest, ManifestHost, ModelDriver, PreparedInstall, TestRequest, VerifyResult } from '../model-driver';
 import { chatTest, embeddingTest } from '../openai-test';
+import { localEndpoint } from '../local-endpoint';
+import type { ServingEndpoint } from '../../serving/endpoint';
+import type { EndpointState } from '../serving-driver';
 import { ollamaModelsDir } from './models-dir';
 
 const CALL_TIMEOUT_MS = 10_000;
 
 export interface OllamaDriverDeps {
-  runtimes: Pick<RuntimeManager, 'activate' | 'info' | 'setModel' | 'authHeaders'>;
+  runtimes: Pick<RuntimeManager, 'activate' | 'info' | 'setModel' | 'serving'>;
   /** pull, delete, list and show through the official client */
   store: OllamaModels;
   settings: Pick<SettingsService, 'get'>;
@@ -35,6 +38,10 @@ export interface OllamaDriverDeps {
 export class OllamaDriver implements ModelDriver {
   readonly runtime = 'ollama' as const;
   readonly provider = 'ollama' as const;
+  readonly label = 'Ollama';
+  readonly kind = 'local' as const;
+  readonly models = 'manifest' as const;
+  readonly localRuntime = 'ollama';
   readonly requiresNetwork = false;
   readonly installQueue = 'ollama';
   readonly discovery = 'runtime' as const;
@@ -121,11 +128,7 @@ export class OllamaDriver implements ModelDriver {
     return this.cloud;
   }
 
-  check(): void {
-    // Ollama refuses nothing it holds: a pulled model is a runnable one
-  }
-
-  async activate(m: ModelRecord, _flags: RuntimeFlags, ctx: ActivateContext): Promise<{ baseUrl: string }> {
+  async activate(m: ModelRecord, _flags: RuntimeFlags, ctx: ActivateContext): Promise<ServingEndpoint> {
     const info = await this.deps.runtimes.activate('ollama');
     this.checkCurrent(ctx, m);
     const previous = info.model;
@@ -145,10 +148,21 @@ export class OllamaDriver implements ModelDriver {
       throw new AppError('runtime_failed', `Ollama loaded ${m.name} but does not advertise it in /v1/models. Check the Ollama log.`);
     }
     this.deps.runtimes.setModel('ollama', m.name);
-    return { baseUrl: info.base_url };
+    const endpoint = this.endpoint();
+    if (!endpoint) throw new AppError('runtime_failed', `Ollama loaded ${m.name} but stopped answering right away. Check its log (Runtimes › Ollama).`);
+    return endpoint;
   }
 
-  async unload(model: string | null): Promise<void> {
+  endpoint(): ServingEndpoint | null {
+    return localEndpoint(this.deps.runtimes.serving('ollama'), this.provider, this.runtime);
+  }
+
+  state(): EndpointState {
+    const { phase, model } = this.deps.runtimes.serving('ollama');
+    return { phase, model };
+  }
+
+  async deactivate(model: string | null): Promise<void> {
     const info = this.deps.runtimes.info('ollama');
     const target = model ?? info.model;
     if (target && (info.state === 'ready' || info.state === 'external')) {
@@ -163,15 +177,11 @@ export class OllamaDriver implements ModelDriver {
     return this.ps(this.deps.runtimes.info('ollama').base_url);
   }
 
-  async test(m: ModelRecord, servedName: string, request: TestRequest): Promise<ModelTestResult> {
-    const info = this.deps.runtimes.info('ollama');
-    const call = { fetch: this.fetchImpl, baseUrl: info.base_url, headers: {}, runtime: 'ollama' as const, model: m.name, servedName };
-    const kind = await this.kind(info.base_url, servedName).catch(() => 'chat' as const);
+  async test(m: ModelRecord, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult> {
+    const servedName = endpoint.model ?? m.name;
+    const call = { fetch: this.fetchImpl, endpoint, runtime: 'ollama', label: this.label, model: m.name, servedName };
+    const kind = await this.modelKind(this.deps.runtimes.info('ollama').base_url, servedName).catch(() => 'chat' as const);
     return kind === 'embedding' ? embeddingTest(call, request.prompt) : chatTest(call, request.prompt, request.maxTokens);
-  }
-
-  remoteCode(): boolean {
-    return false;
   }
 
   /** Ollama checks its own blobs; `show` failing means the manifest or a layer is gone. */
@@ -187,7 +197,7 @@ export class OllamaDriver implements ModelDriver {
   }
 
   /** `/api/show` capabilities: an embedding model has `embedding` and no `completion`. */
-  async kind(baseUrl: string, model: string): Promise<'embedding' | 'chat'> {
+  async modelKind(baseUrl: string, model: string): Promise<'embedding' | 'chat'> {
     const show = await this.client(baseUrl).show({ model });
     const caps = (show as { capabilities?: unknown }).capabilities;
     return Array.isArray(caps) && caps.includes('embedding') && !caps.includes('completion') ? 'embedding' : 'chat';
@@ -201,7 +211,7 @@ export class OllamaDriver implements ModelDriver {
   private async keepAlive(baseUrl: string, model: string, keepAlive: number, timeoutMs = CALL_TIMEOUT_MS): Promise<void> {
     const client = this.client(baseUrl, timeoutMs);
     try {
-      if (keepAlive !== 0 && (await this.kind(baseUrl, model)) === 'embedding') await client.embed({ model, input: 'load', keep_alive: keepAlive });
+      if (keepAlive !== 0 && (await this.modelKind(baseUrl, model)) === 'embedding') await client.embed({ model, input: 'load', keep_alive: keepAlive });
       else await client.generate({ model, prompt: '', keep_alive: keepAlive, stream: false });
     } catch (error) {
       const status = (error as { status_code?: number }).status_code;

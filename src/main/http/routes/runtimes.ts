@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  ActiveEndpointBody,
+  ActiveEndpointResponse,
   ActiveRuntimeResponse,
   LogsQuery,
   LogsResponse,
@@ -26,7 +28,7 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
 
   app.get('/api/v1/system/llm-servers/active', { schema: { tags, response: { 200: ActiveRuntimeResponse } } }, async () => ({
     success: true as const,
-    ...core.runtimes.activeInfo(),
+    ...core.activation.activeInfo(),
   }));
 
   app.post(
@@ -34,7 +36,7 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
     { schema: { tags, body: SetActiveBody, response: { 200: ActiveRuntimeResponse, ...errors } } },
     async (request) => {
       await core.activation.switchTo(request.body.server_name, request.body.model_name);
-      return { success: true as const, ...core.runtimes.activeInfo() };
+      return { success: true as const, ...core.activation.activeInfo() };
     },
   );
 
@@ -49,17 +51,29 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
 
   app.post('/api/v1/system/llm-servers/:name/stop', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    server: await core.runtimes.stop(request.params.name),
+    server: await core.activation.stopRuntime(request.params.name),
   }));
 
   app.post('/api/v1/system/llm-servers/:name/restart', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    server: await core.runtimes.restart(request.params.name),
+    server: await core.activation.restartRuntime(request.params.name),
   }));
 
   app.get(
     '/api/v1/system/llm-servers/:name/logs',
     { schema: { tags, params: NameParams, querystring: LogsQuery, response: { 200: LogsResponse } } },
     async (request) => ({ success: true as const, runtime: request.params.name, lines: core.runtimes.logs(request.params.name, request.query.tail) }),
+  );
+
+  // By provider and model: installed models of a local provider, and models a process-less provider serves.
+  const endpointAnswer = () => ({ success: true as const, ...core.activation.endpointInfo() });
+  app.get('/api/v1/system/llm-runtime/active', { schema: { tags, response: { 200: ActiveEndpointResponse } } }, async () => endpointAnswer());
+  app.post(
+    '/api/v1/system/llm-runtime/active',
+    { schema: { tags, body: ActiveEndpointBody, response: { 200: ActiveEndpointResponse, ...errors } } },
+    async (request) => {
+      await core.activation.activateProvider(request.body);
+      return endpointAnswer();
+    },
   );
 }

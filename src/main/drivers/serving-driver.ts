@@ -1,0 +1,91 @@
+import type { ModelTestResult, RuntimeFlags } from '../../shared/api/models';
+import type { ServingEndpoint } from '../serving/endpoint';
+
+export interface ActivateContext {
+  /** false once a newer activation or a deactivation superseded this one: stop and throw `cancelled` */
+  isCurrent(): boolean;
+  /** progress for the activation's events ("vLLM is loading…") */
+  onLoading(message: string): void;
+}
+
+export interface TestRequest {
+  prompt: string;
+  maxTokens: number;
+}
+
+/** A model as the serving side knows it: its name, and whose it is. Local drivers get their manifest row. */
+export interface ServedModel {
+  name: string;
+  provider: string;
+  runtime: string;
+}
+
+/**
+ * Where a driver's endpoint stands now. `serving`: it answers for `model` (null: a local runtime
+ * switched on without one); `starting`: on its way; `unresponsive`: it stopped answering its health
+ * probe (requests would hang); `down`: nothing answers.
+ */
+export interface EndpointState {
+  phase: 'serving' | 'starting' | 'unresponsive' | 'down';
+  model: string | null;
+}
+
+/**
+ * The serving side of a driver: what the activation service needs to make a model answer somewhere,
+ * follow it, test it and stop it. A local runtime's driver (vLLM, Ollama) and a process-less one (a
+ * remote endpoint) look the same from here; the activation service never asks which runtime it is.
+ */
+export interface ServingDriver<M extends ServedModel = ServedModel> {
+  readonly provider: string;
+  readonly runtime: string;
+  /** what users read: "vLLM", "Ollama", a provider's name */
+  readonly label: string;
+  readonly kind: ServingEndpoint['kind'];
+  /** serving needs the network (remote endpoints): refused in offline mode before anything starts */
+  readonly requiresNetwork: boolean;
+  /**
+   * 'manifest': its models are installed rows of the models table, activated under the lifecycle rules
+   * (installed, verified, flags); 'provider': only the driver knows its models (remote endpoints)
+   */
+  readonly models: 'manifest' | 'provider';
+  /** the local runtime it serves through (its `runtime.state` events move this driver's state), or null */
+  readonly localRuntime: string | null;
+  /** refuses, before anything starts, what the upstream would refuse after loading (throws AppError) */
+  check?(model: M, flags: RuntimeFlags): void;
+  /** makes the upstream serve `model`; resolves once it answers for it, with where to send requests */
+  activate(model: M, flags: RuntimeFlags, ctx: ActivateContext): Promise<ServingEndpoint>;
+  /** where requests go now, or null when nothing answers (the proxy asks this per request: keep it cheap) */
+  endpoint(): ServingEndpoint | null;
+  state(): EndpointState;
+  /** stops serving `model` (the current one when null); a process-less driver just forgets it */
+  deactivate(model: string | null): Promise<void>;
+  /** one short request to the endpoint, timed; never throws, the result says (default: a chat test) */
+  test?(model: M, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult>;
+}
+
+/** The drivers a core has, each registered with one line; the coordinators look them up here. */
+export class DriverRegistry<D extends ServingDriver = ServingDriver> {
+  private readonly list: D[] = [];
+
+  register<T extends D>(driver: T): T {
+    if (this.list.some((d) => d.provider === driver.provider)) throw new Error(`a driver for provider ${driver.provider} is already registered`);
+    this.list.push(driver);
+    return driver;
+  }
+
+  all(): readonly D[] {
+    return this.list;
+  }
+
+  byProvider(provider: string): D | undefined {
+    return this.list.find((d) => d.provider === provider);
+  }
+
+  byRuntime(runtime: string): D | undefined {
+    return this.list.find((d) => d.runtime === runtime);
+  }
+
+  byLocalRuntime(runtime: string): D | undefined {
+    return this.list.find((d) => d.localRuntime === runtime);
+  }
+}
