@@ -12,5 +12,11 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => process.stderr.write(text),
   signal: controller.signal,
   tty: process.stderr.isTTY === true,
+  readStdin: async () => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    for await (const chunk of process.stdin) text += chunk as string;
+    return text;
+  },
 });
 process.exitCode = code;

@@ -6,6 +6,7 @@ import type * as catalog from '../../shared/api/catalog';
 import type { LogLine, RuntimeInfo } from '../../shared/api/runtimes';
 import { formatBytes } from '../../shared/format';
 import { ApiClient, CliError, resolveConnection } from './client';
+import { providerCommand } from './provider';
 import { age, table } from './table';
 import { sleep } from '../runtimes/process-group';
 
@@ -27,6 +28,12 @@ Commands:
   logs [ollama|vllm] [-n N]      the last N log lines (default 100) of a runtime, else of the active one
   ps | operations                recent installs and removals
   search <query>                 search the model catalog (cached and bundled; works offline)
+  provider list                  remote providers: kind, base URL, masked key and its source, validation
+  provider add <id> <kind>       register one (kind: openai, gemini, anthropic, openai_compatible, kserve);
+                                 --base-url URL, --models id,id (added by hand), --key-stdin reads the API
+                                 key from standard input (never from the command line)
+  provider validate <id>         run the validation steps (--model ID: it must be listed); exit 1 if not valid
+  provider rm <id>               unregister (its key is deleted, its validation history kept)
 
 Options:
   --url URL          Switchyard's address (env SWITCHYARD_URL; default http://127.0.0.1:8765,
@@ -48,6 +55,8 @@ export interface CliIo {
   signal?: AbortSignal;
   /** whether stderr is a terminal (progress redraws one line instead of printing many) */
   tty?: boolean;
+  /** all of standard input (`provider add --key-stdin`) */
+  readStdin?: () => Promise<string>;
   pollMs?: number;
 }
 
@@ -65,6 +74,10 @@ const OPTIONS = {
   limit: { type: 'string' },
   detach: { type: 'boolean' },
   cleanup: { type: 'boolean' },
+  'base-url': { type: 'string' },
+  'key-stdin': { type: 'boolean' },
+  models: { type: 'string' },
+  model: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -346,4 +359,5 @@ const COMMANDS: Record<string, Handler> = {
   ps,
   operations: ps,
   search,
+  provider: ({ client, args, values, io }) => providerCommand({ client, args, values, stdout: io.stdout, readStdin: io.readStdin }),
 };

@@ -1,0 +1,57 @@
+// `switchyard provider add|list|validate|rm` as a real process against a listening core and the OpenAI emulator.
+import { execa } from 'execa';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRemoteEmulator, type RemoteEmulator } from '../fixtures/remote/server.mjs';
+import { startTestCore, type TestCore } from '../support/core';
+
+let t: TestCore;
+let e: RemoteEmulator;
+let url = '';
+
+beforeAll(async () => {
+  e = await startRemoteEmulator({ dialect: 'openai' });
+  t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0' } });
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  url = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await t?.close();
+  await e?.close();
+});
+
+const run = (args: string[], input?: string) =>
+  execa('node', ['--import', 'tsx', 'src/main/cli.ts', ...args], { env: { PATH: process.env.PATH!, SWITCHYARD_URL: url, SWITCHYARD_TOKEN: t.token }, extendEnv: false, reject: false, input });
+
+describe('switchyard provider', () => {
+  it('adds with the key from stdin, lists it masked, validates step by step, removes it', async () => {
+    const key = e.keys[0]!;
+    const added = await run(['provider', 'add', 'oa', 'openai', '--base-url', e.baseUrl, '--key-stdin'], `${key}\n`);
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(added.stdout).toContain('key: ope…6789 from settings');
+
+    const listed = await run(['provider', 'list']);
+    expect(listed.stdout).toMatch(/^ID\s+KIND/);
+    expect(listed.stdout).toContain('ope…6789');
+    expect(listed.stdout).toContain('never');
+
+    const valid = await run(['provider', 'validate', 'oa', '--model', 'gpt-4o-mini']);
+    expect(valid.exitCode, valid.stderr).toBe(0);
+    expect(valid.stdout).toMatch(/url\s+ok[\s\S]*offline\s+ok[\s\S]*reachability\s+ok[\s\S]*models\s+ok[\s\S]*parse\s+ok[\s\S]*model_check\s+ok/);
+    expect(e.requests.at(-1)!.headers.authorization).toBe(`Bearer ${key}`);
+
+    const missing = await run(['provider', 'validate', 'oa', '--model', 'gpt-imaginary']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stdout).toContain('model_not_listed');
+
+    // there is no way to pass the key on the command line
+    const argvKey = await run(['provider', 'add', 'x', 'openai', '--api-key', key]);
+    expect(argvKey.exitCode).toBe(2);
+    const empty = await run(['provider', 'add', 'x', 'openai', '--key-stdin'], '');
+    expect(empty.exitCode).toBe(2);
+
+    for (const out of [added, listed, valid, missing]) expect(out.stdout + out.stderr).not.toContain(key);
+    expect((await run(['provider', 'rm', 'oa'])).exitCode).toBe(0);
+    expect((await run(['provider', 'list'])).stdout).toContain('No remote providers');
+  });
+});
