@@ -53,10 +53,10 @@ const front = tlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (s
   up.on('error', () => s.destroy());
 });
 front.listen(0, '127.0.0.1', () => process.send({ port: hub.port, tlsPort: front.address().port }));
-process.on('message', (m) => {
-  if (m.stats) return process.send(hub.stats.bytesByFile);
+process.on('message', ({ id, stats, knobs }) => {
+  if (stats) return process.send({ id, reply: hub.stats.bytesByFile });
   hub.resetStats();
-  void hub.setKnobs(m).then(() => process.send('ok'));
+  void hub.setKnobs(knobs).then(() => process.send({ id, reply: 'ok' }));
 });
 `;
 
@@ -104,7 +104,7 @@ interface Link {
   cdnUrl: string;
   ca: string | null;
 }
-type Tool = 'switchyard' | 'curl' | 'curl-1' | 'hf';
+type Tool = 'switchyard' | 'switchyard-undici' | 'curl' | 'curl-1' | 'hf';
 interface Run {
   seconds: number;
   cpu: number;
@@ -136,12 +136,14 @@ async function main() {
     const results: Record<string, Partial<Record<Tool, Run[]>>> = {};
     const rss: number[] = [];
     for (const link of all.filter((l) => linkNames.includes(l.name))) {
-      await send(hub, { cdnUrl: link.cdnUrl });
+      await send(hub, { knobs: { cdnUrl: link.cdnUrl } });
       for (const repo of (process.env.REPOS ?? 'bench/sharded,bench/big').split(',')) {
         const key = `${link.name} ${repo}`;
         const row: Partial<Record<Tool, Run[]>> = (results[key] = {});
         const tools: Tool[] = ['curl', 'switchyard'];
         if (link.name === 'throttled' && repo === 'bench/big') tools.push('curl-1');
+        // the case for the hand-written client: undici for the same downloads, side by side
+        if (link.name !== 'throttled' && repo === 'bench/big') tools.push('switchyard-undici');
         if (hf.bin && link.name !== 'https') tools.push('hf');
         for (let r = 0; r < rounds; r++) {
           // who goes first alternates; each run starts from a settled page cache
@@ -149,8 +151,8 @@ async function main() {
             execFileSync('sync');
             const out = join(dir, `${tool}-${r}`);
             let run: Run;
-            if (tool === 'switchyard') {
-              const s = await runSwitchyard(link, repo, out);
+            if (tool === 'switchyard' || tool === 'switchyard-undici') {
+              const s = await runSwitchyard(link, repo, out, undefined, tool === 'switchyard' ? 'sockets' : 'undici');
               rss.push(s.rss);
               run = s;
             } else if (tool === 'hf') run = await runHf(hf.bin!, link, repo, out);
@@ -169,6 +171,7 @@ async function main() {
     for (const [key, r] of Object.entries(results)) {
       const repo = key.split(' ')[1]!;
       const sy = best(r.switchyard!);
+      if (!r.curl) continue;
       const curl = best(r.curl!);
       const throttled = key.startsWith('throttled');
       const goal = throttled ? 1.5 : 0.9;
@@ -177,6 +180,10 @@ async function main() {
         `${key.padEnd(24)} switchyard ${(totalBytes(repo) / MiB / sy.seconds).toFixed(0)} MiB/s, ${cpuPerGiB(sy, repo)} CPU-s/GiB`,
         `${vs.toFixed(2)} × curl${key.startsWith('https') ? ' --cacert' : ''} (${cpuPerGiB(curl, repo)} CPU-s/GiB; goal ≥ ${goal}) ${vs >= goal ? 'OK' : 'MISS'}`,
       ];
+      if (r['switchyard-undici']) {
+        const u = best(r['switchyard-undici']);
+        line.push(`undici instead: ${(u.seconds / sy.seconds).toFixed(2)} × the time, ${cpuPerGiB(u, repo)} CPU-s/GiB`);
+      }
       if (r['curl-1']) {
         const single = best(r['curl-1']).seconds / sy.seconds;
         line.push(`${single.toFixed(2)} × curl's single stream (goal ≥ 3) ${single >= 3 ? 'OK' : 'MISS'}`);
@@ -230,8 +237,8 @@ function makeCerts(dir: string): { key: string; cert: string; ca: string } {
   return { key: p('srv.key'), cert: p('srv.pem'), ca: p('ca.pem') };
 }
 
-async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal = new AbortController().signal): Promise<Run & { rss: number }> {
-  const net = new NetClient({ ca: link.ca ? [readFileSync(link.ca, 'utf8')] : undefined, ...(process.env.DOWNLOADS ? { downloads: process.env.DOWNLOADS as 'undici' } : {}) });
+async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal = new AbortController().signal, downloads: 'sockets' | 'undici' = 'sockets'): Promise<Run & { rss: number; fetched: number }> {
+  const net = new NetClient({ ca: link.ca ? [readFileSync(link.ca, 'utf8')] : undefined, downloads });
   const hub = new HubClient({ endpoint: () => link.endpoint, token: () => null, net });
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
@@ -239,9 +246,11 @@ async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal 
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  let progress = 0;
+  let fetched: number | null = null;
   try {
     const resolved = await hub.resolve(repo, 'main');
-    await downloadSnapshot({
+    const result = await downloadSnapshot({
       cacheDir,
       repo,
       ref: 'main',
@@ -255,37 +264,54 @@ async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal 
       maxRetries: 3,
       retryBaseMs: 100,
       signal,
-      onBytes: () => {},
+      onBytes: (n) => (progress += n),
       onFileVerified: () => {},
     });
+    fetched = result.fetchedBytes;
+  } catch (error) {
+    if (!signal.aborted) throw error; // a cancel (the resume measurement) returns what it fetched
   } finally {
     clearInterval(sampler);
     await net.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpu: (cpu.user + cpu.system) / 1e6, rss: Math.max(peak, process.memoryUsage().rss) - rss0 };
+  // cut short, every byte received was written (progress counts bytes on disk): that is what it fetched
+  return { seconds, cpu: (cpu.user + cpu.system) / 1e6, rss: Math.max(peak, process.memoryUsage().rss) - rss0, fetched: fetched ?? progress };
 }
 
-/** Bytes served twice: once with the connection cut half way, once cancelled half way and run again. */
+/**
+ * Bytes fetched twice: once with the connection cut half way, once cancelled half way and run again.
+ * Counted by the Hub (bytes it wrote to its sockets, so a cancel also counts what was still in the
+ * kernel's socket buffers) and by Switchyard (bytes it received in both runs, less the file's size).
+ */
 async function measureResume(hub: ChildProcess, link: Link, dir: string): Promise<Record<string, number>> {
   const size = bigMiB * MiB;
   const served = async () => ((await send(hub, { stats: true })) as Record<string, number>)[`bench/big/${BIG_FILE}`] ?? 0;
   const out = join(dir, 'resume');
-  await send(hub, { cdnUrl: link.cdnUrl, dropAfterBytes: Math.floor(size / (2 * parts)), dropTimes: 1 });
+  await send(hub, { knobs: { cdnUrl: link.cdnUrl, dropAfterBytes: Math.floor(size / (2 * parts)), dropTimes: 1 } });
   await runSwitchyard(link, 'bench/big', out);
   const drop = (await served()) - size;
   rmSync(out, { recursive: true, force: true });
 
-  await send(hub, { dropAfterBytes: null });
+  await send(hub, { knobs: { dropAfterBytes: null } });
   const stop = new AbortController();
-  const watcher = setInterval(() => void served().then((n) => n > size / 2 && stop.abort(new Error('cancelled'))), 20);
-  await runSwitchyard(link, 'bench/big', out, stop.signal).catch(() => {});
+  let asking = false;
+  const watcher = setInterval(() => {
+    if (asking) return;
+    asking = true;
+    void served().then((n) => {
+      asking = false;
+      if (n > size / 2) stop.abort(new Error('cancelled'));
+    });
+  }, 20);
+  const first = await runSwitchyard(link, 'bench/big', out, stop.signal);
   clearInterval(watcher);
-  await runSwitchyard(link, 'bench/big', out);
+  if (!stop.signal.aborted) throw new Error('the download ended before the cancel');
+  const second = await runSwitchyard(link, 'bench/big', out);
   const cancel = (await served()) - size;
   rmSync(out, { recursive: true, force: true });
-  return { 'a dropped connection': drop, 'a cancel and a new start': cancel };
+  return { 'a dropped connection (served by the Hub)': drop, 'a cancel and a new start (served by the Hub)': cancel, 'a cancel and a new start (received by Switchyard)': first.fetched + second.fetched - size };
 }
 
 /** curl under /usr/bin/time, for its CPU seconds: `parallel` 4 fetches the shards side by side. */
@@ -350,10 +376,19 @@ function message(child: ChildProcess): Promise<unknown> {
   });
 }
 
-async function send(child: ChildProcess, value: unknown): Promise<unknown> {
-  const reply = message(child);
-  child.send(value as object);
-  return reply;
+let asked = 0;
+/** Asks the hub process to set knobs (resetting its counters) or, with `stats`, for bytes served per file. */
+function send(child: ChildProcess, request: { knobs: object } | { stats: true }): Promise<unknown> {
+  const id = ++asked;
+  return new Promise((resolveReply) => {
+    const onMessage = (m: { id?: number; reply?: unknown }) => {
+      if (m?.id !== id) return;
+      child.off('message', onMessage);
+      resolveReply(m.reply);
+    };
+    child.on('message', onMessage);
+    child.send({ id, ...request });
+  });
 }
 
 main().catch((error) => {
