@@ -32,6 +32,7 @@ import { SystemStats } from './system/system-stats';
 import { UsageRecorder } from './usage/usage-recorder';
 import { UsageRepo } from './usage/usage-repo';
 import { createRemote, type Remote } from './remote/remote';
+import { isUp } from '../shared/runtimes';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
@@ -215,7 +216,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
           },
           ollamaUrl: () => {
             const o = runtimes.info('ollama');
-            return o.state === 'ready' || o.state === 'external' ? o.base_url : null;
+            return isUp(o.state) ? o.base_url : null;
           },
         },
       }),

@@ -1,4 +1,5 @@
 import type { RuntimeInfo, RuntimeName } from '../shared/api/runtimes';
+import { runtimeLabel } from '../shared/runtimes';
 
 /** Plain description of the tray menu; src/main/tray.ts turns it into an Electron Menu. */
 export type TrayItem =
@@ -30,14 +31,12 @@ const stateLabel: Record<RuntimeInfo['state'], string> = {
   external: 'running (external)',
 };
 
-const displayName: Record<RuntimeName, string> = { ollama: 'Ollama', vllm: 'vLLM' };
-
 /** Builds the tray menu from state: status line, runtime switch (Ollama / vLLM / off), models, open, quit. */
 export function buildTrayMenu(state: TrayState): TrayItem[] {
   const active = state.runtimes.find((r) => r.active) ?? null;
   const busy = state.runtimes.some((r) => r.state === 'starting' || r.state === 'stopping');
   const status = active
-    ? `${displayName[active.name]}${active.model ? ` · ${active.model}` : ''} — ${stateLabel[active.state]}`
+    ? `${runtimeLabel(active.name)}${active.model ? ` · ${active.model}` : ''} — ${stateLabel[active.state]}`
     : 'No runtime active';
   const items: TrayItem[] = [{ kind: 'label', label: status }, { kind: 'separator' }];
   for (const r of state.runtimes) {
@@ -47,7 +46,7 @@ export function buildTrayMenu(state: TrayState): TrayItem[] {
     const target = r.model ?? r.last_model ?? undefined;
     items.push({
       kind: 'radio',
-      label: `${displayName[r.name]}${installed ? '' : ' (not installed)'}`,
+      label: `${runtimeLabel(r.name)}${installed ? '' : ' (not installed)'}`,
       checked: r.active,
       enabled: installed && !busy && (!needsModel || target !== undefined),
       action: { type: 'switch', runtime: r.name, model: target },
@@ -55,7 +54,7 @@ export function buildTrayMenu(state: TrayState): TrayItem[] {
     if (installed && models.length > 0) {
       items.push({
         kind: 'submenu',
-        label: `${displayName[r.name]} model`,
+        label: `${runtimeLabel(r.name)} model`,
         enabled: !busy,
         items: models.map((m) => ({
           kind: 'radio' as const,

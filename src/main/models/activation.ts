@@ -16,6 +16,7 @@ import { publicEndpoint, type PublicEndpoint, type ServingEndpoint } from '../se
 import { ActivationFlags, type FlagSource } from './activation-flags';
 import { servingState } from './model-state';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
+import { isUp } from '../../shared/runtimes';
 
 export { resolveFlags } from './activation-flags';
 
@@ -100,7 +101,7 @@ export class ActivationService {
       if (!installsModels(driver) || !driver.loaded || !driver.localRuntime) continue;
       const info = this.deps.runtimes.info(driver.localRuntime as RuntimeName);
       const last = info.last_model;
-      if (info.model || !last || (info.state !== 'ready' && info.state !== 'external')) continue;
+      if (info.model || !last || !isUp(info.state)) continue;
       try {
         const loaded = await driver.loaded();
         if (loaded.some((n) => sameModelName(n, last))) this.deps.runtimes.setModel(info.name, last);

@@ -13,6 +13,7 @@ import { effectiveCapabilities } from './capabilities';
 import { diskInfo, quotaRefusal, refusalOf, validateModelName } from './guards';
 import type { ActivationService } from './activation';
 import type { ModelRecord, ModelsRepo } from './models-repo';
+import { isUp } from '../../shared/runtimes';
 
 export interface ModelServiceDeps {
   models: ModelsRepo;
@@ -74,7 +75,7 @@ export class ModelService {
     this.unsubscribe = this.deps.events.on(
       (e) => {
         if (e.type !== 'runtime.state') return;
-        const up = e.runtime.state === 'ready' || e.runtime.state === 'external';
+        const up = isUp(e.runtime.state);
         for (const driver of this.drivers) if (driver.discovery === 'runtime' && driver.runtime === e.runtime.name && up) this.discoverInBackground(driver);
         // active / serving of the runtime's model follow its state: clients refetch instead of recomputing
         const key = `${e.runtime.state}|${e.runtime.model ?? ''}`;
@@ -276,7 +277,7 @@ export class ModelService {
 
   private runtimeUp(runtime: ModelRuntime): boolean {
     const info = this.deps.runtimes.info(runtime);
-    return info.state === 'ready' || info.state === 'external';
+    return isUp(info.state);
   }
 
   private isActive(model: ModelRecord): boolean {

@@ -1,5 +1,6 @@
 import type { RuntimeInfo } from '../../shared/api/runtimes';
 import { sameModelName } from '../../shared/model-names';
+import { isUp } from '../../shared/runtimes';
 
 export interface ServingState {
   /** its runtime is set to it: starting, loading or serving it */
@@ -15,6 +16,6 @@ export interface ServingState {
  */
 export function servingState(model: { name: string }, runtime: Pick<RuntimeInfo, 'state' | 'model'>): ServingState {
   const mine = runtime.model !== null && sameModelName(runtime.model, model.name);
-  const up = runtime.state === 'ready' || runtime.state === 'external';
+  const up = isUp(runtime.state);
   return { active: mine && (up || runtime.state === 'starting'), serving: mine && up };
 }

@@ -5,6 +5,7 @@ import { flagArgs, flagsFromArgs, flagsFromSettings } from '../../shared/vllm-fl
 import { AppError } from '../../shared/errors';
 import { isRepoFullyCached } from '../hub/cache-layout';
 import { resolveHubToken } from '../hub/hub-token';
+import { runtimeLabel } from '../../shared/runtimes';
 
 export interface Endpoint {
   host: string;
@@ -95,7 +96,7 @@ async function getJson(url: string, fetchImpl: typeof fetch, signal: AbortSignal
 
 export const ollamaAdapter: RuntimeAdapter = {
   name: 'ollama',
-  displayName: 'Ollama',
+  displayName: runtimeLabel('ollama'),
   defaultBinary: 'ollama',
   requiresModel: false,
   installHint: 'Install Ollama (https://ollama.com/download) or set its path in Settings › Ollama binary (env SWITCHYARD_OLLAMA_BIN).',
@@ -122,7 +123,7 @@ export const ollamaAdapter: RuntimeAdapter = {
 
 export const vllmAdapter: RuntimeAdapter = {
   name: 'vllm',
-  displayName: 'vLLM',
+  displayName: runtimeLabel('vllm'),
   defaultBinary: 'vllm',
   requiresModel: true,
   installHint: 'Install vLLM (pip install vllm) in an environment with CUDA, or set its path in Settings › vLLM binary (env SWITCHYARD_VLLM_BIN).',

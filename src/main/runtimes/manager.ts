@@ -13,6 +13,7 @@ import { isPortFree } from './port-check';
 import { readCmdline, readProcStat, groupMembers, sleep } from './process-group';
 import type { RuntimeProcessRepo, RuntimeProcessRow } from './process-repo';
 import { SupervisedProcess, stopGroup, type ProcessExit } from './supervisor';
+import { isUp } from '../../shared/runtimes';
 
 const READY_POLL_MS = 40;
 const PROBE_TIMEOUT_MS = 2_000;
@@ -162,7 +163,7 @@ export class RuntimeManager {
   activeEndpoint(): { runtime: RuntimeName; baseUrl: string; model: string | null; headers: Record<string, string> } | null {
     if (!this.active) return null;
     const slot = this.slots[this.active];
-    if (slot.state !== 'ready' && slot.state !== 'external') return null;
+    if (!isUp(slot.state)) return null;
     return { runtime: slot.name, baseUrl: baseUrlOf(slot.endpoint), model: slot.model, headers: this.authHeaders(slot.name) };
   }
 
@@ -172,7 +173,7 @@ export class RuntimeManager {
    */
   serving(name: RuntimeName): { phase: 'serving' | 'starting' | 'unresponsive' | 'down'; apiBase: string; model: string | null; headers: Record<string, string> } {
     const slot = this.slots[name];
-    const phase = slot.state === 'ready' || slot.state === 'external' ? 'serving' : slot.state === 'starting' ? 'starting' : 'down';
+    const phase = isUp(slot.state) ? 'serving' : slot.state === 'starting' ? 'starting' : 'down';
     return { phase, apiBase: `${baseUrlOf(slot.endpoint)}/v1`, model: slot.model, headers: this.authHeaders(name) };
   }
 

@@ -2,6 +2,7 @@ import type { RuntimeInfo } from '../../shared/api/runtimes';
 import { RuntimeState } from '../../shared/api/runtimes';
 import type { GpuSampleEvent } from '../../shared/api/system';
 import { PROM_BUCKETS, type PromHistogram, type UsageRecorder } from './usage-recorder';
+import { isUp } from '../../shared/runtimes';
 
 /** Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -61,7 +62,7 @@ export function renderMetrics(input: { usage: UsageRecorder; runtimes: RuntimeIn
   out.histogram('switchyard_openai_request_duration_seconds', 'End-to-end duration of successful requests through the proxy.', lifetime.map((l) => l.latency));
   out.histogram('switchyard_openai_time_to_first_token_seconds', 'Time to the first streamed chunk of successful streaming requests.', lifetime.map((l) => l.ttft));
 
-  out.metric('switchyard_runtime_up', 'gauge', '1 when the runtime answers on its API (ready or external).', runtimes.map((r) => [{ runtime: r.name }, r.state === 'ready' || r.state === 'external' ? 1 : 0]));
+  out.metric('switchyard_runtime_up', 'gauge', '1 when the runtime answers on its API (ready or external).', runtimes.map((r) => [{ runtime: r.name }, isUp(r.state) ? 1 : 0]));
   out.metric('switchyard_runtime_active', 'gauge', '1 for the runtime the OpenAI-compatible endpoint routes to.', runtimes.map((r) => [{ runtime: r.name, model: r.model ?? '' }, r.active ? 1 : 0]));
   out.metric(
     'switchyard_runtime_state',

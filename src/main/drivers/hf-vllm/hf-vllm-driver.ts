@@ -16,6 +16,7 @@ import type { ServingEndpoint } from '../../serving/endpoint';
 import type { EndpointState } from '../serving-driver';
 import { HfCacheInstall, type HfCacheInstallDeps } from './hf-cache-install';
 import { attentionHeads, needsRemoteCode, remoteCodeModules } from './model-config';
+import { runtimeLabel } from '../../../shared/runtimes';
 
 export interface HfVllmDriverDeps extends HfCacheInstallDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'serving'>;
@@ -30,7 +31,7 @@ export interface HfVllmDriverDeps extends HfCacheInstallDeps {
 export class HfVllmDriver implements ModelDriver {
   readonly runtime = 'vllm' as const;
   readonly provider = 'huggingface' as const;
-  readonly label = 'vLLM';
+  readonly label = runtimeLabel('vllm');
   readonly kind = 'local' as const;
   readonly models = 'manifest' as const;
   readonly localRuntime = 'vllm';

@@ -15,6 +15,7 @@ import { localEndpoint } from '../local-endpoint';
 import type { ServingEndpoint } from '../../serving/endpoint';
 import type { EndpointState } from '../serving-driver';
 import { ollamaModelsDir } from './models-dir';
+import { isUp, runtimeLabel } from '../../../shared/runtimes';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -38,7 +39,7 @@ export interface OllamaDriverDeps {
 export class OllamaDriver implements ModelDriver {
   readonly runtime = 'ollama' as const;
   readonly provider = 'ollama' as const;
-  readonly label = 'Ollama';
+  readonly label = runtimeLabel('ollama');
   readonly kind = 'local' as const;
   readonly models = 'manifest' as const;
   readonly localRuntime = 'ollama';
@@ -94,14 +95,14 @@ export class OllamaDriver implements ModelDriver {
 
   checkRemove(model: ModelRecord): void {
     const o = this.deps.runtimes.info('ollama');
-    if (o.state !== 'ready' && o.state !== 'external') {
+    if (!isUp(o.state)) {
       throw new AppError('runtime_not_ready', `Ollama is not running, so ${model.name} cannot be removed through it. Start Ollama from Runtimes, then remove the model again.`);
     }
   }
 
   async remove(model: ModelRecord, ctx: OperationContext): Promise<string> {
     const info = this.deps.runtimes.info('ollama');
-    if (info.state !== 'ready' && info.state !== 'external') {
+    if (!isUp(info.state)) {
       throw new AppError('runtime_not_ready', `Ollama is not running, so ${model.name} cannot be removed. Start Ollama from Runtimes, then remove it again.`);
     }
     ctx.report({ message: `Deleting ${model.name} from Ollama…`, progress: 10 });
@@ -165,7 +166,7 @@ export class OllamaDriver implements ModelDriver {
   async deactivate(model: string | null): Promise<void> {
     const info = this.deps.runtimes.info('ollama');
     const target = model ?? info.model;
-    if (target && (info.state === 'ready' || info.state === 'external')) {
+    if (target && isUp(info.state)) {
       await this.keepAlive(info.base_url, target, 0).catch((error) => {
         throw new AppError('runtime_failed', `Ollama did not unload ${target}: ${errorMessage(error)}`);
       });
@@ -187,7 +188,7 @@ export class OllamaDriver implements ModelDriver {
   /** Ollama checks its own blobs; `show` failing means the manifest or a layer is gone. */
   async verify(m: ModelRecord): Promise<VerifyResult> {
     const info = this.deps.runtimes.info('ollama');
-    if (info.state !== 'ready' && info.state !== 'external') throw new AppError('runtime_not_ready', 'Ollama checks its own blobs: start Ollama (Runtimes) to verify an Ollama model.');
+    if (!isUp(info.state)) throw new AppError('runtime_not_ready', 'Ollama checks its own blobs: start Ollama (Runtimes) to verify an Ollama model.');
     try {
       await this.client(info.base_url).show({ model: m.name });
       return { ok: true, details: { source: 'ollama /api/show', status: 200 } };
@@ -267,7 +268,7 @@ export class OllamaDriver implements ModelDriver {
   /** Pulls need Ollama up; if it is down we start it, unless vLLM is serving (that would stop it). */
   private checkReachable(): void {
     const o = this.deps.runtimes.info('ollama');
-    if (o.state === 'ready' || o.state === 'external' || o.state === 'starting') return;
+    if (isUp(o.state) || o.state === 'starting') return;
     if (o.state === 'not_installed') throw new AppError('runtime_not_installed', 'Ollama is not installed, so Ollama models cannot be pulled. Install Ollama (https://ollama.com/download) or set its binary in Settings.');
     const v = this.deps.runtimes.info('vllm');
     if (v.active && (v.state === 'ready' || v.state === 'starting')) {
@@ -277,7 +278,7 @@ export class OllamaDriver implements ModelDriver {
 
   private async ensureRunning(signal: AbortSignal): Promise<string> {
     const o = this.deps.runtimes.info('ollama');
-    if (o.state === 'ready' || o.state === 'external') return o.base_url;
+    if (isUp(o.state)) return o.base_url;
     this.checkReachable();
     const info = await this.deps.runtimes.activate('ollama', { signal });
     return info.base_url;

@@ -7,6 +7,7 @@ import type { Core } from '../../app';
 import { findBinary, isExecutable, resolveBinary } from '../../runtimes/binaries';
 import { installHelp } from '../../runtimes/install-help';
 import type { App } from '../server';
+import { runtimeLabel } from '../../../shared/runtimes';
 
 const NameParams = z.object({ name: RuntimeName });
 const ENV_OF: Record<RuntimeName, string> = { ollama: 'SWITCHYARD_OLLAMA_BIN', vllm: 'SWITCHYARD_VLLM_BIN' };
@@ -37,7 +38,7 @@ export function registerRuntimeBinaryRoutes(app: App, core: Core): void {
   app.put(path, { schema: { tags, params: NameParams, body: LocateBinaryBody, response: { 200: RuntimeBinaryResponse, 400: ErrorBody, 409: ErrorBody } } }, async (request) => {
     const { name } = request.params;
     const file = request.body.path.trim();
-    const label = name === 'ollama' ? 'Ollama' : 'vLLM';
+    const label = runtimeLabel(name);
     if (core.settings.overriddenPaths().includes(`${name}.binary`)) {
       throw new AppError('conflict', `${ENV_OF[name]} sets the ${label} program for this session; unset it to choose another here.`);
     }

@@ -2,9 +2,9 @@ import { useEffect, useMemo } from 'react';
 import type { GpuProcess, UsageDay } from '../../../shared/api/system';
 import { TimeChart } from '../components/TimeChart';
 import { useStore } from '../store';
+import { runtimeLabel } from '../../../shared/runtimes';
 
 const REFRESH_MS = 5_000;
-const RUNTIME_LABEL: Record<string, string> = { vllm: 'vLLM', ollama: 'Ollama' };
 
 const gib = (mib: number | null | undefined) => (mib === null || mib === undefined ? '—' : `${(mib / 1024).toFixed(1)} GiB`);
 const num = (v: number | null | undefined, unit = '', digits = 0) => (v === null || v === undefined ? '—' : `${v.toFixed(digits)}${unit}`);
@@ -146,7 +146,7 @@ function VramHolders() {
           <tbody>
             {rows.map((r) => (
               <tr key={r.key}>
-                <td>{r.runtime ? RUNTIME_LABEL[r.runtime] : <span className="muted">other programs</span>}</td>
+                <td>{r.runtime ? runtimeLabel(r.runtime) : <span className="muted">other programs</span>}</td>
                 <td className="mono">{r.model ?? '—'}</td>
                 <td>{r.gpu ?? '—'}</td>
                 <td className="mono">{r.pids.join(', ')}</td>
@@ -263,7 +263,7 @@ function UsageTable() {
               <tr key={`${d.day}|${d.model}|${d.runtime}`}>
                 <td>{d.day}</td>
                 <td className="mono">
-                  {d.model} <span className="muted">({RUNTIME_LABEL[d.runtime] ?? d.runtime})</span>
+                  {d.model} <span className="muted">({runtimeLabel(d.runtime)})</span>
                 </td>
                 <td>{d.requests}</td>
                 <td>{d.errors}</td>

@@ -5,6 +5,7 @@ import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
+import { runtimeLabel } from '../../../shared/runtimes';
 
 const statusBadge: Record<InstalledModel['status'], string> = {
   installed: 'badge-ok',
@@ -116,7 +117,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
               className="primary"
               onClick={() => void activateModel(model.name)}
               disabled={Boolean(busy) || !installed || !model.validated}
-              title={!model.validated ? 'Verify the files first' : `Serve it with ${model.runtime === 'vllm' ? 'vLLM' : 'Ollama'}`}
+              title={!model.validated ? 'Verify the files first' : `Serve it with ${runtimeLabel(model.runtime)}`}
               data-testid={`installed-${id}-activate`}
             >
               Activate

@@ -4,11 +4,9 @@ import { useStore } from '../store';
 import { Linkified } from '../components/Linkified';
 import { RuntimeSetup } from '../components/RuntimeSetup';
 import { StateBadge } from '../components/StateBadge';
+import { isUp, runtimeLabel } from '../../../shared/runtimes';
 
-const NAMES: { name: RuntimeName; label: string }[] = [
-  { name: 'ollama', label: 'Ollama' },
-  { name: 'vllm', label: 'vLLM' },
-];
+const NAMES: { name: RuntimeName; label: string }[] = (['ollama', 'vllm'] as const).map((name) => ({ name, label: runtimeLabel(name) }));
 
 export function RuntimesScreen() {
   const loadGpus = useStore((s) => s.loadGpus);
@@ -59,7 +57,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
   }, [info?.model, info?.last_model, installedNames, model]);
 
   if (!info) return <div className="card">Loading {label}…</div>;
-  const running = info.state === 'ready' || info.state === 'starting' || info.state === 'external';
+  const running = isUp(info.state) || info.state === 'starting';
   const needsModel = name === 'vllm';
   const switchWhy = busy
     ? null
