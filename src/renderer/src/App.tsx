@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { forgetToken, initialToken, saveToken, setToken, subscribeEvents, api, ApiError } from './api/client';
+import { forgetToken, initialToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
+import { sy } from './api/endpoints';
 import { ExposureWarning } from './components/ExposureWarning';
 import { OfflineIndicator } from './components/OfflineIndicator';
 import { screens } from './screens/registry';
@@ -29,8 +30,8 @@ export function App() {
   useEffect(() => {
     if (!token) return;
     let cancelled = false;
-    api
-      .get('/api/v1/system/llm-servers')
+    sy.runtimes
+      .list()
       .then(() => useStore.getState().loadRuntimes())
       .catch((error) => {
         if (cancelled) return;

@@ -44,7 +44,10 @@ export function setToken(value: string | null): void {
 }
 export const authHeader = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
-/** One typed request helper for every screen. Non-2xx bodies become ApiError. */
+/**
+ * The one request helper under the typed endpoints (endpoints/, typed.ts): screens and stores call those,
+ * never this with a type of their own. Non-2xx bodies become ApiError.
+ */
 export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   let res: Response;
   try {
@@ -66,13 +69,6 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   return data as T;
 }
 
-export const api = {
-  get: <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal),
-  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body ?? {}),
-  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
-  put: <T>(path: string, body: unknown) => request<T>('PUT', path, body),
-  del: <T>(path: string) => request<T>('DELETE', path),
-};
 
 /** Subscribes to the SSE stream; reconnects by itself (EventSource). Returns the close function. */
 export function subscribeEvents(onEvent: (event: AppEvent) => void, onStatus: (connected: boolean) => void): () => void {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api } from '../api/client';
+import { sy } from '../api/endpoints';
 
 interface ServerInfo {
   host: string;
@@ -14,8 +14,8 @@ interface ServerInfo {
 export function ExposureWarning() {
   const [server, setServer] = useState<ServerInfo | null>(null);
   useEffect(() => {
-    void api
-      .get<{ server: ServerInfo }>('/api/v1/system/server')
+    void sy.system
+      .server()
       .then((res) => setServer(res.server))
       .catch(() => {});
   }, []);

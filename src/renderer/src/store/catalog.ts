@@ -1,6 +1,8 @@
 import type { StateCreator } from 'zustand';
-import type { CatalogDetail, CatalogModel, CatalogProvider, FitReport, NewsItem } from '../../../shared/api/catalog';
-import { api, ApiError, request } from '../api/client';
+import type { CatalogDetail, CatalogModel, CatalogProvider, FitReport, NewsItem, ProvidersResponse } from '../../../shared/api/catalog';
+import type { Out } from '../api/typed';
+import { ApiError } from '../api/client';
+import { sy } from '../api/endpoints';
 import type { AppStore } from './index';
 
 export const SEARCH_PAGE = 200;
@@ -21,12 +23,8 @@ export interface CatalogFilters {
   gpus: string;
 }
 
-export interface Freshness {
-  stale: boolean;
-  error: string | null;
-  fetched_at: string | null;
-  offline: boolean;
-}
+/** Where a list came from (fresh, cache, bundled) and why it is stale: the API's freshness fields. */
+export type Freshness = Pick<Out<typeof ProvidersResponse>, 'stale' | 'error' | 'fetched_at' | 'offline'>;
 
 export interface ListState<T> extends Freshness {
   items: T[];
@@ -80,35 +78,38 @@ export interface CatalogSlice {
 
 const message = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
-/** The what-if GPU part of a query string, shared by lists and the model page. */
-export function gpuParams(f: Pick<CatalogFilters, 'vramGb' | 'gpus'>): string {
-  const p = new URLSearchParams();
-  if (Number(f.vramGb) > 0) p.set('vram_gb', f.vramGb);
-  if (Number(f.gpus) > 0) p.set('gpus', f.gpus);
-  return p.toString();
+/** The what-if GPU part of a query, shared by lists and the model page ('' = the detected GPUs). */
+export function gpuParams(f: Pick<CatalogFilters, 'vramGb' | 'gpus'>): { vram_gb?: string; gpus?: string } {
+  return { vram_gb: Number(f.vramGb) > 0 ? f.vramGb : undefined, gpus: Number(f.gpus) > 0 ? f.gpus : undefined };
 }
 
-function searchQuery(f: CatalogFilters, offset: number): string {
-  const p = new URLSearchParams({ limit: String(SEARCH_PAGE), offset: String(offset) });
-  if (f.q.trim()) p.set('q', f.q.trim());
-  if (f.source) p.set('source', f.source);
-  if (f.runtime) p.set('runtime', f.runtime);
-  if (Number(f.maxSizeGb) > 0) p.set('max_size_gb', f.maxSizeGb);
-  if (f.fits) p.set('fits', 'true');
-  const gpu = gpuParams(f);
-  return gpu ? `${p}&${gpu}` : p.toString();
+function searchQuery(f: CatalogFilters, offset: number) {
+  return {
+    limit: SEARCH_PAGE,
+    offset,
+    q: f.q.trim() || undefined,
+    source: f.source || undefined,
+    runtime: f.runtime || undefined,
+    max_size_gb: Number(f.maxSizeGb) > 0 ? f.maxSizeGb : undefined,
+    fits: f.fits ? ('true' as const) : undefined,
+    ...gpuParams(f),
+  };
 }
 
-/** The Hub query for the current filters; '' when there is nothing to ask the Hub. */
-export function hubQuery(f: CatalogFilters): string {
-  if (!f.q.trim() || f.source === 'ollama') return '';
-  const p = new URLSearchParams({ provider: 'huggingface', q: f.q.trim(), limit: '40', sort: f.sort });
-  if (f.runtime) p.set('filter', f.runtime === 'vllm' ? 'vllm' : 'gguf');
-  // the server filters Hub results as it filters the local index: by its own `runnable` verdict
-  if (Number(f.maxSizeGb) > 0) p.set('max_size_gb', f.maxSizeGb);
-  if (f.fits) p.set('fits', 'true');
-  const gpu = gpuParams(f);
-  return gpu ? `${p}&${gpu}` : p.toString();
+/** The Hub query for the current filters; null when there is nothing to ask the Hub. */
+export function hubQuery(f: CatalogFilters) {
+  if (!f.q.trim() || f.source === 'ollama') return null;
+  return {
+    provider: 'huggingface' as const,
+    q: f.q.trim(),
+    limit: 40,
+    sort: f.sort,
+    filter: f.runtime ? (f.runtime === 'vllm' ? ('vllm' as const) : ('gguf' as const)) : undefined,
+    // the server filters Hub results as it filters the local index: by its own `runnable` verdict
+    max_size_gb: Number(f.maxSizeGb) > 0 ? f.maxSizeGb : undefined,
+    fits: f.fits ? ('true' as const) : undefined,
+    ...gpuParams(f),
+  };
 }
 
 let hubController: AbortController | null = null;
@@ -126,8 +127,9 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
 
   async searchHub() {
     hubController?.abort();
-    const key = hubQuery(get().catalogFilters);
-    if (!key || get().offline?.offline) {
+    const query = hubQuery(get().catalogFilters);
+    const key = query ? JSON.stringify(query) : '';
+    if (!query || get().offline?.offline) {
       hubController = null;
       set({ hubSearch: { key, items: [], loading: false, error: null } });
       return;
@@ -135,7 +137,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
     const controller = (hubController = new AbortController());
     set((s) => ({ hubSearch: { ...s.hubSearch, key, loading: true } }));
     try {
-      const r = await api.get<{ models: CatalogModel[] } & Freshness>(`/api/v1/models/providers?${key}`, controller.signal);
+      const r = await sy.catalog.providers(query, controller.signal);
       if (controller.signal.aborted) return;
       // stale with an error: the Hub did not answer and these came from the cache
       const failed = r.stale && r.error !== null;
@@ -160,7 +162,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   async loadModelCard(name) {
     set({ modelCard: { name, markdown: null, truncated: false, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
     try {
-      const r = await api.get<{ markdown: string | null; truncated: boolean } & Freshness>(`/api/v1/models/catalog/${encodeURIComponent(name)}/readme`);
+      const r = await sy.catalog.card(name);
       if (get().modelCard.name !== name) return;
       set({ modelCard: { name, markdown: r.markdown, truncated: r.truncated, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
     } catch (e) {
@@ -177,7 +179,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
     pagesInFlight.clear();
     set({ catalogLoading: true, catalogError: null });
     try {
-      const r = await api.get<{ models: CatalogModel[]; total: number }>(`/api/v1/models/catalog/search?${searchQuery(get().catalogFilters, 0)}`);
+      const r = await sy.catalog.search(searchQuery(get().catalogFilters, 0));
       if (seq !== searchSeq) return;
       const rows: (CatalogModel | undefined)[] = new Array(r.total);
       r.models.forEach((m, i) => (rows[i] = m));
@@ -194,7 +196,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
     pagesInFlight.add(page);
     const seq = searchSeq;
     try {
-      const r = await api.get<{ models: CatalogModel[] }>(`/api/v1/models/catalog/search?${searchQuery(get().catalogFilters, page * SEARCH_PAGE)}`);
+      const r = await sy.catalog.search(searchQuery(get().catalogFilters, page * SEARCH_PAGE));
       if (seq !== searchSeq) return;
       set((s) => {
         const rows = s.catalogRows.slice();
@@ -210,8 +212,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   async loadTrending(provider) {
     set((s) => ({ trending: { ...s.trending, [provider]: { ...s.trending[provider], loading: true, failure: null } } }));
     try {
-      const gpu = gpuParams(get().catalogFilters);
-      const r = await api.get<{ models: CatalogModel[] } & Freshness>(`/api/v1/models/trending?provider=${provider}&limit=24${gpu ? `&${gpu}` : ''}`);
+      const r = await sy.catalog.trending({ provider, limit: 24, ...gpuParams(get().catalogFilters) });
       set((s) => ({ trending: { ...s.trending, [provider]: { items: r.models, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } } }));
       if (provider === 'huggingface' && !r.offline) get().noteHubAnswer(!(r.stale && r.error));
     } catch (e) {
@@ -223,7 +224,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
     const m = month ?? get().news.month;
     set((s) => ({ news: { ...s.news, month: m, [type]: { ...s.news[type], loading: true, failure: null } } }));
     try {
-      const r = await api.get<{ items: NewsItem[] } & Freshness>(`/api/v1/models/news?provider=huggingface&type=${type}&limit=50${type === 'papers' ? `&month=${m}` : ''}`);
+      const r = await sy.catalog.news({ provider: 'huggingface', type, limit: 50, month: type === 'papers' ? m : undefined });
       set((s) => ({ news: { ...s.news, [type]: { items: r.items, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } } }));
     } catch (e) {
       set((s) => ({ news: { ...s.news, [type]: { ...s.news[type], loading: false, failure: message(e) } } }));
@@ -233,8 +234,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   async openModel(name) {
     set({ modelPage: { name, detail: null, fit: null, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
     try {
-      const gpu = gpuParams(get().catalogFilters);
-      const r = await api.get<{ model: CatalogDetail; fit: FitReport } & Freshness>(`/api/v1/models/catalog/${encodeURIComponent(name)}${gpu ? `?${gpu}` : ''}`);
+      const r = await sy.catalog.detail(name, gpuParams(get().catalogFilters));
       if (get().modelPage.name !== name) return;
       set({ modelPage: { name, detail: r.model, fit: r.fit, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
       if (r.model.provider === 'huggingface' && !r.offline) get().noteHubAnswer(!(r.stale && r.error));
@@ -247,7 +247,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   async refreshSection(section) {
     set((s) => ({ refreshing: { ...s.refreshing, [section]: true } }));
     try {
-      const r = await api.post<{ results: { key: string; ok: boolean; error: string | null }[] }>('/api/v1/models/catalog/refresh', { section });
+      const r = await sy.catalog.refresh({ section });
       const failed = r.results.filter((x) => !x.ok);
       if (section === 'trending') await Promise.all([get().loadTrending('huggingface'), get().loadTrending('ollama')]);
       if (section === 'news') await Promise.all([get().loadNews('blog'), get().loadNews('papers')]);
@@ -261,12 +261,12 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   },
 
   async loadOffline() {
-    const r = await api.get<{ offline: boolean; forced: boolean }>('/api/v1/system/offline');
+    const r = await sy.catalog.offline();
     set({ offline: { offline: r.offline, forced: r.forced } });
   },
 
   async setOffline(offline) {
-    const r = await request<{ offline: boolean; forced: boolean }>('PUT', '/api/v1/system/offline', { offline });
+    const r = await sy.catalog.setOffline({ offline });
     set({ offline: { offline: r.offline, forced: r.forced } });
   },
 });

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { ChatMessage, Conversation, ConversationPatch } from '../../../shared/api/chat';
-import { api, ApiError } from '../api/client';
+import { ApiError } from '../api/client';
+import { sy } from '../api/endpoints';
 import { streamChat, type ChatTurn } from '../api/chat-stream';
 import type { AppStore } from './index';
 
@@ -37,17 +38,17 @@ export const createChatSlice: StateCreator<AppStore, [], [], ChatSlice> = (set, 
   chatError: null,
 
   async loadConversations() {
-    const r = await api.get<{ conversations: Conversation[] }>('/api/v1/chat/conversations');
+    const r = await sy.chat.list();
     set({ conversations: r.conversations });
   },
 
   async openConversation(id) {
-    const r = await api.get<{ conversation: Conversation; messages: ChatMessage[] }>(`/api/v1/chat/conversations/${id}`);
+    const r = await sy.chat.get(id);
     set({ chatCurrent: r.conversation, chatMessages: r.messages, chatError: null });
   },
 
   async newConversation(model) {
-    const r = await api.post<{ conversation: Conversation }>('/api/v1/chat/conversations', { model });
+    const r = await sy.chat.create({ model });
     set((s) => ({ chatCurrent: r.conversation, chatMessages: [], chatError: null, conversations: [r.conversation, ...s.conversations] }));
     return r.conversation;
   },
@@ -55,12 +56,12 @@ export const createChatSlice: StateCreator<AppStore, [], [], ChatSlice> = (set, 
   async updateConversation(patch) {
     const current = get().chatCurrent;
     if (!current) return;
-    const r = await api.patch<{ conversation: Conversation }>(`/api/v1/chat/conversations/${current.id}`, patch);
+    const r = await sy.chat.update(current.id, patch);
     set((s) => ({ chatCurrent: r.conversation, conversations: s.conversations.map((c) => (c.id === r.conversation.id ? r.conversation : c)) }));
   },
 
   async deleteConversation(id) {
-    await api.del(`/api/v1/chat/conversations/${id}`);
+    await sy.chat.remove(id);
     set((s) => ({
       conversations: s.conversations.filter((c) => c.id !== id),
       ...(s.chatCurrent?.id === id ? { chatCurrent: null, chatMessages: [] } : {}),
@@ -73,7 +74,7 @@ export const createChatSlice: StateCreator<AppStore, [], [], ChatSlice> = (set, 
     const conversation = get().chatCurrent ?? (await get().newConversation(model));
     const id = conversation.id;
     try {
-      const asked = await api.post<{ conversation: Conversation; message: ChatMessage }>(`/api/v1/chat/conversations/${id}/messages`, { role: 'user', content: text });
+      const asked = await sy.chat.addMessage(id, { role: 'user', content: text });
       set((s) => ({ chatCurrent: asked.conversation, chatMessages: [...s.chatMessages, asked.message], conversations: upsert(s.conversations, asked.conversation) }));
     } catch (e) {
       set({ chatError: message(e) });
@@ -90,7 +91,7 @@ export const createChatSlice: StateCreator<AppStore, [], [], ChatSlice> = (set, 
         (textSoFar) => set({ chatStreaming: { conversationId: id, text: textSoFar } }),
       );
       if (r.content || !r.stopped) {
-        const saved = await api.post<{ conversation: Conversation; message: ChatMessage }>(`/api/v1/chat/conversations/${id}/messages`, {
+        const saved = await sy.chat.addMessage(id, {
           role: 'assistant',
           content: r.content,
           model,

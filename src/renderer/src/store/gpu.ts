@@ -1,6 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { EndpointStats, GpuController, GpuProcess, GpuSample, GpuSampleEvent, GpuStatus, ModelsUsage, UsageDay } from '../../../shared/api/system';
-import { api } from '../api/client';
+import { sy } from '../api/endpoints';
 import type { AppStore } from './index';
 
 const HISTORY_MS = 10 * 60_000;
@@ -31,19 +31,17 @@ export const createGpuSlice: StateCreator<AppStore, [], [], GpuSlice> = (set) =>
   endpointStats: null,
   usageDays: [],
   async loadGpus() {
-    const res = await api.get<{ status: GpuStatus; current: GpuSample | null; processes: GpuProcess[]; history: GpuSample[]; controllers: GpuController[] }>(
-      '/api/v1/system/gpus?history_s=600',
-    );
+    const res = await sy.system.gpus({ history_s: 600 });
     set({ gpuStatus: res.status, gpuHistory: res.history, gpuProcesses: res.processes, gpuControllers: res.controllers });
   },
   async loadSystemUsage() {
-    const { usage } = await api.get<{ usage: ModelsUsage }>('/api/v1/models/usage');
+    const { usage } = await sy.system.usage();
     set({ systemUsage: usage });
   },
   async loadEndpointUsage(days = 7) {
     const [stats, daily] = await Promise.all([
-      api.get<{ stats: EndpointStats }>('/api/v1/models/usage/endpoint'),
-      api.get<{ days: UsageDay[] }>(`/api/v1/models/usage/daily?days=${days}`),
+      sy.system.endpointStats(),
+      sy.system.usageDaily({ days }),
     ]);
     set({ endpointStats: stats.stats, usageDays: daily.days });
   },

@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { InstallBody, InstalledModel, InstallPlan, ModelTestResult, Operation } from '../../../shared/api/models';
 import type { AppEvent } from '../../../shared/events';
-import { api, ApiError } from '../api/client';
+import { ApiError } from '../api/client';
+import { sy } from '../api/endpoints';
 import type { AppStore } from './index';
 
 const MAX_OPERATIONS = 200;
@@ -48,55 +49,52 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
   activations: {},
   modelErrors: {},
   async activateModel(name) {
-    await modelAction(set, get, name, 'activate', () => api.post('/api/v1/models/activate', { name }));
+    await modelAction(set, get, name, 'activate', () => sy.models.activate({ name }));
   },
   async deactivateModel(name) {
-    await modelAction(set, get, name, 'deactivate', () => api.post('/api/v1/models/deactivate', { name }));
+    await modelAction(set, get, name, 'deactivate', () => sy.models.deactivate({ name }));
   },
   async testModel(name) {
-    const r = await modelAction(set, get, name, 'test', () => api.post<{ result: ModelTestResult }>(`/api/v1/models/${encodeURIComponent(name)}/test`, {}));
+    const r = await modelAction(set, get, name, 'test', () => sy.models.test(name));
     if (r && !r.result.ok) set((s) => ({ modelErrors: { ...s.modelErrors, [name]: r.result.error?.message ?? 'The test failed.' } }));
     return r?.result ?? null;
   },
   async verifyModel(name) {
-    await modelAction(set, get, name, 'verify', () => api.post(`/api/v1/models/${encodeURIComponent(name)}/verify`, {}));
+    await modelAction(set, get, name, 'verify', () => sy.models.verify(name));
   },
   async allowRemoteCode(name, allow) {
     const current = get().installed.find((m) => m.name === name)?.runtime_flags ?? {};
-    await modelAction(set, get, name, 'flags', () => api.patch(`/api/v1/models/${encodeURIComponent(name)}/runtime-flags`, { flags: { ...current, trust_remote_code: allow } }));
+    await modelAction(set, get, name, 'flags', () => sy.models.setRuntimeFlags(name, { flags: { ...current, trust_remote_code: allow } }));
   },
   applyActivation(event) {
     set((s) => ({ activations: { ...s.activations, [event.model]: event } }));
   },
   async loadInstalled(refresh = false) {
     try {
-      const { models } = await api.get<{ models: InstalledModel[] }>(`/api/v1/models/registry${refresh ? '?refresh=1' : ''}`);
+      const { models } = await sy.models.registry(refresh ? { refresh: '1' } : {});
       set({ installed: models, installedLoaded: true, modelsError: null });
     } catch (error) {
       set({ modelsError: errorText(error), installedLoaded: true });
     }
   },
   async loadOperations() {
-    const { operations } = await api.get<{ operations: Operation[] }>(`/api/v1/models/operations?limit=${MAX_OPERATIONS}`);
+    const { operations } = await sy.models.operations({ limit: MAX_OPERATIONS });
     set({ operations: Object.fromEntries(operations.map((o) => [o.operation_id, o])), operationOrder: operations.map((o) => o.operation_id) });
   },
   async planInstall(query, signal) {
-    const params = new URLSearchParams({ name: query.name, provider: query.provider });
-    if (query.revision) params.set('revision', query.revision);
-    if (query.quantization) params.set('quantization', query.quantization);
-    const { plan } = await api.get<{ plan: InstallPlan }>(`/api/v1/models/registry/plan?${params}`, signal);
+    const { plan } = await sy.models.plan({ name: query.name, provider: query.provider, revision: query.revision || undefined, quantization: query.quantization || undefined }, signal);
     return plan;
   },
   async startInstall(body) {
-    const { operation_id } = await api.post<{ operation_id: string }>('/api/v1/models/registry/install', body);
-    const { operation } = await api.get<{ operation: Operation }>(`/api/v1/models/operations/${operation_id}`);
+    const { operation_id } = await sy.models.install(body);
+    const { operation } = await sy.models.operation(operation_id);
     get().applyOperation(operation);
     return operation_id;
   },
   async removeModel(name) {
     set((s) => ({ modelBusy: { ...s.modelBusy, [name]: 'remove' }, modelsError: null }));
     try {
-      await api.del(`/api/v1/models/registry/${encodeURIComponent(name)}`);
+      await sy.models.remove(name);
       await get().loadInstalled();
     } catch (error) {
       set({ modelsError: errorText(error) });
@@ -105,12 +103,12 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
     }
   },
   async cancelOperation(id, cleanup) {
-    const { operation } = await api.post<{ operation: Operation }>(`/api/v1/models/operations/${id}/cancel`, { cleanup });
+    const { operation } = await sy.models.cancel(id, { cleanup });
     get().applyOperation(operation);
   },
   async retryOperation(id) {
-    const { operation_id } = await api.post<{ operation_id: string }>(`/api/v1/models/operations/${id}/retry`);
-    const { operation } = await api.get<{ operation: Operation }>(`/api/v1/models/operations/${operation_id}`);
+    const { operation_id } = await sy.models.retry(id);
+    const { operation } = await sy.models.operation(operation_id);
     get().applyOperation(operation);
   },
   applyOperation(op) {

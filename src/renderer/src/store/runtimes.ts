@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand';
 import type { RuntimeBinaryInfo } from '../../../shared/api/runtime-binary';
 import type { LogLine, RuntimeInfo, RuntimeName } from '../../../shared/api/runtimes';
-import { api, ApiError } from '../api/client';
+import { ApiError } from '../api/client';
+import { sy } from '../api/endpoints';
 import type { AppStore } from './index';
 
 const MAX_LOG_LINES = 500;
@@ -32,29 +33,29 @@ export const createRuntimesSlice: StateCreator<AppStore, [], [], RuntimesSlice> 
   runtimeError: {},
   runtimeBinary: {},
   async checkRuntimeBinary(name) {
-    const res = await api.get<{ binary: RuntimeBinaryInfo; server: RuntimeInfo }>(`/api/v1/system/llm-servers/${name}/binary`);
+    const res = await sy.runtimes.binary(name);
     set((s) => ({ runtimeBinary: { ...s.runtimeBinary, [name]: res.binary } }));
     get().applyRuntimeState(res.server);
   },
   async locateRuntimeBinary(name, path) {
-    const res = await api.put<{ binary: RuntimeBinaryInfo; server: RuntimeInfo }>(`/api/v1/system/llm-servers/${name}/binary`, { path });
+    const res = await sy.runtimes.locateBinary(name, { path });
     set((s) => ({ runtimeBinary: { ...s.runtimeBinary, [name]: res.binary } }));
     get().applyRuntimeState(res.server);
   },
   async loadRuntimes() {
-    const { servers } = await api.get<{ servers: RuntimeInfo[] }>('/api/v1/system/llm-servers');
+    const { servers } = await sy.runtimes.list();
     for (const s of servers) get().applyRuntimeState(s);
   },
   async loadLogs(name) {
-    const { lines } = await api.get<{ lines: LogLine[] }>(`/api/v1/system/llm-servers/${name}/logs?tail=${MAX_LOG_LINES}`);
+    const { lines } = await sy.runtimes.logs(name, { tail: MAX_LOG_LINES });
     set((s) => ({ runtimeLogs: { ...s.runtimeLogs, [name]: lines } }));
   },
   async runtimeAction(name, action, model) {
     set((s) => ({ runtimeBusy: { ...s.runtimeBusy, [name]: action }, runtimeError: { ...s.runtimeError, [name]: undefined } }));
     try {
-      if (action === 'switch') await api.post('/api/v1/system/llm-servers/active', { server_name: name, model_name: model || undefined });
-      else if (action === 'start') await api.post(`/api/v1/system/llm-servers/${name}/start`, { model_name: model || undefined });
-      else await api.post(`/api/v1/system/llm-servers/${name}/${action}`);
+      if (action === 'switch') await sy.runtimes.setActive({ server_name: name, model_name: model || undefined });
+      else if (action === 'start') await sy.runtimes.start(name, { model_name: model || undefined });
+      else await sy.runtimes[action](name);
       await get().loadRuntimes();
     } catch (error) {
       const message = error instanceof ApiError ? error.message : String(error);

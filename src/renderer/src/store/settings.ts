@@ -1,14 +1,13 @@
 import type { StateCreator } from 'zustand';
 import type { HubCheckResponse, HubTokenInfo } from '../../../shared/api/hub-account';
-import type { Settings, SettingsPatch } from '../../../shared/settings';
-import { api, ApiError } from '../api/client';
+import type { SettingsPatch, SettingsResponse } from '../../../shared/settings';
+import { ApiError } from '../api/client';
+import { sy } from '../api/endpoints';
+import type { Out } from '../api/typed';
 import type { AppStore } from './index';
 
-interface SettingsBody {
-  settings: Settings;
-  overridden: string[];
-  paths: { data_dir: string; hf_hub_cache: string; log_dir: string; db: string };
-}
+/** The settings as the API answers them, with the overridden paths and the data paths. */
+type SettingsBody = Omit<Out<typeof SettingsResponse>, 'success'>;
 
 export interface SettingsSlice {
   settings: SettingsBody | null;
@@ -24,18 +23,18 @@ export const createSettingsSlice: StateCreator<AppStore, [], [], SettingsSlice> 
   settings: null,
   hubToken: null,
   async loadSettings() {
-    set({ settings: await api.get<SettingsBody>('/api/v1/settings') });
+    set({ settings: await sy.system.settings() });
   },
   async saveSettings(patch) {
-    set({ settings: await api.patch<SettingsBody>('/api/v1/settings', patch) });
-    if (patch.hub && 'token' in patch.hub) set({ hubToken: (await api.get<{ token: HubTokenInfo }>('/api/v1/settings/hub/token')).token });
+    set({ settings: await sy.system.saveSettings(patch) });
+    if (patch.hub && 'token' in patch.hub) set({ hubToken: (await sy.system.hubToken()).token });
   },
   async loadHubToken() {
-    set({ hubToken: (await api.get<{ token: HubTokenInfo }>('/api/v1/settings/hub/token')).token });
+    set({ hubToken: (await sy.system.hubToken()).token });
   },
   async checkHubToken() {
     try {
-      const result = await api.post<HubCheckResponse>('/api/v1/settings/hub/check');
+      const result = await sy.system.checkHubToken();
       set({ hubToken: result.token });
       if (result.token.source) get().noteHubAnswer(true);
       return result;

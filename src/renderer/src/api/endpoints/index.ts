@@ -1,0 +1,17 @@
+import { catalogApi } from './catalog';
+import { chatApi } from './chat';
+import { modelsApi } from './models';
+import { runtimesApi } from './runtimes';
+import { systemApi } from './system';
+
+/**
+ * Every call the renderer makes to the local API, typed from the route schemas in src/shared. A new
+ * route gets its function in the file of its domain (or a new file added here), never an inline type.
+ */
+export const sy = {
+  catalog: catalogApi,
+  models: modelsApi,
+  runtimes: runtimesApi,
+  system: systemApi,
+  chat: chatApi,
+};
