@@ -33,6 +33,7 @@ import { UsageRecorder } from './usage/usage-recorder';
 import { UsageRepo } from './usage/usage-repo';
 import { createRemote, type Remote } from './remote/remote';
 import { isUp } from '../shared/runtimes';
+import { KserveExporter } from './kserve/export';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
@@ -83,6 +84,8 @@ export interface Core {
   readonly chat: ChatRepo;
   readonly modelCards: ModelCards;
   readonly remote: Remote;
+  /** installed models as KServe InferenceServices (issue 19) */
+  readonly kserve: KserveExporter;
   readonly startedAt: Date;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
@@ -297,6 +300,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       catalog,
       chat: new ChatRepo(db),
       remote,
+      kserve: new KserveExporter({ models: modelsRepo, settings, gpus: gpu, hub, offline: () => catalog.offline }),
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
