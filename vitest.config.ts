@@ -25,6 +25,18 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
+      {
+        test: {
+          name: 'shell',
+          // the built Electron main process (out/main/index.js) under Node, with a fake `electron`
+          include: ['test/shell/**/*.test.ts'],
+          globalSetup: ['test/shell/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { ChatRepo } from './chat/chat-repo';
 import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type ResolvedStartupOptions } from './config';
 import { ensurePrivateDir, openDatabase, type Db } from './db/database';
+import { lockDataDir, type DataDirLock } from './data-dir-lock';
+import { AppError } from '../shared/errors';
 import { SecretStore, type SecretCipher } from './secrets';
 import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
@@ -87,6 +89,8 @@ export interface Core {
   /** installed models as KServe InferenceServices (issue 19) */
   readonly kserve: KserveExporter;
   readonly startedAt: Date;
+  /** this process's hold on the data dir; `describe({ url })` tells the CLI where the API listens */
+  readonly instance: DataDirLock;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
 }
@@ -103,7 +107,15 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
   const paths = { dataDir: options.dataDir, db: join(options.dataDir, 'switchyard.db'), logDir: join(options.dataDir, 'logs') };
 
   try {
-    ensurePrivateDir(options.dataDir, logger);
+    try {
+      ensurePrivateDir(options.dataDir, logger);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+      throw new AppError('data_dir_unusable', `The data dir ${options.dataDir} cannot be created or used (${reason}): choose another with --data-dir or SWITCHYARD_DATA_DIR, or fix its permissions.`, { dataDir: options.dataDir }, { cause: error });
+    }
+    // before anything reads or repairs state (token, database, runtime recovery): one instance per data dir
+    const instance = lockDataDir(options.dataDir);
+    store.add('data-dir-lock', () => instance.release());
     const token = loadOrCreateToken(options.dataDir, options.token);
     const db = openDatabase(paths.db);
     store.add('db', () => void db.close());
@@ -303,6 +315,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       kserve: new KserveExporter({ models: modelsRepo, settings, gpus: gpu, hub, offline: () => catalog.offline }),
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),
+      instance,
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };
   } catch (error) {

@@ -32,6 +32,8 @@ export const ErrorCode = z.enum([
   'checksum_mismatch',
   'cancelled',
   'conflict',
+  'data_dir_in_use',
+  'data_dir_unusable',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -61,6 +63,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   model_not_validated: 409,
   model_not_active: 409,
   conflict: 409,
+  data_dir_in_use: 409,
   port_in_use: 409,
   runtime_not_installed: 424,
   runtime_not_ready: 503,
@@ -75,6 +78,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   checksum_mismatch: 502,
   start_timeout: 504,
   cancelled: 499,
+  data_dir_unusable: 500,
   internal_error: 500,
 };
 
