@@ -4,7 +4,7 @@ import { hfHubCache, loadOrCreateToken, SettingsService, StartupOptions, type Re
 import { ensurePrivateDir, openDatabase, type Db } from './db/database';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import { AppError } from '../shared/errors';
-import { SecretStore, type SecretCipher } from './secrets';
+import { SecretStore, type SecretCipher, type SecretFs } from './secrets';
 import { SettingsRepo } from './db/settings-repo';
 import { EventBus } from './events';
 import { CatalogRepo } from './catalog/catalog-repo';
@@ -48,6 +48,8 @@ export interface CoreSeams {
   usageFlushIntervalMs?: number;
   /** encrypts secrets at rest (the desktop app passes Electron's safeStorage) */
   secretCipher?: SecretCipher;
+  /** the secret store's file writes (tests fill the disk) */
+  secretsFs?: Partial<SecretFs>;
   /** installed-model count for `/api/v1/models/usage` (default: counts the HF cache and Ollama manifests) */
   modelsCount?: () => Promise<number> | number;
   /** remote providers: validation and test timeout (tests shorten it) */
@@ -120,7 +122,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const db = openDatabase(paths.db);
     store.add('db', () => void db.close());
     const state = new SettingsRepo(db);
-    const secrets = new SecretStore(join(options.dataDir, 'secrets.json'), seams.secretCipher ?? null, (message) => logger.warn(message));
+    const secrets = new SecretStore(join(options.dataDir, 'secrets.json'), seams.secretCipher ?? null, (message) => logger.warn(message), seams.secretsFs);
     const settings = new SettingsService(state, env, options.flagOverrides, secrets);
     const hubToken = () => resolveHubToken(settings.get().hub.token, env, settings.get().hub.home)?.token ?? null;
     const hubCache = () => hfHubCache(settings.get(), env);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NetworkSettings, Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
 import type { SettingsRepo } from './db/settings-repo';
 import { isMasked, type SecretStore } from './secrets';
+import { isSecretEnvName, refsOf, resolveRow, rowWithRefs, secretEntries } from './settings-secrets';
 import { envHasProxy, proxyFromEnv } from './net/proxy-env';
 
 /** What the process was started with: command-line flags and environment. */
@@ -119,7 +120,7 @@ export class SettingsService {
     flags: SettingsPatch,
     private readonly secrets: SecretStore,
   ) {
-    this.moveTokenOutOfDatabase();
+    this.moveSecretsToStore();
     const envPatch = envOverrides(env);
     this.overrides = mergePatches(envPatch, flags);
     this.effective = this.compute();
@@ -137,15 +138,36 @@ export class SettingsService {
     return Settings.parse(this.storedRaw());
   }
 
+  /**
+   * Stores a patch, its secrets included, all or nothing: new secret values first, under new keys the
+   * rows do not name yet; then every patched row, naming them, in one transaction; then the versions
+   * nothing names any more are dropped. A failure (a full disk: 507) or a crash anywhere leaves the
+   * settings in use as they were or as asked, never a mix, and nothing of the refused patch active.
+   */
   update(input: SettingsPatch): Settings {
     const patch = structuredClone(input);
-    const token = patch.hub?.token;
-    // the token shown masked and sent back unchanged stays as it is
-    if (typeof token === 'string' && isMasked(token)) delete patch.hub!.token;
     const current = this.stored();
+    keepMaskedSecrets(patch, current);
     const next = applyPatch(current, patch);
-    if (patch.hub && 'token' in patch.hub && patch.hub.token !== undefined) this.secrets.set('hf_token', patch.hub.token);
-    for (const group of settingsGroups) if (patch[group]) this.repo.writeGroup(group, withoutSecrets(group, next[group]));
+    const groups = settingsGroups.filter((group) => patch[group]);
+    const rows = this.repo.readGroups();
+    const known = new Map(groups.flatMap((group) => [...refsOf(group, rows[group])]));
+    const keys = new Map<string, string>();
+    const fresh = new Map<string, string>();
+    for (const group of groups) {
+      for (const [path, value] of secretEntries(group, next[group])) {
+        const key = known.get(path);
+        if (key && this.secrets.get(key) === value) keys.set(path, key);
+        else fresh.set(path, value);
+      }
+    }
+    for (const [path, key] of this.secrets.add(fresh, SETTINGS_SECRET)) keys.set(path, key);
+    try {
+      this.repo.writeGroups(Object.fromEntries(groups.map((group) => [group, rowWithRefs(group, next[group], keys)])));
+    } finally {
+      // refused: the new versions go again; stored: the ones they replace do
+      this.dropUnusedSecrets();
+    }
     this.effective = this.compute();
     for (const l of this.listeners) l(this.effective);
     return this.effective;
@@ -160,19 +182,46 @@ export class SettingsService {
     const raw = this.repo.readGroups();
     const out: Record<string, unknown> = {};
     for (const group of settingsGroups) {
-      const parsed = Settings.shape[group].safeParse(raw[group] ?? {});
+      const parsed = Settings.shape[group].safeParse(resolveRow(group, raw[group] ?? {}, (key) => this.secrets.get(key)));
       out[group] = parsed.success ? parsed.data : Settings.shape[group].parse({});
     }
-    (out.hub as Settings['hub']).token = this.secrets.get('hf_token');
     return out;
   }
 
-  /** Earlier versions kept the Hub token in the settings table: it moves to the secret store once. */
-  private moveTokenOutOfDatabase(): void {
-    const hub = this.repo.readGroups().hub as { token?: unknown } | undefined;
-    if (!hub || typeof hub.token !== 'string' || !hub.token) return;
-    if (!this.secrets.get('hf_token')) this.secrets.set('hf_token', hub.token);
-    this.repo.writeGroup('hub', { ...hub, token: null });
+  private dropUnusedSecrets(): void {
+    const rows = this.repo.readGroups();
+    const named = new Set(Object.entries(rows).flatMap(([group, row]) => [...refsOf(group, row).values()]));
+    this.secrets.retain((key) => key.startsWith(SETTINGS_SECRET) || key === 'hf_token', named);
+  }
+
+  /**
+   * Earlier versions kept the Hub token in the settings table, then in the secret store under
+   * `hf_token` with no reference, and runtime env secrets in the table: each moves to a version its row
+   * names. A secret found in clear in a row (an old database, a hand edit) moves on every start.
+   */
+  private moveSecretsToStore(): void {
+    const rows = this.repo.readGroups() as Record<string, Record<string, unknown> | undefined>;
+    const firstRun = (this.repo.readState<number>(SECRETS_LAYOUT) ?? 1) < 2;
+    const keys = new Map<string, string>();
+    const fresh = new Map<string, string>();
+    const hubToken = rows.hub?.token;
+    if (typeof hubToken === 'string' && hubToken) fresh.set('hub.token', hubToken);
+    else if (firstRun && !refsOf('hub', rows.hub).size && this.secrets.get('hf_token')) keys.set('hub.token', 'hf_token');
+    for (const group of ['ollama', 'vllm'] as const) {
+      for (const [name, value] of Object.entries((rows[group]?.env as Record<string, unknown> | undefined) ?? {})) {
+        if (isSecretEnvName(name) && typeof value === 'string') fresh.set(`${group}.env.${name}`, value);
+      }
+    }
+    for (const [path, key] of this.secrets.add(fresh, SETTINGS_SECRET)) keys.set(path, key);
+    const moved: Record<string, Record<string, unknown>> = {};
+    for (const [path, key] of keys) {
+      const [group, field, name] = path.split('.') as [string, string, string | undefined];
+      const row = (moved[group] ??= { ...rows[group] });
+      row[field] = name ? { ...(row[field] as Record<string, unknown>), [name]: { $secret: key } } : { $secret: key };
+    }
+    // the layout mark goes with the rows: `hf_token` is adopted once, never again after it was dropped
+    if (keys.size || firstRun) this.repo.writeGroups(moved, { [SECRETS_LAYOUT]: 2 });
+    this.dropUnusedSecrets();
   }
 
   private compute(): Settings {
@@ -180,8 +229,22 @@ export class SettingsService {
   }
 }
 
-function withoutSecrets<G extends SettingsGroup>(group: G, value: Settings[G]): Settings[G] {
-  return group === 'hub' ? { ...value, token: null } : value;
+/** where stored secrets live: 2 = versions in the secret store that the rows name */
+const SECRETS_LAYOUT = 'secrets_layout';
+/** the secret store's keys for settings versions (other keys, such as remote providers' API keys, are not ours to drop) */
+const SETTINGS_SECRET = 'settings:';
+
+/** A secret sent back as the API showed it (masked) keeps the stored value. */
+function keepMaskedSecrets(patch: SettingsPatch, current: Settings): void {
+  if (typeof patch.hub?.token === 'string' && isMasked(patch.hub.token)) delete patch.hub.token;
+  for (const group of ['ollama', 'vllm'] as const) {
+    const env = patch[group]?.env;
+    if (!env) continue;
+    for (const [name, value] of Object.entries(env)) {
+      const stored = current[group].env[name];
+      if (isSecretEnvName(name) && isMasked(value) && stored !== undefined) env[name] = stored;
+    }
+  }
 }
 
 function mergePatches(a: SettingsPatch, b: SettingsPatch): SettingsPatch {

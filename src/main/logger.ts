@@ -1,11 +1,12 @@
 import pino from 'pino';
+import { isSecretEnvName } from './settings-secrets';
 
 export type Logger = pino.Logger;
 
 /** Structured logger for the core. Tests pass `level: 'silent'`. */
 export function createLogger(options: { level?: string; destination?: string } = {}): Logger {
   const level = options.level ?? process.env.SWITCHYARD_LOG_LEVEL ?? 'info';
-  const config = { level, redact: { paths: REDACTED, censor: '[redacted]' } };
+  const config = { level, redact: { paths: REDACTED, censor: '[redacted]' }, formatters: { log: redactSecretEnv } };
   if (options.destination) return pino(config, pino.destination({ dest: options.destination, mkdir: true, sync: false }));
   return pino(config);
 }
@@ -37,6 +38,25 @@ const REDACTED = [
   'env.GOOGLE_API_KEY',
   'env.ANTHROPIC_API_KEY',
 ];
+
+/**
+ * Any `env` object in a log line (a runtime's environment, its settings) loses the values whose names
+ * look secret (`HF_TOKEN`, `VLLM_API_KEY`, any `…_PASSWORD`): the fixed paths above cannot name them all.
+ */
+export function redactSecretEnv(object: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  if (depth > 4) return object;
+  let out: Record<string, unknown> | null = null;
+  for (const [key, value] of Object.entries(object)) {
+    if (!value || typeof value !== 'object' || Array.isArray(value) || value instanceof Error) continue;
+    const inner = value as Record<string, unknown>;
+    const next =
+      key === 'env'
+        ? Object.fromEntries(Object.entries(inner).map(([name, v]) => [name, isSecretEnvName(name) && typeof v === 'string' ? '[redacted]' : v]))
+        : redactSecretEnv(inner, depth + 1);
+    if (next !== inner) (out ??= { ...object })[key] = next;
+  }
+  return out ?? object;
+}
 
 /** A URL as it may be logged: `?token=` (EventSource sends the API token that way) and `?key=` (Google's) removed. */
 export function redactUrl(url: string): string {

@@ -13,6 +13,8 @@ export const ErrorCode = z.enum([
   'invalid_name',
   'quota_exceeded',
   'insufficient_disk',
+  /** the disk holding the data dir is full: a setting or secret was not saved */
+  'insufficient_storage',
   'runtime_busy',
   'runtime_not_installed',
   'runtime_external',
@@ -57,6 +59,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   runtime_not_found: 404,
   quota_exceeded: 507,
   insufficient_disk: 507,
+  insufficient_storage: 507,
   runtime_busy: 409,
   runtime_external: 409,
   lifecycle_violation: 409,

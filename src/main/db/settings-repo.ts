@@ -6,6 +6,7 @@ export class SettingsRepo {
   private readonly upsertGroup;
   private readonly getState;
   private readonly upsertState;
+  private readonly writeMany: (groups: Record<string, unknown>, state: Record<string, unknown>) => void;
 
   constructor(db: Db) {
     this.getGroups = db.prepare<[], { grp: string; value: string }>('SELECT grp, value FROM settings');
@@ -18,6 +19,15 @@ export class SettingsRepo {
       `INSERT INTO app_state (key, value, updated_at) VALUES (?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     );
+    this.writeMany = db.transaction((groups: Record<string, unknown>, state: Record<string, unknown>) => {
+      for (const [group, value] of Object.entries(groups)) this.writeGroup(group, value);
+      for (const [key, value] of Object.entries(state)) this.writeState(key, value);
+    });
+  }
+
+  /** Several groups (and app state values) in one transaction: all of them are written, or none. */
+  writeGroups(groups: Record<string, unknown>, state: Record<string, unknown> = {}): void {
+    this.writeMany(groups, state);
   }
 
   readGroups(): Record<string, unknown> {
