@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/main/cli/run';
 import type { FakeHub } from '../fixtures/hub/server.mjs';
 import { FIXTURES, startTestCore, type TestCore } from '../support/core';
 import { useFakeHub } from '../support/fake-hub';
@@ -140,6 +142,39 @@ describe('KServe export of installed models: offline, from the local files only'
     const r = await t.call<Body>('GET', `${path('qwen2.5:0.5b')}?gpu_memory_gib=24`);
     expect(r.status).toBe(422);
     expect(r.body.error).toMatchObject({ code: 'unsupported_model', message: expect.stringMatching(/Ollama model: no KServe runtime/) });
+  });
+
+  it('CLI: export kserve writes the YAML (-o), refuses a manifest that fails its checks, and says how to use it', async () => {
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const env = { SWITCHYARD_URL: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`, SWITCHYARD_TOKEN: t.token };
+    const cli = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(args, { env, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+      return { code, stdout, stderr };
+    };
+    const file = join(t.dataDir, 'qwen.yaml');
+    const ok = await cli(['export', 'kserve', QWEN, '--gpu-memory-gib', '24', '--gpus', '2', '--namespace', 'llm', '-o', file]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const m = parse(readFileSync(file, 'utf8')) as Body;
+    expect(m.metadata.namespace).toBe('llm');
+    expect(m.spec.predictor.model.args).toContain('--tensor-parallel-size=2');
+    expect(ok.stderr).toContain(`kubectl apply -f ${file}`);
+    expect(ok.stderr).toMatch(/switchyard provider add qwen3-0-6b kserve --base-url .*\/openai\/v1/);
+    const stdout = await cli(['export', 'kserve', QWEN, '--gpu-memory-gib', '24', '--storage', 'runtime']);
+    expect(stdout.code).toBe(0);
+    expect((parse(stdout.stdout) as Body).spec.predictor.model.args).toContain(`--model_revision=${commitOf(QWEN)}`);
+
+    await t.call('PUT', path(REMOTE, 'runtime-flags'), { flags: { trust_remote_code: false } });
+    const refused = await cli(['export', 'kserve', REMOTE, '--gpu-memory-gib', '24', '-o', join(t.dataDir, 'remote.yaml')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^switchyard: remote-code: .*--trust_remote_code/m);
+    expect(existsSync(join(t.dataDir, 'remote.yaml'))).toBe(false);
+    const other = await cli(['export', 'kserve', 'org/remote-code-2', '--gpu-memory-gib', '24']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^switchyard: model_not_found: /);
+    expect((await cli(['export', 'docker', QWEN])).code).toBe(2);
+    expect((await cli(['export', 'kserve'])).code).toBe(2);
   });
 
   it('a catalog model cannot be previewed offline: it needs the Hub\'s current commit', async () => {

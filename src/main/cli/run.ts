@@ -6,6 +6,7 @@ import type * as catalog from '../../shared/api/catalog';
 import type { LogLine, RuntimeInfo } from '../../shared/api/runtimes';
 import { formatBytes } from '../../shared/format';
 import { ApiClient, CliError, resolveConnection } from './client';
+import { exportCommand } from './export-kserve';
 import { providerCommand } from './provider';
 import { age, table } from './table';
 import { sleep } from '../runtimes/process-group';
@@ -34,6 +35,10 @@ Commands:
                                  key from standard input (never from the command line)
   provider validate <id>         run the validation steps (--model ID: it must be listed); exit 1 if not valid
   provider rm <id>               unregister (its key is deleted, its validation history kept)
+  export kserve <model>          an installed Hugging Face model as a KServe InferenceService (YAML; works
+                                 offline): --gpus N, --gpu-memory-gib G (the cluster's GPUs; default this
+                                 machine's), --namespace NS, --storage hf|runtime|pvc (--pvc claim/path),
+                                 --service-account SA, --hf-token-secret NAME, -o file
 
 Options:
   --url URL          Switchyard's address (env SWITCHYARD_URL; default http://127.0.0.1:8765,
@@ -78,6 +83,14 @@ const OPTIONS = {
   'key-stdin': { type: 'boolean' },
   models: { type: 'string' },
   model: { type: 'string' },
+  gpus: { type: 'string' },
+  'gpu-memory-gib': { type: 'string' },
+  namespace: { type: 'string' },
+  storage: { type: 'string' },
+  pvc: { type: 'string' },
+  'service-account': { type: 'string' },
+  'hf-token-secret': { type: 'string' },
+  output: { type: 'string', short: 'o' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -360,4 +373,5 @@ const COMMANDS: Record<string, Handler> = {
   operations: ps,
   search,
   provider: ({ client, args, values, io }) => providerCommand({ client, args, values, stdout: io.stdout, readStdin: io.readStdin }),
+  export: ({ client, args, values, io }) => exportCommand({ client, args, values, stdout: io.stdout, stderr: io.stderr }),
 };
