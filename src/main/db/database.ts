@@ -1,13 +1,14 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { migrate } from './migrate';
 import { migrations, type Migration } from './migrations/index';
 
 export type Db = Database.Database;
 
 /**
- * Opens the manifest DB in WAL mode and applies pending migrations, each in its own transaction.
- * Migrations are append-only: a number once shipped is never edited.
+ * Opens the manifest DB in WAL mode and applies pending migrations (./migrate.ts), each in its own
+ * transaction. Migrations are append-only: a number once shipped is never edited.
  */
 export function openDatabase(file: string, options: { migrations?: readonly Migration[] } = {}): Db {
   if (file !== ':memory:') {
@@ -21,7 +22,13 @@ export function openDatabase(file: string, options: { migrations?: readonly Migr
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db, options.migrations ?? migrations);
+  try {
+    migrate(db, options.migrations ?? migrations);
+  } catch (error) {
+    // a failed migration rolled back; the handle must not stay open (WAL, file lock) behind the error
+    db.close();
+    throw error;
+  }
   return db;
 }
 
@@ -32,19 +39,6 @@ export function ensurePrivateDir(dir: string, logger?: { info(obj: object, msg: 
   if (mode !== 0o700) {
     chmodSync(dir, 0o700);
     logger?.info({ dir, was: mode.toString(8) }, 'data dir made private (0700)');
-  }
-}
-
-function migrate(db: Db, list: readonly Migration[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
-  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const m of [...list].sort((a, b) => a.version - b.version)) {
-    if (applied.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      record.run(m.version, m.name, new Date().toISOString());
-    })();
   }
 }
 

@@ -1,4 +1,5 @@
-import type { CapabilitiesOverride, InstalledModel, ModelArtifact, ModelCapabilities, ModelProvider, ModelRuntime, ModelStatus, RuntimeFlags } from '../../shared/api/models';
+import { ModelProvider, ModelRuntime, type CapabilitiesOverride, type InstalledModel, type ModelArtifact, type ModelCapabilities, type ModelStatus, type RuntimeFlags } from '../../shared/api/models';
+import { AppError } from '../../shared/errors';
 import { ollamaCanonicalName } from '../../shared/model-names';
 import type { Db } from '../db/database';
 
@@ -64,7 +65,17 @@ function toRecord(row: ModelRow): ModelRecord {
   };
 }
 
-/** The manifest: models, their artifacts, and the append-only validation history. */
+/** Provider and runtime are open in the table (migration 13); which ones this build knows is zod's to say. */
+const knownKind = (row: { provider: string; runtime: string }): boolean => ModelProvider.safeParse(row.provider).success && ModelRuntime.safeParse(row.runtime).success;
+
+/**
+ * The manifest: models, their artifacts, and the append-only validation history.
+ *
+ * Identity: a row here is a model installed for a local runtime, keyed by its name as that runtime
+ * serves it (`Qwen/Qwen3-8B`, `llama3.2:latest`). Remote models are never stored here: they live in
+ * the remote-provider tables keyed by (provider id, model id), so a remote `Qwen/Qwen3-8B` cannot
+ * collide with a local install of that name.
+ */
 export class ModelsRepo {
   private readonly upsertStmt;
   private readonly getStmt;
@@ -139,12 +150,14 @@ export class ModelsRepo {
     return this.get(name) ?? this.get(ollamaCanonicalName(name));
   }
 
+  /** A row of a kind this build does not know (written by a newer Switchyard) is left out, not an error for the whole list. */
   list(): ModelRecord[] {
-    return this.listStmt.all().map(toRecord);
+    return this.listStmt.all().filter(knownKind).map(toRecord);
   }
 
   /** Creates or updates a model and replaces its artifacts, in one transaction. */
   save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used' | 'runtime_flags'>, artifacts?: NewArtifact[]): void {
+    if (!knownKind(model)) throw new AppError('internal_error', `${model.name}: provider "${model.provider}" with runtime "${model.runtime}" is not a kind of local model this version can store.`);
     this.db.transaction(() => {
       this.upsertStmt.run({ ...model, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
       if (artifacts) this.replaceArtifactsTx(model.name, artifacts);
