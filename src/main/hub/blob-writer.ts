@@ -17,15 +17,61 @@ const WRITES_IN_FLIGHT = 3;
  * this much for all downloads of the process together; past it they are only written, and hashed
  * later by reading them back (from the page cache: they were written moments before).
  */
-const HOLD_LIMIT = 32 * 1024 * 1024;
+const HOLD_LIMIT = 16 * 1024 * 1024;
 const READ_BACK_BYTES = 1024 * 1024;
+/**
+ * Copies are packed into 1 MiB blocks that are reused, not allocated per piece: a freed 1 MiB Buffer
+ * stays in RSS until a GC notices it, which under a fast download is tens of MiB of garbage.
+ */
+const BLOCK_BYTES = 1024 * 1024;
+interface Block {
+  buf: Buffer;
+  used: number;
+  /** spans in it not yet hashed */
+  refs: number;
+}
+const spare: Block[] = [];
+let filling: Block | null = null;
+/** bytes of the blocks in use (the one filling, and those with spans not yet hashed) */
 let held = 0;
+
+/** A copy of `bytes` in a block, or null when the bound is reached (or the piece is too big for a block). */
+function keep(bytes: Buffer): { copy: Buffer; block: Block } | null {
+  if (bytes.length > BLOCK_BYTES) return null;
+  if (!filling || BLOCK_BYTES - filling.used < bytes.length) {
+    if (filling) {
+      const full = filling;
+      filling = null;
+      if (full.refs === 0) giveBack(full);
+    }
+    if (held + BLOCK_BYTES > HOLD_LIMIT) return null;
+    filling = spare.pop() ?? { buf: Buffer.allocUnsafeSlow(BLOCK_BYTES), used: 0, refs: 0 };
+    filling.used = 0;
+    held += BLOCK_BYTES;
+  }
+  const copy = filling.buf.subarray(filling.used, filling.used + bytes.length);
+  bytes.copy(copy);
+  filling.used += bytes.length;
+  filling.refs += 1;
+  return { copy, block: filling };
+}
+
+function unkeep(block: Block): void {
+  block.refs -= 1;
+  if (block.refs === 0 && block !== filling) giveBack(block);
+}
+
+function giveBack(block: Block): void {
+  held -= BLOCK_BYTES;
+  if (spare.length < HOLD_LIMIT / BLOCK_BYTES) spare.push(block);
+}
 
 /** Bytes received ahead of the hash cursor: a copy, or null when only the disk has them. */
 interface Ahead {
   start: number;
   end: number;
   bytes: Buffer | null;
+  block: Block | null;
 }
 
 /**
@@ -62,7 +108,7 @@ export class BlobWriter {
   /**
    * Opens (or creates) the data file of `parts` (in file order, covering the blob). Bytes a part
    * already has on disk are hashed from the file (a resume: the one time a file is read); a single
-   * part's file is cut back to what that part says it holds.
+   * part's file is cut back to what that part says it holds. `holdLimit` 0: keep no copies (tests).
    */
   static async open(path: string, spec: HashSpec, parts: Part[], signal: AbortSignal, holdLimit = HOLD_LIMIT): Promise<BlobWriter> {
     // Not O_APPEND: writes are positional, so a piece goes where it belongs.
@@ -72,8 +118,8 @@ export class BlobWriter {
         const onDisk = (await file.stat()).size;
         if (onDisk !== parts[0]!.done) await file.truncate(parts[0]!.done);
       }
-      const writer = new BlobWriter(path, file, spec, parts, Math.min(holdLimit, HOLD_LIMIT));
-      for (const p of parts) if (p.done > 0) writer.ahead.set(p, [{ start: p.start, end: p.start + p.done, bytes: null }]);
+      const writer = new BlobWriter(path, file, spec, parts, holdLimit);
+      for (const p of parts) if (p.done > 0) writer.ahead.set(p, [{ start: p.start, end: p.start + p.done, bytes: null, block: null }]);
       writer.pump();
       await writer.settled(signal);
       return writer;
@@ -167,13 +213,10 @@ export class BlobWriter {
     let spans = this.ahead.get(part);
     if (!spans) this.ahead.set(part, (spans = []));
     const last = spans.at(-1);
-    if (held + bytes.length <= this.holdLimit) {
-      const copy = Buffer.allocUnsafeSlow(bytes.length);
-      bytes.copy(copy);
-      held += bytes.length;
-      spans.push({ start: at, end: at + bytes.length, bytes: copy });
-    } else if (last && last.bytes === null && last.end === at) last.end += bytes.length;
-    else spans.push({ start: at, end: at + bytes.length, bytes: null });
+    const kept = this.holdLimit > 0 ? keep(bytes) : null;
+    if (kept) spans.push({ start: at, end: at + bytes.length, bytes: kept.copy, block: kept.block });
+    else if (last && last.bytes === null && last.end === at) last.end += bytes.length;
+    else spans.push({ start: at, end: at + bytes.length, bytes: null, block: null });
   }
 
   /** Moves the cursor over every span that is next in file order and available. */
@@ -187,7 +230,7 @@ export class BlobWriter {
       if (span.bytes) {
         spans.shift();
         this.hash.update(span.bytes);
-        held -= span.bytes.length;
+        unkeep(span.block!);
         this.hashed = span.end;
         continue;
       }
@@ -227,7 +270,7 @@ export class BlobWriter {
   }
 
   private dropHeld(): void {
-    for (const spans of this.ahead.values()) for (const s of spans) if (s.bytes) held -= s.bytes.length;
+    for (const spans of this.ahead.values()) for (const s of spans) if (s.block) unkeep(s.block);
     this.ahead.clear();
   }
 }

@@ -215,6 +215,47 @@ describe('downloadBlob', () => {
       }
     });
 
+    it('adds connections while each one raises the throughput, up to the setting, reusing them between pieces', async () => {
+      dir = mkdtempSync(join(tmpdir(), 'dl-test-'));
+      const body = Buffer.alloc(12 * 1024 * 1024);
+      for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      // a link that caps each connection at 2 MiB/s, as a long RTT or a per-connection limit does
+      const RATE = 2 * 1024 * 1024;
+      let active = 0;
+      let most = 0;
+      let sockets = 0;
+      const server: Server = createServer((req, res) => {
+        const m = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '')!;
+        const [from, to] = [Number(m[1]), Number(m[2]) + 1];
+        active += 1;
+        most = Math.max(most, active);
+        res.writeHead(206, { 'content-length': to - from, 'content-range': `bytes ${from}-${to - 1}/${body.length}` });
+        const t0 = Date.now();
+        let at = from;
+        const pace = () => {
+          const due = from + ((Date.now() - t0) / 1000) * RATE;
+          for (; at < to && at < due; at += 64 * 1024) res.write(body.subarray(at, Math.min(to, at + 64 * 1024)));
+          if (at >= to) {
+            active -= 1;
+            res.end();
+          } else setTimeout(pace, 10);
+        };
+        pace();
+      });
+      server.on('connection', () => (sockets += 1));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const t: BlobTarget = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/f`, blobPath: join(dir, 'blobs', sha256), size: body.length, sha256, gitOid: null, label: 'f' };
+        await downloadBlob(t, { ...opts(), parallel: { parts: 3, thresholdBytes: 1024 * 1024 } });
+        expect(readFileSync(t.blobPath).equals(body)).toBe(true);
+        expect(most).toBe(3);
+        expect(sockets).toBeLessThan(12); // 12 pieces: connections carried several each
+      } finally {
+        server.close();
+      }
+    });
+
     it('takes over the bytes of an earlier one-stream download as the start of part 1', async () => {
       const t = bigTarget();
       const data = hub.repo('org/tiny-model')!.files.get(BIG)!.data;

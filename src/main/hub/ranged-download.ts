@@ -58,6 +58,12 @@ const SAVE_EVERY_MS = 2_000;
  */
 const WINDOW_MS = 300;
 const GAIN = 0.5;
+/**
+ * Every ranged download of the process: a probe judges the total throughput, and one probes at a
+ * time. Files fetched side by side share one link and one CPU, so a connection that only takes
+ * another file's share does not count as a gain.
+ */
+const all = { bytes: 0, connections: 0, probing: null as object | null };
 
 /**
  * Fetches one large blob in ranged pieces (hf_transfer / aria2c style) over up to `parts` keep-alive
@@ -122,6 +128,7 @@ class Connections {
   private lastAt = performance.now();
   /** throughput before the newest connection was added, and windows left before judging it */
   private baseline = 0;
+  private before = 1;
   private judgeIn = 1;
   private grown = false;
 
@@ -135,6 +142,7 @@ class Connections {
     const onBytes = job.onBytes;
     job.onBytes = (n) => {
       this.fetched += n;
+      all.bytes += n;
       onBytes(n);
     };
     this.probe = setInterval(() => this.adapt(), WINDOW_MS);
@@ -143,13 +151,19 @@ class Connections {
   }
 
   private finish(): void {
-    clearInterval(this.probe);
+    this.stopProbing();
     this.settle();
+  }
+
+  private stopProbing(): void {
+    clearInterval(this.probe);
+    if (all.probing === this) all.probing = null;
   }
 
   private launch(): void {
     while (this.running < this.wanted && this.hasWork()) {
       this.running += 1;
+      all.connections += 1;
       void this.connection()
         .catch((error: unknown) => {
           this.error ??= error;
@@ -157,6 +171,7 @@ class Connections {
         })
         .finally(() => {
           this.running -= 1;
+          all.connections -= 1;
           // connections that stopped together for a lower count leave at least the count running
           this.launch();
           if (this.running === 0) this.finish();
@@ -176,24 +191,26 @@ class Connections {
 
   private adapt(): void {
     const now = performance.now();
-    const rate = (this.fetched - this.lastBytes) / (now - this.lastAt);
-    this.lastBytes = this.fetched;
+    const rate = (all.bytes - this.lastBytes) / (now - this.lastAt);
+    this.lastBytes = all.bytes;
     this.lastAt = now;
+    if (all.probing && all.probing !== this) return; // another download's probe: wait for our turn
     if (this.judgeIn-- > 0) return; // a new connection's handshake and ramp-up are not judged
     if (this.grown) {
       this.grown = false;
-      const share = this.baseline / (this.wanted - 1);
-      if (rate < this.baseline + GAIN * share) {
+      all.probing = null;
+      if (rate < this.baseline + (GAIN * this.baseline) / this.before) {
         this.wanted -= 1; // it did not pay: back to what was, and no more tries
-        clearInterval(this.probe);
-        return;
+        return this.stopProbing();
       }
     }
-    if (this.wanted >= this.max || !this.hasWork()) return void clearInterval(this.probe);
+    if (this.wanted >= this.max || !this.hasWork()) return this.stopProbing();
     this.baseline = rate;
+    this.before = Math.max(1, all.connections);
     this.wanted += 1;
     this.grown = true;
     this.judgeIn = 1;
+    all.probing = this;
     this.launch();
   }
 }
