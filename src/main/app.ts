@@ -36,6 +36,8 @@ import { UsageRepo } from './usage/usage-repo';
 import { createRemote, type Remote } from './remote/remote';
 import { isUp } from '../shared/runtimes';
 import { KserveExporter } from './kserve/export';
+import { RemoteForwarder } from './remote/forwarder';
+import { syncRemoteDrivers } from './remote/remote-driver';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
@@ -144,7 +146,13 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       logger: logger.child({ module: 'remote' }),
       env,
       fetch: net.fetch,
-      active: () => null,
+      // the remote model being served (activation is built below; asked lazily)
+      active: () => {
+        const e = activation.endpoint();
+        return e?.kind === 'remote' && e.model ? { provider: e.provider, model: e.model } : null;
+      },
+      // unregistering the active provider stops serving it the one way every stop goes
+      onRemoved: async () => void (await activation.deactivate({})),
       validationTimeoutMs: seams.remote?.timeoutMs,
     });
 
@@ -173,6 +181,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         net,
         usage,
         logger: logger.child({ module: 'openai' }),
+        remote: new RemoteForwarder({ remote, fetch: net.fetch, events, logger: logger.child({ module: 'remote' }), offline: () => settings.get().catalog.offline }),
         // the manifest's last_used, written at most once a minute per model (not per request)
         onUse: (model) => {
           const now = Date.now();
@@ -286,6 +295,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       events,
       logger: logger.child({ module: 'models' }),
     });
+    // one driver per remote provider, kept in step as providers are added and removed
+    store.add('remote-drivers', syncRemoteDrivers(remote.providers, drivers, events));
     // closed before operations: stops discovery, then running installs are aborted (they resume on next start)
     store.add('models', () => models.close());
     await models.init();

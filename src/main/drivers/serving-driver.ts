@@ -73,6 +73,14 @@ export class DriverRegistry<D extends ServingDriver = ServingDriver> {
     return driver;
   }
 
+  /** Drops a provider's driver (a remote provider that was unregistered); false when none was registered. */
+  unregister(provider: string): boolean {
+    const i = this.list.findIndex((d) => d.provider === provider);
+    if (i === -1) return false;
+    this.list.splice(i, 1);
+    return true;
+  }
+
   all(): readonly D[] {
     return this.list;
   }

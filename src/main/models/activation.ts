@@ -266,7 +266,9 @@ export class ActivationService {
     if (!current || current === next) return;
     if (current.localRuntime !== null && next.localRuntime !== null) return;
     this.active.retire(`${next.label} serves instead.`);
-    await current.deactivate(null);
+    // a process-less endpoint taking over starts and stops nothing: the local runtime keeps running (the
+    // user did not ask to stop it), it just stops being where the proxy sends
+    if (next.localRuntime !== null || current.localRuntime === null) await current.deactivate(null);
     this.active.clear(current);
     if (current.localRuntime !== null) this.deps.runtimes.clearActive();
   }
@@ -291,7 +293,9 @@ export class ActivationService {
   async deactivate(body: { name?: string; runtime?: string } = {}): Promise<{ runtime: string; model: string | null; message: string }> {
     const named = body.name ? this.require(body.name) : null;
     const runtime = body.runtime ?? named?.runtime ?? null;
-    const driver = runtime ? this.deps.drivers.byRuntime(runtime) : this.active.driver();
+    const current = this.active.driver();
+    // several remote providers share the runtime 'remote': the active one is meant
+    const driver = runtime ? (current?.runtime === runtime ? current : this.deps.drivers.byRuntime(runtime)) : current;
     if (!driver) return { runtime: runtime ?? named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
     const model = driver.state().model;
     if (named && (!model || !sameModelName(model, named.name))) {

@@ -3,7 +3,7 @@ import { errorMessage, isAppError } from '../../shared/errors';
 import type { Logger } from '../logger';
 import type { NetClient } from '../net/net-client';
 import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/endpoint';
-import type { UsageRecorder } from '../usage/usage-recorder';
+import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
 import { UsageInspector } from './usage-inspector';
 
@@ -32,6 +32,8 @@ export interface OpenAiProxyOptions {
   agent?: http.Agent;
   /** called for every request routed to a model (the manifest's `last_used`) */
   onUse?: (model: string) => void;
+  /** remote providers' path (remote/forwarder.ts): governance, fallback, cost, their own auth only */
+  remote?: { handles(provider: string): boolean; forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<void> };
 }
 
 /**
@@ -93,7 +95,7 @@ export class OpenAiProxy {
     const card = cards.find((c) => typeof c.id === 'string' && sameModel(c.id, endpoint.model!));
     return {
       object: 'list',
-      data: [card ? { ...card, id: endpoint.model } : { id: endpoint.model, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: endpoint.runtime }],
+      data: [card ? { ...card, id: endpoint.model } : { id: endpoint.model, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: endpoint.kind === 'remote' ? endpoint.provider : endpoint.runtime }],
     };
   }
 
@@ -136,6 +138,9 @@ export class OpenAiProxy {
     const stream = payload.stream === true;
     const tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
     if (routed.model) this.options.onUse?.(routed.model);
+    if (routed.endpoint.kind === 'remote' && routed.model && this.options.remote?.handles(routed.endpoint.provider)) {
+      return this.options.remote.forward(kind, routed.endpoint.provider, routed.model, payload, req, res, tracker);
+    }
     if (!upstreamUrl) return this.forwardNet(kind, routed.endpoint, data, stream, req, res, tracker);
 
     return new Promise<void>((resolve) => {

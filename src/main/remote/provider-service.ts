@@ -55,6 +55,10 @@ export class RemoteProviders {
     return this.options.repo.list().map((row) => this.view(row));
   }
 
+  ids(): string[] {
+    return this.options.repo.list().map((r) => r.id);
+  }
+
   get(id: string): RemoteProvider {
     return this.view(this.row(id));
   }

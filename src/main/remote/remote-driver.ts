@@ -1,0 +1,69 @@
+import type { ActivateContext, DriverRegistry, EndpointState, ServedModel, ServingDriver } from '../drivers/serving-driver';
+import type { EventBus } from '../events';
+import type { ServingEndpoint } from '../serving/endpoint';
+import type { RemoteProviders } from './provider-service';
+
+/**
+ * The serving side of one remote provider: process-less and file-less. Activating checks that the
+ * provider's last validation is current, passed and knows the model, then hands the proxy its endpoint
+ * (always `transport: 'net'`, so NetClient's offline refusal, proxies and CAs apply, even to a cluster on
+ * this machine). Nothing starts and no local runtime stops, unless the activation service decides so.
+ */
+export class RemoteDriver implements ServingDriver {
+  readonly runtime = 'remote';
+  readonly kind = 'remote' as const;
+  readonly models = 'provider' as const;
+  readonly localRuntime = null;
+  readonly requiresNetwork = true;
+  private serving: string | null = null;
+
+  constructor(
+    readonly provider: string,
+    private readonly providers: RemoteProviders,
+  ) {}
+
+  get label(): string {
+    return this.provider;
+  }
+
+  async activate(model: ServedModel, _flags: unknown, ctx: ActivateContext): Promise<ServingEndpoint> {
+    ctx.onLoading(`checking ${this.provider}'s last validation for ${model.name}`);
+    this.providers.assertServable(this.provider, model.name);
+    this.serving = model.name;
+    return this.endpoint()!;
+  }
+
+  /** Built per request from the stored configuration: a key rotated with PATCH is used at once. */
+  endpoint(): ServingEndpoint | null {
+    if (this.serving === null) return null;
+    let target;
+    try {
+      target = this.providers.target(this.provider);
+    } catch {
+      return null; // unregistered while serving: nothing answers any more
+    }
+    return { kind: 'remote', provider: this.provider, runtime: this.runtime, model: this.serving, apiBase: target.base, headers: target.headers, transport: 'net' };
+  }
+
+  state(): EndpointState {
+    return { phase: this.serving === null ? 'down' : 'serving', model: this.serving };
+  }
+
+  async deactivate(): Promise<void> {
+    this.serving = null;
+  }
+}
+
+/**
+ * Keeps one registered driver per remote provider: those stored at start-up, then each one added or
+ * removed (`providers.changed`). Returns the unsubscribe function.
+ */
+export function syncRemoteDrivers(providers: RemoteProviders, drivers: DriverRegistry, events: EventBus): () => void {
+  const sync = () => {
+    const ids = new Set(providers.ids());
+    for (const id of ids) if (!drivers.byProvider(id)) drivers.register(new RemoteDriver(id, providers));
+    for (const d of drivers.all()) if (d instanceof RemoteDriver && !ids.has(d.provider)) drivers.unregister(d.provider);
+  };
+  sync();
+  return events.on(sync, ['providers.changed']);
+}
