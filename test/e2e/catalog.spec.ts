@@ -48,6 +48,12 @@ test('search the catalog, open a model, see the fit', async ({ page }) => {
   await expect(page.getByTestId('model-title')).toHaveText('meta-llama/Llama-3.3-70B-Instruct');
   await page.getByTestId('model-vram').fill('24'); // a reload starts without the what-if size
   await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'needs_gpus');
+  // the server says whether that runs on the GPUs asked about; the page shows its verdict as sent
+  await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-runnable', 'false');
+  await page.getByTestId('model-gpus').fill('8');
+  await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-runnable', 'true');
+  await expect(page.getByTestId('model-fit-verdict')).toHaveText('runs on 8 GPUs');
+  await page.getByTestId('model-gpus').fill('');
   await page.getByTestId('model-back').click();
   await expect(page.getByTestId('catalog-list')).toBeVisible();
 });

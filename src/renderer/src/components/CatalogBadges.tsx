@@ -22,17 +22,21 @@ const FIT_CLASS: Record<FitSummary['verdict'], string> = {
   unknown: 'badge-idle',
 };
 
-/** "Will it fit?" for one model, with the reason in the tooltip. */
-export function FitBadge({ fit, testId }: { fit: FitSummary | null | undefined; testId?: string }) {
+/**
+ * "Will it fit?" for one model, with the reason in the tooltip. `runnable` is the server's verdict
+ * (it decides whether tensor parallelism over the GPUs there are counts as running): shown, not judged.
+ */
+export function FitBadge({ fit, runnable, testId }: { fit: FitSummary | null | undefined; runnable?: boolean; testId?: string }) {
   if (!fit) return null;
   const label =
     fit.verdict === 'needs_gpus' && fit.gpus_needed
-      ? `needs ${fit.gpus_needed} GPUs`
+      ? `${runnable ? 'runs on' : 'needs'} ${fit.gpus_needed} GPUs`
       : fit.verdict === 'reduced_context' && fit.context
         ? `fits at ${Math.round(fit.context / 1024)}k ctx`
         : FIT_LABEL[fit.verdict];
+  const tone = runnable && fit.verdict === 'needs_gpus' ? 'badge-ok' : FIT_CLASS[fit.verdict];
   return (
-    <span className={`badge ${FIT_CLASS[fit.verdict]}`} title={fit.note} data-testid={testId ?? 'fit-badge'} data-verdict={fit.verdict}>
+    <span className={`badge ${tone}`} title={fit.note} data-testid={testId ?? 'fit-badge'} data-verdict={fit.verdict} data-runnable={runnable === undefined ? undefined : String(runnable)}>
       {label}
     </span>
   );

@@ -59,7 +59,7 @@ function TrendingColumn({ provider, label, metric }: { provider: CatalogProvider
               {m.size_gb !== null ? `${m.size_gb} GB` : m.parameters_b ? `${m.parameters_b}B` : ''} · {formatCount(m.downloads)} {provider === 'ollama' ? 'pulls' : 'downloads'}
               {m.likes !== null ? ` · ${formatCount(m.likes)} likes` : ''}
             </span>
-            <FitBadge fit={m.fit} />
+            <FitBadge fit={m.fit} runnable={m.runnable} />
           </li>
         ))}
       </ol>
