@@ -1,4 +1,5 @@
-import { ModelProvider, ModelRuntime, type CapabilitiesOverride, type InstalledModel, type ModelArtifact, type ModelCapabilities, type ModelStatus, type RuntimeFlags } from '../../shared/api/models';
+import type { z } from 'zod';
+import { ModelProvider, ModelRuntime, RuntimeFlags, type CapabilitiesOverride, type InstalledModel, type ModelArtifact, type ModelCapabilities, type ModelStatus } from '../../shared/api/models';
 import { AppError } from '../../shared/errors';
 import { ollamaCanonicalName } from '../../shared/model-names';
 import type { Db } from '../db/database';
@@ -61,8 +62,20 @@ function toRecord(row: ModelRow): ModelRecord {
     ...rest,
     capabilities: parse<ModelCapabilities>(capabilities),
     capabilities_override: parse<CapabilitiesOverride>(capabilities_override),
-    runtime_flags: parse<RuntimeFlags>(runtime_flags),
+    runtime_flags: storedFlags(parse<Record<string, unknown>>(runtime_flags)),
   };
+}
+
+/**
+ * Saved flags checked against today's rules (the vLLM flag table): a value an older version let
+ * through and vLLM refuses (`dtype: "fp16"`) is left out, instead of failing every answer that lists
+ * the model.
+ */
+function storedFlags(saved: Record<string, unknown> | null): RuntimeFlags | null {
+  if (!saved || typeof saved !== 'object') return null;
+  const shape = RuntimeFlags.shape as Record<string, z.ZodType>;
+  const kept = Object.entries(saved).filter(([key, value]) => shape[key]?.safeParse(value).success);
+  return kept.length ? (Object.fromEntries(kept) as RuntimeFlags) : null;
 }
 
 /** Provider and runtime are open in the table (migration 13); which ones this build knows is zod's to say. */

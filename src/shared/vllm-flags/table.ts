@@ -41,8 +41,8 @@ export const VLLM_FLAGS = {
   tensor_parallel_size: {
     cli: '--tensor-parallel-size',
     setting: 'tensorParallelSize',
-    // a positive int for vLLM; 64 bounds what one workstation can hold
-    schema: z.number().int().min(1).max(64),
+    // a positive int, as vLLM takes it; one that does not divide the attention heads is refused before the launch (hf-vllm driver)
+    schema: z.number().int().positive(),
     label: 'GPUs per model',
     help: 'empty: 1',
   },

@@ -12,7 +12,8 @@ describe('the vLLM flag table', () => {
     expect(both({ maxModelLen: 0 }, { max_model_len: 0 })).toEqual([false, false]);
     expect(both({ gpuMemoryUtilization: 1.01 }, { gpu_memory_utilization: 1.01 })).toEqual([false, false]);
     expect(both({ quantization: 'awq marlin' }, { quantization: 'awq marlin' })).toEqual([false, false]);
-    expect(both({ tensorParallelSize: 128 }, { tensor_parallel_size: 128 })).toEqual([false, false]);
+    expect(both({ tensorParallelSize: 0 }, { tensor_parallel_size: 0 })).toEqual([false, false]);
+    expect(both({ tensorParallelSize: 1.5 }, { tensor_parallel_size: 1.5 })).toEqual([false, false]);
   });
 
   it('keeps remote code per model: it is no setting', () => {
