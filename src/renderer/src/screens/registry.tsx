@@ -4,6 +4,7 @@ import { ChatScreen } from './ChatScreen';
 import { InstalledScreen } from './InstalledScreen';
 import { NewsScreen } from './NewsScreen';
 import { OperationsScreen } from './OperationsScreen';
+import { ProvidersScreen } from './ProvidersScreen';
 import { DashboardScreen } from './DashboardScreen';
 import { RuntimesScreen } from './RuntimesScreen';
 import { SettingsScreen } from './SettingsScreen';
@@ -22,6 +23,7 @@ export const screens: ScreenEntry[] = [
   { id: 'installed', label: 'Installed', component: InstalledScreen },
   { id: 'operations', label: 'Operations', component: OperationsScreen },
   { id: 'runtimes', label: 'Runtimes', component: RuntimesScreen },
+  { id: 'providers', label: 'Providers', component: ProvidersScreen },
   { id: 'chat', label: 'Chat', component: ChatScreen },
   { id: 'dashboard', label: 'Dashboard', component: DashboardScreen },
   { id: 'news', label: 'News', component: NewsScreen },

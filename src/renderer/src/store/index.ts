@@ -5,11 +5,12 @@ import { createChatSlice, type ChatSlice } from './chat';
 import { createConnectionSlice, type ConnectionSlice } from './connection';
 import { createGpuSlice, type GpuSlice } from './gpu';
 import { createModelsSlice, type ModelsSlice } from './models';
+import { createProvidersSlice, type ProvidersSlice } from './providers';
 import { createRuntimesSlice, type RuntimesSlice } from './runtimes';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 
 /** One store made of slices; each domain adds its slice here (type and creator). */
-export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & GpuSlice & CatalogSlice & ChatSlice;
+export type AppStore = ConnectionSlice & RuntimesSlice & SettingsSlice & ModelsSlice & GpuSlice & CatalogSlice & ChatSlice & ProvidersSlice;
 
 export const useStore = create<AppStore>()((...a) => ({
   ...createConnectionSlice(...a),
@@ -19,6 +20,7 @@ export const useStore = create<AppStore>()((...a) => ({
   ...createGpuSlice(...a),
   ...createCatalogSlice(...a),
   ...createChatSlice(...a),
+  ...createProvidersSlice(...a),
 }));
 
 /** Routes each SSE event to the slice that owns it. Slices add their cases here. */
@@ -34,14 +36,22 @@ export function dispatchEvent(event: AppEvent): void {
     case 'operation.updated':
       s.applyOperation(event.operation);
       break;
-    case 'model.activation':
-      s.applyActivation(event);
-      break;
     case 'models.changed':
       void s.loadInstalled().catch(() => {});
       break;
     case 'gpu.sample':
       s.applyGpuSample(event.sample);
+      break;
+    case 'providers.changed':
+      void s.loadProviders().catch(() => {});
+      break;
+    case 'provider.budget':
+    case 'provider.fallback':
+      s.applyProviderEvent(event);
+      break;
+    case 'model.activation':
+      s.applyActivation(event);
+      if (event.runtime === 'remote') void s.loadProviders().catch(() => {});
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});

@@ -1,6 +1,7 @@
 import { catalogApi } from './catalog';
 import { chatApi } from './chat';
 import { modelsApi } from './models';
+import { remoteApi } from './remote';
 import { runtimesApi } from './runtimes';
 import { systemApi } from './system';
 
@@ -14,4 +15,5 @@ export const sy = {
   runtimes: runtimesApi,
   system: systemApi,
   chat: chatApi,
+  remote: remoteApi,
 };
