@@ -1,17 +1,13 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../shared/errors';
+import { INSTANCE_INFO_FILE, readInstanceInfo, type InstanceInfo } from './instance-info';
 
 export interface DataDirLock {
   /** Adds what other programs may read about the holder (the API address, once listening). */
   describe(info: { url?: string }): void;
   release(): void;
-}
-
-interface Holder {
-  pid: number;
-  url?: string;
 }
 
 /**
@@ -21,11 +17,11 @@ interface Holder {
  * The lock is an exclusive SQLite lock (`locking_mode=EXCLUSIVE`, held from `BEGIN EXCLUSIVE` until the
  * connection closes) on `instance.lock`: an OS file lock, so the kernel drops it when the holder dies,
  * however it dies. A lock left by a dead process is therefore simply taken, and a reused pid can never
- * keep it. `instance.json` beside it says who holds it, for the message and for the CLI.
+ * keep it. `instance.json` beside it says who holds it and where its API listens, for the message and for the CLI.
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   const lockFile = join(dataDir, 'instance.lock');
-  const infoFile = join(dataDir, 'instance.json');
+  const infoFile = join(dataDir, INSTANCE_INFO_FILE);
   const db = new Database(lockFile, { timeout: 0 });
   try {
     db.pragma('locking_mode = EXCLUSIVE');
@@ -33,7 +29,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-    const holder = readHolder(infoFile);
+    const holder = readInstanceInfo(infoFile);
     const who = holder ? `another Switchyard (pid ${holder.pid})` : 'another Switchyard';
     throw new AppError(
       'data_dir_in_use',
@@ -41,7 +37,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
       { dataDir, pid: holder?.pid ?? null },
     );
   }
-  let holder: Holder = { pid: process.pid };
+  let holder: InstanceInfo = { pid: process.pid };
   const write = () => writeFileSync(infoFile, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
   write();
   let held = true;
@@ -54,22 +50,8 @@ export function lockDataDir(dataDir: string): DataDirLock {
     release() {
       if (!held) return;
       held = false;
-      if (readHolder(infoFile)?.pid === process.pid) rmSync(infoFile, { force: true });
+      if (readInstanceInfo(dataDir)?.pid === process.pid) rmSync(infoFile, { force: true });
       db.close();
     },
   };
-}
-
-/** Who holds the lock on `dataDir` (from instance.json), or null when nobody says so. */
-export function dataDirHolder(dataDir: string): Holder | null {
-  return readHolder(join(dataDir, 'instance.json'));
-}
-
-function readHolder(file: string): Holder | null {
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
-    return Number.isInteger(parsed.pid) ? { pid: parsed.pid!, ...(typeof parsed.url === 'string' ? { url: parsed.url } : {}) } : null;
-  } catch {
-    return null;
-  }
 }

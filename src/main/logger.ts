@@ -58,7 +58,36 @@ export function redactSecretEnv(object: Record<string, unknown>, depth = 0): Rec
   return out ?? object;
 }
 
-/** A URL as it may be logged: `?token=` (EventSource sends the API token that way) and `?key=` (Google's) removed. */
+/**
+ * A URL as it may be logged: the values of `token` (EventSource sends the API token that way), `key` and
+ * `api_key` (Google's) removed. Keys are compared decoded, as the query parser reads them, so `?%74oken=`
+ * or `?TOKEN=` cannot slip a secret past the check.
+ */
+const SECRET_QUERY_KEYS = new Set(['token', 'key', 'api_key']);
+
 export function redactUrl(url: string): string {
-  return url.replace(/([?&](?:token|key|api_key)=)[^&#]*/gi, '$1[redacted]');
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const hash = url.indexOf('#', start);
+  const end = hash < 0 ? url.length : hash;
+  const params = url
+    .slice(start + 1, end)
+    .split('&')
+    .map((param) => {
+      const eq = param.indexOf('=');
+      const key = eq < 0 ? param : param.slice(0, eq);
+      return eq >= 0 && SECRET_QUERY_KEYS.has(decodedKey(key).trim().toLowerCase()) ? `${key}=[redacted]` : param;
+    });
+  return `${url.slice(0, start + 1)}${params.join('&')}${url.slice(end)}`;
+}
+
+/** Percent-escapes and `+` decoded until nothing changes (a malformed escape stays as it is). */
+function decodedKey(key: string): string {
+  let current = key.replace(/\+/g, ' ');
+  for (let i = 0; i < 4; i++) {
+    const next = current.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    if (next === current) break;
+    current = next;
+  }
+  return current;
 }

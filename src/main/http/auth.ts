@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 
@@ -109,15 +109,26 @@ function localAddresses(): string[] {
 }
 
 /**
- * Bearer token in `Authorization`, or `?token=` on GET for what a browser cannot send headers with
- * (EventSource).
+ * Bearer token in `Authorization`; `?token=` only where a route allows it (`config: { queryToken: true }`):
+ * the SSE stream, which a browser's EventSource cannot send headers with. Anywhere else a token in a URL
+ * would end up in history, proxies' logs and Referer headers, for nothing.
  */
-export function requestToken(req: Pick<IncomingMessage, 'method' | 'headers'>, query: unknown): string | null {
+export function requestToken(req: Pick<IncomingMessage, 'method' | 'headers'>, query: unknown, queryAllowed = false): string | null {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
   const q = query as Record<string, unknown> | undefined;
-  if (req.method === 'GET' && typeof q?.token === 'string') return q.token;
+  if (queryAllowed && req.method === 'GET' && typeof q?.token === 'string') return q.token;
   return null;
+}
+
+/**
+ * What `/healthz?nonce=` answers so that a client holding the token can tell Switchyard from whatever
+ * else listens on a port before it sends the token there: an HMAC keyed with the token, over the nonce
+ * and the Host the request was sent to. A relay on another port cannot reuse an answer (the request gate
+ * only lets through our own Host), and nothing about the token can be learnt from it.
+ */
+export function identityProof(token: string, host: string, nonce: string): string {
+  return createHmac('sha256', token).update(`switchyard-identity\n${host.toLowerCase()}\n${nonce}`).digest('base64url');
 }
 
 export function tokenMatches(given: string | null, expected: string): boolean {

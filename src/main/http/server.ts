@@ -15,7 +15,9 @@ import {
 } from 'fastify-type-provider-zod';
 import { AppError, errorStatus, isAppError } from '../../shared/errors';
 import type { Core } from '../app';
-import { RequestGate, requestToken, tokenMatches, UNAUTHORIZED_MESSAGE } from './auth';
+import { identityProof, RequestGate, requestToken, tokenMatches, UNAUTHORIZED_MESSAGE } from './auth';
+import { docsRequestInterceptor, FAVICON_SVG } from './docs-interceptor';
+import { z } from 'zod';
 import { redactUrl } from '../logger';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
@@ -52,6 +54,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** served without the API token (liveness, static UI files, API docs): they hold no data */
     public?: boolean;
+    /** the token may come as `?token=` (GET only): the SSE stream, which EventSource opens without headers */
+    queryToken?: boolean;
   }
 }
 
@@ -97,10 +101,14 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   // Authentication is decided on the route the router matched (its `config.public`), never on the raw
   // URL: a percent-encoded or otherwise disguised path reaches the same route and the same decision.
   app.addHook('onRequest', async (request, reply) => {
+    // No page of another site may frame ours (clickjacking the Activate or Delete buttons): CSP for
+    // today's browsers, X-Frame-Options for older ones. On every answer, refusals included.
+    reply.header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY').header('x-content-type-options', 'nosniff');
     const refusal = gate.check(request.raw);
     if (refusal) return reply.code(refusal.status).send({ success: false, error: { code: refusal.code, message: refusal.message } });
-    if (request.routeOptions.config.public === true) return;
-    if (!tokenMatches(requestToken(request.raw, request.query), core.token)) {
+    const config = request.routeOptions.config;
+    if (config.public === true) return;
+    if (!tokenMatches(requestToken(request.raw, request.query, config.queryToken === true), core.token)) {
       return reply.code(401).send({ success: false, error: { code: 'unauthorized', message: UNAUTHORIZED_MESSAGE } });
     }
   });
@@ -122,21 +130,18 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     });
     await scope.register(fastifySwaggerUi, {
       routePrefix: '/docs',
-      uiConfig: {
-        // Opened from the signed-in UI (same origin), "Try it out" sends the token the UI keeps in
-        // localStorage, unless one was entered with "Authorize". Runs in the browser (serialized).
-        requestInterceptor: function (req: { headers: Record<string, string> }) {
-          try {
-            const token = localStorage.getItem('switchyard.token');
-            if (token && !req.headers.Authorization) req.headers.Authorization = `Bearer ${token}`;
-          } catch {
-            // storage blocked: the user can still Authorize by hand
-          }
-          return req;
-        },
-      } as Record<string, unknown>,
+      uiConfig: { requestInterceptor: docsRequestInterceptor } as Record<string, unknown>,
     });
-    scope.get('/healthz', { schema: { hide: true } }, async () => ({ success: true as const, status: 'ok' }));
+    // Liveness, and proof of identity for a client that holds the token (the CLI): see identityProof.
+    scope.get(
+      '/healthz',
+      { schema: { hide: true, querystring: z.object({ nonce: z.string().min(16).max(128).optional() }) } },
+      async (request) => {
+        const { nonce } = request.query as { nonce?: string };
+        return { success: true as const, status: 'ok', service: 'switchyard', ...(nonce ? { proof: identityProof(core.token, request.headers.host ?? '', nonce) } : {}) };
+      },
+    );
+    scope.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     if (rendererDir) await scope.register(fastifyStatic, { root: rendererDir, wildcard: false });
   });

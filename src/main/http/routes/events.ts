@@ -16,6 +16,8 @@ export function registerEventRoutes(app: App, core: Core): void {
   app.get(
     '/api/v1/events',
     {
+      // the one route that takes the token as ?token= (EventSource sends no headers)
+      config: { queryToken: true },
       schema: {
         tags: ['events'],
         description: `Server-sent events. Each message: \`event: <type>\` and JSON data. Types: ${AppEvent.options.map((o) => o.shape.type.value).join(', ')}. Filter with ?types=a,b. Browsers pass the token as ?token=.`,
