@@ -17,7 +17,8 @@ export interface DataDirLock {
  * The lock is an exclusive SQLite lock (`locking_mode=EXCLUSIVE`, held from `BEGIN EXCLUSIVE` until the
  * connection closes) on `instance.lock`: an OS file lock, so the kernel drops it when the holder dies,
  * however it dies. A lock left by a dead process is therefore simply taken, and a reused pid can never
- * keep it. `instance.json` beside it says who holds it and where its API listens, for the message and for the CLI.
+ * keep it. `instance.json` beside it says who holds it and where its API listens (for the
+ * message, and for the CLI).
  */
 export function lockDataDir(dataDir: string): DataDirLock {
   const lockFile = join(dataDir, 'instance.lock');
@@ -29,7 +30,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   } catch (error) {
     db.close();
     if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-    const holder = readInstanceInfo(infoFile);
+    const holder = readInstanceInfo(dataDir);
     const who = holder ? `another Switchyard (pid ${holder.pid})` : 'another Switchyard';
     throw new AppError(
       'data_dir_in_use',

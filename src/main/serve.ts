@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : core.options.port;
   const base = `http://${core.options.host.includes(':') ? `[${core.options.host}]` : core.options.host}:${port}`;
+  core.instance.describe({ url: base }); // the CLI finds this instance through its data dir
   core.logger.info({ url: base, dataDir: core.paths.dataDir, ms: Math.round(performance.now() - started) }, 'Switchyard API ready');
   // The one line a person (or a script) needs: where to go, with the token in the fragment.
   process.stdout.write(`Switchyard is running: ${base}/#token=${core.token}\n`);
