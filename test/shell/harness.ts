@@ -112,12 +112,12 @@ export class ShellApp {
   }
 
   /** Resolves with the first call to `api` that `match` accepts; rejects on exit or after `timeoutMs`. */
-  waitForCall(api: string, match: (call: Call) => boolean = () => true, timeoutMs = 20_000): Promise<Call> {
+  waitForCall(api: string, match: (call: Call) => boolean = () => true, timeoutMs = 45_000): Promise<Call> {
     return this.until(() => this.calls.find((c) => c.api === api && match(c)) ?? null, `a call to ${api}`, timeoutMs);
   }
 
   /** Resolves once `check` answers something (re-checked on every call, output line and exit). */
-  until<T>(check: () => T | null | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  until<T>(check: () => T | null | undefined | false, what: string, timeoutMs = 45_000): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(test);
