@@ -58,13 +58,13 @@ export function redactSecretEnv(object: Record<string, unknown>, depth = 0): Rec
   return out ?? object;
 }
 
+const SECRET_QUERY_KEYS = new Set(['token', 'key', 'api_key']);
+
 /**
  * A URL as it may be logged: the values of `token` (EventSource sends the API token that way), `key` and
  * `api_key` (Google's) removed. Keys are compared decoded, as the query parser reads them, so `?%74oken=`
  * or `?TOKEN=` cannot slip a secret past the check.
  */
-const SECRET_QUERY_KEYS = new Set(['token', 'key', 'api_key']);
-
 export function redactUrl(url: string): string {
   const start = url.indexOf('?');
   if (start < 0) return url;
