@@ -159,20 +159,22 @@ async function start(): Promise<void> {
   const refreshTray = () => {
     if (quitting) return; // the tray shows "Stopping runtimes…" until the end
     const models = c.models.list().filter((m) => m.status === 'installed' && m.validated);
+    const endpoint = c.activation.endpoint();
     tray?.update({
       runtimes: c.runtimes.list(),
+      remote: endpoint?.kind === 'remote' && endpoint.model ? { provider: endpoint.provider, model: endpoint.model } : null,
       models: { vllm: models.filter((m) => m.runtime === 'vllm').map((m) => m.name), ollama: models.filter((m) => m.runtime === 'ollama').map((m) => m.name) },
     });
   };
   refreshTray();
-  c.events.on(refreshTray, ['runtime.state', 'models.changed']);
+  c.events.on(refreshTray, ['runtime.state', 'models.changed', 'model.activation']);
   const policy = new NotificationPolicy();
   c.events.on(
     (event) => {
       const notice = policy.noticeFor(event);
       if (notice) notify(notice.title, notice.body, notice.urgent);
     },
-    ['operation.updated', 'model.activation', 'runtime.state'],
+    ['operation.updated', 'model.activation', 'runtime.state', 'provider.budget'],
   );
   showWindow();
 }

@@ -45,6 +45,12 @@ describe('tray menu', () => {
     expect(off).toMatchObject({ checked: true, enabled: false });
   });
 
+  it('shows a remote model being served, with Off enabled to stop serving it', () => {
+    const menu = buildTrayMenu({ runtimes: [base({}), base({ name: 'vllm', state: 'ready', model: 'org/tiny' })], remote: { provider: 'openai', model: 'gpt-4o-mini' } });
+    expect(menu[0]).toEqual({ kind: 'label', label: 'gpt-4o-mini · openai (remote)' });
+    expect(radios(menu).find((i) => i.label === 'Off')).toMatchObject({ checked: false, enabled: true, action: { type: 'off' } });
+  });
+
   it('disables vLLM until a model is known, and runtimes that are not installed', () => {
     const menu = buildTrayMenu({ runtimes: [base({ state: 'not_installed', binary: null }), base({ name: 'vllm' })] });
     const [ollama, vllm] = radios(menu);

@@ -19,6 +19,8 @@ export interface TrayState {
   runtimes: RuntimeInfo[];
   /** installed models per runtime, for the model submenus */
   models?: Partial<Record<RuntimeName, string[]>>;
+  /** a remote provider's model being served instead of a local runtime */
+  remote?: { provider: string; model: string } | null;
 }
 
 const stateLabel: Record<RuntimeInfo['state'], string> = {
@@ -35,9 +37,12 @@ const stateLabel: Record<RuntimeInfo['state'], string> = {
 export function buildTrayMenu(state: TrayState): TrayItem[] {
   const active = state.runtimes.find((r) => r.active) ?? null;
   const busy = state.runtimes.some((r) => r.state === 'starting' || r.state === 'stopping');
-  const status = active
-    ? `${runtimeLabel(active.name)}${active.model ? ` · ${active.model}` : ''} — ${stateLabel[active.state]}`
-    : 'No runtime active';
+  const remote = state.remote ?? null;
+  const status = remote
+    ? `${remote.model} · ${remote.provider} (remote)`
+    : active
+      ? `${runtimeLabel(active.name)}${active.model ? ` · ${active.model}` : ''} — ${stateLabel[active.state]}`
+      : 'No runtime active';
   const items: TrayItem[] = [{ kind: 'label', label: status }, { kind: 'separator' }];
   for (const r of state.runtimes) {
     const installed = r.state !== 'not_installed';
@@ -67,7 +72,7 @@ export function buildTrayMenu(state: TrayState): TrayItem[] {
     }
   }
   items.push(
-    { kind: 'radio', label: 'Off', checked: active === null, enabled: !busy && active !== null, action: { type: 'off' } },
+    { kind: 'radio', label: 'Off', checked: active === null && remote === null, enabled: !busy && (active !== null || remote !== null), action: { type: 'off' } },
     { kind: 'separator' },
     { kind: 'action', label: 'Open Switchyard', enabled: true, action: { type: 'open' } },
     { kind: 'action', label: 'Quit', enabled: true, action: { type: 'quit' } },

@@ -14,10 +14,13 @@ export function ChatScreen() {
   const loadInstalled = useStore((s) => s.loadInstalled);
   const installed = useStore((s) => s.installed);
   const active = useMemo(() => installed.find((m) => m.active) ?? null, [installed]);
+  const loadProviders = useStore((s) => s.loadProviders);
   useEffect(() => {
     void load().catch(() => {});
     void loadInstalled().catch(() => {});
-  }, [load, loadInstalled]);
+    // a remote model (Providers) may be the one answering
+    void loadProviders().catch(() => {});
+  }, [load, loadInstalled, loadProviders]);
 
   return (
     <section className="screen chat-screen">
@@ -54,6 +57,7 @@ function ModelBar() {
   const busy = useStore((s) => s.modelBusy);
   const errors = useStore((s) => s.modelErrors);
   const activate = useStore((s) => s.activateModel);
+  const remote = useStore((s) => s.activeRemote);
   const active = installed.find((m) => m.active) ?? null;
   const ready = installed.filter((m) => m.status === 'installed');
   const [pick, setPick] = useState('');
@@ -76,12 +80,17 @@ function ModelBar() {
           {activating === chosen ? 'Activating…' : 'Activate'}
         </button>
       )}
+      {remote && (
+        <span className="badge badge-ok" data-testid="chat-active-model">
+          answering: {remote.model} ({remote.provider})
+        </span>
+      )}
       {active && (
         <span className={`badge ${active.serving ? 'badge-ok' : 'badge-busy'}`} data-testid="chat-active-model">
           {active.serving ? `answering: ${active.name}` : `starting ${active.name}…`}
         </span>
       )}
-      {!active && ready.length > 0 && <span className="muted small">No model is active: pick one and Activate it.</span>}
+      {!active && !remote && ready.length > 0 && <span className="muted small">No model is active: pick one and Activate it.</span>}
       {ready.length === 0 && (
         <span className="muted small">
           Install a model from the <a href="#/catalog">Catalog</a> first.
@@ -211,14 +220,17 @@ function Composer() {
   const stop = useStore((s) => s.stopChat);
   const streaming = useStore((s) => s.chatStreaming);
   const installed = useStore((s) => s.installed);
+  const remote = useStore((s) => s.activeRemote);
   const active = installed.find((m) => m.active) ?? null;
   const [text, setText] = useState('');
-  const why = !active ? 'Activate a model first.' : !active.serving ? `${active.name} is still starting.` : !text.trim() ? 'Type a message first.' : null;
+  const why = remote ? (!text.trim() ? 'Type a message first.' : null) : !active ? 'Activate a model first.' : !active.serving ? `${active.name} is still starting.` : !text.trim() ? 'Type a message first.' : null;
   const submit = () => {
-    if (why || streaming || !active) return;
+    if (why || streaming || (!active && !remote)) return;
     const question = text.trim();
     setText('');
-    void send(question, active.name, { systemAllowed: active.capabilities?.supports_system_role !== false });
+    // a remote model (Providers) answers under its own id; the provider's template decides about system prompts
+    if (remote) void send(question, remote.model, { systemAllowed: true });
+    else if (active) void send(question, active.name, { systemAllowed: active.capabilities?.supports_system_role !== false });
   };
   return (
     <form

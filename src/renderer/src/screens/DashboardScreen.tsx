@@ -1,5 +1,6 @@
 import { useEffect, useMemo } from 'react';
 import type { GpuProcess, UsageDay } from '../../../shared/api/system';
+import { RemoteUsage } from '../components/RemoteUsage';
 import { TimeChart } from '../components/TimeChart';
 import { useStore } from '../store';
 import { runtimeLabel } from '../../../shared/runtimes';
@@ -40,6 +41,7 @@ export function DashboardScreen() {
         <EndpointCard />
       </div>
       <UsageTable />
+      <RemoteUsage />
     </section>
   );
 }
