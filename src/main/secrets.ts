@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../shared/errors';
 
@@ -89,6 +89,7 @@ export class SecretStore {
   }
 
   private load(): void {
+    this.removeStaleTemps();
     if (!fs.existsSync(this.file)) return;
     fs.chmodSync(this.file, 0o600);
     const parsed = SecretsFile.safeParse(safeJson(fs.readFileSync(this.file, 'utf8')));
@@ -103,6 +104,24 @@ export class SecretStore {
       } catch {
         this.onError(`Secret "${name}" could not be decrypted: set it again in Settings.`);
       }
+    }
+  }
+
+  /**
+   * A process killed while writing leaves `secrets.json.<pid>.tmp` behind, secrets in it: it is never
+   * read (the rename is what commits), so it goes. One Switchyard per data dir: no other writer is live.
+   */
+  private removeStaleTemps(): void {
+    const dir = dirname(this.file);
+    const prefix = `${basename(this.file)}.`;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return; // no data dir yet: nothing left behind
+    }
+    for (const name of names) {
+      if (name.startsWith(prefix) && /^\d{1,10}\.tmp$/.test(name.slice(prefix.length))) this.fs.rmSync(join(dir, name), { force: true });
     }
   }
 

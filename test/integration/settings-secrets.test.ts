@@ -146,6 +146,14 @@ describe('a secret and its settings are saved together', () => {
     expect(t.core.settings.get().hub.token).toBe(NEW);
   });
 
+  it('a temp file a killed save left behind is removed on start, never read', async () => {
+    const dir = dataDir();
+    fs.writeFileSync(join(dir, 'secrets.json.4242.tmp'), `{"version":1,"cipher":"none","secrets":{"x":"${NEW}"`, { mode: 0o600 });
+    t = await startTestCore({ dataDir: dir });
+    expect(tmpFiles(dir)).toEqual([]);
+    expect(t.core.settings.get().hub.token).toBeNull();
+  });
+
   it('the database refusing the settings row: neither the token nor the endpoint changes, now or after a restart', async () => {
     const dir = dataDir();
     t = await startTestCore({ dataDir: dir });
@@ -181,5 +189,36 @@ describe('a secret and its settings are saved together', () => {
     t = await startTestCore({ dataDir: dir });
     expect(t.core.settings.get().hub).toMatchObject({ token: OLD, endpoint: 'https://huggingface.co' });
     expect(secretsFile(dir)).not.toContain(NEW); // the orphan is dropped on start
+  });
+});
+
+describe('a real SIGKILL while saving', () => {
+  it('never tears a secret from its settings, leaves no temp file, whatever the moment', async () => {
+    const { execa } = await import('execa');
+    // as test/support/settings-writer.ts writes them
+    const tokenFor = (i: number) => `hf_crash_test_token_${String(i).padStart(6, '0')}`;
+    const endpointFor = (i: number) => `https://hub${i}.example.test`;
+    for (const killAfter of [5, 29]) {
+      const dir = dataDir();
+      const child = execa('node', ['--import', 'tsx', 'test/support/settings-writer.ts', dir], { reject: false, buffer: false });
+      let saved = 0;
+      await new Promise<void>((resolve) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          saved = Math.max(saved, ...[...chunk.toString().matchAll(/saved (\d+)/g)].map((m) => Number(m[1])));
+          if (saved >= killAfter) resolve();
+        });
+      });
+      child.kill('SIGKILL');
+      expect((await child).signal).toBe('SIGKILL');
+      t = await startTestCore({ dataDir: dir });
+      const { hub, vllm } = t.core.settings.get();
+      const i = Number(/(\d+)$/.exec(hub.token ?? '')?.[1]);
+      expect(i, `killed after save ${saved}`).toBeGreaterThanOrEqual(saved);
+      expect(hub.endpoint).toBe(endpointFor(i));
+      expect(vllm.env.HF_TOKEN).toBe(tokenFor(i));
+      expect(tmpFiles(dir)).toEqual([]);
+      await t.close();
+      t = null;
+    }
   });
 });
