@@ -93,7 +93,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
           {model.capabilities?.max_context_length && <div className="muted small">context {model.capabilities.max_context_length.toLocaleString()}</div>}
         </td>
         <td>
-          {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {model.runtime}
+          {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {runtimeLabel(model.runtime)}
           {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
           {model.remote_code && (
             <label className="small" title="This model ships its own Python code (config.json auto_map); vLLM runs it only with --trust-remote-code">
