@@ -10,7 +10,7 @@
 //   way and run again; counts the bytes the Hub served twice.
 // Every row prints CPU seconds per GiB (user + system of the downloading process) beside the ratio, so
 // that a result on a loaded machine can still be judged; load averages are printed before and after.
-//   npx tsx bench/download.ts   (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1 PARTS=4)
+//   npx tsx bench/download.ts   (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1 PARTS=4; HF=0: no hf)
 // Goals (issue 21): ≥ 0.9 × curl on loopback HTTP and HTTPS, ≥ 2 × hf; throttled ≥ 1.5 × curl and
 // ≥ 3 × curl's single stream; ≤ 1 % of the bytes fetched twice on resume; RSS growth ≤ 64 MiB.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -329,6 +329,7 @@ function runHf(bin: string, link: Link, repo: string, out: string): Promise<Run>
 /** `hf` from HF_CLI, else a venv from the local wheel mirror (no network), made once per run. */
 function findHf(dir: string): { bin: string | null; why: string } {
   if (process.env.HF_CLI) return { bin: process.env.HF_CLI, why: '' };
+  if (process.env.HF === '0') return { bin: null, why: 'HF=0' };
   const wheels = '/opt/pypi/files';
   if (!existsSync(wheels)) return { bin: null, why: `not installed, no wheels at ${wheels} and PyPI is out of reach; set HF_CLI` };
   try {

@@ -98,7 +98,7 @@ export const DownloadSettings = z.object({
   maxRetries: z.number().int().min(0).max(50).default(5),
   minFreePercent: z.number().min(0).max(100).default(10),
   maxStorageBytes: z.number().int().positive().nullable().default(null),
-  /** files at least this big are fetched as `parallelParts` ranged parts over separate connections */
+  /** files at least this big are fetched in ranged pieces over up to `parallelParts` connections (as many as raise the throughput) */
   parallelThresholdBytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(64 * 1024 * 1024),
   /** connections per large file (1: one stream); a few MiB of memory each at most */
   parallelParts: z.number().int().min(1).max(16).default(4),
