@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { GpuProcess, GpuSampleEvent, ModelsUsage } from '../../src/shared/a
 import type { AppEvent } from '../../src/shared/events';
 import { groupMembers } from '../../src/main/runtimes/process-group';
 import { FIXTURES, startTestCore, type TestCore } from '../support/core';
+import { emulatorEvents } from '../support/emulator-state';
 
 const BIN = join(FIXTURES, 'bin');
 const fakeGpuPath = () => `${BIN}:${process.env.PATH}`;
@@ -20,17 +21,8 @@ async function until<T>(probe: () => T | undefined | null | false, timeoutMs = 1
   }
 }
 
-const started = (stateFile: string, query: string) => {
-  try {
-    return readFileSync(stateFile, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { event: string; args: string[] })
-      .filter((e) => e.event === 'started' && e.args.some((a) => a.startsWith(query))).length;
-  } catch {
-    return 0;
-  }
-};
+const started = (stateFile: string, query: string) =>
+  emulatorEvents(stateFile).filter((e) => e.event === 'started' && e.args?.some((a) => a.startsWith(query))).length;
 
 let t: TestCore | null = null;
 let dir = '';

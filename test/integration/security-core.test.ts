@@ -8,6 +8,7 @@ import { type FakeHub } from '../fixtures/hub/server.mjs';
 import { useFakeHub } from '../support/fake-hub';
 import { FIXTURES, startTestCore, type TestCore } from '../support/core';
 import { waitForOperation } from '../support/models';
+import { emulatorEvents } from '../support/emulator-state';
 import { waitFor } from '../support/wait';
 import { createLogger } from '../../src/main/logger';
 import { vllmAdapter } from '../../src/main/runtimes/adapters';
@@ -80,8 +81,7 @@ describe('secrets', () => {
     });
     // the long-lived nvidia-smi sampler
     const smiPid = await waitFor(() => {
-      const lines = existsSync(stateFile) ? readFileSync(stateFile, 'utf8').trim().split('\n') : [];
-      const loop = lines.map((l) => JSON.parse(l) as { event: string; pid: number; args?: string[] }).find((e) => e.event === 'started' && e.args?.some((a) => a.startsWith('-lms') || a.startsWith('--loop-ms')));
+      const loop = emulatorEvents(stateFile).find((e) => e.event === 'started' && e.args?.some((a) => a.startsWith('-lms') || a.startsWith('--loop-ms')));
       return loop && existsSync(`/proc/${loop.pid}/environ`) ? loop.pid : null;
     }, 'nvidia-smi to start');
     expect(readFileSync(`/proc/${smiPid}/environ`, 'utf8')).not.toMatch(/HF_TOKEN|SWITCHYARD_TOKEN|HUGGING_FACE_HUB_TOKEN/);

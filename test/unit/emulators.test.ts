@@ -3,11 +3,12 @@
 import { describe, it, expect, afterEach, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { emulatorEvents } from '../support/emulator-state';
 import { freePort } from '../support/net';
 
 const BIN = fileURLToPath(new URL('../fixtures/bin', import.meta.url));
@@ -47,7 +48,7 @@ function start(bin: 'ollama' | 'vllm', args: string[], env: Record<string, strin
     output: () => out,
     exited,
     state,
-    events: () => (existsSync(state) ? readFileSync(state, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : []),
+    events: () => emulatorEvents(state) as Record<string, unknown>[],
   };
   procs.push(emu);
   return emu;
