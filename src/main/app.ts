@@ -178,6 +178,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       new OpenAiProxy({
         // the endpoint the activation service holds (built below; asked per request, after init)
         activeEndpoint: () => activation.endpoint(),
+        unavailable: () => activation.unavailable(),
+        timeouts: () => ({ headersMs: settings.get().runtime.proxyHeadersTimeoutMs, idleMs: settings.get().runtime.proxyIdleTimeoutMs }),
         net,
         usage,
         logger: logger.child({ module: 'openai' }),

@@ -28,10 +28,12 @@ const stateLabel: Record<RuntimeInfo['state'], string> = {
   stopped: 'stopped',
   starting: 'starting…',
   ready: 'ready',
+  unresponsive: 'not answering (restart it)',
   stopping: 'stopping…',
   crashed: 'crashed',
   external: 'running (external)',
 };
+
 
 /** Builds the tray menu from state: status line, runtime switch (Ollama / vLLM / off), models, open, quit. */
 export function buildTrayMenu(state: TrayState): TrayItem[] {

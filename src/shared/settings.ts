@@ -83,6 +83,14 @@ export const RuntimeSupervisionSettings = z.object({
   autoRestart: z.boolean().default(false),
   maxAutoRestarts: z.number().int().min(0).max(100).default(3),
   logMaxBytes: z.number().int().min(64 * 1024).default(10 * 1024 * 1024),
+  /** how often a ready (or external) runtime is asked whether it still answers */
+  healthIntervalMs: z.number().int().min(20).max(600_000).default(10_000),
+  /** missed health probes in a row before a runtime is `unresponsive` (an external one: gone) */
+  healthMisses: z.number().int().min(1).max(100).default(3),
+  /** the OpenAI endpoint gives up on a runtime that sends no response headers for this long (504) */
+  proxyHeadersTimeoutMs: z.number().int().min(100).max(3_600_000).default(600_000),
+  /** …and on a response that sends nothing more for this long (a stream ends with an error event) */
+  proxyIdleTimeoutMs: z.number().int().min(100).max(3_600_000).default(120_000),
 });
 
 export const HubSettings = z.object({

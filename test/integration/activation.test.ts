@@ -27,8 +27,10 @@ async function registry(tc: TestCore): Promise<Record<string, InstalledModel>> {
   return Object.fromEntries(res.body.models.map((m) => [m.name, m]));
 }
 
+/** vLLM's own /v1/models, with the per-start key Switchyard launched it with (it refuses anyone else). */
 async function upstreamModels(baseUrl: string): Promise<{ id: string; max_model_len?: number }[]> {
-  return ((await (await fetch(`${baseUrl}/v1/models`)).json()) as { data: { id: string; max_model_len?: number }[] }).data;
+  const headers = t!.core.runtimes.authHeaders('vllm');
+  return ((await (await fetch(`${baseUrl}/v1/models`, { headers })).json()) as { data: { id: string; max_model_len?: number }[] }).data;
 }
 
 async function ollamaPs(baseUrl: string): Promise<{ name: string; expires_at: string }[]> {

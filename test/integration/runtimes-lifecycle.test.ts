@@ -73,7 +73,7 @@ describe('runtime supervision against the emulators', () => {
     const s = await servers(t);
     expect(s.ollama!.state).toBe('stopped');
     expect(s.vllm).toMatchObject({ state: 'ready', model: 'org/tiny-model', active: true });
-    const models = (await (await fetch(`${s.vllm!.base_url}/v1/models`)).json()) as { data: { id: string }[] };
+    const models = (await (await fetch(`${s.vllm!.base_url}/v1/models`, { headers: t.core.runtimes.authHeaders('vllm') })).json()) as { data: { id: string }[] };
     expect(models.data.map((m) => m.id)).toEqual(['org/tiny-model']);
     // the last model per runtime is remembered
     const active = await t.call<{ last_models: Record<string, string> }>('GET', '/api/v1/system/llm-servers/active');

@@ -35,7 +35,7 @@ describe('vLLM fidelity', () => {
     const res = await t.call<{ activation: Activation }>('POST', '/api/v1/models/activate', { name: 'org/gpt2-like' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.activation.flags!.max_model_len).toBe(1024);
-    expect((await cards(t.core.runtimes.info('vllm').base_url))[0]!.max_model_len).toBe(1024);
+    expect((await cards(t.core.runtimes.info('vllm').base_url, t.core.runtimes.authHeaders('vllm')))[0]!.max_model_len).toBe(1024);
   });
 
   it('remote code is refused before launch until allowed for that model; then --trust-remote-code is passed', async () => {
@@ -99,6 +99,28 @@ describe('vLLM fidelity', () => {
     expect(proxied.statusCode, proxied.body).toBe(200);
     const test = await t.call<{ result: ModelTestResult }>('POST', `/api/v1/models/${enc('org/keyed')}/test`, {});
     expect(test.body.result.ok, JSON.stringify(test.body)).toBe(true);
+  });
+
+  it('without a key of the user’s, every start gets a random one: vLLM refuses anyone else, the proxy and the test send it, no answer or log shows it', async () => {
+    t = await startTestCore({ env: fast, hfModels: ['org/guarded'] });
+    expect((await t.call('POST', '/api/v1/models/activate', { name: 'org/guarded' })).status).toBe(200);
+    const base = t.core.runtimes.info('vllm').base_url;
+    const first = t.core.runtimes.authHeaders('vllm').authorization!;
+    expect(first).toMatch(/^Bearer [A-Za-z0-9_-]{32}$/);
+    expect((await fetch(`${base}/v1/models`)).status).toBe(401); // another local process, or a web page
+    expect((await fetch(`${base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(401);
+    const proxied = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.token}` }, payload: { model: 'org/guarded', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 } });
+    expect(proxied.statusCode, proxied.body).toBe(200);
+    const test = await t.call<{ result: ModelTestResult }>('POST', `/api/v1/models/${enc('org/guarded')}/test`, {});
+    expect(test.body.result.ok, JSON.stringify(test.body)).toBe(true);
+    const key = first.slice('Bearer '.length);
+    for (const url of ['/api/v1/system/llm-servers', '/api/v1/system/llm-servers/active', '/api/v1/system/llm-runtime/active', '/api/v1/system/llm-servers/vllm/logs?tail=500', '/api/v1/models/registry']) {
+      expect(JSON.stringify((await t.call('GET', url)).body), url).not.toContain(key);
+    }
+    expect(vllmArgs(t)).not.toContain(key);
+    // a restart is a new start: a new key
+    await t.call('POST', '/api/v1/system/llm-servers/vllm/restart');
+    expect(t.core.runtimes.authHeaders('vllm').authorization).not.toBe(first);
   });
 
   it('--api-key in Settings › vLLM › extra args is read from the command line and sent too', async () => {

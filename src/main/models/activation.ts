@@ -75,6 +75,17 @@ export class ActivationService {
     return this.active.endpoint();
   }
 
+  /** Why the active model does not answer now (its runtime stopped answering), for the proxy's 503. */
+  unavailable(): { message: string; code: string } | null {
+    const driver = this.active.driver();
+    const state = driver?.state();
+    if (!driver || state?.phase !== 'unresponsive') return null;
+    return {
+      code: 'runtime_unresponsive',
+      message: `${driver.label} stopped answering its health probe (it may be hung)${state.model ? ` while serving ${state.model}` : ''}. Restart it (Switchyard › Runtimes › Restart, or POST /api/v1/system/llm-servers/${driver.runtime}/restart).`,
+    };
+  }
+
   endpointInfo(): ActiveEndpointInfo {
     const driver = this.active.driver();
     if (!driver) return { kind: null, provider: null, runtime: null, model: null, phase: null, endpoint: null };

@@ -26,6 +26,10 @@ export interface OpenAiProxyOptions {
   activeEndpoint: () => ServingEndpoint | null;
   /** how endpoints off this machine are reached (TLS, proxies, CAs, offline refusal) */
   net?: Pick<NetClient, 'fetch'>;
+  /** how long to wait for response headers, and for the next chunk of an answer (Settings › Runtime) */
+  timeouts?: () => { headersMs: number; idleMs: number };
+  /** why nothing answers although a model is active (a runtime that stopped answering), for the 503 */
+  unavailable?: () => { message: string; code: string } | null;
   usage: UsageRecorder;
   logger: Logger;
   /** keep-alive agent for upstream connections; replaceable in tests */
@@ -60,6 +64,8 @@ export class OpenAiProxy {
   /** Resolves which runtime/model serves `requested`, or throws the OpenAI-style 503/404. */
   route(requested: unknown): { endpoint: ServingEndpoint; model: string | null } {
     const endpoint = this.options.activeEndpoint();
+    const down = endpoint ? null : this.options.unavailable?.();
+    if (down) throw new OpenAiError(503, down.message, 'service_unavailable', down.code);
     if (!endpoint) {
       throw new OpenAiError(
         503,
@@ -146,12 +152,40 @@ export class OpenAiProxy {
     return new Promise<void>((resolve) => {
       const inspector = new UsageInspector(stream);
       let finished = false;
+      // one timer per request: first the wait for response headers, then the silence between chunks
+      const { headersMs, idleMs } = this.timeouts();
+      let timer = setTimeout(() => onTimeout(false), headersMs);
       const finish = (status: number) => {
         if (finished) return;
         finished = true;
+        clearTimeout(timer);
         const usage = inspector.usage();
         tracker.finish({ status, promptTokens: usage.prompt, completionTokens: usage.completion });
         resolve();
+      };
+
+      // A runtime that accepted the request but went quiet (hung, SIGSTOP'd, swapped out): the client gets
+      // an OpenAI-shaped error instead of waiting forever — a 504 before any header, an SSE `error` event
+      // inside a stream (OpenAI's clients raise it), a cut connection inside any other body.
+      let streaming = false;
+      const onTimeout = (answering: boolean) => {
+        if (finished) return;
+        const label = endpointLabel(routed.endpoint);
+        const e = new OpenAiError(
+          504,
+          answering
+            ? `${label} stopped sending the answer (nothing for ${Math.round(idleMs / 1000)} s): it may be hung — check Switchyard › Runtimes (Restart) and its log.`
+            : `${label} sent no answer within ${Math.round(headersMs / 1000)} s: it may be hung or overloaded — check Switchyard › Runtimes (Restart) and its log.`,
+          'api_error',
+          'upstream_timeout',
+        );
+        upstream.removeAllListeners('response');
+        upstream.on('error', () => {});
+        upstream.destroy();
+        if (!res.headersSent) sendJson(res, 504, e.body());
+        else if (streaming && !res.writableEnded) res.end(`data: ${JSON.stringify(e.body())}\n\n`);
+        else res.destroy();
+        finish(504);
       };
 
       const onUpstreamError = (error: unknown) => {
@@ -196,10 +230,15 @@ export class OpenAiProxy {
       }
 
       const onResponse = (up: IncomingMessage) => {
+        if (finished) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => onTimeout(true), idleMs);
+        up.on('error', () => {}); // after a timeout the destroyed response may still report its abort
         const status = up.statusCode ?? 502;
         const headers: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP_HEADERS.has(k)) headers[k] = v;
         const isStream = String(up.headers['content-type'] ?? '').includes('text/event-stream');
+        streaming = isStream;
         if (isStream) {
           headers['cache-control'] = 'no-cache, no-transform';
           headers['x-accel-buffering'] = 'no';
@@ -217,6 +256,8 @@ export class OpenAiProxy {
           if (up.complete && up.readableLength === 0 && !res.writableEnded) res.end();
         };
         up.on('data', (chunk: Buffer) => {
+          if (finished) return;
+          timer.refresh();
           // time to first token: the first chunk that carries generated text (not the role-only opener)
           if (inspector.push(chunk) && isStream) tracker.firstToken();
           process.nextTick(endIfComplete);
@@ -230,10 +271,12 @@ export class OpenAiProxy {
           finish(status);
         });
         up.on('error', () => {
+          if (finished) return;
           res.destroy();
           finish(res.writableEnded ? status : 502);
         });
         up.on('aborted', () => {
+          if (finished) return;
           res.destroy();
           finish(502);
         });
@@ -250,6 +293,10 @@ export class OpenAiProxy {
 
       upstream.end(data);
     });
+  }
+
+  private timeouts(): { headersMs: number; idleMs: number } {
+    return this.options.timeouts?.() ?? { headersMs: 600_000, idleMs: 120_000 };
   }
 
   private upstream(apiBase: string): LoopbackUpstream {

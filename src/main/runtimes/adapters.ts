@@ -50,6 +50,21 @@ export interface RuntimeAdapter {
   apiKeyOf?(args: readonly string[], env: Record<string, string | undefined>): string | null;
   /** the launch flags found in a command line (an adopted process), for restarting it the same way */
   flagsOf?(args: readonly string[]): Partial<VllmFlags>;
+  /**
+   * The environment variable a random per-start API key is passed in (vLLM's VLLM_API_KEY): every start
+   * gets a new one unless the user set their own, so nothing else on the machine (another process, a
+   * web page) can use the runtime's port without going through Switchyard. An env var, not `--api-key`,
+   * so it shows in no command line (`ps`), log line or process row.
+   */
+  readonly perStartKeyEnv?: string;
+  /** one cheap liveness request (the periodic health probe): true when it answered in time */
+  alive(baseUrl: string, fetchImpl: typeof fetch, signal: AbortSignal, headers?: Record<string, string>): Promise<boolean>;
+  /**
+   * "May be started by someone else" (Ollama as a system service): whether what answers on the
+   * runtime's address is that runtime. `null`: nothing answers; `foreign`: another program does (it is
+   * then `port_in_use`, never adopted and never sent a prompt).
+   */
+  identifyExternal?(baseUrl: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ version: string | null } | { foreign: string } | null>;
   installHint: string;
 }
 
@@ -112,6 +127,25 @@ export const ollamaAdapter: RuntimeAdapter = {
     if (o.modelsDir) extra.OLLAMA_MODELS = o.modelsDir;
     return { args: ['serve'], env: childEnv(env, extra) };
   },
+  async alive(baseUrl, fetchImpl, signal) {
+    const res = await fetchImpl(`${baseUrl}/api/version`, { signal });
+    await res.arrayBuffer();
+    return res.status === 200;
+  },
+  /** Ollama answers `GET /` with "Ollama is running" and `/api/version` with its version: both, or it is not Ollama. */
+  async identifyExternal(baseUrl, fetchImpl, signal) {
+    let root: Response;
+    try {
+      root = await fetchImpl(`${baseUrl}/`, { signal });
+    } catch {
+      return null; // nothing listens
+    }
+    const text = (await root.text()).slice(0, 200);
+    const { status, body } = await getJson(`${baseUrl}/api/version`, fetchImpl, signal).catch(() => ({ status: 0, body: null }));
+    const version = (body as { version?: unknown } | null)?.version;
+    if (root.status === 200 && text.trim() === 'Ollama is running' && status === 200 && typeof version === 'string' && /^\d+\.\d+/.test(version)) return { version };
+    return { foreign: `GET / answered ${root.status}${text ? ` "${text.trim().slice(0, 60)}"` : ''}, /api/version ${status || 'failed'}` };
+  },
   async probe(baseUrl, _model, fetchImpl, signal) {
     const { status, body } = await getJson(`${baseUrl}/api/version`, fetchImpl, signal);
     if (status !== 200) return { ready: false };
@@ -155,6 +189,12 @@ export const vllmAdapter: RuntimeAdapter = {
   },
   flagsOf: vllmFlagsOf,
   apiKeyOf: vllmApiKey,
+  perStartKeyEnv: 'VLLM_API_KEY',
+  async alive(baseUrl, fetchImpl, signal) {
+    const res = await fetchImpl(`${baseUrl}/health`, { signal });
+    await res.arrayBuffer();
+    return res.status === 200;
+  },
   async probe(baseUrl, model, fetchImpl, signal, headers) {
     const health = await fetchImpl(`${baseUrl}/health`, { signal });
     await health.arrayBuffer();

@@ -35,6 +35,22 @@ export function readCmdline(pid: number): string[] | null {
   }
 }
 
+/** A process's environment at its start (`/proc/<pid>/environ`, readable by its owner only), or null. */
+export function readEnviron(pid: number): Record<string, string> | null {
+  if (!hasProc) return null;
+  try {
+    const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const out: Record<string, string> = {};
+    for (const entry of raw.split('\0')) {
+      const eq = entry.indexOf('=');
+      if (eq > 0) out[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
 /** Alive and not a zombie. */
 export function isAlive(pid: number): boolean {
   if (hasProc) {

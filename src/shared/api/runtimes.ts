@@ -4,7 +4,7 @@ import { okShape } from './common';
 export const RuntimeName = z.enum(['ollama', 'vllm']);
 export type RuntimeName = z.infer<typeof RuntimeName>;
 
-export const RuntimeState = z.enum(['not_installed', 'stopped', 'starting', 'ready', 'stopping', 'crashed', 'external']);
+export const RuntimeState = z.enum(['not_installed', 'stopped', 'starting', 'ready', 'unresponsive', 'stopping', 'crashed', 'external']);
 export type RuntimeState = z.infer<typeof RuntimeState>;
 
 export const RuntimeErrorInfo = z.object({

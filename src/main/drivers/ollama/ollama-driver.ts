@@ -20,7 +20,7 @@ import { isUp, runtimeLabel } from '../../../shared/runtimes';
 const CALL_TIMEOUT_MS = 10_000;
 
 export interface OllamaDriverDeps {
-  runtimes: Pick<RuntimeManager, 'activate' | 'info' | 'setModel' | 'serving'>;
+  runtimes: Pick<RuntimeManager, 'activate' | 'activeInfo' | 'bringUp' | 'info' | 'setModel' | 'serving'>;
   /** pull, delete, list and show through the official client */
   store: OllamaModels;
   settings: Pick<SettingsService, 'get'>;
@@ -86,7 +86,7 @@ export class OllamaDriver implements ModelDriver {
   }
 
   async install(name: string, _params: InstallParams, ctx: OperationContext, host: ManifestHost): Promise<string> {
-    const baseUrl = await this.ensureRunning(ctx.signal);
+    const baseUrl = await this.ensureRunning(ctx);
     ctx.report({ message: 'pulling manifest' });
     await this.deps.store.pull(baseUrl, name, ctx.signal, (p) => ctx.report({ message: p.status, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
     await this.importModel(host, baseUrl, name, 'installed');
@@ -265,23 +265,25 @@ export class OllamaDriver implements ModelDriver {
     host.changed();
   }
 
-  /** Pulls need Ollama up; if it is down we start it, unless vLLM is serving (that would stop it). */
+  /** Pulls need Ollama up: refused only when it is not installed (it is started for the pull otherwise). */
   private checkReachable(): void {
     const o = this.deps.runtimes.info('ollama');
-    if (isUp(o.state) || o.state === 'starting') return;
     if (o.state === 'not_installed') throw new AppError('runtime_not_installed', 'Ollama is not installed, so Ollama models cannot be pulled. Install Ollama (https://ollama.com/download) or set its binary in Settings.');
-    const v = this.deps.runtimes.info('vllm');
-    if (v.active && (v.state === 'ready' || v.state === 'starting')) {
-      throw new AppError('runtime_busy', `Ollama is not running and vLLM is the active runtime (serving ${v.model ?? 'a model'}). Switch to Ollama in Runtimes, then install — starting Ollama here would stop vLLM.`);
-    }
   }
 
-  private async ensureRunning(signal: AbortSignal): Promise<string> {
+  /**
+   * Ollama up for a pull, without switching anything: it is started beside whatever serves (vLLM, a
+   * remote endpoint) and does not become the active runtime. No model is loaded, so it takes no VRAM.
+   */
+  private async ensureRunning(ctx: OperationContext): Promise<string> {
     const o = this.deps.runtimes.info('ollama');
     if (isUp(o.state)) return o.base_url;
     this.checkReachable();
-    const info = await this.deps.runtimes.activate('ollama', { signal });
-    return info.base_url;
+    const { active_server, active_model } = this.deps.runtimes.activeInfo();
+    if (active_server && active_server !== 'ollama') {
+      ctx.report({ message: `Starting Ollama for the pull only: ${runtimeLabel(active_server)} keeps serving ${active_model ?? 'its model'} (Ollama loads no model, so it takes no GPU memory).` });
+    }
+    return (await this.deps.runtimes.bringUp('ollama', { signal: ctx.signal })).base_url;
   }
 
   /** The models folder of the Ollama in use (the plan shows the disk it lands on). */

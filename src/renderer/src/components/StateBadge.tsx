@@ -6,6 +6,8 @@ const tone: Record<string, string> = {
   stopped: 'idle',
   not_installed: 'warn',
   crashed: 'bad',
+  // it runs but stopped answering its health probe: Restart continues and restarts it
+  unresponsive: 'bad',
 };
 
 export function StateBadge({ state, testId }: { state: string; testId?: string }) {

@@ -57,7 +57,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
   }, [info?.model, info?.last_model, installedNames, model]);
 
   if (!info) return <div className="card">Loading {label}…</div>;
-  const running = isUp(info.state) || info.state === 'starting';
+  const running = isUp(info.state) || info.state === 'starting' || info.state === 'unresponsive';
   const needsModel = name === 'vllm';
   const switchWhy = busy
     ? null
