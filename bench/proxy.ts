@@ -67,7 +67,8 @@ interface JobResult {
 const CLIENT = String.raw`
 const net = require('node:net');
 const { performance } = require('node:perf_hooks');
-const [urls, token, model] = process.argv.slice(1);
+const [urls, tokensJson, model] = process.argv.slice(1);
+const tokens = JSON.parse(tokensJson);
 const targets = {}, idle = {};
 for (const [side, url] of Object.entries(JSON.parse(urls))) { targets[side] = new URL(url); idle[side] = []; }
 const requests = new Map();
@@ -77,7 +78,7 @@ function requestBytes(side, maxTokens) {
     const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'one two three four five six' }], stream: true, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
     const u = targets[side];
     requests.set(key, Buffer.from('POST /v1/chat/completions HTTP/1.1\r\nHost: ' + u.host + '\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n' +
-      'Authorization: Bearer ' + token + '\r\nContent-Length: ' + Buffer.byteLength(body) + '\r\n\r\n' + body));
+      'Authorization: Bearer ' + tokens[side] + '\r\nContent-Length: ' + Buffer.byteLength(body) + '\r\n\r\n' + body));
   }
   return requests.get(key);
 }
@@ -230,7 +231,10 @@ async function main() {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const relay = await startRelay(new URL(info.base_url));
     const urls: Record<Side, string> = { direct: info.base_url, relay: relay.url, proxy: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}` };
-    const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(urls), t.token, MODEL], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // straight to vLLM (and through the bare relay) the client sends the runtime's per-start key, as Switchyard does
+    const runtimeKey = t.core.runtimes.authHeaders('vllm').authorization?.slice('Bearer '.length) ?? t.token;
+    const tokens: Record<Side, string> = { direct: runtimeKey, relay: runtimeKey, proxy: t.token };
+    const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(urls), JSON.stringify(tokens), MODEL], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const send = (job: Job) =>
       new Promise<JobResult>((resolve) => {
         child.once('message', (m) => resolve(m as JobResult));

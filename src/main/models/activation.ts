@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { Activation, ActivateBody, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import type { RuntimeInfo, RuntimeName } from '../../shared/api/runtimes';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
@@ -14,6 +13,7 @@ import type { RuntimeManager } from '../runtimes/manager';
 import { ActiveServing } from '../serving/active-serving';
 import { publicEndpoint, type PublicEndpoint, type ServingEndpoint } from '../serving/endpoint';
 import { ActivationFlags, type FlagSource } from './activation-flags';
+import { filesValidated } from './file-validation';
 import { servingState } from './model-state';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 import { isUp } from '../../shared/runtimes';
@@ -125,20 +125,9 @@ export class ActivationService {
 
   // ---- state -------------------------------------------------------------------------------------
 
-  /**
-   * Files present, of the recorded size and not modified since their last good validation. A change
-   * is recorded once (a failed `files` validation); the model stays unvalidated until `verify` passes.
-   */
+  /** Files present, of the recorded size and not modified since their last good validation (file-validation.ts). */
   validated(m: ModelRecord): boolean {
-    if (m.status !== 'installed') return false;
-    const last = this.deps.models.latestValidation(m.name, 'files');
-    if (!last?.ok) return false;
-    if (m.provider !== 'huggingface') return true;
-    const changed = this.changedFiles(m, Date.parse(last.created_at));
-    if (changed.length === 0) return true;
-    this.deps.models.addValidation(m.name, 'files', false, { reason: 'files changed on disk since they were verified', changed: changed.slice(0, 20) });
-    this.deps.logger.warn({ model: m.name, changed: changed.slice(0, 5) }, 'model files changed on disk');
-    return false;
+    return filesValidated(this.deps.models, this.deps.logger, m);
   }
 
   /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load). */
@@ -395,20 +384,6 @@ export class ActivationService {
     const driver = this.deps.drivers.byProvider(m.provider) ?? this.deps.drivers.byRuntime(m.runtime);
     if (!driver) throw new AppError('runtime_not_installed', `No driver serves ${m.runtime} models in this Switchyard.`);
     return driver as ServingDriver<ModelRecord>;
-  }
-
-  private changedFiles(m: ModelRecord, since: number): string[] {
-    const changed: string[] = [];
-    for (const a of this.deps.models.artifacts(m.name)) {
-      if (!a.local_path) continue;
-      try {
-        const st = statSync(a.local_path);
-        if (st.size !== a.size || st.mtimeMs > since + 1000) changed.push(a.path);
-      } catch {
-        changed.push(a.path);
-      }
-    }
-    return changed;
   }
 
   private require(name: string): ModelRecord {

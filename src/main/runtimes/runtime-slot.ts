@@ -11,7 +11,7 @@ import { Mutex } from './mutex';
 import { isPortFree } from './port-check';
 import { readProcStat, sleep } from './process-group';
 import type { RuntimeProcessRepo } from './process-repo';
-import { lastErrorOf, modelOf, runOf, slotUp, versionOf, type Run, type SlotState } from './slot-state';
+import { describeExit, lastErrorOf, lastLineHint, modelOf, runOf, versionOf, type Run, type SlotState } from './slot-state';
 import { SupervisedProcess, type ProcessExit } from './supervisor';
 
 const READY_POLL_MS = 40;
@@ -396,15 +396,3 @@ export class RuntimeSlot {
   }
 }
 
-function describeExit(exit: ProcessExit): string {
-  if (exit.signal) return `signal ${exit.signal}`;
-  if (exit.code !== null) return `exit code ${exit.code}`;
-  return 'exit status unknown';
-}
-
-function lastLineHint(lines: string[]): string {
-  const meaningful = [...lines].reverse().find((l) => !l.startsWith('---- switchyard'));
-  return meaningful ? `Last log line: ${meaningful.slice(0, 300)}` : 'See the runtime log.';
-}
-
-export { slotUp };

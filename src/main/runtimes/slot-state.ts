@@ -1,6 +1,6 @@
 import type { RuntimeErrorInfo, RuntimeState } from '../../shared/api/runtimes';
 import type { Endpoint, VllmFlags } from './adapters';
-import type { SupervisedProcess } from './supervisor';
+import type { ProcessExit, SupervisedProcess } from './supervisor';
 
 /** A process Switchyard started (or adopted from its previous session) and supervises. */
 export interface Run {
@@ -68,3 +68,14 @@ export function lastErrorOf(s: SlotState): RuntimeErrorInfo | null {
 }
 
 export const stateName = (s: SlotState): RuntimeState => s.state;
+
+export function describeExit(exit: ProcessExit): string {
+  if (exit.signal) return `signal ${exit.signal}`;
+  if (exit.code !== null) return `exit code ${exit.code}`;
+  return 'exit status unknown';
+}
+
+export function lastLineHint(lines: string[]): string {
+  const meaningful = [...lines].reverse().find((l) => !l.startsWith('---- switchyard'));
+  return meaningful ? `Last log line: ${meaningful.slice(0, 300)}` : 'See the runtime log.';
+}
