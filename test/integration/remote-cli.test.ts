@@ -1,8 +1,11 @@
-// `switchyard provider add|list|validate|rm` as a real process against a listening core and the OpenAI emulator.
+// `switchyard provider add|list|validate|rm` against a listening core and the OpenAI emulator: in process
+// through runCli (as cli.test.ts does; a CLI process per step costs seconds of TypeScript loading), and
+// once as a real process for the key read from its standard input.
 import { execa } from 'execa';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteEmulator, type RemoteEmulator } from '../fixtures/remote/server.mjs';
+import { runCli } from '../../src/main/cli/run';
 import { startTestCore, type TestCore } from '../support/core';
 
 let t: TestCore;
@@ -20,13 +23,25 @@ afterAll(async () => {
   await e?.close();
 });
 
-const run = (args: string[], input?: string) =>
+async function run(args: string[], input?: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await runCli(args, {
+    env: { SWITCHYARD_URL: url, SWITCHYARD_TOKEN: t.token },
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    readStdin: input === undefined ? undefined : async () => input,
+  });
+  return { exitCode, stdout, stderr };
+}
+
+const runProcess = (args: string[], input: string) =>
   execa('node', ['--import', 'tsx', 'src/main/cli.ts', ...args], { env: { PATH: process.env.PATH!, SWITCHYARD_URL: url, SWITCHYARD_TOKEN: t.token }, extendEnv: false, reject: false, input });
 
 describe('switchyard provider', () => {
   it('adds with the key from stdin, lists it masked, validates step by step, removes it', async () => {
     const key = e.keys[0]!;
-    const added = await run(['provider', 'add', 'oa', 'openai', '--base-url', e.baseUrl, '--key-stdin'], `${key}\n`);
+    const added = await runProcess(['provider', 'add', 'oa', 'openai', '--base-url', e.baseUrl, '--key-stdin'], `${key}\n`);
     expect(added.exitCode, added.stderr).toBe(0);
     expect(added.stdout).toContain('key: ope…6789 from settings');
 
