@@ -103,6 +103,8 @@ describe('the renderer API client is typed from the route schemas and matches th
       'chat.update': () => sy.chat.update(1, { title: 'renamed' }),
       'chat.addMessage': () => sy.chat.addMessage(1, { role: 'user', content: 'hi' }),
       'chat.remove': () => sy.chat.remove(1),
+      'kserve.export': () => sy.kserve.export('org/none', { gpu_memory_gib: '24', gpus: '2', storage: 'runtime', namespace: 'llm', hf_token_secret: 'hf-secret' }),
+      'kserve.preview': () => sy.kserve.preview('org/none', { gpu_memory_gib: '24', storage: 'pvc', pvc: 'models/none' }),
     };
     // these would start a runtime: only their route is checked
     const routeOnly: Record<string, [() => Promise<unknown>, string]> = {

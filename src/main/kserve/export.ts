@@ -108,6 +108,7 @@ export class KserveExporter {
       validation,
       fit: rendered.fit,
       name,
+      model: facts.model,
       namespace: options.namespace ?? null,
       gpus: rendered.gpus,
       gpu_memory_gib: options.gpuMemoryGiB,

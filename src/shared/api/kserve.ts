@@ -36,7 +36,9 @@ export const KserveExportResponse = okShape({
   validation: KserveValidation,
   /** the fit for the cluster's GPUs (up to 8 per replica) */
   fit: FitReport,
+  /** the InferenceService's name, and the model it serves (the id clients send, as on this machine) */
   name: z.string(),
+  model: z.string(),
   namespace: z.string().nullable(),
   gpus: z.number(),
   gpu_memory_gib: z.number(),
@@ -50,3 +52,15 @@ export const KserveExportResponse = okShape({
   openai_path: z.string(),
 });
 export type KserveExportResponse = z.infer<typeof KserveExportResponse>;
+
+/**
+ * The remote provider that registers a deployed InferenceService back (`POST /api/v1/remote-providers`):
+ * the service's URL (`kubectl get inferenceservice <name> -o jsonpath='{.status.url}'`) plus the path
+ * where the Hugging Face runtime serves the OpenAI API, named after the service, listing its model.
+ */
+export function kserveProvider(exported: Pick<KserveExportResponse, 'name' | 'model' | 'openai_path'>, serviceUrl: string): { id: string; kind: 'kserve'; base_url: string; models: string[] } {
+  const url = serviceUrl.trim().replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+/.test(url)) throw new Error(`"${serviceUrl}" is not the service's URL: it starts with http:// or https:// (kubectl get inferenceservice ${exported.name} -o jsonpath='{.status.url}').`);
+  const base = url.endsWith(exported.openai_path) ? url : `${url}${exported.openai_path}`;
+  return { id: exported.name, kind: 'kserve', base_url: base, models: [exported.model] };
+}

@@ -2,6 +2,7 @@ import { Linkified } from '../components/Linkified';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
+import { KserveDialog } from '../components/KserveDialog';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
@@ -81,6 +82,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
     if (window.confirm(`Remove ${model.name}? Its files will be deleted.`)) void removeModel(model.name);
   };
   const id = model.name;
+  const [deploying, setDeploying] = useState(false);
   return (
     <>
       <tr data-testid={`installed-${id}`}>
@@ -134,6 +136,12 @@ function InstalledRow({ model }: { model: InstalledModel }) {
           <button onClick={remove} disabled={Boolean(busy) || active || model.status === 'downloading'} title={active ? 'Deactivate it first' : undefined}>
             {busy === 'remove' ? 'Removing…' : 'Remove'}
           </button>
+          {installed && model.provider === 'huggingface' && (
+            <button onClick={() => setDeploying(true)} title="Render it as a KServe InferenceService for a cluster" data-testid={`installed-${id}-kserve`}>
+              Deploy to KServe…
+            </button>
+          )}
+          {deploying && <KserveDialog name={model.name} onClose={() => setDeploying(false)} />}
         </td>
       </tr>
       {(loading || rowError || activation?.phase === 'failed' || (serving && activation?.phase === 'serving') || model.last_test) && (

@@ -1,5 +1,6 @@
 import { catalogApi } from './catalog';
 import { chatApi } from './chat';
+import { kserveApi } from './kserve';
 import { modelsApi } from './models';
 import { remoteApi } from './remote';
 import { runtimesApi } from './runtimes';
@@ -16,4 +17,5 @@ export const sy = {
   system: systemApi,
   chat: chatApi,
   remote: remoteApi,
+  kserve: kserveApi,
 };
