@@ -105,12 +105,24 @@ describe('the renderer API client is typed from the route schemas and matches th
       'chat.remove': () => sy.chat.remove(1),
       'kserve.export': () => sy.kserve.export('org/none', { gpu_memory_gib: '24', gpus: '2', storage: 'runtime', namespace: 'llm', hf_token_secret: 'hf-secret' }),
       'kserve.preview': () => sy.kserve.preview('org/none', { gpu_memory_gib: '24', storage: 'pvc', pvc: 'models/none' }),
+      'remote.list': () => sy.remote.list(),
+      'remote.usage': () => sy.remote.usage({ days: 7 }),
+      'remote.active': () => sy.remote.active(),
     };
     // these would start a runtime: only their route is checked
     const routeOnly: Record<string, [() => Promise<unknown>, string]> = {
       'runtimes.start': [() => sy.runtimes.start('ollama', { model_name: 'org/none' }), '/api/v1/system/llm-servers/:name/start'],
       'runtimes.restart': [() => sy.runtimes.restart('ollama'), '/api/v1/system/llm-servers/:name/restart'],
       'runtimes.setActive': [() => sy.runtimes.setActive({ server_name: 'ollama' }), '/api/v1/system/llm-servers/active'],
+      // a provider that does not exist answers its own 404: only the route is checked
+      'remote.create': [() => sy.remote.create({ id: 'p1', kind: 'openai' }), '/api/v1/remote-providers'],
+      'remote.update': [() => sy.remote.update('p1', {}), '/api/v1/remote-providers/:id'],
+      'remote.remove': [() => sy.remote.remove('p1'), '/api/v1/remote-providers/:id'],
+      'remote.validate': [() => sy.remote.validate('p1'), '/api/v1/remote-providers/:id/validate'],
+      'remote.validations': [() => sy.remote.validations('p1'), '/api/v1/remote-providers/:id/validations'],
+      'remote.models': [() => sy.remote.models('p1'), '/api/v1/remote-providers/:id/models'],
+      'remote.test': [() => sy.remote.test('p1', { model: 'm' }), '/api/v1/remote-providers/:id/test'],
+      'remote.activate': [() => sy.remote.activate({ provider: 'p1', model: 'm' }), '/api/v1/system/llm-runtime/active'],
     };
     const all = Object.entries(sy).flatMap(([domain, fns]) => Object.keys(fns).map((f) => `${domain}.${f}`));
     expect([...Object.keys(calls), ...Object.keys(routeOnly)].sort()).toEqual(all.sort());

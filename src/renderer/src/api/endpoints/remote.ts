@@ -1,4 +1,5 @@
 import type * as p from '../../../../shared/api/remote';
+import type { Ok } from '../../../../shared/api/common';
 import type * as r from '../../../../shared/api/runtimes';
 import { del, get, type In, patch, post, qs, type Query, seg } from '../typed';
 
@@ -7,7 +8,7 @@ export const remoteApi = {
   list: () => get<typeof p.ProvidersResponse>('/api/v1/remote-providers'),
   create: (body: In<typeof p.ProviderCreate>) => post<typeof p.ProviderResponse>('/api/v1/remote-providers', body),
   update: (id: string, body: In<typeof p.ProviderPatch>) => patch<typeof p.ProviderResponse>(`/api/v1/remote-providers/${seg(id)}`, body),
-  remove: (id: string) => del<typeof p.ProviderResponse>(`/api/v1/remote-providers/${seg(id)}`),
+  remove: (id: string) => del<typeof Ok>(`/api/v1/remote-providers/${seg(id)}`),
   validate: (id: string, body: In<typeof p.ValidateBody> = {}) => post<typeof p.ValidationResponse>(`/api/v1/remote-providers/${seg(id)}/validate`, body),
   validations: (id: string) => get<typeof p.ValidationsResponse>(`/api/v1/remote-providers/${seg(id)}/validations`),
   models: (id: string) => get<typeof p.RemoteModelsResponse>(`/api/v1/remote-providers/${seg(id)}/models`),
