@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorMessage, isAppError } from '../../shared/errors';
 import type { Logger } from '../logger';
 import type { NetClient } from '../net/net-client';
+import { requestNamesServedModel } from '../../shared/model-names';
 import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/endpoint';
 import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
@@ -76,7 +77,7 @@ export class OpenAiProxy {
     }
     const name = typeof requested === 'string' && requested.trim() !== '' ? requested.trim() : null;
     if (!endpoint.model) return { endpoint, model: name };
-    if (name === null || sameModel(name, endpoint.model)) return { endpoint, model: endpoint.model };
+    if (name === null || requestNamesServedModel(name, endpoint.model)) return { endpoint, model: endpoint.model };
     throw new OpenAiError(
       404,
       `The model \`${name}\` is not being served: Switchyard serves \`${endpoint.model}\` on ${endpointLabel(endpoint)} right now — activate \`${name}\` in Switchyard first, or ask for \`${endpoint.model}\`.`,
@@ -98,7 +99,7 @@ export class OpenAiProxy {
       this.options.logger.debug({ error: errorMessage(error) }, 'upstream /v1/models failed');
     }
     if (!endpoint.model) return { object: 'list', data: cards };
-    const card = cards.find((c) => typeof c.id === 'string' && sameModel(c.id, endpoint.model!));
+    const card = cards.find((c) => typeof c.id === 'string' && requestNamesServedModel(c.id, endpoint.model!));
     return {
       object: 'list',
       data: [card ? { ...card, id: endpoint.model } : { id: endpoint.model, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: endpoint.kind === 'remote' ? endpoint.provider : endpoint.runtime }],
@@ -389,13 +390,4 @@ interface LoopbackUpstream {
   port: string;
   /** the full path per endpoint (apiBase's own path + the endpoint's) */
   paths: Record<OpenAiEndpoint, string>;
-}
-
-/** `Qwen/Qwen3-0.6B` ~ `qwen3-0.6b`; `llama3.2` ~ `llama3.2:latest`. */
-export function sameModel(requested: string, served: string): boolean {
-  if (requested === served) return true;
-  const norm = (s: string) => s.toLowerCase().replace(/:latest$/, '');
-  const a = norm(requested);
-  const b = norm(served);
-  return a === b || a === b.slice(b.lastIndexOf('/') + 1);
 }
