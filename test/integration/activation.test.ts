@@ -224,6 +224,13 @@ describe('model activation', () => {
       const op = await waitForOperation(t, await install(t, { name, provider: 'ollama' }));
       expect(op.status, op.message).toBe('completed');
     }
+    // launch flags belong to runtimes that take them (the vLLM driver): refused for Ollama, saved or per request
+    const savedFlags = await t.call<{ error: { code: string; message: string } }>('PUT', `/api/v1/models/${enc('qwen2.5:0.5b')}/runtime-flags`, { flags: { max_model_len: 2048 } });
+    expect(savedFlags.status).toBe(400);
+    expect(savedFlags.body.error.message).toContain('runs on Ollama');
+    const withFlags = await t.call<{ error: { code: string } }>('POST', '/api/v1/models/activate', { name: 'qwen2.5:0.5b', flags: { max_model_len: 2048 } });
+    expect(withFlags.status).toBe(400);
+    expect(withFlags.body.error.code).toBe('bad_request');
     const res = await t.call<{ activation: Activation; model: InstalledModel }>('POST', '/api/v1/models/activate', { name: 'qwen2.5:0.5b' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.model).toMatchObject({ active: true, serving: true });

@@ -44,6 +44,11 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   /** serving needs the network (remote endpoints): refused in offline mode before anything starts */
   readonly requiresNetwork: boolean;
   /**
+   * its runtime takes the vLLM flag table's launch flags (fit < Settings < the model's < the request);
+   * the others refuse flags (Ollama's options are set per request; a remote endpoint was launched by someone else)
+   */
+  readonly launchFlags?: boolean;
+  /**
    * 'manifest': its models are installed rows of the models table, activated under the lifecycle rules
    * (installed, verified, flags); 'provider': only the driver knows its models (remote endpoints)
    */

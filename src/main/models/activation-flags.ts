@@ -39,18 +39,18 @@ export class ActivationFlags {
   constructor(private readonly deps: ActivationFlagsDeps) {}
 
   /** The flags an activation of `m` would use now, with their sources. */
-  effective(m: ModelRecord, request: RuntimeFlags = {}): { flags: RuntimeFlags; sources: Record<string, FlagSource> } {
+  effective(m: ModelRecord, request: RuntimeFlags, launchFlags: boolean): { flags: RuntimeFlags; sources: Record<string, FlagSource> } {
     return resolveFlags([
-      { source: 'fit', flags: m.runtime === 'vllm' ? this.fitFlags(m) : {} },
+      { source: 'fit', flags: launchFlags ? this.fitFlags(m) : {} },
       { source: 'settings', flags: flagsFromSettings(this.deps.settings.get().vllm) },
       { source: 'model', flags: m.runtime_flags ?? {} },
       { source: 'request', flags: request },
     ]);
   }
 
-  save(m: ModelRecord, flags: RuntimeFlags | null): void {
-    if (m.runtime !== 'vllm' && flags && Object.keys(flags).length) {
-      throw new AppError('bad_request', `${m.name} runs on Ollama; launch flags apply to vLLM models only (Ollama options are set per request).`);
+  save(m: ModelRecord, flags: RuntimeFlags | null, driver: { label: string; launchFlags?: boolean }): void {
+    if (!driver.launchFlags && flags && Object.keys(flags).length) {
+      throw new AppError('bad_request', `${m.name} runs on ${driver.label}; launch flags apply to vLLM models only (${driver.label} options are set per request).`);
     }
     this.deps.models.setRuntimeFlags(m.name, flags);
     this.deps.events.emit({ type: 'models.changed' });

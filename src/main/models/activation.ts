@@ -147,11 +147,12 @@ export class ActivationService {
   /** The flags an activation of this model would use now, with their sources. */
   effectiveFlags(name: string, request: RuntimeFlags = {}): { model: ModelRecord; flags: RuntimeFlags; sources: Record<string, FlagSource> } {
     const m = this.require(name);
-    return { model: m, ...this.flags.effective(m, request) };
+    return { model: m, ...this.flags.effective(m, request, this.driverOf(m).launchFlags === true) };
   }
 
   setFlags(name: string, flags: RuntimeFlags | null): ModelRecord {
-    this.flags.save(this.require(name), flags);
+    const m = this.require(name);
+    this.flags.save(m, flags, this.driverOf(m));
     return this.require(name);
   }
 
@@ -202,7 +203,7 @@ export class ActivationService {
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {
       const wanted = this.deps.drivers.byRuntime(runtime)?.label ?? runtime;
-      throw new AppError('lifecycle_violation', `${m.name} is a ${m.provider === 'ollama' ? 'Ollama' : 'Hugging Face'} model served by ${driver.label}, not ${wanted}. Activate it on ${driver.label}.`);
+      throw new AppError('lifecycle_violation', `${m.name} is served by ${driver.label}, not ${wanted}. Activate it on ${driver.label}.`);
     }
     if (m.status !== 'installed') {
       throw new AppError('lifecycle_violation', `${m.name} is ${m.status}, not installed — finish or retry its install first (Operations).`);
@@ -213,10 +214,10 @@ export class ActivationService {
         `${m.name}'s files are not verified (they changed on disk, or a check failed). Verify them again (POST /api/v1/models/${encodeURIComponent(m.name)}/verify, Installed › Verify) or reinstall the model.`,
       );
     }
-    if (body.flags && Object.keys(body.flags).length && m.runtime !== 'vllm') {
-      throw new AppError('bad_request', 'flags apply to vLLM models only.');
+    if (body.flags && Object.keys(body.flags).length && !driver.launchFlags) {
+      throw new AppError('bad_request', `flags apply to vLLM models only; ${driver.label} takes its options per request.`);
     }
-    const { flags, sources } = m.runtime === 'vllm' ? this.flags.effective(m, body.flags ?? {}) : { flags: null, sources: null };
+    const { flags, sources } = driver.launchFlags ? this.flags.effective(m, body.flags ?? {}, true) : { flags: null, sources: null };
     const started = Date.now();
     const endpoint = await this.run(driver, m, flags ?? {}, started, (load_ms) => {
       this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags, load_ms });

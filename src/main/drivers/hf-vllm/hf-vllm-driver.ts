@@ -36,6 +36,7 @@ export class HfVllmDriver implements ModelDriver {
   readonly models = 'manifest' as const;
   readonly localRuntime = 'vllm';
   readonly requiresNetwork = false;
+  readonly launchFlags = true;
   readonly installQueue = 'vllm';
   readonly discovery = 'local' as const;
   private readonly fetchImpl: typeof fetch;
