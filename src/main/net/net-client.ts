@@ -1,7 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
 import { AppError } from '../../shared/errors';
-import { extraCaFromEnv } from './extra-ca';
+import { extraCaFromEnv, tlsTrusting } from './extra-ca';
 import { createHttpGet, type HttpGet, type HttpGetClient, type HttpResponse } from './http-get';
 import { bypassesProxy, proxyFromEnv, redactProxy, type ProxyConfig } from './proxy-env';
 
@@ -49,7 +49,7 @@ export class NetClient {
   private readonly direct: Agent;
   private readonly proxies = new Map<string, ProxyAgent>();
   private readonly env: Env;
-  private readonly tlsCa: string[] | undefined;
+  private readonly tls: ReturnType<typeof tlsTrusting>;
   private readonly idleMs: number;
   private readonly sockets: HttpGetClient | null;
   private cached: { key: string; config: ProxyConfig } | null = null;
@@ -58,11 +58,11 @@ export class NetClient {
     this.env = options.env ?? {};
     const extra = extraCaFromEnv(this.env);
     for (const p of extra.problems) options.onWarning?.(`extra CA bundle not used: ${p}`);
-    this.tlsCa = options.ca ? [...(extra.ca ?? rootCertificates), ...options.ca] : extra.ca;
+    this.tls = tlsTrusting(options.ca ? [...(extra.ca ?? rootCertificates), ...options.ca] : extra.ca);
     this.idleMs = options.idleTimeoutMs ?? 30_000;
-    this.direct = new Agent(this.agentOptions({ connect: this.tlsCa ? { ca: this.tlsCa } : undefined }));
+    this.direct = new Agent(this.agentOptions({ connect: this.tls }));
     this.dispatcher = new RoutingDispatcher((origin) => this.route(origin));
-    this.sockets = options.downloads === 'undici' ? null : createHttpGet({ idleTimeoutMs: this.idleMs, tls: this.tlsCa ? { ca: this.tlsCa } : undefined });
+    this.sockets = options.downloads === 'undici' ? null : createHttpGet({ idleTimeoutMs: this.idleMs, tls: this.tls });
   }
 
   /** The proxy that a request to `url` goes through, or null for a direct connection. */
@@ -140,7 +140,7 @@ export class NetClient {
     if (!proxy) return this.direct;
     let agent = this.proxies.get(proxy);
     if (!agent) {
-      const tls = this.tlsCa ? { ca: this.tlsCa } : undefined;
+      const tls = this.tls;
       try {
         // plain http through an http proxy is forwarded (absolute-form), as curl does; https is tunnelled with CONNECT
         agent = new ProxyAgent({ ...this.agentOptions({}), uri: proxy, proxyTunnel: false, requestTls: tls, proxyTls: tls });
