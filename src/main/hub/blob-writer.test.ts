@@ -36,15 +36,38 @@ function setup(sizes: number[]) {
   return { data, parts, target, chunksOf };
 }
 
-describe('BlobWriter', () => {
+/** The bytes in shared memory, as the socket client's read buffers hold them (zero-copy to the hash thread). */
+function shared(b: Buffer): Buffer {
+  const s = Buffer.from(new SharedArrayBuffer(b.length));
+  b.copy(s);
+  return s;
+}
+
+/** Body pieces not yet released; `idle()` resolves once none is (the hash thread releases later). */
+class Held extends Set<number> {
+  private waiters: (() => void)[] = [];
+  override delete(i: number): boolean {
+    const had = super.delete(i);
+    if (this.size === 0) for (const wake of this.waiters.splice(0)) wake();
+    return had;
+  }
+  idle(): Promise<void> {
+    return this.size === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+describe.each([
+  ['on the hash thread', 'thread' as const],
+  ['on the event loop', 'inline' as const],
+])('BlobWriter, hashing %s', (_name, hashing) => {
   it('hashes pieces that arrive out of order from memory, without reading the file back', async () => {
     const { data, parts, target, chunksOf } = setup([MiB, MiB, MiB]);
-    const w = await BlobWriter.open(`${target.blobPath}.ranges.incomplete`, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal);
-    const unreleased = new Set<number>();
+    const w = await BlobWriter.open(`${target.blobPath}.ranges.incomplete`, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, { hashing });
+    const unreleased = new Held();
     let written = 0;
     // the last piece first, then the middle one, then the one at the cursor
-    for (const i of [2, 1, 0]) await w.take(body(chunksOf(parts[i]!), unreleased), parts[i]!, (n) => (written += n));
-    expect(unreleased.size).toBe(0); // every buffer went back to the connection once written
+    for (const i of [2, 1, 0]) await w.take(body(chunksOf(parts[i]!).map(shared), unreleased), [parts[i]!], (n) => (written += n));
+    await unreleased.idle(); // every buffer goes back to the connection once written and hashed
     expect(written).toBe(data.length);
     expect(parts.map((p) => p.done)).toEqual([MiB, MiB, MiB]);
     await w.verifyInto(target, async () => {}, new AbortController().signal);
@@ -54,8 +77,8 @@ describe('BlobWriter', () => {
 
   it('past its memory bound, hashes the pieces ahead by reading them back once the cursor gets there', async () => {
     const { data, parts, target, chunksOf } = setup([MiB, 2 * MiB, MiB]);
-    const w = await BlobWriter.open(`${target.blobPath}.ranges.incomplete`, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, 0);
-    for (const i of [1, 2, 0]) await w.take(body(chunksOf(parts[i]!), new Set()), parts[i]!, () => {});
+    const w = await BlobWriter.open(`${target.blobPath}.ranges.incomplete`, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, { holdLimit: 0, hashing });
+    for (const i of [1, 2, 0]) await w.take(body(chunksOf(parts[i]!), new Set()), [parts[i]!], () => {});
     await w.verifyInto(target, async () => {}, new AbortController().signal);
     expect(w.readBackBytes).toBe(3 * MiB);
     expect(readFileSync(target.blobPath).equals(data)).toBe(true);
@@ -67,8 +90,8 @@ describe('BlobWriter', () => {
     writeFileSync(path, data.subarray(0, 2 * MiB));
     parts[0]!.done = 500_000;
     parts[1]!.done = MiB; // the second part is complete, the first is not
-    const w = await BlobWriter.open(path, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal);
-    await w.take(body([data.subarray(500_000, MiB)], new Set()), parts[0]!, () => {});
+    const w = await BlobWriter.open(path, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, { hashing });
+    await w.take(body([data.subarray(500_000, MiB)], new Set()), [parts[0]!], () => {});
     expect(parts[0]!.done).toBe(MiB);
     await w.verifyInto(target, async () => {}, new AbortController().signal);
     expect(w.readBackBytes).toBe(500_000 + MiB);
@@ -78,12 +101,28 @@ describe('BlobWriter', () => {
   it('a wrong digest runs the discard and fails with checksum_mismatch', async () => {
     const { parts, target, chunksOf } = setup([MiB]);
     const path = `${target.blobPath}.incomplete`;
-    const w = await BlobWriter.open(path, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal);
+    const w = await BlobWriter.open(path, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, { hashing });
     const chunks = chunksOf(parts[0]!).map((c) => Buffer.from(c));
     chunks[1]![5]! ^= 0xff;
-    await w.take(body(chunks, new Set()), parts[0]!, () => {});
+    await w.take(body(chunks, new Set()), [parts[0]!], () => {});
     let discarded = false;
     await expect(w.verifyInto(target, async () => void (discarded = true), new AbortController().signal)).rejects.toMatchObject({ code: 'checksum_mismatch' });
     expect(discarded).toBe(true);
+  });
+
+  it('one body over a run of parts: a chunk across a boundary is split, each part done as its bytes land', async () => {
+    const { data, parts, target } = setup([MiB, MiB, MiB]);
+    const w = await BlobWriter.open(`${target.blobPath}.ranges.incomplete`, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, { hashing });
+    const unreleased = new Held();
+    const cuts = [0, 700_000, MiB + 300_000, 2 * MiB + 1, 3 * MiB];
+    const chunks = cuts.slice(1).map((end, i) => shared(data.subarray(cuts[i]!, end)));
+    let written = 0;
+    await w.take(body(chunks, unreleased), parts, (n) => (written += n));
+    expect(written).toBe(3 * MiB);
+    expect(parts.map((p) => p.done)).toEqual([MiB, MiB, MiB]);
+    await unreleased.idle(); // a chunk split in two goes back once both halves are written and hashed
+    await w.verifyInto(target, async () => {}, new AbortController().signal);
+    expect(w.readBackBytes).toBe(0);
+    expect(readFileSync(target.blobPath).equals(data)).toBe(true);
   });
 });

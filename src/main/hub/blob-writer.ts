@@ -1,11 +1,18 @@
-import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../shared/errors';
+import { createHasher, type Hasher } from './hasher';
 import { PartialWriteError, type BlobTarget, type HashSpec, type HttpResponse, type Part } from './download-types';
 
 /** At most this many pieces go into one `writev` (IOV_MAX is 1024 on Linux). */
 const MAX_IOV = 1024;
+/**
+ * A write waits for this many bytes (or the end of the body, or {@link FLUSH_MS}): each `writev`
+ * costs the event loop ~50 µs to dispatch through the thread pool, and TLS hands over a few 16 KiB
+ * records at a time, so writing what each turn brought meant 12,000 writes per GiB.
+ */
+const MIN_BATCH = 256 * 1024;
+const FLUSH_MS = 5;
 /**
  * Writes in flight at once per body (positional, so they may finish in any order). With one, each
  * write waits for the event loop to start the next and batches grow until their bytes have left the
@@ -18,7 +25,6 @@ const WRITES_IN_FLIGHT = 3;
  * later by reading them back (from the page cache: they were written moments before).
  */
 const HOLD_LIMIT = 16 * 1024 * 1024;
-const READ_BACK_BYTES = 1024 * 1024;
 /**
  * Copies are packed into 1 MiB blocks that are reused, not allocated per piece: a freed 1 MiB Buffer
  * stays in RSS until a GC notices it, which under a fast download is tens of MiB of garbage.
@@ -45,7 +51,8 @@ function keep(bytes: Buffer): { copy: Buffer; block: Block } | null {
       if (full.refs === 0) giveBack(full);
     }
     if (held + BLOCK_BYTES > HOLD_LIMIT) return null;
-    filling = spare.pop() ?? { buf: Buffer.allocUnsafeSlow(BLOCK_BYTES), used: 0, refs: 0 };
+    // shared memory: the hash thread reads the copies where they are
+    filling = spare.pop() ?? { buf: Buffer.from(new SharedArrayBuffer(BLOCK_BYTES)), used: 0, refs: 0 };
     filling.used = 0;
     held += BLOCK_BYTES;
   }
@@ -83,14 +90,13 @@ interface Ahead {
  * one stream never reads its file back, and the digest is known when the last byte lands.
  */
 export class BlobWriter {
-  private hash: Hash;
+  private readonly hasher: Hasher;
   private hashed: number;
   /** ahead-of-cursor spans per part, in arrival (= file) order */
   private readonly ahead = new Map<Part, Ahead[]>();
   private cursorPart = 0;
   private catchingUp: Promise<void> | null = null;
   private readError: unknown = null;
-  private readBuffer: Buffer | null = null;
   /** bytes hashed by reading them back from the file (a resume, or past the hold limit) */
   readBackBytes = 0;
 
@@ -100,17 +106,19 @@ export class BlobWriter {
     private readonly spec: HashSpec,
     private readonly parts: Part[],
     private readonly holdLimit: number,
+    hashing: 'thread' | 'inline',
   ) {
-    this.hash = newHash(spec);
+    this.hasher = createHasher(spec, hashing);
     this.hashed = 0;
   }
 
   /**
    * Opens (or creates) the data file of `parts` (in file order, covering the blob). Bytes a part
    * already has on disk are hashed from the file (a resume: the one time a file is read); a single
-   * part's file is cut back to what that part says it holds. `holdLimit` 0: keep no copies (tests).
+   * part's file is cut back to what that part says it holds. Tests: `holdLimit` 0 keeps no copies;
+   * `hashing: 'inline'` hashes on the event loop instead of the hash thread.
    */
-  static async open(path: string, spec: HashSpec, parts: Part[], signal: AbortSignal, holdLimit = HOLD_LIMIT): Promise<BlobWriter> {
+  static async open(path: string, spec: HashSpec, parts: Part[], signal: AbortSignal, options: { holdLimit?: number; hashing?: 'thread' | 'inline' } = {}): Promise<BlobWriter> {
     // Not O_APPEND: writes are positional, so a piece goes where it belongs.
     const file = await open(path, constants.O_RDWR | constants.O_CREAT);
     try {
@@ -118,7 +126,7 @@ export class BlobWriter {
         const onDisk = (await file.stat()).size;
         if (onDisk !== parts[0]!.done) await file.truncate(parts[0]!.done);
       }
-      const writer = new BlobWriter(path, file, spec, parts, holdLimit);
+      const writer = new BlobWriter(path, file, spec, parts, options.holdLimit ?? HOLD_LIMIT, options.hashing ?? 'thread');
       for (const p of parts) if (p.done > 0) writer.ahead.set(p, [{ start: p.start, end: p.start + p.done, bytes: null, block: null }]);
       writer.pump();
       await writer.settled(signal);
@@ -130,35 +138,60 @@ export class BlobWriter {
   }
 
   /**
-   * Writes one response body into `part`, from `part.start + part.done`, cut at `part.end`.
-   * `onWritten` is told of bytes as they reach the disk. When the body fails midway, what arrived
-   * is written before the promise rejects with the body's error; a disk that refuses bytes rejects
-   * with a {@link PartialWriteError} and stops the body.
+   * Writes one response body into `run` (contiguous parts in file order; only the first may hold
+   * bytes already), from the first part's `start + done` on, cut at the last part's `end`. Each
+   * part's `done` moves as its bytes reach the disk, and `onWritten` is told of them. When the body
+   * fails midway, what arrived is written before the promise rejects with the body's error; a disk
+   * that refuses bytes rejects with a {@link PartialWriteError} and stops the body.
    */
-  async take(res: HttpResponse, part: Part, onWritten: (n: number) => void): Promise<void> {
-    const writes = new PartWrites(this.file, part, (n) => {
+  async take(res: HttpResponse, run: Part[], onWritten: (n: number) => void): Promise<void> {
+    const written = (n: number) => {
       onWritten(n);
       this.pump(); // a span waiting to be read back may be on disk now
-    });
-    let received = part.start + part.done;
+    };
+    let index = 0;
+    let writes = new PartWrites(this.file, run[0]!, written);
+    const all = [writes];
+    const end = run.at(-1)!.end;
+    let received = run[0]!.start + run[0]!.done;
+    const failed = () => all.find((w) => w.error)?.error ?? null;
     let failure: unknown = null;
     try {
       await res.read((bytes, release) => {
-        if (writes.error || received >= part.end) {
+        if (received >= end || failed()) {
           release();
-          if (writes.error) res.discard(); // the disk failed: stop fetching
+          if (failed()) res.discard(); // the disk failed: stop fetching
           return;
         }
-        const piece = received + bytes.length > part.end ? bytes.subarray(0, part.end - received) : bytes;
-        this.see(piece, received, part);
-        received += piece.length;
-        writes.push(piece, release);
+        let rest = received + bytes.length > end ? bytes.subarray(0, end - received) : bytes;
+        // the socket's buffer is free again once every piece of the chunk is written and hashed
+        let holds = 1;
+        const releaseShare = () => {
+          if (--holds === 0) release();
+        };
+        for (;;) {
+          const part = run[index]!;
+          const piece = received + rest.length > part.end ? rest.subarray(0, part.end - received) : rest;
+          holds += 2;
+          this.see(piece, received, part, releaseShare);
+          received += piece.length;
+          writes.push(piece, releaseShare);
+          rest = rest.subarray(piece.length);
+          if (received === part.end && index < run.length - 1) {
+            writes.end();
+            writes = new PartWrites(this.file, run[++index]!, written);
+            all.push(writes);
+          }
+          if (rest.length === 0) break;
+        }
+        releaseShare();
       });
     } catch (error) {
       failure = error;
     }
-    await writes.drain();
-    if (writes.error) throw new PartialWriteError(`cannot write ${this.path}: ${writes.error.message}`, writes.error.code ?? null);
+    await Promise.all(all.map((w) => w.drain()));
+    const error = failed();
+    if (error) throw new PartialWriteError(`cannot write ${this.path}: ${error.message}`, error.code ?? null);
     if (failure) throw failure;
   }
 
@@ -166,7 +199,7 @@ export class BlobWriter {
   async restart(): Promise<void> {
     await this.file.truncate(0);
     this.dropHeld();
-    this.hash = newHash(this.spec);
+    this.hasher.reset();
     this.hashed = 0;
     this.cursorPart = 0;
     this.parts[0]!.done = 0;
@@ -182,7 +215,7 @@ export class BlobWriter {
     await this.settled(signal);
     const end = this.parts.at(-1)?.end ?? 0;
     if (this.hashed !== end) throw new Error(`hashed ${this.hashed} of ${end} bytes of ${this.path}`);
-    const digest = this.hash.digest('hex');
+    const digest = await this.hasher.digest();
     await this.close();
     const expected = target.sha256 ?? target.gitOid;
     if (expected && digest !== expected) {
@@ -199,17 +232,22 @@ export class BlobWriter {
   async close(): Promise<void> {
     this.dropHeld();
     await this.catchingUp?.catch(() => {});
+    this.hasher.close();
     await this.file.close().catch(() => {});
   }
 
-  /** Hashes bytes at the cursor, keeps (or leaves to the disk) bytes ahead of it. */
-  private see(bytes: Buffer, at: number, part: Part): void {
+  /**
+   * Hashes bytes at the cursor (`done` runs once they are hashed), keeps (or leaves to the disk)
+   * bytes ahead of it (`done` runs at once: the copy or the disk has them).
+   */
+  private see(bytes: Buffer, at: number, part: Part, done: () => void): void {
     if (at === this.hashed && !this.catchingUp) {
-      this.hash.update(bytes);
+      this.hasher.update(bytes, done);
       this.hashed += bytes.length;
       this.pump();
       return;
     }
+    done();
     let spans = this.ahead.get(part);
     if (!spans) this.ahead.set(part, (spans = []));
     const last = spans.at(-1);
@@ -229,8 +267,8 @@ export class BlobWriter {
       if (!part || !spans || !span || span.start !== this.hashed) return;
       if (span.bytes) {
         spans.shift();
-        this.hash.update(span.bytes);
-        unkeep(span.block!);
+        const block = span.block!;
+        this.hasher.update(span.bytes, () => unkeep(block));
         this.hashed = span.end;
         continue;
       }
@@ -249,15 +287,9 @@ export class BlobWriter {
   }
 
   private async readBack(from: number, to: number): Promise<void> {
-    const buf = (this.readBuffer ??= Buffer.allocUnsafeSlow(READ_BACK_BYTES));
-    for (let at = from; at < to; ) {
-      const { bytesRead } = await this.file.read(buf, 0, Math.min(buf.length, to - at), at);
-      if (bytesRead === 0) throw new Error(`${this.path} ends at ${at}, its parts say ${to}`);
-      this.hash.update(buf.subarray(0, bytesRead));
-      this.readBackBytes += bytesRead;
-      at += bytesRead;
-      this.hashed = at;
-    }
+    await this.hasher.fromFile(this.file, this.path, from, to);
+    this.readBackBytes += to - from;
+    this.hashed = to;
   }
 
   /** Waits until no read-back runs (the cursor has gone as far as the disk allows). */
@@ -288,6 +320,9 @@ class PartWrites {
   private readonly inflight: { end: number; done: boolean }[] = [];
   private active = 0;
   private idle: (() => void)[] = [];
+  private pendingBytes = 0;
+  private ended = false;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly file: FileHandle,
@@ -300,12 +335,35 @@ class PartWrites {
   push(bytes: Buffer, release: () => void): void {
     this.pending.push(bytes);
     this.releases.push(release);
-    while (this.active < WRITES_IN_FLIGHT && this.pending.length > 0) this.launch();
+    this.pendingBytes += bytes.length;
+    this.pump();
+  }
+
+  /** No more bytes will come: what is pending goes out now. */
+  end(): void {
+    this.ended = true;
+    this.pump();
   }
 
   drain(): Promise<void> {
+    this.end();
     if (this.active === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Starts writes while a slot is free and a batch is big enough (or the body ended); a smaller
+   * batch waits {@link FLUSH_MS} for more, so a slow link still reaches the disk.
+   */
+  private pump(): void {
+    while (this.active < WRITES_IN_FLIGHT && this.pending.length > 0 && (this.pendingBytes >= MIN_BATCH || this.ended || this.error)) this.launch();
+    if (this.pending.length > 0 && !this.flushTimer && !this.ended) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        while (this.active < WRITES_IN_FLIGHT && this.pending.length > 0) this.launch();
+        this.pump();
+      }, FLUSH_MS);
+    }
   }
 
   private launch(): void {
@@ -313,6 +371,7 @@ class PartWrites {
     const releases = this.releases.splice(0, batch.length);
     let total = 0;
     for (const b of batch) total += b.length;
+    this.pendingBytes -= total;
     const start = this.queuedAt;
     this.queuedAt += total;
     const rec = { end: this.queuedAt, done: false };
@@ -339,9 +398,11 @@ class PartWrites {
       .finally(() => {
         for (const release of releases) release();
         this.active -= 1;
-        while (!this.error && this.active < WRITES_IN_FLIGHT && this.pending.length > 0) this.launch();
-        if (this.error) for (const release of this.releases.splice(0)) release();
-        if (this.error) this.pending = [];
+        if (this.error) {
+          for (const release of this.releases.splice(0)) release();
+          this.pending = [];
+          this.pendingBytes = 0;
+        } else this.pump();
         if (this.active === 0) for (const w of this.idle.splice(0)) w();
       });
   }
@@ -372,8 +433,3 @@ export async function writeFully(file: FileHandle, buffers: Buffer[], position: 
   }
 }
 
-function newHash(spec: HashSpec): Hash {
-  const h = createHash(spec.algorithm);
-  if (spec.prefix) h.update(spec.prefix);
-  return h;
-}

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { BlobWriter } from './blob-writer';
 import { hashSpec } from './download-common';
 import type { BlobDownloadOptions, BlobDownloadResult, BlobTarget } from './download-types';
-import { fetchPart } from './fetch-part';
+import { fetchRun } from './fetch-run';
 import { downloadRanges, hasRangedState } from './ranged-download';
 
 export { bytesAlreadyFetched, partialFilesOf } from './ranged-download';
@@ -52,7 +52,7 @@ async function downloadStream(target: BlobTarget, options: BlobDownloadOptions):
       if (n > 0) fetched += n; // a restart takes back bytes of an earlier run too: progress only
       options.onBytes(n);
     };
-    await fetchPart(part, { target, writer, options, signal: options.signal, openEnded: true, route: null, onBytes });
+    await fetchRun([part], { target, writer, options, signal: options.signal, openEnded: true, route: null, onBytes });
     await writer.verifyInto(target, async () => {
       await unlink(path).catch(() => {});
       options.onBytes(-target.size);

@@ -18,31 +18,33 @@ export interface PartJob {
   signal: AbortSignal;
   /**
    * One stream: ask `bytes=N-` (or nothing from 0), and a 200 (Range ignored) starts the file over.
-   * Ranged pieces: ask exactly the piece; a 200 throws {@link RangesIgnored}.
+   * Ranged runs: ask exactly the run; a 200 throws {@link RangesIgnored}.
    */
   openEnded: boolean;
-  /** set for ranged pieces: later pieces go straight to where the first redirect led */
+  /** set for ranged runs: later requests go straight to where the first redirect led */
   route: Route | null;
   /** bytes written (negative when a restart threw some away) */
   onBytes(n: number): void;
 }
 
 /**
- * Fetches what `part` lacks, one request at a time, retrying with `Range` from the bytes on disk
- * (the caller's retry policy, {@link backOff}) until the part is done. Both strategies go through
- * here: one stream is a single part, a ranged download runs this for each piece.
+ * Fetches what `run` lacks (contiguous parts in file order; see {@link BlobWriter.take}) with one
+ * request from the first byte missing to the end of the run, retrying with `Range` from the bytes on
+ * disk (the caller's retry policy, {@link backOff}) until every part is done. Both strategies go
+ * through here: one stream is a run of one part, a ranged download runs this for each run it claims.
  */
-export async function fetchPart(part: Part, job: PartJob): Promise<void> {
+export async function fetchRun(run: Part[], job: PartJob): Promise<void> {
   const { target, options, signal, route } = job;
-  const length = part.end - part.start;
   let failures = 0;
-  while (part.done < length) {
+  for (let first = missing(run); first !== -1; first = missing(run)) {
     signal.throwIfAborted();
-    const from = part.start + part.done;
+    const rest = run.slice(first);
+    const from = rest[0]!.start + rest[0]!.done;
+    const to = rest.at(-1)!.end;
     let taken = 0;
     const via = route?.landed ?? null;
     try {
-      const res = await fetchFollowing(via?.url ?? target.url, { from, to: job.openEnded ? null : part.end - 1 }, {
+      const res = await fetchFollowing(via?.url ?? target.url, { from, to: job.openEnded ? null : to - 1 }, {
         get: options.get,
         signal,
         headers: via?.headers ?? options.headers,
@@ -66,27 +68,36 @@ export async function fetchPart(part: Part, job: PartJob): Promise<void> {
         }
       } else if (res.status === 206) {
         const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.header('content-range') ?? '');
-        if (!m || Number(m[1]) !== from || (!job.openEnded && Number(m[2]) !== part.end - 1)) {
+        if (!m || Number(m[1]) !== from || (!job.openEnded && Number(m[2]) !== to - 1)) {
           res.discard();
-          throw new RetryableError(`asked bytes ${from}-${job.openEnded ? '' : part.end - 1}, got Content-Range "${res.header('content-range')}"`);
+          throw new RetryableError(`asked bytes ${from}-${job.openEnded ? '' : to - 1}, got Content-Range "${res.header('content-range')}"`);
         }
       } else {
         res.discard();
         throw statusError(res.status, res.header('x-error-code'), target);
       }
+      const resumeAt = () => {
+        const at = missing(run);
+        return at === -1 ? to : run[at]!.start + run[at]!.done;
+      };
       try {
-        await job.writer.take(res, part, (n) => {
+        await job.writer.take(res, rest, (n) => {
           taken += n;
           job.onBytes(n);
         });
       } catch (error) {
         if (signal.aborted) throw signal.reason ?? error;
         if (error instanceof PartialWriteError) throw diskError(error, target);
-        throw new RetryableError(`connection lost at byte ${part.start + part.done} of ${target.size}: ${errorMessage(error)}`, { cause: error });
+        throw new RetryableError(`connection lost at byte ${resumeAt()} of ${target.size}: ${errorMessage(error)}`, { cause: error });
       }
-      if (part.done < length) throw new RetryableError(`body ended at ${part.start + part.done} of ${part.end} bytes`);
+      if (missing(run) !== -1) throw new RetryableError(`body ended at ${resumeAt()} of ${to} bytes`);
     } catch (error) {
       failures = await backOff(error, failures, taken > 0, target, options, signal);
     }
   }
+}
+
+/** The first part of the run not yet done, or -1. */
+function missing(run: Part[]): number {
+  return run.findIndex((p) => p.done < p.end - p.start);
 }

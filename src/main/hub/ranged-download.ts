@@ -2,7 +2,8 @@ import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { BlobWriter } from './blob-writer';
 import { hashSpec } from './download-common';
 import type { BlobDownloadOptions, BlobDownloadResult, BlobTarget, Part } from './download-types';
-import { fetchPart, RangesIgnored, type Route } from './fetch-part';
+import { fetchRun, RangesIgnored, type PartJob, type Route } from './fetch-run';
+import { link, type LinkMember } from './link-share';
 
 /**
  * Where a ranged download keeps its bytes and its progress. Not `<blob>.incomplete`: that name
@@ -43,35 +44,30 @@ interface RangedState {
 /** Pieces start on MiB boundaries; none smaller than this, none bigger than MAX_PIECE. */
 const ALIGN = 1024 * 1024;
 /**
- * Small enough that a connection ahead of the hash cursor holds at most a few pieces' worth, big
- * enough that one request per piece (a round trip on keep-alive) is a few % of its time on a WAN.
+ * A piece is the unit of progress (saved per piece, resumed per piece) and of what a connection
+ * claims: small enough that connections taking pieces in file order stay near the hash cursor.
  */
 const MAX_PIECE = 16 * 1024 * 1024;
-/** Pieces per connection: the connections take pieces in file order, so the hash keeps up. */
 const PIECES_PER_CONNECTION = 8;
+/**
+ * A connection asks for a run of contiguous pieces in one request, about this long at the rate one
+ * connection gets: each request costs a round trip with the pipe empty (7 ms on a loopback TLS hop,
+ * an RTT on a WAN), which per 16 MiB piece cost 13 % over loopback TLS and 8 % on a 40 ms link.
+ * Before the first rate is known, runs are {@link FIRST_RUN} long at most.
+ */
+const RUN_SECONDS = 2;
+const FIRST_RUN = 64 * 1024 * 1024;
 /** Progress is saved this often while parts run (a crash re-fetches at most this much per part). */
 const SAVE_EVERY_MS = 2_000;
-/**
- * Parallelism follows the link: a download starts on one connection and, every window, adds one
- * more while the last one added raised throughput by at least GAIN of a connection's share. A fast
- * link (or a CPU-bound loopback) stays on one stream; a per-connection cap climbs to the setting.
- */
-const WINDOW_MS = 300;
-const GAIN = 0.5;
-/**
- * Every ranged download of the process: a probe judges the total throughput, and one probes at a
- * time. Files fetched side by side share one link and one CPU, so a connection that only takes
- * another file's share does not count as a gain.
- */
-const all = { bytes: 0, connections: 0, probing: null as object | null };
 
 /**
- * Fetches one large blob in ranged pieces (hf_transfer / aria2c style) over up to `parts` keep-alive
- * connections: each connection takes the next piece in file order with a `Range` request, writing
- * through the one {@link BlobWriter} (which hashes in file order as bytes arrive), and progress per
- * piece is kept next to the data file so a restart asks only for what each lacks. After the first
- * piece, requests go straight to where the Hub's redirect led (the CDN); if that URL stops working,
- * back through the Hub. Returns null, having kept nothing, when the server ignores `Range`.
+ * Fetches one large blob in ranged pieces (hf_transfer / aria2c style) over as many keep-alive
+ * connections as pay off (see {@link LinkShare}), up to `parts`: each connection claims the next run
+ * of pieces in file order with one `Range` request, writing through the one {@link BlobWriter} (which
+ * hashes in file order as bytes arrive), and progress per piece is kept next to the data file so a
+ * restart asks only for what each lacks. After the first request, requests go straight to where the
+ * Hub's redirect led (the CDN); if that URL stops working, back through the Hub. Returns null, having
+ * kept nothing, when the server ignores `Range`.
  */
 export async function downloadRanges(target: BlobTarget, options: BlobDownloadOptions & { parts: number }): Promise<BlobDownloadResult | null> {
   const paths = rangedPaths(target.blobPath);
@@ -114,8 +110,11 @@ export async function downloadRanges(target: BlobTarget, options: BlobDownloadOp
   }
 }
 
-/** The connections of one ranged download, and how many there should be (see {@link WINDOW_MS}). */
-class Connections {
+/**
+ * The connections of one ranged download: as many as its share of the {@link link}, each claiming
+ * the next run of pieces in file order. A connection beyond the share stops after its run.
+ */
+class Connections implements LinkMember {
   readonly done: Promise<void>;
   error: unknown = null;
   fetched = 0;
@@ -123,47 +122,42 @@ class Connections {
   private running = 0;
   private wanted = 1;
   private settle!: () => void;
-  private readonly probe: ReturnType<typeof setInterval>;
-  private lastBytes = 0;
-  private lastAt = performance.now();
-  /** throughput before the newest connection was added, and windows left before judging it */
-  private baseline = 0;
-  private before = 1;
-  private judgeIn = 1;
-  private grown = false;
 
   constructor(
     private readonly parts: Part[],
     private readonly max: number,
-    private readonly job: Parameters<typeof fetchPart>[1],
+    private readonly job: PartJob,
     private readonly fail: (error: unknown) => void,
   ) {
     this.done = new Promise((resolve) => (this.settle = resolve));
     const onBytes = job.onBytes;
     job.onBytes = (n) => {
       this.fetched += n;
-      all.bytes += n;
+      link.received(n);
       onBytes(n);
     };
-    this.probe = setInterval(() => this.adapt(), WINDOW_MS);
-    this.launch();
+    link.join(this); // sets the share, which launches the connections
     if (this.running === 0) this.finish(); // every piece was already on disk
   }
 
-  private finish(): void {
-    this.stopProbing();
-    this.settle();
+  room(): number {
+    return Math.min(this.max, this.running + this.piecesLeft());
   }
 
-  private stopProbing(): void {
-    clearInterval(this.probe);
-    if (all.probing === this) all.probing = null;
+  setShare(n: number): void {
+    this.wanted = n;
+    this.launch();
+  }
+
+  private finish(): void {
+    link.leave(this);
+    this.settle();
   }
 
   private launch(): void {
     while (this.running < this.wanted && this.hasWork()) {
       this.running += 1;
-      all.connections += 1;
+      link.connectionStarted();
       void this.connection()
         .catch((error: unknown) => {
           this.error ??= error;
@@ -171,8 +165,8 @@ class Connections {
         })
         .finally(() => {
           this.running -= 1;
-          all.connections -= 1;
-          // connections that stopped together for a lower count leave at least the count running
+          link.connectionEnded();
+          // connections that stopped together for a lower share leave at least the share running
           this.launch();
           if (this.running === 0) this.finish();
         });
@@ -184,34 +178,36 @@ class Connections {
     return this.next < this.parts.length && !this.job.signal.aborted;
   }
 
-  private async connection(): Promise<void> {
-    // a connection beyond what is wanted now stops after its piece
-    while (this.running <= this.wanted && this.hasWork()) await fetchPart(this.parts[this.next++]!, this.job);
+  private piecesLeft(): number {
+    return this.hasWork() ? this.parts.length - this.next : 0;
   }
 
-  private adapt(): void {
-    const now = performance.now();
-    const rate = (all.bytes - this.lastBytes) / (now - this.lastAt);
-    this.lastBytes = all.bytes;
-    this.lastAt = now;
-    if (all.probing && all.probing !== this) return; // another download's probe: wait for our turn
-    if (this.judgeIn-- > 0) return; // a new connection's handshake and ramp-up are not judged
-    if (this.grown) {
-      this.grown = false;
-      all.probing = null;
-      if (rate < this.baseline + (GAIN * this.baseline) / this.before) {
-        this.wanted -= 1; // it did not pay: back to what was, and no more tries
-        return this.stopProbing();
-      }
+  private async connection(): Promise<void> {
+    while (this.running <= this.wanted && this.hasWork()) await fetchRun(this.claim(), this.job);
+  }
+
+  /**
+   * The next piece and the untouched ones after it, about {@link RUN_SECONDS} long in all, and no
+   * more than the connections' fair share of what is left: near the end, runs shrink so that the
+   * connections finish together instead of one fetching a long last run alone.
+   */
+  private claim(): Part[] {
+    const rate = link.perConnection();
+    let left = 0;
+    for (let i = this.next; i < this.parts.length; i++) left += this.parts[i]!.end - this.parts[i]!.start - this.parts[i]!.done;
+    // the first runs leave work for the connections a probe may add; during a probe, one piece at
+    // a time, so that connections that did not pay stop within a piece
+    const steady = rate === null ? Math.min(FIRST_RUN, left / this.max) : rate * RUN_SECONDS;
+    const want = link.probing() ? 0 : Math.min(steady, left / Math.max(1, this.wanted));
+    const first = this.parts[this.next++]!;
+    const run = [first];
+    let bytes = first.end - first.start - first.done;
+    while (bytes < want && this.next < this.parts.length && this.parts[this.next]!.done === 0) {
+      const p = this.parts[this.next++]!;
+      run.push(p);
+      bytes += p.end - p.start;
     }
-    if (this.wanted >= this.max || !this.hasWork()) return this.stopProbing();
-    this.baseline = rate;
-    this.before = Math.max(1, all.connections);
-    this.wanted += 1;
-    this.grown = true;
-    this.judgeIn = 1;
-    all.probing = this;
-    this.launch();
+    return run;
   }
 }
 

@@ -112,6 +112,23 @@ describe('httpGet', () => {
     expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
   });
 
+  it('many connections at once share the read buffers\' bound and all finish intact (each keeps a minimum)', async () => {
+    const body = randomBytes(3 * 1024 * 1024);
+    const base = await rawServer((socket) => {
+      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.end(body);
+    });
+    const client = createHttpGet();
+    try {
+      // 40 connections × up to 4 MiB of buffers each would be 160 MiB: past the bound they make do
+      // with two; readers that release late or at once must not leave any of them stuck
+      const got = await Promise.all(Array.from({ length: 40 }, async (_, i) => readAll(await client(`${base}/f${i}`, {}, signal()), i % 2 ? 0 : 2)));
+      for (const g of got) expect(g.equals(body)).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+
   it('decodes a chunked body split at every awkward place, skips 103 Early Hints, and reads trailers', async () => {
     const pieces = [randomBytes(10), randomBytes(70_000), randomBytes(1), randomBytes(300_000)];
     const base = await rawServer(async (socket) => {

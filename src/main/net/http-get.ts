@@ -55,14 +55,20 @@ export function createHttpGet(options: HttpGetOptions = {}): HttpGetClient {
 export const httpGet: HttpGetClient = createHttpGet();
 
 /**
- * Read buffers per connection (allocated as needed: at most 2 MiB, reused for the whole life of the
- * connection), and how much room a read needs before the next buffer is taken. More buffers do not
- * help: while the disk lags, reading pauses; a small pool also stays warm in the CPU cache, and 16
- * connections (4 files × 4) stay within the bench's RSS bound.
+ * Read buffers per connection (allocated as needed, reused for the whole life of the connection),
+ * and how much room a read needs before the next buffer is taken. A buffer is free again once its
+ * bytes are written and hashed; the hash runs on another thread, so a buffer is held for a round
+ * trip between threads too: 4 MiB per connection kept a TLS stream from waiting on that (2 MiB:
+ * 12 % slower). All connections together stay within {@link POOL_LIMIT} (the bench's RSS bound with
+ * 16 connections); past it a connection makes do with {@link MIN_POOL} buffers.
  */
-const POOL_BUFFERS = 4;
+const POOL_BUFFERS = 8;
+const MIN_POOL = 2;
 const BUFFER_BYTES = 512 * 1024;
+const POOL_LIMIT = 24 * 1024 * 1024;
 const MIN_READ_ROOM = 64 * 1024;
+/** bytes of read buffers of all connections */
+let pooled = 0;
 /** An idle kept-alive connection is closed after this (servers commonly close theirs at 5 s). */
 const KEEP_ALIVE_MS = 4_000;
 
@@ -100,6 +106,10 @@ class Connection implements ExchangeConnection {
       this.closed = true;
       this.exchange?.fail(new Error(`connection to ${url.host} closed before the response ended`));
       this.onIdle(this);
+      // the buffers go with the connection (bytes a writer still holds keep theirs alive until released)
+      pooled -= this.pool.length * BUFFER_BYTES;
+      this.pool.length = 0;
+      this.refs.length = 0;
     });
   }
 
@@ -137,6 +147,7 @@ class Connection implements ExchangeConnection {
   }
 
   release(index: number): void {
+    if (this.closed) return;
     this.refs[index]! -= 1;
     if (this.starved && this.freeBuffers() > 0) {
       this.starved = false;
@@ -161,9 +172,7 @@ class Connection implements ExchangeConnection {
       if (free === -1) {
         // onRead stops reading before the pool runs dry, so this does not happen; if it did,
         // one more buffer beats overwriting bytes not yet on disk.
-        this.pool.push(Buffer.allocUnsafeSlow(BUFFER_BYTES));
-        this.refs.push(0);
-        free = this.pool.length - 1;
+        free = this.grow();
       }
       this.current = free;
       this.used = 0;
@@ -176,18 +185,27 @@ class Connection implements ExchangeConnection {
       const j = (this.current + i) % this.pool.length;
       if (this.refs[j] === 0 && j !== this.current) return j;
     }
-    if (this.pool.length < POOL_BUFFERS) {
-      this.pool.push(Buffer.allocUnsafeSlow(BUFFER_BYTES));
-      this.refs.push(0);
-      return this.pool.length - 1;
-    }
-    return -1;
+    return this.growable() > 0 ? this.grow() : -1;
+  }
+
+  /** Buffers this connection may still add: up to its own limit, within what all may hold (past MIN_POOL). */
+  private growable(): number {
+    const budget = Math.floor(Math.max(0, POOL_LIMIT - pooled) / BUFFER_BYTES);
+    return Math.max(0, Math.min(POOL_BUFFERS - this.pool.length, Math.max(MIN_POOL - this.pool.length, budget)));
+  }
+
+  /** A new buffer in shared memory: the hash thread reads the bytes where they landed. */
+  private grow(): number {
+    this.pool.push(Buffer.from(new SharedArrayBuffer(BUFFER_BYTES)));
+    this.refs.push(0);
+    pooled += BUFFER_BYTES;
+    return this.pool.length - 1;
   }
 
   private freeBuffers(): number {
-    let n = POOL_BUFFERS - this.pool.length;
+    let n = this.growable();
     for (let i = 0; i < this.pool.length; i++) if (this.refs[i] === 0 && i !== this.current) n++;
-    return Math.max(0, n);
+    return n;
   }
 
   private onRead(n: number): boolean {
@@ -198,8 +216,9 @@ class Connection implements ExchangeConnection {
       this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
       return false;
     }
-    // Node asks nextBuffer() for the next read's buffer right after this returns. Stop reading
-    // before that could leave no free buffer for the read after (releases only add free ones).
+    // Node asks nextBuffer() for the next read's buffer right after this returns: a full buffer
+    // needs a free one then, so reading stops when there is none (releases only add free ones).
+    // Not before: with the reader holding nothing, stopping would wait for a release never coming.
     const full = BUFFER_BYTES - this.used < MIN_READ_ROOM;
     try {
       exchange.parse(this.current, start, start + n, full);
@@ -207,7 +226,7 @@ class Connection implements ExchangeConnection {
       this.socket.destroy(error as Error);
       return false;
     }
-    if (this.freeBuffers() - (full ? 1 : 0) <= 0) {
+    if (full && this.freeBuffers() === 0) {
       this.starved = true;
       this.socket.setTimeout(0); // waiting for the disk is not an idle connection
       exchange.flush(); // what is held must reach the reader, or nothing is ever released
