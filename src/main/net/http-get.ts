@@ -69,6 +69,11 @@ const POOL_LIMIT = 24 * 1024 * 1024;
 const MIN_READ_ROOM = 64 * 1024;
 /** bytes of read buffers of all connections */
 let pooled = 0;
+/**
+ * Buffers of closed connections, for the next ones: a connection per ranged run would otherwise
+ * allocate fresh shared memory each time, which the hash thread lets go of only at its own GC.
+ */
+const spare: Buffer[] = [];
 /** An idle kept-alive connection is closed after this (servers commonly close theirs at 5 s). */
 const KEEP_ALIVE_MS = 4_000;
 
@@ -77,7 +82,7 @@ class Connection implements ExchangeConnection {
   readonly socket: Socket;
   closed = false;
   private exchange: Exchange | null = null;
-  private readonly pool: Buffer[] = [];
+  private readonly pool: (Buffer | null)[] = [];
   /** body pieces not yet released, per pool buffer */
   private readonly refs: number[] = [];
   private current = 0;
@@ -106,10 +111,8 @@ class Connection implements ExchangeConnection {
       this.closed = true;
       this.exchange?.fail(new Error(`connection to ${url.host} closed before the response ended`));
       this.onIdle(this);
-      // the buffers go with the connection (bytes a writer still holds keep theirs alive until released)
-      pooled -= this.pool.length * BUFFER_BYTES;
-      this.pool.length = 0;
-      this.refs.length = 0;
+      // free buffers go back for other connections now, held ones once released
+      for (let i = 0; i < this.pool.length; i++) if (this.refs[i] === 0) this.giveBack(i);
     });
   }
 
@@ -147,8 +150,11 @@ class Connection implements ExchangeConnection {
   }
 
   release(index: number): void {
-    if (this.closed) return;
     this.refs[index]! -= 1;
+    if (this.closed) {
+      if (this.refs[index] === 0) this.giveBack(index);
+      return;
+    }
     if (this.starved && this.freeBuffers() > 0) {
       this.starved = false;
       this.resumeReading();
@@ -157,8 +163,20 @@ class Connection implements ExchangeConnection {
 
   resumeReading(): void {
     if (!this.wantsRead()) return;
+    if (!this.roomForRead()) {
+      // the last body's buffers are still being written or hashed: a release resumes
+      this.starved = true;
+      this.socket.pause();
+      this.socket.setTimeout(0);
+      return;
+    }
     this.socket.setTimeout(this.exchange ? this.idleMs : KEEP_ALIVE_MS);
     this.socket.resume();
+  }
+
+  /** The next read has a place: the current buffer's rest, or a free (or allowed new) one. */
+  private roomForRead(): boolean {
+    return (this.pool.length > 0 && BUFFER_BYTES - this.used >= MIN_READ_ROOM) || this.freeBuffers() > 0;
   }
 
   private wantsRead(): boolean {
@@ -185,6 +203,7 @@ class Connection implements ExchangeConnection {
       const j = (this.current + i) % this.pool.length;
       if (this.refs[j] === 0 && j !== this.current) return j;
     }
+    if (this.refs[this.current] === 0 && this.pool[this.current]) return this.current; // all of it released
     return this.growable() > 0 ? this.grow() : -1;
   }
 
@@ -196,10 +215,19 @@ class Connection implements ExchangeConnection {
 
   /** A new buffer in shared memory: the hash thread reads the bytes where they landed. */
   private grow(): number {
-    this.pool.push(Buffer.from(new SharedArrayBuffer(BUFFER_BYTES)));
+    this.pool.push(spare.pop() ?? Buffer.from(new SharedArrayBuffer(BUFFER_BYTES)));
     this.refs.push(0);
     pooled += BUFFER_BYTES;
     return this.pool.length - 1;
+  }
+
+  /** A closed connection's buffer, no longer held: to the spares (within the bound), else to the GC. */
+  private giveBack(index: number): void {
+    const buf = this.pool[index];
+    if (!buf) return;
+    this.pool[index] = null;
+    pooled -= BUFFER_BYTES;
+    if (spare.length * BUFFER_BYTES < POOL_LIMIT) spare.push(buf);
   }
 
   private freeBuffers(): number {
@@ -216,9 +244,11 @@ class Connection implements ExchangeConnection {
       this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted again
       return false;
     }
-    // Node asks nextBuffer() for the next read's buffer right after this returns: a full buffer
-    // needs a free one then, so reading stops when there is none (releases only add free ones).
-    // Not before: with the reader holding nothing, stopping would wait for a release never coming.
+    // Node asks nextBuffer() for the next read's buffer right after this returns, even when it
+    // stops reading: a full buffer takes a free one then. Reading stops unless one more stays free
+    // after that for the read after (the full one counts once nothing in it is held; releases only
+    // add free ones, and with nothing held, a spare is always there: no wait for a release that
+    // never comes).
     const full = BUFFER_BYTES - this.used < MIN_READ_ROOM;
     try {
       exchange.parse(this.current, start, start + n, full);
@@ -226,7 +256,8 @@ class Connection implements ExchangeConnection {
       this.socket.destroy(error as Error);
       return false;
     }
-    if (full && this.freeBuffers() === 0) {
+    const spare = full ? this.freeBuffers() - 1 + (this.refs[this.current] === 0 ? 1 : 0) : this.freeBuffers();
+    if (spare <= 0) {
       this.starved = true;
       this.socket.setTimeout(0); // waiting for the disk is not an idle connection
       exchange.flush(); // what is held must reach the reader, or nothing is ever released
