@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../../shared/errors';
+import { BlockArena } from './block-arena';
 import { createHasher, type Hasher } from './hasher';
 import { PartialWriteError, type BlobTarget, type HashSpec, type HttpResponse, type Part } from './download-types';
 
@@ -25,60 +26,15 @@ const WRITES_IN_FLIGHT = 3;
  * later by reading them back (from the page cache: they were written moments before).
  */
 const HOLD_LIMIT = 16 * 1024 * 1024;
-/**
- * Copies are packed into 1 MiB blocks that are reused, not allocated per piece: a freed 1 MiB Buffer
- * stays in RSS until a GC notices it, which under a fast download is tens of MiB of garbage.
- */
-const BLOCK_BYTES = 1024 * 1024;
-interface Block {
-  buf: Buffer;
-  used: number;
-  /** spans in it not yet hashed */
-  refs: number;
-}
-const spare: Block[] = [];
-let filling: Block | null = null;
-/** bytes of the blocks in use (the one filling, and those with spans not yet hashed) */
-let held = 0;
-
-/** A copy of `bytes` in a block, or null when the bound is reached (or the piece is too big for a block). */
-function keep(bytes: Buffer): { copy: Buffer; block: Block } | null {
-  if (bytes.length > BLOCK_BYTES) return null;
-  if (!filling || BLOCK_BYTES - filling.used < bytes.length) {
-    if (filling) {
-      const full = filling;
-      filling = null;
-      if (full.refs === 0) giveBack(full);
-    }
-    if (held + BLOCK_BYTES > HOLD_LIMIT) return null;
-    // shared memory: the hash thread reads the copies where they are
-    filling = spare.pop() ?? { buf: Buffer.from(new SharedArrayBuffer(BLOCK_BYTES)), used: 0, refs: 0 };
-    filling.used = 0;
-    held += BLOCK_BYTES;
-  }
-  const copy = filling.buf.subarray(filling.used, filling.used + bytes.length);
-  bytes.copy(copy);
-  filling.used += bytes.length;
-  filling.refs += 1;
-  return { copy, block: filling };
-}
-
-function unkeep(block: Block): void {
-  block.refs -= 1;
-  if (block.refs === 0 && block !== filling) giveBack(block);
-}
-
-function giveBack(block: Block): void {
-  held -= BLOCK_BYTES;
-  if (spare.length < HOLD_LIMIT / BLOCK_BYTES) spare.push(block);
-}
+const held = new BlockArena(HOLD_LIMIT);
 
 /** Bytes received ahead of the hash cursor: a copy, or null when only the disk has them. */
 interface Ahead {
   start: number;
   end: number;
   bytes: Buffer | null;
-  block: Block | null;
+  /** gives the copy's room back */
+  free: (() => void) | null;
 }
 
 /**
@@ -127,7 +83,7 @@ export class BlobWriter {
         if (onDisk !== parts[0]!.done) await file.truncate(parts[0]!.done);
       }
       const writer = new BlobWriter(path, file, spec, parts, options.holdLimit ?? HOLD_LIMIT, options.hashing ?? 'thread');
-      for (const p of parts) if (p.done > 0) writer.ahead.set(p, [{ start: p.start, end: p.start + p.done, bytes: null, block: null }]);
+      for (const p of parts) if (p.done > 0) writer.ahead.set(p, [{ start: p.start, end: p.start + p.done, bytes: null, free: null }]);
       writer.pump();
       await writer.settled(signal);
       return writer;
@@ -251,10 +207,10 @@ export class BlobWriter {
     let spans = this.ahead.get(part);
     if (!spans) this.ahead.set(part, (spans = []));
     const last = spans.at(-1);
-    const kept = this.holdLimit > 0 ? keep(bytes) : null;
-    if (kept) spans.push({ start: at, end: at + bytes.length, bytes: kept.copy, block: kept.block });
+    const kept = this.holdLimit > 0 ? held.copy(bytes) : null;
+    if (kept) spans.push({ start: at, end: at + bytes.length, bytes: kept.copy, free: kept.free });
     else if (last && last.bytes === null && last.end === at) last.end += bytes.length;
-    else spans.push({ start: at, end: at + bytes.length, bytes: null, block: null });
+    else spans.push({ start: at, end: at + bytes.length, bytes: null, free: null });
   }
 
   /** Moves the cursor over every span that is next in file order and available. */
@@ -267,8 +223,7 @@ export class BlobWriter {
       if (!part || !spans || !span || span.start !== this.hashed) return;
       if (span.bytes) {
         spans.shift();
-        const block = span.block!;
-        this.hasher.update(span.bytes, () => unkeep(block));
+        this.hasher.update(span.bytes, span.free!);
         this.hashed = span.end;
         continue;
       }
@@ -302,7 +257,7 @@ export class BlobWriter {
   }
 
   private dropHeld(): void {
-    for (const spans of this.ahead.values()) for (const s of spans) if (s.block) unkeep(s.block);
+    for (const spans of this.ahead.values()) for (const s of spans) s.free?.();
     this.ahead.clear();
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
+import { BlockArena } from './block-arena';
 import type { HashSpec } from './download-types';
 
 /**
@@ -243,6 +244,8 @@ class HashThread {
 }
 
 const thread = new HashThread();
+/** Copies of bytes not in shared memory, on their way to the thread. */
+const staging = new BlockArena(8 * 1024 * 1024);
 
 /** Hashing on the shared hash thread; see {@link HashThread}. */
 export class WorkerHasher implements Hasher {
@@ -268,10 +271,20 @@ export class WorkerHasher implements Hasher {
       thread.post({ t: 'data', id: this.id, bid: thread.bufferId(bytes.buffer), off: bytes.byteOffset, len: bytes.length }, onHashed);
       return;
     }
-    // bytes from another client (undici, a proxy): a copy the thread can see, sent along
+    // bytes from another client (undici, a proxy): a copy the thread can see
+    done();
+    const staged = staging.copy(bytes);
+    if (staged) {
+      const { copy, free } = staged;
+      thread.post({ t: 'data', id: this.id, bid: thread.bufferId(copy.buffer as SharedArrayBuffer), off: copy.byteOffset, len: copy.length }, (reply) => {
+        this.error ??= reply.error ?? null;
+        free();
+      });
+      return;
+    }
+    // past the staging bound (the thread is behind) or a piece bigger than a block: its own copy
     const copy = Buffer.from(new SharedArrayBuffer(bytes.length));
     bytes.copy(copy);
-    done();
     thread.post({ t: 'data', id: this.id, bid: 0, buf: copy.buffer as SharedArrayBuffer, off: 0, len: copy.length });
   }
 

@@ -65,7 +65,7 @@ export const httpGet: HttpGetClient = createHttpGet();
 const POOL_BUFFERS = 8;
 const MIN_POOL = 2;
 const BUFFER_BYTES = 512 * 1024;
-const POOL_LIMIT = 24 * 1024 * 1024;
+const POOL_LIMIT = 16 * 1024 * 1024;
 const MIN_READ_ROOM = 64 * 1024;
 /** bytes of read buffers of all connections */
 let pooled = 0;
