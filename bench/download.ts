@@ -139,7 +139,7 @@ async function main() {
     const hasher = createHasher({ algorithm: 'sha256', prefix: null });
     await new Promise<void>((done) => hasher.update(Buffer.from(new SharedArrayBuffer(MiB)), done));
     await hasher.digest();
-    const threadRss = process.memoryUsage().rss - rssBefore;
+    const threadRss = Math.max(0, process.memoryUsage().rss - rssBefore);
     const results: Record<string, Partial<Record<Tool, Run[]>>> = {};
     const rss: Partial<Record<Tool, number>> = {};
     for (const link of all.filter((l) => linkNames.includes(l.name))) {
