@@ -34,7 +34,7 @@ describe('LinkShare', () => {
   afterEach(() => vi.useRealTimers());
 
   it('a per-connection cap: doubles while doublings pay, then one at a time, and stops where one more does not', () => {
-    const link = new LinkShare(WINDOW);
+    const link = new LinkShare(WINDOW, () => 0);
     const a = member(8);
     const b = member(8);
     link.join(a);
@@ -50,7 +50,7 @@ describe('LinkShare', () => {
   });
 
   it('a link one stream fills (a CPU-bound loopback): stays on one connection per download', () => {
-    const link = new LinkShare(WINDOW);
+    const link = new LinkShare(WINDOW, () => 0);
     const a = member(4);
     link.join(a);
     const counts = run(link, [a], () => 300, 20);
@@ -59,7 +59,7 @@ describe('LinkShare', () => {
   });
 
   it('shares oldest first within each download\'s room, at least one each; a download that leaves gives its share back', () => {
-    const link = new LinkShare(WINDOW);
+    const link = new LinkShare(WINDOW, () => 0);
     const a = member(2);
     const b = member(8);
     link.join(a);
@@ -78,7 +78,7 @@ describe('LinkShare', () => {
   });
 
   it('a download joining during a probe takes the probe back: what it measured says nothing', () => {
-    const link = new LinkShare(WINDOW);
+    const link = new LinkShare(WINDOW, () => 0);
     const a = member(8);
     link.join(a);
     run(link, [a], (n) => 10 * n, 2); // skip, then a probe to 2
@@ -91,7 +91,7 @@ describe('LinkShare', () => {
   });
 
   it('tells the rate one connection gets, once a window has been measured', () => {
-    const link = new LinkShare(WINDOW);
+    const link = new LinkShare(WINDOW, () => 0);
     const a = member(1);
     link.join(a);
     link.connectionStarted();
@@ -99,6 +99,18 @@ describe('LinkShare', () => {
     run(link, [a], () => 3000, 1);
     expect(link.perConnection()).toBeCloseTo(3000, 0);
     link.connectionEnded();
+    link.leave(a);
+  });
+
+  it('starts no probe while the event loop is saturated (the loop, not the link, is the limit), and probes once it is not', () => {
+    let busy = 0.95;
+    const link = new LinkShare(WINDOW, () => busy);
+    const a = member(4);
+    link.join(a);
+    const counts = run(link, [a], (n) => 10 * n, 8);
+    expect(Math.max(...counts)).toBe(1);
+    busy = 0.5;
+    expect(run(link, [a], (n) => 10 * n, 8).at(-1)).toBe(4);
     link.leave(a);
   });
 });

@@ -1,11 +1,15 @@
+import { performance as perfHooks } from 'node:perf_hooks';
+
 /**
  * How many connections the ranged downloads of the process run, in all, and each one's share.
  * Files fetched side by side share one link and one CPU, so the count is judged on their total
  * throughput, one probe at a time: every {@link WINDOW_MS} the total is measured; a probe adds
  * connections (doubling while doublings pay, as TCP's slow start does, then one at a time) and keeps
- * them only when the throughput rose by at least {@link GAIN} of their share. A fast link, or a
- * CPU-bound loopback, stays on one stream per file; a per-connection cap climbs to the setting in a
- * few windows.
+ * them only when the throughput rose by at least {@link GAIN} of their share. No probe starts while
+ * the event loop was busy for {@link BUSY} of the last window: every connection's bytes go through
+ * that one loop (TLS, parsing, writes), so a saturated loop is the limit and more connections only
+ * add their cost (a probe over loopback TLS cost ~10 % of the download). A fast link, or a CPU-bound
+ * loopback, stays on one stream per file; a per-connection cap climbs to the setting in a few windows.
  */
 
 /** A ranged download, as the link sees it. */
@@ -18,6 +22,19 @@ export interface LinkMember {
 
 const WINDOW_MS = 300;
 const GAIN = 0.5;
+/** Measured on the bench: a TLS stream at the CPU's limit keeps the loop 0.91–0.99 busy, a throttled link 0.3–0.7. */
+const BUSY = 0.85;
+
+/** How busy the event loop was since the last call (0–1). */
+function loopUtilization(): () => number {
+  let last = perfHooks.eventLoopUtilization();
+  return () => {
+    const now = perfHooks.eventLoopUtilization();
+    const u = perfHooks.eventLoopUtilization(now, last).utilization;
+    last = now;
+    return u;
+  };
+}
 
 export class LinkShare {
   private readonly members = new Map<LinkMember, number>();
@@ -37,7 +54,10 @@ export class LinkShare {
   private settled = false;
   private probe: { baseline: number; before: number; added: number } | null = null;
 
-  constructor(private readonly windowMs = WINDOW_MS) {}
+  constructor(
+    private readonly windowMs = WINDOW_MS,
+    private readonly loopBusy: () => number = loopUtilization(),
+  ) {}
 
   join(member: LinkMember): void {
     this.members.set(member, 0);
@@ -98,6 +118,7 @@ export class LinkShare {
     this.rate = ((this.bytes - this.lastBytes) * 1000) / (now - this.lastAt);
     this.lastBytes = this.bytes;
     this.lastAt = now;
+    const busy = this.loopBusy();
     if (this.skip > 0) {
       this.skip -= 1;
       return this.share();
@@ -115,7 +136,7 @@ export class LinkShare {
       }
     }
     const room = this.room();
-    if (this.settled || this.total >= room) return this.share();
+    if (this.settled || this.total >= room || busy >= BUSY) return this.share();
     const added = this.doubling ? Math.min(room - this.total, this.total) : 1;
     this.probe = { baseline: this.rate, before: this.total, added };
     this.total += added;
