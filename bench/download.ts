@@ -11,6 +11,8 @@
 // Every row prints CPU seconds per GiB (user + system of the downloading process, and of the fake Hub)
 // beside the ratio, so that a result on a loaded machine can still be judged; load averages are
 // printed before and after.
+// Each link is warmed up first by one untimed Switchyard download of each repo (the fake Hub and
+// Switchyard's code both run faster from the second time on); only then are the tools timed.
 //   npx tsx bench/download.ts   (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1 PARTS=4; HF=0: no hf)
 // Goals (issue 21): ≥ 0.9 × curl on loopback HTTP and HTTPS, ≥ 2 × hf; throttled ≥ 1.5 × curl and
 // ≥ 3 × curl's single stream; ≤ 1 % of the bytes fetched twice on resume; RSS growth ≤ 64 MiB.
@@ -140,6 +142,18 @@ async function main() {
     await new Promise<void>((done) => hasher.update(Buffer.from(new SharedArrayBuffer(MiB)), done));
     await hasher.digest();
     const threadRss = Math.max(0, process.memoryUsage().rss - rssBefore);
+    let firstRss = 0;
+    // A warm-up pass, not timed: the fake Hub's first serving of a file costs it 4-5 × the CPU of
+    // the later ones (2.0-2.4 against 0.4-0.6 CPU-s/GiB), which slowed whichever tool went first;
+    // Switchyard's own code is compiled by then too, as in a desktop app that has run a while.
+    for (const link of all.filter((l) => l.name !== 'throttled' && linkNames.includes(l.name))) {
+      await send(hub, { knobs: { cdnUrl: link.cdnUrl } });
+      for (const repo of (process.env.REPOS ?? 'bench/sharded,bench/big').split(',')) {
+        const out = join(dir, 'warm-up');
+        firstRss = Math.max(firstRss, (await runSwitchyard(link, repo, out)).rss);
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
     const results: Record<string, Partial<Record<Tool, Run[]>>> = {};
     const rss: Partial<Record<Tool, number>> = {};
     for (const link of all.filter((l) => linkNames.includes(l.name))) {
@@ -213,7 +227,8 @@ async function main() {
     if (rss.switchyard !== undefined) {
       const peak = rss.switchyard / MiB;
       const undici = rss['switchyard-undici'] !== undefined ? ` (with undici for downloads: ${(rss['switchyard-undici'] / MiB).toFixed(0)} MiB)` : '';
-      console.log(`peak RSS growth during a Switchyard download: ${peak.toFixed(0)} MiB (goal ≤ 64) ${peak <= 64 ? 'OK' : 'MISS'}${undici}; the hash thread, once per process: ${(threadRss / MiB).toFixed(0)} MiB`);
+      const first = Math.max(peak, firstRss / MiB);
+      console.log(`peak RSS growth during a Switchyard download: ${first.toFixed(0)} MiB for the first ones in the process (the warm-up), ${peak.toFixed(0)} MiB later (goal ≤ 64) ${first <= 64 ? 'OK' : 'MISS'}${undici}; the hash thread, once per process: ${(threadRss / MiB).toFixed(0)} MiB`);
     }
     console.log(`load after: ${load()}`);
   } finally {
