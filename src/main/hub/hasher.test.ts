@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHasher, InlineHasher, WorkerHasher } from './hasher';
+import { createHasher, hashThreadUtilization, InlineHasher, WorkerHasher } from './hasher';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const shared = (b: Buffer) => {
@@ -85,5 +85,17 @@ describe('the hash thread', () => {
       hb.update(shared(b.subarray(i * 262144, (i + 1) * 262144)), () => {});
     }
     expect(await Promise.all([ha.digest(), hb.digest()])).toEqual([sha256(a), sha256(b)]);
+  });
+
+  it('tells how busy it was since the last asking: part of the time while hashing, none while idle', async () => {
+    const busy = hashThreadUtilization();
+    const h = createHasher({ algorithm: 'sha256', prefix: null }, 'thread');
+    const data = shared(randomBytes(32 * 1024 * 1024));
+    h.update(data, () => {});
+    await h.digest();
+    const whileHashing = busy();
+    expect(whileHashing).toBeGreaterThan(0);
+    expect(whileHashing).toBeLessThanOrEqual(1);
+    expect(busy()).toBe(0); // nothing hashed since
   });
 });

@@ -75,6 +75,7 @@ const hashes = new Map();
 const buffers = new Map();
 let readBuffer = null;
 parentPort.on('message', (batch) => {
+  const started = performance.now();
   const replies = [];
   for (const m of batch) {
     try {
@@ -116,7 +117,7 @@ parentPort.on('message', (batch) => {
       replies.push({ id: m.id, seq: m.seq, error: String(error && error.message || error) });
     }
   }
-  parentPort.postMessage(replies);
+  parentPort.postMessage({ replies, busyMs: performance.now() - started });
 });
 `;
 
@@ -152,6 +153,8 @@ class HashThread {
   private nextSeq = 1;
   private readonly waiters = new Map<number, Waiter[]>();
   private pending = 0;
+  /** time the thread spent hashing, in all (ms) */
+  busyMs = 0;
   /**
    * Shared buffers the thread already holds, by id: a SharedArrayBuffer in a message costs a
    * wrapper on each side (measured: postMessage took 9 % of the loop), so each goes over once and
@@ -167,7 +170,10 @@ class HashThread {
     if (this.broken) return false;
     try {
       this.worker = new Worker(WORKER_SOURCE, { eval: true, name: 'switchyard-hash' });
-      this.worker.on('message', (replies: Reply[]) => this.onReplies(replies));
+      this.worker.on('message', ({ replies, busyMs }: { replies: Reply[]; busyMs: number }) => {
+        this.busyMs += busyMs;
+        this.onReplies(replies);
+      });
       this.worker.on('error', (error) => this.fail(error));
       this.worker.on('exit', (code) => this.fail(new Error(`the hash thread exited (${code})`)));
       this.worker.unref();
@@ -312,6 +318,22 @@ export class WorkerHasher implements Hasher {
   close(): void {
     thread.post({ t: 'close', id: this.id });
   }
+}
+
+/**
+ * How busy the hash thread was since the last call (0–1): like a saturated event loop, a saturated
+ * hash thread is a limit more connections cannot raise.
+ */
+export function hashThreadUtilization(): () => number {
+  let lastBusy = thread.busyMs;
+  let lastAt = performance.now();
+  return () => {
+    const now = performance.now();
+    const u = now > lastAt ? (thread.busyMs - lastBusy) / (now - lastAt) : 0;
+    lastBusy = thread.busyMs;
+    lastAt = now;
+    return Math.min(1, u);
+  };
 }
 
 /** A hasher on the hash thread where one can run, else on the event loop. */

@@ -1,4 +1,5 @@
 import { performance as perfHooks } from 'node:perf_hooks';
+import { hashThreadUtilization } from './hasher';
 
 /**
  * How many connections the ranged downloads of the process run, in all, and each one's share.
@@ -6,9 +7,9 @@ import { performance as perfHooks } from 'node:perf_hooks';
  * throughput, one probe at a time: every {@link WINDOW_MS} the total is measured; a probe adds
  * connections (doubling while doublings pay, as TCP's slow start does, then one at a time) and keeps
  * them only when the throughput rose by at least {@link GAIN} of their share. No probe starts while
- * the event loop was busy for {@link BUSY} of the last window: every connection's bytes go through
- * that one loop (TLS, parsing, writes), so a saturated loop is the limit and more connections only
- * add their cost (a probe over loopback TLS cost ~10 % of the download). A fast link, or a CPU-bound
+ * the event loop or the hash thread was busy for {@link BUSY} of the last window: every connection's
+ * bytes go through that one loop (TLS, parsing, writes) and that one thread, so a saturated one is
+ * the limit and more connections only add their cost (a probe cost ~10 % of a loopback download). A fast link, or a CPU-bound
  * loopback, stays on one stream per file; a per-connection cap climbs to the setting in a few windows.
  */
 
@@ -25,14 +26,15 @@ const GAIN = 0.5;
 /** Measured on the bench: a TLS stream at the CPU's limit keeps the loop 0.91–0.99 busy, a throttled link 0.3–0.7. */
 const BUSY = 0.85;
 
-/** How busy the event loop was since the last call (0–1). */
+/** How busy the busier of the event loop and the hash thread was since the last call (0–1). */
 function loopUtilization(): () => number {
   let last = perfHooks.eventLoopUtilization();
+  const hashing = hashThreadUtilization();
   return () => {
     const now = perfHooks.eventLoopUtilization();
     const u = perfHooks.eventLoopUtilization(now, last).utilization;
     last = now;
-    return u;
+    return Math.max(u, hashing());
   };
 }
 
