@@ -256,8 +256,8 @@ class Connection implements ExchangeConnection {
       this.socket.destroy(error as Error);
       return false;
     }
-    const spare = full ? this.freeBuffers() - 1 + (this.refs[this.current] === 0 ? 1 : 0) : this.freeBuffers();
-    if (spare <= 0) {
+    const freeAfter = full ? this.freeBuffers() - 1 + (this.refs[this.current] === 0 ? 1 : 0) : this.freeBuffers();
+    if (freeAfter <= 0) {
       this.starved = true;
       this.socket.setTimeout(0); // waiting for the disk is not an idle connection
       exchange.flush(); // what is held must reach the reader, or nothing is ever released

@@ -79,18 +79,7 @@ export function InstallDialog({ name, provider, quantization: initialQuantizatio
         )}
         {plan && !loading && (
           <>
-            {plan.quantizations.length > 0 && (
-              <label className="field">
-                Quantization
-                <select value={plan.quantization ?? ''} onChange={(e) => setQuantization(e.target.value)} disabled={Boolean(operationId)}>
-                  {plan.quantizations.map((q) => (
-                    <option key={q} value={q}>
-                      {q}
-                    </option>
-                  ))}
-                </select>
-              </label>
-            )}
+            <QuantizationSelect plan={plan} label="Quantization" className="field" onChange={setQuantization} disabled={Boolean(operationId)} />
             {plan.files.length > 0 && (
               <div className="install-files">
                 <table>
@@ -178,5 +167,22 @@ export function InstallButton({ name, provider, quantization, label = 'Installâ€
       </button>
       {open && <InstallDialog name={name} provider={provider} quantization={quantization} onClose={() => setOpen(false)} />}
     </>
+  );
+}
+
+/** The GGUF quantization an install plan offers (the one it chose selected); nothing when it offers none. */
+export function QuantizationSelect({ plan, label, className, onChange, disabled, testId }: { plan: Pick<InstallPlan, 'quantizations' | 'quantization'>; label: string; className: string; onChange(q: string): void; disabled?: boolean; testId?: string }) {
+  if (plan.quantizations.length === 0) return null;
+  return (
+    <label className={className}>
+      {label}
+      <select value={plan.quantization ?? ''} onChange={(e) => onChange(e.target.value)} disabled={disabled} data-testid={testId}>
+        {plan.quantizations.map((q) => (
+          <option key={q} value={q}>
+            {q}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { CatalogModel } from '../../../../shared/api/catalog';
 import { FitBadge, StaleBadge } from '../../components/CatalogBadges';
 import { formatBytes } from '../../components/format';
-import { InstallButton } from '../../components/InstallDialog';
+import { InstallButton, QuantizationSelect } from '../../components/InstallDialog';
 import { Linkified } from '../../components/Linkified';
 import { ModelCard } from '../../components/ModelCard';
 import { useStore } from '../../store';
@@ -130,18 +130,7 @@ function DownloadSection({ name, provider, quantization, onQuantization }: { nam
     <div className="card download-card" data-testid="model-download">
       <header className="row">
         <h2>Install</h2>
-        {plan.quantizations.length > 0 && (
-          <label className="inline">
-            Quantization for Ollama
-            <select value={plan.quantization ?? ''} onChange={(e) => onQuantization(e.target.value)} data-testid="model-quantization">
-              {plan.quantizations.map((q) => (
-                <option key={q} value={q}>
-                  {q}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        <QuantizationSelect plan={plan} label="Quantization for Ollama" className="inline" onChange={onQuantization} testId="model-quantization" />
       </header>
       <p data-testid="model-install-size">
         {plan.total_bytes !== null
