@@ -75,6 +75,25 @@ describe('the hash thread', () => {
     expect(done).toBe(true);
   });
 
+  it('frees spans as it goes, not all that one turn fed at once (the socket waits for its buffers)', async () => {
+    const data = randomBytes(8 * 512 * 1024);
+    const h = createHasher({ algorithm: 'sha256', prefix: null }, 'thread');
+    let done = 0;
+    let doneWhenFirstWas = -1;
+    for (let i = 0; i < 8; i++) {
+      // all fed in one event-loop turn, as a socket's reads of one poll are
+      h.update(shared(data.subarray(i * 524288, (i + 1) * 524288)), () => {
+        done++;
+        // runs once the answer that freed the first span has been handled
+        if (i === 0) queueMicrotask(() => (doneWhenFirstWas = done));
+      });
+    }
+    expect(await h.digest()).toBe(sha256(data));
+    expect(done).toBe(8);
+    expect(doneWhenFirstWas).toBeGreaterThan(0);
+    expect(doneWhenFirstWas).toBeLessThan(8);
+  });
+
   it('hashes several blobs side by side without mixing them', async () => {
     const a = randomBytes(1024 * 1024);
     const b = randomBytes(1024 * 1024);
