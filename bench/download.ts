@@ -9,8 +9,9 @@
 // - resume: the big file over loopback with the connection cut half way, then an install cancelled half
 //   way and run again; counts the bytes the Hub served twice.
 // Every row prints CPU seconds per GiB (user + system of the downloading process, and of the fake Hub)
-// beside the ratio, so that a result on a loaded machine can still be judged; load averages are
-// printed before and after.
+// beside the ratio, and how many cores the two kept busy, so that a result on a loaded machine can
+// still be judged; load averages are printed before and after. (RSS is sampled with
+// memoryUsage.rss(): the full memoryUsage() walks the heap, ~1 % of the loop at 50 Hz.)
 // Each link is warmed up first by one untimed Switchyard download of each repo (the fake Hub and
 // Switchyard's code both run faster from the second time on); only then are the tools timed.
 //   npx tsx bench/download.ts   (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1 PARTS=4; HF=0: no hf)
@@ -137,11 +138,11 @@ async function main() {
     ];
     // The hash thread starts once per process, not per download: started here, its memory is
     // shown apart from the growth a download causes.
-    const rssBefore = process.memoryUsage().rss;
+    const rssBefore = process.memoryUsage.rss();
     const hasher = createHasher({ algorithm: 'sha256', prefix: null });
     await new Promise<void>((done) => hasher.update(Buffer.from(new SharedArrayBuffer(MiB)), done));
     await hasher.digest();
-    const threadRss = Math.max(0, process.memoryUsage().rss - rssBefore);
+    const threadRss = Math.max(0, process.memoryUsage.rss() - rssBefore);
     let firstRss = 0;
     // A warm-up pass, not timed: the fake Hub's first serving of a file costs it 4-5 × the CPU of
     // the later ones (2.0-2.4 against 0.4-0.6 CPU-s/GiB), which slowed whichever tool went first;
@@ -182,7 +183,10 @@ async function main() {
             const server = { seconds: run.seconds, cpu: ((await send(hub, { cpu: true })) as number) - serverCpu };
             (row[tool] ??= []).push(run);
             rmSync(out, { recursive: true, force: true });
-            console.log(`  ${key.padEnd(24)} ${tool.padEnd(11)} ${run.seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / run.seconds).toFixed(0)} MiB/s  ${cpuPerGiB(run, repo)} CPU-s/GiB (the Hub: ${cpuPerGiB(server, repo)})`);
+            // cores busy with the download and the Hub together: near the machine's count, the
+            // CPU per GiB of the two, not the pipeline, sets the time
+            const busy = (run.cpu + server.cpu) / run.seconds;
+            console.log(`  ${key.padEnd(24)} ${tool.padEnd(11)} ${run.seconds.toFixed(2)} s  ${(totalBytes(repo) / MiB / run.seconds).toFixed(0)} MiB/s  ${cpuPerGiB(run, repo)} CPU-s/GiB (the Hub: ${cpuPerGiB(server, repo)}; ${busy.toFixed(2)} of ${cpus().length} cores busy)`);
           }
         }
       }
@@ -266,9 +270,9 @@ async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal 
   const net = new NetClient({ ca: link.ca ? [readFileSync(link.ca, 'utf8')] : undefined, downloads });
   const hub = new HubClient({ endpoint: () => link.endpoint, token: () => null, net });
   global.gc?.();
-  const rss0 = process.memoryUsage().rss;
+  const rss0 = process.memoryUsage.rss();
   let peak = rss0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let progress = 0;
@@ -302,7 +306,7 @@ async function runSwitchyard(link: Link, repo: string, cacheDir: string, signal 
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   // cut short, every byte received was written (progress counts bytes on disk): that is what it fetched
-  return { seconds, cpu: (cpu.user + cpu.system) / 1e6, rss: Math.max(peak, process.memoryUsage().rss) - rss0, fetched: fetched ?? progress };
+  return { seconds, cpu: (cpu.user + cpu.system) / 1e6, rss: Math.max(peak, process.memoryUsage.rss()) - rss0, fetched: fetched ?? progress };
 }
 
 /**
