@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import type { CatalogDetail, CatalogModel, CatalogProvider, FitReport, NewsItem } from '../../shared/api/catalog';
 import { AppError, errorMessage } from '../../shared/errors';
@@ -54,6 +55,10 @@ export class CatalogService {
   private readonly abort = new AbortController();
 
   constructor(private readonly o: CatalogServiceOptions) {
+    // Every catalog request of the service listens on this one signal while it runs (and stops
+    // listening when it ends): a search asks one page per pipeline, so a few searches at once pass
+    // Node's default of 10, which would warn of a leak that is not there.
+    setMaxListeners(0, this.abort.signal);
     const now = o.now ?? (() => new Date());
     this.cache = new CatalogCache({ repo: o.repo, events: o.events, logger: o.logger, now, offline: () => this.offline, ttlMinutes: () => this.settings().ttlMinutes });
     this.index = new LocalIndex(o.repo, now);
