@@ -1,10 +1,11 @@
-import { getEventListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { getJson, RemoteError } from './remote';
 
 describe('getText / getJson', () => {
   it('listens on the shared signal only while a request runs, however many run at once', async () => {
     const service = new AbortController();
+    setMaxListeners(0, service.signal); // as the catalog service does for its signal
     const answers: (() => void)[] = [];
     const fetch = (() =>
       new Promise<Response>((resolve) => answers.push(() => resolve(new Response('{"ok":true}', { status: 200 }))))) as typeof globalThis.fetch;
