@@ -125,4 +125,34 @@ describe.each([
     expect(w.readBackBytes).toBe(0);
     expect(readFileSync(target.blobPath).equals(data)).toBe(true);
   });
+
+  it('a slow link: a few KiB reach the disk (and `done`) while the body is still open', async () => {
+    const { data, parts, target } = setup([MiB]);
+    const w = await BlobWriter.open(`${target.blobPath}.incomplete`, { algorithm: 'sha256', prefix: null }, parts, new AbortController().signal, { hashing });
+    let more!: (rest: Buffer) => void;
+    let onWritten!: () => void;
+    const firstWritten = new Promise<void>((resolve) => (onWritten = resolve));
+    const trickle: HttpResponse = {
+      status: 206,
+      header: () => null,
+      discard: () => {},
+      read: async (onData) => {
+        onData(shared(data.subarray(0, 10_000)), () => {});
+        // the rest comes only once the first 10 kB are on disk: far below a write batch
+        onData(await new Promise<Buffer>((resolve) => (more = resolve)), () => {});
+      },
+    };
+    let written = 0;
+    const taking = w.take(trickle, parts, (n) => {
+      written += n;
+      onWritten();
+    });
+    await firstWritten;
+    expect(written).toBe(10_000);
+    expect(parts[0]!.done).toBe(10_000);
+    more(shared(data.subarray(10_000)));
+    await taking;
+    await w.verifyInto(target, async () => {}, new AbortController().signal);
+    expect(readFileSync(target.blobPath).equals(data)).toBe(true);
+  });
 });

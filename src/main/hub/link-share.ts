@@ -9,8 +9,9 @@ import { hashThreadUtilization } from './hasher';
  * them only when the throughput rose by at least {@link GAIN} of their share. No probe starts while
  * the event loop or the hash thread was busy for {@link BUSY} of the last window: every connection's
  * bytes go through that one loop (TLS, parsing, writes) and that one thread, so a saturated one is
- * the limit and more connections only add their cost (a probe cost ~10 % of a loopback download). A fast link, or a CPU-bound
- * loopback, stays on one stream per file; a per-connection cap climbs to the setting in a few windows.
+ * the limit and more connections only add their cost (a probe cost ~10 % of a loopback download).
+ * A fast link, or a CPU-bound loopback, stays on one stream per file; a per-connection cap climbs to
+ * the setting in a few windows.
  */
 
 /** A ranged download, as the link sees it. */
