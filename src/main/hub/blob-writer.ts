@@ -310,13 +310,14 @@ class PartWrites {
   }
 
   /**
-   * Starts writes while a slot is free and a batch is big enough (or the body ended); with no write
-   * running, a smaller batch waits {@link FLUSH_MS} for more, so a slow link still reaches the disk
-   * (a running write's end comes back here, so no timer is needed then).
+   * Starts writes while a slot is free and a batch is big enough (or the body ended); a smaller
+   * batch waits {@link FLUSH_MS} for more, so a slow link still reaches the disk. The timer stays
+   * set while a write runs: timing the wait from the write's end instead (no timer then) measured
+   * 5–10 % slower over loopback, in four alternated runs.
    */
   private pump(): void {
     while (this.active < WRITES_IN_FLIGHT && this.pending.length > 0 && (this.pendingBytes >= MIN_BATCH || this.ended || this.error)) this.launch();
-    if (this.active === 0 && this.pending.length > 0 && !this.flushTimer && !this.ended) {
+    if (this.pending.length > 0 && !this.flushTimer && !this.ended) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null;
         while (this.active < WRITES_IN_FLIGHT && this.pending.length > 0) this.launch();
