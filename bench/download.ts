@@ -10,7 +10,9 @@
 //   way and run again; counts the bytes the Hub served twice.
 // Every row prints CPU seconds per GiB (user + system of the downloading process, and of the fake Hub)
 // beside the ratio, and how many cores the two kept busy, so that a result on a loaded machine can
-// still be judged; load averages are printed before and after. (RSS is sampled with
+// still be judged; load averages are printed before and after. The summary adds the median ratio
+// (ROUNDS ≥ 3), sha256's own CPU per GiB on one core, and off the throttled link the least time the
+// download's and the Hub's CPU need on this machine's cores (over loopback both run on them). (RSS is sampled with
 // memoryUsage.rss(): the full memoryUsage() walks the heap, ~1 % of the loop at 50 Hz.)
 // Each link is warmed up first by one untimed Switchyard download of each repo (the fake Hub and
 // Switchyard's code both run faster from the second time on); only then are the tools timed.
@@ -19,6 +21,7 @@
 // ≥ 3 × curl's single stream; ≤ 1 % of the bytes fetched twice on resume; RSS growth ≤ 64 MiB.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHasher } from '../src/main/hub/hasher';
@@ -111,6 +114,8 @@ type Tool = 'switchyard' | 'switchyard-undici' | 'curl' | 'curl-1' | 'hf';
 interface Run {
   seconds: number;
   cpu: number;
+  /** the fake Hub's CPU seconds during the run */
+  hubCpu?: number;
 }
 
 async function main() {
@@ -118,6 +123,8 @@ async function main() {
   const children: ChildProcess[] = [];
   try {
     console.log(`cores ${cpus().length}, load ${load()}; shards 4 × ${shardMiB} MiB, big ${bigMiB} MiB; throttled: ${linkMiBs} MiB/s per connection, RTT ${rttMs} ms; up to ${parts} connections per file`);
+    const sha = sha256CpuPerGiB();
+    console.log(`sha256 on one core here: ${sha.toFixed(2)} CPU-s/GiB (Switchyard verifies every byte; curl does not)`);
     const tls = makeCerts(dir);
     process.stdout.write('starting the fake hub (hashing its files)… ');
     const hub = spawnNode(HUB, [tls.key, tls.cert]);
@@ -181,7 +188,7 @@ async function main() {
             } else if (tool === 'hf') run = await runHf(hf.bin!, link, repo, out);
             else run = await runCurl(link, repo, out, tool === 'curl-1' ? 1 : 4);
             const server = { seconds: run.seconds, cpu: ((await send(hub, { cpu: true })) as number) - serverCpu };
-            (row[tool] ??= []).push(run);
+            (row[tool] ??= []).push({ ...run, hubCpu: server.cpu });
             rmSync(out, { recursive: true, force: true });
             // cores busy with the download and the Hub together: near the machine's count, the
             // CPU per GiB of the two, not the pipeline, sets the time
@@ -207,6 +214,12 @@ async function main() {
         `${key.padEnd(24)} switchyard ${(totalBytes(repo) / MiB / sy.seconds).toFixed(0)} MiB/s, ${cpuPerGiB(sy, repo)} CPU-s/GiB`,
         `${vs.toFixed(2)} × curl${key.startsWith('https') ? ' --cacert' : ''} (${cpuPerGiB(curl, repo)} CPU-s/GiB; goal ≥ ${goal}) ${vs >= goal ? 'OK' : 'MISS'}`,
       ];
+      if (rounds >= 3) line.push(`median ${(median(r.curl) / median(r.switchyard!)).toFixed(2)} ×`);
+      if (!throttled && sy.hubCpu !== undefined) {
+        // on loopback the Hub's CPU comes out of the same cores: the time both need at the least
+        const floor = (sy.cpu + sy.hubCpu) / cpus().length;
+        line.push(`its CPU and the Hub's over ${cpus().length} cores: ≥ ${floor.toFixed(2)} s (it took ${sy.seconds.toFixed(2)})`);
+      }
       if (r['switchyard-undici']) {
         const u = best(r['switchyard-undici']);
         line.push(`undici instead: ${(u.seconds / sy.seconds).toFixed(2)} × the time, ${cpuPerGiB(u, repo)} CPU-s/GiB`);
@@ -239,6 +252,23 @@ async function main() {
     for (const c of children) c.kill();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const median = (xs: Run[]) => {
+  const t = xs.map((x) => x.seconds).sort((a, b) => a - b);
+  return t.length % 2 ? t[(t.length - 1) / 2]! : (t[t.length / 2 - 1]! + t[t.length / 2]!) / 2;
+};
+
+/** CPU seconds sha256 takes per GiB on one core (OpenSSL, as the hash thread runs it). */
+function sha256CpuPerGiB(): number {
+  const block = Buffer.alloc(4 * MiB, 7);
+  const hash = createHash('sha256');
+  hash.update(block); // first use
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < 64; i++) hash.update(block);
+  hash.digest();
+  const c = process.cpuUsage(cpu0);
+  return (c.user + c.system) / 1e6 / (64 * 4 / 1024);
 }
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
