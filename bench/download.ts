@@ -12,16 +12,17 @@
 // beside the ratio, and how many cores the two kept busy, so that a result on a loaded machine can
 // still be judged; load averages are printed before and after. The summary adds the median ratio
 // (ROUNDS ≥ 3), sha256's own CPU per GiB on one core, and off the throttled link the least time the
-// download's and the Hub's CPU need on this machine's cores (over loopback both run on them). (RSS is sampled with
-// memoryUsage.rss(): the full memoryUsage() walks the heap, ~1 % of the loop at 50 Hz.)
+// download's and the Hub's CPU need on this machine's cores (over loopback both run on them).
+// (RSS is sampled with memoryUsage.rss(): the full memoryUsage() walks the heap, ~1 % of the loop
+// at 50 Hz.)
 // Each link is warmed up first by one untimed Switchyard download of each repo (the fake Hub and
 // Switchyard's code both run faster from the second time on); only then are the tools timed.
 //   npx tsx bench/download.ts   (SHARD_MIB=256 BIG_MIB=1024 RTT_MS=40 LINK_MIBS=40 ROUNDS=1 PARTS=4; HF=0: no hf)
 // Goals (issue 21): ≥ 0.9 × curl on loopback HTTP and HTTPS, ≥ 2 × hf; throttled ≥ 1.5 × curl and
 // ≥ 3 × curl's single stream; ≤ 1 % of the bytes fetched twice on resume; RSS growth ≤ 64 MiB.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHasher } from '../src/main/hub/hasher';
