@@ -29,6 +29,8 @@ import { childEnv } from './runtimes/adapters';
 import { RuntimeManager } from './runtimes/manager';
 import { RuntimeProcessRepo } from './runtimes/process-repo';
 import { OpenAiProxy } from './openai/proxy';
+import { runtimeLabel } from '../shared/runtimes';
+import { SelfAddresses, forbiddenAddress } from './net/destinations';
 import { GpuSampler } from './system/gpu-sampler';
 import { SystemStats } from './system/system-stats';
 import { UsageRecorder } from './usage/usage-recorder';
@@ -90,11 +92,15 @@ export interface Core {
   readonly chat: ChatRepo;
   readonly modelCards: ModelCards;
   readonly remote: Remote;
+  /** the one way out to the network (proxies, CAs, offline refusal, refused destinations) */
+  readonly net: NetClient;
   /** installed models as KServe InferenceServices (issue 19) */
   readonly kserve: KserveExporter;
   readonly startedAt: Date;
   /** this process's hold on the data dir; `describe({ url })` tells the CLI where the API listens */
   readonly instance: DataDirLock;
+  /** the addresses the API listens on: no remote provider may point there */
+  readonly self: SelfAddresses;
   /** Closes every module in reverse order of creation: runtimes are stopped before the DB closes. */
   stop(): Promise<void>;
 }
@@ -130,8 +136,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const hubCache = () => hfHubCache(settings.get(), env);
     const events = new EventBus((error) => logger.error({ error }, 'event listener failed'));
     // every call to the Hub, its CDN and the catalog sources; closed last (after the catalog and installs)
+    // where keys and prompts may never go (metadata services, Switchyard's own API): filled in when the server listens
+    const self = new SelfAddresses();
     const net = new NetClient({
       env,
+      guard: (address, port) => forbiddenAddress(address) ?? (self.has(address, port) ? "it is Switchyard's own API" : null),
       settings: () => settings.get().network,
       offline: () => settings.get().catalog.offline,
       onWarning: (message) => logger.warn(message),
@@ -154,6 +163,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       // unregistering the active provider stops serving it the one way every stop goes
       onRemoved: async () => void (await activation.deactivate({})),
       validationTimeoutMs: seams.remote?.timeoutMs,
+      self,
     });
 
     const runtimes = new RuntimeManager({
@@ -183,7 +193,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         net,
         usage,
         logger: logger.child({ module: 'openai' }),
-        remote: new RemoteForwarder({ remote, fetch: net.fetch, events, logger: logger.child({ module: 'remote' }), offline: () => settings.get().catalog.offline }),
+        remote: new RemoteForwarder({ remote, net, events, logger: logger.child({ module: 'remote' }), offline: () => settings.get().catalog.offline }),
         // the manifest's last_used, written at most once a minute per model (not per request)
         onUse: (model) => {
           const now = Date.now();
@@ -192,6 +202,17 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
           modelsRepo.touchLastUsed(model);
         },
       }),
+    );
+    // a runtime that stops answering its health probes releases the requests waiting on it at once
+    store.add(
+      'openai-release',
+      events.on(
+        (e) =>
+          e.type === 'runtime.state' &&
+          e.runtime.state === 'unresponsive' &&
+          openai.releaseRuntime(e.runtime.name, `${runtimeLabel(e.runtime.name)} stopped answering (missed its health probes), so this request was ended instead of waiting — restart it in Switchyard › Runtimes and retry.`),
+        ['runtime.state'],
+      ),
     );
     const gpu = store.add(
       'gpu',
@@ -327,10 +348,12 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       catalog,
       chat: new ChatRepo(db),
       remote,
+      net,
       kserve: new KserveExporter({ models: modelsRepo, settings, gpus: gpu, hub, offline: () => catalog.offline }),
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),
       instance,
+      self,
       stop: () => store.close((name, error) => logger.error({ error, module: name }, 'error while stopping')),
     };
   } catch (error) {

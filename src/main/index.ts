@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Notification, safeStorage, screen, session, shell, type Rectangle } from 'electron';
 import { createCore, type Core } from './app';
+import { installCrashPolicy } from './crash-policy';
 import { startupFromArgv } from './config';
 import { buildServer, type App } from './http/server';
 import { NotificationPolicy } from './notifications';
@@ -125,6 +126,7 @@ async function start(): Promise<void> {
   const explicitDir = process.env.SWITCHYARD_DATA_DIR !== undefined || argv.some((a) => a === '--data-dir' || a.startsWith('--data-dir='));
   const c = await createCore({ ...options, dataDir: explicitDir ? options.dataDir : app.getPath('userData') }, { secretCipher: keychainCipher() });
   core = c;
+  installCrashPolicy(c.logger);
   const devOrigin = process.env.ELECTRON_RENDERER_URL ? new URL(process.env.ELECTRON_RENDERER_URL).origin : null;
   server = await buildServer(c, { rendererDir: join(here, '../renderer'), extraOrigins: devOrigin ? [devOrigin] : [] });
 

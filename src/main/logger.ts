@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { SECRET_ENV } from '../shared/secret-env';
 import { isSecretEnvName } from './settings-secrets';
 
 export type Logger = pino.Logger;
@@ -21,10 +22,8 @@ const REDACTED = [
   '*.authorization',
   'headers.authorization',
   'req.headers.authorization',
-  'env.HF_TOKEN',
-  'env.SWITCHYARD_TOKEN',
-  'env.HUGGING_FACE_HUB_TOKEN',
   'env.VLLM_API_KEY',
+  ...SECRET_ENV.map((name) => `env.${name}`),
   // remote providers' keys (issue 18), wherever a headers object is logged
   'api_key',
   '*.api_key',
@@ -33,10 +32,6 @@ const REDACTED = [
   'headers["x-goog-api-key"]',
   '*.headers["x-goog-api-key"]',
   '*.headers.authorization',
-  'env.OPENAI_API_KEY',
-  'env.GEMINI_API_KEY',
-  'env.GOOGLE_API_KEY',
-  'env.ANTHROPIC_API_KEY',
 ];
 
 /**

@@ -165,7 +165,9 @@ function safeJson(text: string): unknown {
 /** What the API shows of a secret: enough to recognise it (`hf_…1234`), never enough to use it. */
 export function maskSecret(value: string | null): string | null {
   if (!value) return null;
+  // a short key shows little: at most 4 of its characters under 20, none under 12
   if (value.length < 12) return '…';
+  if (value.length < 20) return `…${value.slice(-4)}`;
   return `${value.slice(0, 3)}…${value.slice(-4)}`;
 }
 

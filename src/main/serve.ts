@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCore } from './app';
+import { installCrashPolicy } from './crash-policy';
 import { startupFromArgv } from './config';
 import { buildServer } from './http/server';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const here = dirname(fileURLToPath(import.meta.url));
   const rendererDir = process.env.SWITCHYARD_RENDERER_DIR ?? join(here, '..', 'renderer');
   const core = await createCore(options);
+  installCrashPolicy(core.logger);
   const app = await buildServer(core, { rendererDir });
   await app.listen({ host: core.options.host, port: core.options.port });
   const address = app.server.address();

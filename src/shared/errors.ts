@@ -36,6 +36,10 @@ export const ErrorCode = z.enum([
   'conflict',
   'data_dir_in_use',
   'data_dir_unusable',
+  /** a provider's base URL points where keys never go (metadata, link-local, Switchyard itself) */
+  'destination_not_allowed',
+  /** a provider changed since its last validation: nothing is sent until it passes again */
+  'validation_stale',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -82,6 +86,8 @@ export const errorStatus: Record<ErrorCode, number> = {
   start_timeout: 504,
   cancelled: 499,
   data_dir_unusable: 500,
+  destination_not_allowed: 422,
+  validation_stale: 409,
   internal_error: 500,
 };
 

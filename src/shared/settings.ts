@@ -185,10 +185,11 @@ function patchOf<T extends z.ZodRawShape>(group: z.ZodObject<T>) {
   const shape = Object.fromEntries(
     Object.entries(group.shape).map(([key, field]) => [key, ((field instanceof z.ZodDefault ? field.unwrap() : field) as z.ZodType).optional()]),
   ) as unknown as { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
-  return z.object(shape);
+  // strict: a misspelt key is refused (400 naming it), never silently dropped
+  return z.strictObject(shape);
 }
 
-export const SettingsPatch = z.object({
+export const SettingsPatch = z.strictObject({
   ollama: patchOf(OllamaSettings).optional(),
   vllm: patchOf(VllmSettings).optional(),
   runtime: patchOf(RuntimeSupervisionSettings).optional(),

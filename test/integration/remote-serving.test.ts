@@ -155,17 +155,18 @@ describe('governance', () => {
 
   it('budgets: soft → provider.budget event and a notification; hard → 429 budget_exceeded before sending; cost from usage', async () => {
     await start();
-    // $1 per prompt token and $1 per completion token: one chat (3 + 4 tokens) costs $7
-    await provider('oa', openai, { governance: { price: { input_per_mtok: 1e6, output_per_mtok: 1e6 }, budget: { soft_usd: 5, hard_usd: 10, period: 'day' } } }, 'gpt-4o-mini');
-    expect((await chat()).status).toBe(200);
+    // $1 per prompt token and $1 per completion token: one chat (3 + 4 tokens) costs $7, and each is
+    // reserved at its worst case before it is sent: ~11 prompt tokens estimated + max_tokens 4 = $15
+    await provider('oa', openai, { governance: { price: { input_per_mtok: 1e6, output_per_mtok: 1e6 }, budget: { soft_usd: 5, hard_usd: 24, period: 'day' } } }, 'gpt-4o-mini');
+    expect((await chat({ max_tokens: 4 })).status).toBe(200);
     const soft = events.find((e) => e.type === 'provider.budget');
     expect(soft).toMatchObject({ provider: 'oa', scope: 'provider', level: 'soft', spent_usd: 7, limit_usd: 5, period: 'day' });
     expect(new NotificationPolicy().noticeFor(soft!)).toMatchObject({ title: 'oa: soft budget reached', urgent: false });
-    expect((await chat()).status).toBe(200); // $14: past the hard line now
-    expect(events.filter((e) => e.type === 'provider.budget').map((e) => (e as { level: string }).level)).toEqual(['soft', 'hard']);
-    const refused = await chat();
+    expect((await chat({ max_tokens: 4 })).status).toBe(200); // $7 spent + $15 reserved fits $24
+    // $14 spent + $15 reserved does not: refused before anything is sent, though the line is not crossed yet
+    const refused = await chat({ max_tokens: 4 });
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.text).error.code).toBe('budget_exceeded');
+    expect(JSON.parse(refused.text).error).toMatchObject({ code: 'budget_exceeded', message: expect.stringMatching(/cannot hold this request/) });
     expect(posts(openai).length).toBe(2);
     const spend = (await t!.call<{ provider: { spend: { cost_usd: number; errors: number } } }>('GET', '/api/v1/remote-providers/oa')).body.provider.spend;
     expect(spend).toMatchObject({ cost_usd: 14, errors: 1 });
@@ -174,9 +175,9 @@ describe('governance', () => {
 
     // the global budget in Settings applies over every provider
     await t!.call('PATCH', '/api/v1/remote-providers/oa', { governance: { price: { input_per_mtok: 1e6, output_per_mtok: 1e6 } } });
-    expect((await chat()).status).toBe(200);
+    expect((await chat({ max_tokens: 4 })).status).toBe(200);
     await t!.call('PATCH', '/api/v1/settings', { providers: { budgetHardUsd: 20, budgetPeriod: 'month' } });
-    const global = await chat();
+    const global = await chat({ max_tokens: 4 });
     expect(JSON.parse(global.text).error).toMatchObject({ code: 'budget_exceeded' });
     expect(JSON.parse(global.text).error.message).toContain('global hard budget');
   });

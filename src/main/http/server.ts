@@ -83,6 +83,11 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   app.server.maxConnections = options.maxConnections ?? connectionCap();
   // accept() errors (EMFILE under a flood) are emitted on the server; unhandled they would end the process.
   app.server.on('error', (error) => httpLogger.warn({ err: error }, 'HTTP server error'));
+  // remote providers may not point at this server (a loop of nested requests): it learns where it listens
+  app.server.on('listening', () => {
+    const address = app.server.address();
+    if (typeof address === 'object' && address) core.self.add(address.address, address.port);
+  });
   app.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (socket.writable && error.code !== 'ECONNRESET') socket.end(error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

@@ -1,5 +1,7 @@
 import { rootCertificates } from 'node:tls';
-import { Agent, Dispatcher, ProxyAgent, fetch as undiciFetch } from 'undici';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { Agent, Dispatcher, ProxyAgent, buildConnector, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { AppError } from '../../shared/errors';
 import { extraCaFromEnv, tlsTrusting } from './extra-ca';
 import { createHttpGet, type HttpGet, type HttpGetClient, type HttpResponse } from './http-get';
@@ -28,6 +30,28 @@ export interface NetClientOptions {
    * everything. Proxied downloads and every `fetch` use undici either way.
    */
   downloads?: 'sockets' | 'undici';
+  /**
+   * Checks each direct connection's peer once it is made, before a byte is sent: why it is refused
+   * (a metadata address, Switchyard itself), or null. Host names are checked after DNS this way.
+   */
+  guard?: (address: string, port: number) => string | null;
+}
+
+/** An answer whose body is a Node stream (the relay's input); nothing decompressed, no redirect followed. */
+export interface NetAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface NetRequest {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: Buffer | string;
+  signal?: AbortSignal;
+  /** undici's own timers, as a backstop behind the caller's (0: none) */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
 }
 
 /** Unreleased body bytes per response before reading pauses: a few MiB per connection at most. */
@@ -60,7 +84,7 @@ export class NetClient {
     for (const p of extra.problems) options.onWarning?.(`extra CA bundle not used: ${p}`);
     this.tls = tlsTrusting(options.ca ? [...(extra.ca ?? rootCertificates), ...options.ca] : extra.ca);
     this.idleMs = options.idleTimeoutMs ?? 30_000;
-    this.direct = new Agent(this.agentOptions({ connect: this.tls }));
+    this.direct = new Agent(this.agentOptions({ connect: guardedConnector(this.tls, options.guard) }));
     this.dispatcher = new RoutingDispatcher((origin) => this.route(origin));
     this.sockets = options.downloads === 'undici' ? null : createHttpGet({ idleTimeoutMs: this.idleMs, tls: this.tls });
   }
@@ -93,6 +117,25 @@ export class NetClient {
       throw error;
     }
   };
+
+  /**
+   * One request that never follows a redirect (a 3xx is returned as it is, so a key cannot follow it
+   * to another host) and leaves the body compressed or not as it came: what the OpenAI relay and
+   * provider calls use. Offline mode refuses it before a connection is made.
+   */
+  async request(url: string, init: NetRequest): Promise<NetAnswer> {
+    this.assertOnline(url);
+    const res = await undiciRequest(url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: init.signal,
+      dispatcher: this.dispatcher,
+      headersTimeout: init.headersTimeoutMs,
+      bodyTimeout: init.bodyTimeoutMs,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.body };
+  }
 
   /**
    * A GET for big bodies: no redirects followed (the caller decides where Authorization goes).
@@ -313,4 +356,22 @@ function safeHost(url: string): string {
   } catch {
     return url;
   }
+}
+
+/**
+ * undici's connector with a look at the peer before the connection is handed over: a name that
+ * resolves to a refused address is refused however it was spelled or whatever DNS said earlier.
+ */
+function guardedConnector(tls: ReturnType<typeof tlsTrusting>, guard: NetClientOptions['guard']): buildConnector.connector | ReturnType<typeof tlsTrusting> {
+  if (!guard) return tls;
+  const connect = buildConnector({ ...(tls ?? {}) });
+  return (options, callback) =>
+    connect(options, (error, socket) => {
+      if (error || !socket) return callback(error ?? new Error('no socket'), null);
+      const s = socket as Socket;
+      const why = s.remoteAddress ? guard(s.remoteAddress, s.remotePort ?? Number(options.port)) : null;
+      if (!why) return callback(null, socket);
+      s.destroy();
+      callback(new AppError('destination_not_allowed', `${options.hostname}: ${why} — Switchyard does not connect there.`), null);
+    });
 }

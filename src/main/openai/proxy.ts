@@ -6,7 +6,10 @@ import { requestNamesServedModel } from '../../shared/model-names';
 import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/endpoint';
 import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
+import { awaitHead, relayAnswer, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
+import { estimatePromptTokens, parseRequestBody } from './request-body';
 import { UsageInspector } from './usage-inspector';
+import { readCappedResponse } from '../net/capped-body';
 
 export { OpenAiError, type OpenAiErrorBody } from './errors';
 
@@ -18,15 +21,14 @@ const UPSTREAM_PATHS: Record<OpenAiEndpoint, string> = {
   embeddings: '/embeddings',
 };
 
-// hop-by-hop and length headers are the proxy's own business
-const DROP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server']);
 const MODELS_TIMEOUT_MS = 5_000;
+const MAX_MODELS_BODY = 4 * 1024 * 1024;
 
 export interface OpenAiProxyOptions {
   /** where requests go now (the activation service's endpoint), or null when nothing answers */
   activeEndpoint: () => ServingEndpoint | null;
   /** how endpoints off this machine are reached (TLS, proxies, CAs, offline refusal) */
-  net?: Pick<NetClient, 'fetch'>;
+  net?: Pick<NetClient, 'fetch' | 'request'>;
   /** how long to wait for response headers, and for the next chunk of an answer (Settings › Runtime) */
   timeouts?: () => { headersMs: number; idleMs: number };
   /** why nothing answers although a model is active (a runtime that stopped answering), for the 503 */
@@ -38,7 +40,10 @@ export interface OpenAiProxyOptions {
   /** called for every request routed to a model (the manifest's `last_used`) */
   onUse?: (model: string) => void;
   /** remote providers' path (remote/forwarder.ts): governance, fallback, cost, their own auth only */
-  remote?: { handles(provider: string): boolean; forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<void> };
+  remote?: {
+    handles(provider: string): boolean;
+    forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<Outcome>;
+  };
 }
 
 /**
@@ -51,6 +56,8 @@ export class OpenAiProxy {
 
   /** parsed loopback upstreams per apiBase (a `new URL` per request is measurable at thousands of requests/s) */
   private readonly upstreams = new Map<string, LoopbackUpstream>();
+  /** per local runtime, the requests waiting on it (see `releaseRuntime`) */
+  private readonly inFlight = new Map<string, Set<AbortController>>();
 
   constructor(private readonly options: OpenAiProxyOptions) {
     // noDelay: chunks leave as they are written (Nagle would hold small SSE events back on both hops;
@@ -91,13 +98,8 @@ export class OpenAiProxy {
   async models(): Promise<{ object: 'list'; data: Record<string, unknown>[] }> {
     const endpoint = this.options.activeEndpoint();
     if (!endpoint) return { object: 'list', data: [] };
-    let cards: Record<string, unknown>[] = [];
-    try {
-      const res = await this.fetchFor(endpoint)(endpointUrl(endpoint.apiBase, '/models'), { headers: endpoint.headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
-      if (res.ok) cards = ((await res.json()) as { data?: Record<string, unknown>[] | null }).data ?? [];
-    } catch (error) {
-      this.options.logger.debug({ error: errorMessage(error) }, 'upstream /v1/models failed');
-    }
+    // a remote provider is not asked: its model list is what its validation saw, and no key leaves for a listing
+    const cards = endpoint.kind === 'remote' ? [] : await this.runtimeCards(endpoint);
     if (!endpoint.model) return { object: 'list', data: cards };
     const card = cards.find((c) => typeof c.id === 'string' && requestNamesServedModel(c.id, endpoint.model!));
     return {
@@ -106,194 +108,141 @@ export class OpenAiProxy {
     };
   }
 
+  /** What a local runtime says of its models (an empty list when it does not answer in time). */
+  private async runtimeCards(endpoint: ServingEndpoint): Promise<Record<string, unknown>[]> {
+    try {
+      const res = await this.fetchFor(endpoint)(endpointUrl(endpoint.apiBase, '/models'), { headers: endpoint.headers, signal: AbortSignal.timeout(MODELS_TIMEOUT_MS) });
+      if (!res.ok) return [];
+      const { text } = await readCappedResponse(res, MAX_MODELS_BODY);
+      return (JSON.parse(text) as { data?: Record<string, unknown>[] | null }).data ?? [];
+    } catch (error) {
+      this.options.logger.debug({ error: errorMessage(error) }, 'upstream /v1/models failed');
+      return [];
+    }
+  }
+
   /**
    * Forwards one request. `body` is the raw request body (forwarded byte for byte unless the model name
-   * has to be rewritten) or an already parsed object. Takes over the raw response: status and headers
-   * come from the runtime, the body is written as it arrives.
+   * has to be rewritten). Takes over the raw response: status and headers come from the upstream, the
+   * body is relayed as it arrives. Never rejects, whatever the body: every failure is an OpenAI-shaped
+   * answer (or a cut connection once the answer began), and the request is accounted for in `finally`.
    */
-  forward(kind: OpenAiEndpoint, body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let routed: { endpoint: ServingEndpoint; model: string | null };
-    let payload: Record<string, unknown>;
-    let upstreamUrl: LoopbackUpstream | null;
+  async forward(kind: OpenAiEndpoint, body: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let tracker: RequestTracker | null = null;
+    const outcome: Outcome = { status: 500, prompt: null, completion: null };
+    const bodyBytes = Buffer.isBuffer(body) ? body.length : 0;
     try {
-      let parsed = body;
-      if (Buffer.isBuffer(body)) {
-        try {
-          parsed = JSON.parse(body.toString('utf8'));
-        } catch {
-          throw new OpenAiError(400, 'The request body is not valid JSON (see the OpenAI API reference).', 'invalid_request_error', null);
-        }
+      const payload = parseRequestBody(body);
+      const routed = this.route(payload.model);
+      // the client's bytes go upstream as they are; only a model named differently (an alias, or none) is
+      // rewritten, and only after the depth check above bounded what JSON.stringify walks
+      let data = Buffer.isBuffer(body) ? body : null;
+      if (routed.model !== null && payload.model !== routed.model) {
+        payload.model = routed.model;
+        data = null;
       }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new OpenAiError(400, 'The request body must be a JSON object (see the OpenAI API reference).', 'invalid_request_error', null);
+      data ??= Buffer.from(JSON.stringify(payload));
+      const stream = payload.stream === true;
+      tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
+      if (routed.model) this.options.onUse?.(routed.model);
+      const { endpoint } = routed;
+      if (endpoint.kind === 'remote' && routed.model && this.options.remote?.handles(endpoint.provider)) {
+        Object.assign(outcome, await this.options.remote.forward(kind, endpoint.provider, routed.model, payload, req, res, tracker));
+      } else {
+        Object.assign(outcome, await this.forwardTo(kind, endpoint, data, stream, req, res, tracker));
       }
-      payload = parsed as Record<string, unknown>;
-      routed = this.route(payload.model);
-      upstreamUrl = routed.endpoint.transport === 'loopback' ? this.upstream(routed.endpoint.apiBase) : null;
     } catch (error) {
-      const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy.', 'api_error', null);
-      sendJson(res, e.status, e.body());
-      return Promise.resolve();
+      const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy — see its log.', 'api_error', null);
+      if (!(error instanceof OpenAiError)) this.options.logger.error({ error: errorMessage(error) }, 'OpenAI request failed');
+      if (!res.headersSent) sendJson(res, e.status, e.body());
+      else res.destroy();
+      outcome.status = e.status;
+    } finally {
+      // a client that left, or an answer without usage, still counts: the prompt from the request's size
+      tracker?.finish({ status: outcome.status, promptTokens: outcome.prompt ?? estimatePromptTokens(bodyBytes), completionTokens: outcome.completion ?? 0 });
     }
-    // the client's bytes go upstream as they are; only a model named differently (an alias, or none) is rewritten
-    let data = Buffer.isBuffer(body) ? body : null;
-    if (routed.model !== null && payload.model !== routed.model) {
-      payload.model = routed.model;
-      data = null;
-    }
-    data ??= Buffer.from(JSON.stringify(payload));
-    const stream = payload.stream === true;
-    const tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
-    if (routed.model) this.options.onUse?.(routed.model);
-    if (routed.endpoint.kind === 'remote' && routed.model && this.options.remote?.handles(routed.endpoint.provider)) {
-      return this.options.remote.forward(kind, routed.endpoint.provider, routed.model, payload, req, res, tracker);
-    }
-    if (!upstreamUrl) return this.forwardNet(kind, routed.endpoint, data, stream, req, res, tracker);
+  }
 
-    return new Promise<void>((resolve) => {
-      const inspector = new UsageInspector(stream);
-      let finished = false;
-      // one timer per request: first the wait for response headers, then the silence between chunks
-      const { headersMs, idleMs } = this.timeouts();
-      let timer = setTimeout(() => onTimeout(false), headersMs);
-      const finish = (status: number) => {
-        if (finished) return;
-        finished = true;
-        clearTimeout(timer);
-        const usage = inspector.usage();
-        tracker.finish({ status, promptTokens: usage.prompt, completionTokens: usage.completion });
-        resolve();
-      };
-
-      // A runtime that accepted the request but went quiet (hung, SIGSTOP'd, swapped out): the client gets
-      // an OpenAI-shaped error instead of waiting forever — a 504 before any header, an SSE `error` event
-      // inside a stream (OpenAI's clients raise it), a cut connection inside any other body.
-      let streaming = false;
-      const onTimeout = (answering: boolean) => {
-        if (finished) return;
-        const label = endpointLabel(routed.endpoint);
-        const e = new OpenAiError(
-          504,
-          answering
-            ? `${label} stopped sending the answer (nothing for ${Math.round(idleMs / 1000)} s): it may be hung — check Switchyard › Runtimes (Restart) and its log.`
-            : `${label} sent no answer within ${Math.round(headersMs / 1000)} s: it may be hung or overloaded — check Switchyard › Runtimes (Restart) and its log.`,
-          'api_error',
-          'upstream_timeout',
-        );
-        upstream.removeAllListeners('response');
-        upstream.on('error', () => {});
-        upstream.destroy();
-        if (!res.headersSent) sendJson(res, 504, e.body());
-        else if (streaming && !res.writableEnded) res.end(`data: ${JSON.stringify(e.body())}\n\n`);
-        else res.destroy();
-        finish(504);
-      };
-
-      const onUpstreamError = (error: unknown) => {
-        if (finished) return;
-        if (!res.headersSent) {
-          const e = new OpenAiError(
-            502,
-            `${endpointLabel(routed.endpoint)} did not answer on ${routed.endpoint.apiBase} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`,
-            'api_error',
-            'upstream_unavailable',
-          );
-          sendJson(res, 502, e.body());
-        } else {
-          res.destroy();
-        }
-        finish(502);
-      };
-
-      let upstream: http.ClientRequest;
+  /** A runtime or endpoint of ours (a local runtime over loopback, or one off this machine through NetClient). */
+  private async forwardTo(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<Outcome> {
+    const label = endpointLabel(endpoint);
+    const { headersMs, idleMs } = this.timeouts();
+    const headers = {
+      'content-type': 'application/json',
+      accept: stream ? 'text/event-stream' : 'application/json',
+      'accept-encoding': 'identity', // the relay reads `usage` in the bytes it passes on
+      // the runtime may log or route by it; never forward Switchyard's own bearer token
+      ...(typeof req.headers['x-request-id'] === 'string' ? { 'x-request-id': req.headers['x-request-id'] } : {}),
+      ...endpoint.headers,
+    };
+    const open =
+      endpoint.transport === 'loopback'
+        ? (signal: AbortSignal) => this.openLoopback(this.upstream(endpoint.apiBase), kind, data, headers, signal)
+        : (signal: AbortSignal) => this.openNet(endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]), data, headers, signal, headersMs, idleMs);
+    const release = this.hold(endpoint);
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort(new StopRequest(CLIENT_GONE));
+    };
+    res.on('close', onClose);
+    try {
+      let up: UpstreamAnswer;
       try {
-        upstream = http.request(
-          {
-            hostname: upstreamUrl.hostname,
-            port: upstreamUrl.port,
-            path: upstreamUrl.paths[kind],
-            method: 'POST',
-            agent: this.agent,
-            headers: {
-              'content-type': 'application/json',
-              'content-length': data.length,
-              accept: stream ? 'text/event-stream' : 'application/json',
-              // the runtime may log or route by it; never forward Switchyard's own bearer token
-              ...(req.headers['x-request-id'] ? { 'x-request-id': req.headers['x-request-id'] } : {}),
-              ...routed.endpoint.headers,
-            },
-          },
-          (up) => onResponse(up),
-        );
+        up = await awaitHead(open, headersMs, () => timedOut(label, false, headersMs, idleMs), release.signal, abort);
       } catch (error) {
-        onUpstreamError(error); // e.g. a header value Node refuses
-        return;
-      }
-
-      const onResponse = (up: IncomingMessage) => {
-        if (finished) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => onTimeout(true), idleMs);
-        up.on('error', () => {}); // after a timeout the destroyed response may still report its abort
-        const status = up.statusCode ?? 502;
-        const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP_HEADERS.has(k)) headers[k] = v;
-        const isStream = String(up.headers['content-type'] ?? '').includes('text/event-stream');
-        streaming = isStream;
-        if (isStream) {
-          headers['cache-control'] = 'no-cache, no-transform';
-          headers['x-accel-buffering'] = 'no';
-        } else if (up.headers['content-length']) {
-          headers['content-length'] = up.headers['content-length'];
+        if (error instanceof StopRequest) {
+          if (error.error === CLIENT_GONE) return { status: 499, prompt: null, completion: null };
+          throw error.error;
         }
-        // headers leave with the first chunk (one write instead of two); nothing waits for more data
-        res.writeHead(status, headers);
-        inspector.ok = status < 400;
-        // When the runtime's last chunk and its end of body arrive in one read (the usual case: `[DONE]`
-        // and the chunked terminator), end the answer before Node flushes the corked socket, so both
-        // leave in one write like they came in, instead of a second syscall (and a second wake-up of the
-        // client) for the terminator alone. Queued before `write`, so it runs ahead of Node's uncork.
-        const endIfComplete = () => {
-          if (up.complete && up.readableLength === 0 && !res.writableEnded) res.end();
-        };
-        up.on('data', (chunk: Buffer) => {
-          if (finished) return;
-          timer.refresh();
-          // time to first token: the first chunk that carries generated text (not the role-only opener)
-          if (inspector.push(chunk) && isStream) tracker.firstToken();
-          process.nextTick(endIfComplete);
-          if (!res.write(chunk)) {
-            up.pause();
-            res.once('drain', () => up.resume());
-          }
-        });
-        up.on('end', () => {
-          if (!res.writableEnded) res.end();
-          finish(status);
-        });
-        up.on('error', () => {
-          if (finished) return;
-          res.destroy();
-          finish(res.writableEnded ? status : 502);
-        });
-        up.on('aborted', () => {
-          if (finished) return;
-          res.destroy();
-          finish(502);
-        });
-      };
+        if (isAppError(error) && error.code === 'offline') throw new OpenAiError(503, error.message, 'service_unavailable', 'offline');
+        throw new OpenAiError(502, `${label} did not answer on ${endpoint.apiBase} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`, 'api_error', 'upstream_unavailable');
+      }
+      const inspector = new UsageInspector(stream);
+      const end = await relayAnswer(up, res, { inspector, idleMs, idleError: () => timedOut(label, true, headersMs, idleMs), stop: release.signal, onFirstToken: () => tracker.firstToken() });
+      const usage = inspector.usage();
+      return { status: statusOf(end, up.status), prompt: usage.prompt, completion: usage.completion };
+    } finally {
+      res.off('close', onClose);
+      release.done();
+    }
+  }
 
-      upstream.on('error', onUpstreamError);
-
-      // The client went away before the answer was complete: cancel the runtime's work.
-      res.on('close', () => {
-        if (res.writableFinished) return;
-        upstream.destroy();
-        finish(499);
-      });
-
+  private openLoopback(u: LoopbackUpstream, kind: OpenAiEndpoint, data: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamAnswer> {
+    return new Promise<UpstreamAnswer>((resolve, reject) => {
+      const upstream = http.request(
+        { hostname: u.hostname, port: u.port, path: u.paths[kind], method: 'POST', agent: this.agent, signal, headers: { ...headers, 'content-length': data.length } },
+        (answer) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: answer }),
+      );
+      upstream.on('error', reject);
       upstream.end(data);
     });
+  }
+
+  private async openNet(url: string, data: Buffer, headers: Record<string, string>, signal: AbortSignal, headersMs: number, idleMs: number): Promise<UpstreamAnswer> {
+    if (!this.options.net) throw new Error('no network client');
+    return this.options.net.request(url, { method: 'POST', headers, body: data, signal, headersTimeoutMs: headersMs + 1_000, bodyTimeoutMs: idleMs + 1_000 });
+  }
+
+  /**
+   * Requests in flight to a local runtime: when it turns `unresponsive` (hung, SIGSTOP'd), they end at
+   * once with 504 `runtime_unresponsive` instead of waiting out the header timeout.
+   */
+  private hold(endpoint: ServingEndpoint): { signal: AbortSignal; done: () => void } {
+    const controller = new AbortController();
+    if (endpoint.kind !== 'local') return { signal: controller.signal, done: () => {} };
+    let set = this.inFlight.get(endpoint.runtime);
+    if (!set) this.inFlight.set(endpoint.runtime, (set = new Set()));
+    set.add(controller);
+    return { signal: controller.signal, done: () => set.delete(controller) };
+  }
+
+  /** A local runtime stopped answering its health probes: release every request waiting on it. */
+  releaseRuntime(runtime: string, why: string): void {
+    const set = this.inFlight.get(runtime);
+    if (!set || set.size === 0) return;
+    const e = new OpenAiError(504, why, 'api_error', 'runtime_unresponsive');
+    for (const controller of set) controller.abort(new StopRequest(e));
+    set.clear();
   }
 
   private timeouts(): { headersMs: number; idleMs: number } {
@@ -316,73 +265,49 @@ export class OpenAiProxy {
   private fetchFor(endpoint: ServingEndpoint): typeof fetch {
     return endpoint.transport === 'net' && this.options.net ? this.options.net.fetch : fetch;
   }
+}
 
-  /**
-   * An endpoint off this machine, through NetClient (undici: TLS, proxies, extra CAs; offline mode
-   * refuses before connecting). The answer is piped as it arrives, with the same usage accounting.
-   */
-  private async forwardNet(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: ReturnType<UsageRecorder['begin']>): Promise<void> {
-    const inspector = new UsageInspector(stream);
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort();
-    };
-    res.on('close', onClose);
-    let status = 502;
-    try {
-      const up = await this.fetchFor(endpoint)(endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]), {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: stream ? 'text/event-stream' : 'application/json',
-          ...(typeof req.headers['x-request-id'] === 'string' ? { 'x-request-id': req.headers['x-request-id'] } : {}),
-          ...endpoint.headers,
-        },
-        body: new Uint8Array(data), // a copy typed as fetch wants it (remote requests are not the hot path)
-        signal: abort.signal,
-      });
-      status = up.status;
-      const headers: Record<string, string> = {};
-      up.headers.forEach((v, k) => {
-        if (!DROP_HEADERS.has(k) && k !== 'content-encoding') headers[k] = v;
-      });
-      if ((up.headers.get('content-type') ?? '').includes('text/event-stream')) {
-        headers['cache-control'] = 'no-cache, no-transform';
-        headers['x-accel-buffering'] = 'no';
-      }
-      res.writeHead(status, headers);
-      inspector.ok = status < 400;
-      const reader = up.body?.getReader();
-      for (;;) {
-        if (!reader) break;
-        const { done, value: part } = await reader.read();
-        if (done) break;
-        {
-          const chunk = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
-          if (inspector.push(chunk) && stream) tracker.firstToken();
-          if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-        }
-      }
-      res.end();
-    } catch (error) {
-      if (abort.signal.aborted) status = 499;
-      else if (!res.headersSent) {
-        const offline = isAppError(error) && error.code === 'offline';
-        const e = offline
-          ? new OpenAiError(503, error.message, 'service_unavailable', 'offline')
-          : new OpenAiError(502, `${endpointLabel(endpoint)} did not answer on ${endpoint.apiBase} (${errorMessage(error)}) — check the endpoint and Settings › Network.`, 'api_error', 'upstream_unavailable');
-        sendJson(res, e.status, e.body());
-        status = e.status;
-      } else {
-        res.destroy();
-        status = 502;
-      }
-    } finally {
-      res.off('close', onClose);
-      const usage = inspector.usage();
-      tracker.finish({ status, promptTokens: usage.prompt, completionTokens: usage.completion });
+/** What a forwarded request ended as, for the usage record. */
+export interface Outcome {
+  status: number;
+  prompt: number | null;
+  completion: number | null;
+}
+
+/** The abort reason of a client that went away (nothing is answered to it). */
+const CLIENT_GONE = new OpenAiError(499, 'the client went away', 'api_error', null);
+
+/** The status a relayed request is recorded with. */
+export function statusOf(end: RelayEnd, status: number): number {
+  switch (end.kind) {
+    case 'done':
+      return status;
+    case 'client_gone':
+      return 499;
+    case 'cut':
+      return 502;
+    case 'stopped':
+      return end.error.status;
+    default: {
+      const never: never = end;
+      return never;
     }
   }
+}
+
+/**
+ * A runtime that accepted the request but went quiet (hung, swapped out): a 504 before any header, an
+ * SSE `error` event inside a stream, a cut connection inside any other body.
+ */
+function timedOut(label: string, answering: boolean, headersMs: number, idleMs: number): OpenAiError {
+  return new OpenAiError(
+    504,
+    answering
+      ? `${label} stopped sending the answer (nothing for ${Math.round(idleMs / 1000)} s): it may be hung — check Switchyard › Runtimes (Restart) and its log.`
+      : `${label} sent no answer within ${Math.round(headersMs / 1000)} s: it may be hung or overloaded — check Switchyard › Runtimes (Restart) and its log.`,
+    'api_error',
+    'upstream_timeout',
+  );
 }
 
 interface LoopbackUpstream {

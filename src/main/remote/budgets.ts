@@ -11,14 +11,23 @@ export interface BudgetsOptions {
   now?: () => number;
 }
 
+/** Spend set aside for a request in flight; `release` once its real cost is recorded (idempotent). */
+export interface Reservation {
+  release(): void;
+}
+
 /**
- * Spend against budgets, per provider and over all of them. Usage is written as each request ends; a
- * crossed line is told once per period and level (`provider.budget`, and a notification through it); a
- * crossed hard line refuses the next request before anything is sent.
+ * Spend against budgets, per provider and over all of them. Before a request is sent its worst case is
+ * reserved (prompt estimate + its completion cap, at the provider's prices); a request whose reservation
+ * does not fit what is left of a hard budget, with every other reservation in flight counted, is refused
+ * before anything is sent. So concurrent requests cannot take spend past a hard line together. Usage is
+ * written as each request ends; a crossed line is told once per period and level (`provider.budget`).
  */
 export class Budgets {
   private readonly told = new Set<string>();
   private readonly now: () => number;
+  /** USD reserved by requests in flight, per provider */
+  private readonly reserved = new Map<string, number>();
 
   constructor(private readonly options: BudgetsOptions) {
     this.now = options.now ?? Date.now;
@@ -26,17 +35,43 @@ export class Budgets {
 
   /** The refusal when a hard budget (the provider's, or the global one) is used up. */
   check(provider: ProviderRow): Refusal | null {
+    const r = this.reserve(provider, 0);
+    if ('reason' in r) return r;
+    r.release();
+    return null;
+  }
+
+  /** Sets `worstUsd` aside for one request, or refuses it when a hard budget cannot hold it. */
+  reserve(provider: ProviderRow, worstUsd: number): Reservation | Refusal {
     const own = provider.governance.budget;
     if (own?.hard_usd !== undefined) {
       const spent = this.spent(provider.id, own);
-      if (spent >= own.hard_usd) return this.refusal(`${provider.id}'s hard budget`, spent, own);
+      const held = this.reserved.get(provider.id) ?? 0;
+      if (spent >= own.hard_usd || (worstUsd > 0 && spent + held + worstUsd > own.hard_usd)) return this.refusal(`${provider.id}'s hard budget`, spent, own, held, worstUsd);
     }
     const global = this.options.globalBudget();
     if (global?.hard_usd !== undefined) {
       const spent = this.spent(null, global);
-      if (spent >= global.hard_usd) return this.refusal('the global hard budget for remote providers', spent, global);
+      const held = [...this.reserved.values()].reduce((a, b) => a + b, 0);
+      if (spent >= global.hard_usd || (worstUsd > 0 && spent + held + worstUsd > global.hard_usd)) return this.refusal('the global hard budget for remote providers', spent, global, held, worstUsd);
     }
-    return null;
+    if (worstUsd <= 0) return { release: () => {} };
+    this.reserved.set(provider.id, (this.reserved.get(provider.id) ?? 0) + worstUsd);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.reserved.get(provider.id) ?? 0) - worstUsd;
+        if (left > 1e-12) this.reserved.set(provider.id, left);
+        else this.reserved.delete(provider.id);
+      },
+    };
+  }
+
+  /** Whether the global budget has a hard line (requests then reserve their worst case). */
+  globalHard(): boolean {
+    return this.options.globalBudget()?.hard_usd !== undefined;
   }
 
   record(provider: ProviderRow, entry: Omit<UsageEntry, 'day' | 'provider'>): void {
@@ -63,7 +98,14 @@ export class Budgets {
     this.options.events.emit({ type: 'provider.budget', provider, scope, level, spent_usd: round(spent), limit_usd: limit, period: budget.period });
   }
 
-  private refusal(what: string, spent: number, budget: Budget): Refusal {
+  private refusal(what: string, spent: number, budget: Budget, held = 0, worst = 0): Refusal {
+    if (spent < budget.hard_usd!) {
+      return {
+        reason: 'budget_exceeded',
+        message: `${what} cannot hold this request: $${round(spent)} spent and $${round(held)} reserved by requests in flight of $${budget.hard_usd} this ${budget.period}, and this one may cost up to $${round(worst)} (its prompt and max_tokens at the provider's prices). Lower max_tokens, retry when requests in flight end, or raise the budget.`,
+        retryAfterS: held > 0 ? 1 : null,
+      };
+    }
     return {
       reason: 'budget_exceeded',
       message: `${what} is used up: $${round(spent)} of $${budget.hard_usd} this ${budget.period}. Raise it (Providers, or Settings › Remote providers) or wait for the next ${budget.period}.`,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { childEnv } from '../runtimes/adapters';
-import { budgetLevel, costOf, estimateTokens, periodStart, RateLimiter } from './governance';
+import { budgetLevel, costOf, periodStart, RateLimiter, requestedCap, worstCase } from './governance';
 import { checkBaseUrl, configFingerprint, isLoopback, keyUpdate, scrub } from './keys';
-import { REMOTE_KEY_ENV } from './presets';
+import { REMOTE_KEY_ENV } from '../../shared/secret-env';
 import { parseModelList } from './validation';
 
 describe('RateLimiter', () => {
@@ -30,9 +30,9 @@ describe('RateLimiter', () => {
     first.settle(10); // it used far less than estimated
     now += 1000;
     expect('settle' in limiter.admit('p', { tpm: 100 }, 20)).toBe(true);
-    // a single request bigger than the limit still goes through when the window is empty
+    // a single request that may use more than the whole limit is refused even in an empty window
     now += 120_000;
-    expect('settle' in limiter.admit('p', { tpm: 100 }, 500)).toBe(true);
+    expect(limiter.admit('p', { tpm: 100 }, 500)).toMatchObject({ reason: 'rate_limited', retryAfterS: null });
   });
 });
 
@@ -40,7 +40,10 @@ describe('costs and budgets', () => {
   it('prices usage with the user prices, and none without them', () => {
     expect(costOf({ input_per_mtok: 0.15, output_per_mtok: 0.6 }, 1_000_000, 500_000)).toBeCloseTo(0.45, 10);
     expect(costOf(undefined, 10, 10)).toBeNull();
-    expect(estimateTokens({ messages: [{ role: 'user', content: 'x'.repeat(400) }], max_tokens: 50 })).toBeGreaterThan(150);
+    expect(requestedCap({ max_tokens: 50 })).toBe(50);
+    expect(requestedCap({ max_completion_tokens: 70, max_tokens: 50 })).toBe(70);
+    expect(requestedCap({ max_tokens: 'lots' })).toBeNull();
+    expect(worstCase(100, 4096, { input_per_mtok: 1e6, output_per_mtok: 2e6 })).toEqual({ tokens: 4196, usd: 100 + 8192 });
   });
 
   it('starts a period on the UTC day or the first of the month; the hard line wins over the soft', () => {
@@ -56,7 +59,10 @@ describe('costs and budgets', () => {
 describe('keys and URLs', () => {
   it('keeps the stored key when the mask comes back, removes it on null or empty, replaces it otherwise', () => {
     expect(keyUpdate(undefined)).toEqual({ keep: true });
-    expect(keyUpdate('sk-…abcd')).toEqual({ keep: true });
+    expect(keyUpdate('sk-…abcd', 'sk-…abcd')).toEqual({ keep: true });
+    // a mask that is not this key's (or a key containing the ellipsis) is refused, never taken for "keep"
+    expect(() => keyUpdate('sk-…abcd', 'sk-…wxyz')).toThrow(/not the mask of the stored one/);
+    expect(() => keyUpdate('sk-…abcd', null)).toThrow(/no key is stored/);
     expect(keyUpdate(null)).toEqual({ keep: false, value: null });
     expect(keyUpdate('')).toEqual({ keep: false, value: null });
     expect(keyUpdate('sk-new')).toEqual({ keep: false, value: 'sk-new' });
@@ -81,7 +87,7 @@ describe('keys and URLs', () => {
     expect(configFingerprint({ ...config, headers: { a: '1' } }, 'sk-one-key-123456')).toBe(a);
     expect(configFingerprint(config, 'sk-two-key-123456')).not.toBe(a);
     expect(configFingerprint({ ...config, headers: { A: '2' } }, 'sk-one-key-123456')).not.toBe(a);
-    expect(scrub('Incorrect API key provided: sk-one-key-123456.', 'sk-one-key-123456')).toBe('Incorrect API key provided: sk-…3456.');
+    expect(scrub('Incorrect API key provided: sk-one-key-123456.', 'sk-one-key-123456')).toBe('Incorrect API key provided: …3456.');
   });
 
   it('never lets a runtime inherit a remote key', () => {

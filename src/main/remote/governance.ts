@@ -33,6 +33,9 @@ export class RateLimiter {
       const wait = retryAfter(entries[entries.length - governance.rpm]!.at, now);
       return { reason: 'rate_limited', message: `Over ${governance.rpm} requests per minute for ${provider} (Switchyard's limit) — retry in ${wait} s.`, retryAfterS: wait };
     }
+    if (governance.tpm !== undefined && estimatedTokens > governance.tpm) {
+      return { reason: 'rate_limited', message: `This request may use ${estimatedTokens} tokens (its prompt and max_tokens), more than ${provider}'s limit of ${governance.tpm} tokens per minute — lower max_tokens or raise the limit.`, retryAfterS: null };
+    }
     if (governance.tpm !== undefined && entries.length > 0) {
       const used = entries.reduce((n, e) => n + e.tokens, 0);
       if (used + estimatedTokens > governance.tpm) {
@@ -75,11 +78,26 @@ function retryAfter(oldestAt: number, now: number): number {
   return Math.max(1, Math.ceil((oldestAt + WINDOW_MS - now) / 1000));
 }
 
-/** A rough token count before the upstream says: about 4 characters per token, plus the answer's cap. */
-export function estimateTokens(payload: Record<string, unknown>): number {
-  const text = JSON.stringify(payload.messages ?? payload.prompt ?? payload.input ?? '');
-  const cap = Number(payload.max_completion_tokens ?? payload.max_tokens ?? 0);
-  return Math.ceil(text.length / 4) + (Number.isFinite(cap) && cap > 0 ? cap : 0);
+/** Completion tokens a request without its own `max_tokens` is reserved at (and capped to) by default. */
+export const DEFAULT_REQUEST_TOKEN_CAP = 4096;
+
+/**
+ * Prompt tokens before the upstream says: about 4 characters per token of the messages (or prompt, or
+ * input). The body's depth was bounded when it was parsed, so the serialization here cannot recurse far.
+ */
+export function estimatePromptOf(payload: Record<string, unknown>): number {
+  return Math.ceil(JSON.stringify(payload.messages ?? payload.prompt ?? payload.input ?? '').length / 4);
+}
+
+/** The completion tokens a request may produce: its own `max_tokens` / `max_completion_tokens`, or null. */
+export function requestedCap(payload: Record<string, unknown>): number | null {
+  const cap = Number(payload.max_completion_tokens ?? payload.max_tokens ?? NaN);
+  return Number.isFinite(cap) && cap > 0 ? Math.ceil(cap) : null;
+}
+
+/** The worst case of one request before the upstream says: prompt tokens from its size, plus the completion cap. */
+export function worstCase(promptTokens: number, completionCap: number, price: Governance['price']): { tokens: number; usd: number } {
+  return { tokens: promptTokens + completionCap, usd: costOf(price, promptTokens, completionCap) ?? 0 };
 }
 
 /** Cost in USD from usage and the user's prices (none are fetched); null without prices. */

@@ -30,13 +30,22 @@ export function resolveKey(provider: { id: string; kind: ProviderKind }, secrets
 }
 
 /**
- * What an edit form sends back decides the stored key: absent or the mask the API showed keeps it,
- * null or '' removes it, anything else replaces it.
+ * What an edit form sends back decides the stored key: absent or the very mask the API shows now keeps
+ * it, null or '' removes it, anything else replaces it. Something that looks like a mask but is not
+ * this key's is refused: taken for "keep", a key containing `…` would silently never be stored.
  */
-export function keyUpdate(input: string | null | undefined): { keep: true } | { keep: false; value: string | null } {
+export function keyUpdate(input: string | null | undefined, currentMask: string | null = null): { keep: true } | { keep: false; value: string | null } {
   if (input === undefined) return { keep: true };
   if (input === null || input === '') return { keep: false, value: null };
-  if (isMasked(input)) return { keep: true };
+  if (isMasked(input)) {
+    if (input === currentMask) return { keep: true };
+    throw new AppError(
+      'validation_error',
+      currentMask
+        ? `api_key looks like a masked key but is not the mask of the stored one (${currentMask}) — send that mask to keep the key, or the whole new key.`
+        : 'api_key looks like a masked key (it contains "…"), and no key is stored — paste the whole key.',
+    );
+  }
   return { keep: false, value: input };
 }
 

@@ -1,8 +1,6 @@
 import type { ProviderKind } from '../../shared/api/remote';
 
-/** Every variable a remote key may come from: runtimes never inherit them. */
-export const REMOTE_KEY_ENV = ['OPENAI_API_KEY', 'GEMINI_API_KEY', 'GOOGLE_API_KEY', 'ANTHROPIC_API_KEY'] as const;
-export type RemoteKeyEnv = (typeof REMOTE_KEY_ENV)[number];
+import type { RemoteKeyEnv } from '../../shared/secret-env';
 
 /** What Switchyard knows about each kind of remote API: where it lives, how it authenticates, what it serves. */
 export interface ProviderPreset {

@@ -9,6 +9,7 @@ import { authHeaders, checkBaseUrl, configFingerprint, keyUpdate, maskKey, resol
 import { PRESETS } from './presets';
 import type { ProviderRepo, ProviderRow, ValidationRow } from './provider-repo';
 import { runValidation } from './validation';
+import { checkDestination, type SelfAddresses } from '../net/destinations';
 
 type Env = Record<string, string | undefined>;
 
@@ -28,6 +29,8 @@ export interface RemoteProvidersOptions {
   onRemoved?: (provider: string) => Promise<void> | void;
   validationTimeoutMs?: number;
   now?: () => number;
+  /** Switchyard's own listening addresses: a base URL may not point there */
+  self?: SelfAddresses | null;
 }
 
 /** Where and how to reach a provider: what the forwarder and the test need, key included (never shown). */
@@ -46,6 +49,8 @@ export interface ProviderTarget {
  */
 export class RemoteProviders {
   private readonly now: () => number;
+  /** per provider: the validated target requests go to, or why none (see `servingTarget`) */
+  private readonly snapshots = new Map<string, { target: ProviderTarget } | { error: AppError }>();
 
   constructor(private readonly options: RemoteProvidersOptions) {
     this.now = options.now ?? Date.now;
@@ -63,24 +68,26 @@ export class RemoteProviders {
     return this.view(this.row(id));
   }
 
-  create(body: ProviderCreate): RemoteProvider {
+  async create(body: ProviderCreate): Promise<RemoteProvider> {
     if (this.options.repo.get(body.id)) throw new AppError('conflict', `A provider named ${body.id} exists already — change it (PATCH) or choose another id.`);
     const preset = PRESETS[body.kind];
     const rawBase = body.base_url ?? preset.baseUrl;
     if (!rawBase) throw new AppError('validation_error', `A ${preset.label} provider needs base_url: ${preset.baseHint}.`);
     this.checkFallback(body.id, body.fallback ?? null);
+    const base = await this.checkedBase(rawBase);
+    const key = keyUpdate(body.api_key);
+    if (this.options.repo.get(body.id)) throw new AppError('conflict', `A provider named ${body.id} exists already — change it (PATCH) or choose another id.`);
     const now = new Date(this.now()).toISOString();
     const row: ProviderRow = {
       id: body.id,
       kind: body.kind,
-      base_url: checkBaseUrl(rawBase).url,
+      base_url: base,
       headers: body.headers ?? {},
       governance: body.governance ?? {},
       fallback: body.fallback ?? null,
       created_at: now,
       updated_at: now,
     };
-    const key = keyUpdate(body.api_key);
     this.options.repo.insert(row, body.models ?? []);
     if (!key.keep && key.value) {
       try {
@@ -95,18 +102,21 @@ export class RemoteProviders {
     return this.view(row);
   }
 
-  update(id: string, patch: ProviderPatch): RemoteProvider {
-    const old = this.row(id);
+  async update(id: string, patch: ProviderPatch): Promise<RemoteProvider> {
+    this.row(id);
     if (patch.fallback !== undefined) this.checkFallback(id, patch.fallback);
+    const base = patch.base_url !== undefined ? await this.checkedBase(patch.base_url) : null;
+    // read after the DNS wait: another change may have landed meanwhile
+    const old = this.row(id);
+    const key = keyUpdate(patch.api_key, maskKey(this.key(old)?.key ?? null));
     const row: ProviderRow = {
       ...old,
-      base_url: patch.base_url !== undefined ? checkBaseUrl(patch.base_url).url : old.base_url,
+      base_url: base ?? old.base_url,
       headers: patch.headers ?? old.headers,
       governance: patch.governance ?? old.governance,
       fallback: patch.fallback !== undefined ? patch.fallback : old.fallback,
       updated_at: new Date(this.now()).toISOString(),
     };
-    const key = keyUpdate(patch.api_key);
     const name = secretName(id);
     const previousKey = this.options.secrets.get(name);
     if (!key.keep) this.options.secrets.set(name, key.value);
@@ -189,7 +199,7 @@ export class RemoteProviders {
     const last = this.options.repo.validations(target.row, 1)[0];
     if (!last) throw new AppError('model_not_validated', `${id} has never been validated — validate it first (Providers › Validate, or POST /api/v1/remote-providers/${id}/validate).`);
     if (last.fingerprint !== this.fingerprint(target.row, this.key(target.row))) {
-      throw new AppError('model_not_validated', `${id}'s configuration changed after its last validation — validate it again before serving from it.`);
+      throw new AppError('validation_stale', `${id}'s configuration (base URL, headers or key) changed after its last validation, so nothing is sent to it — validate it again (Providers › Validate, or POST /api/v1/remote-providers/${id}/validate).`);
     }
     if (!last.ok) throw new AppError('model_not_validated', `${id}'s last validation failed (${last.reason_code}: ${last.message}) — fix it and validate again.`);
     const known = new Set([...last.models, ...this.options.repo.manualModels(id)]);
@@ -197,10 +207,44 @@ export class RemoteProviders {
     return target;
   }
 
+  /**
+   * The target requests go to: the configuration the last passing validation saw, or a refusal
+   * (`validation_stale` once anything changed, `model_not_validated` when it never passed). Kept per
+   * provider and dropped on every change, so a request costs a map read, not a hash of the key.
+   */
+  servingTarget(id: string): ProviderTarget {
+    let snap = this.snapshots.get(id);
+    if (!snap) {
+      try {
+        snap = { target: this.validatedTarget(id) };
+      } catch (error) {
+        snap = { error: error as AppError };
+      }
+      this.snapshots.set(id, snap);
+    }
+    if ('error' in snap) throw snap.error;
+    return snap.target;
+  }
+
+  private validatedTarget(id: string): ProviderTarget {
+    const target = this.target(id);
+    const last = this.options.repo.validations(target.row, 1)[0];
+    if (!last) throw new AppError('model_not_validated', `${id} has never been validated — validate it first (Providers › Validate, or POST /api/v1/remote-providers/${id}/validate).`);
+    if (last.fingerprint !== this.fingerprint(target.row, this.key(target.row))) {
+      throw new AppError('validation_stale', `${id} changed after its last validation (base URL, headers or key), so nothing is sent to it — validate it again (Providers › Validate, or POST /api/v1/remote-providers/${id}/validate).`);
+    }
+    if (!last.ok) throw new AppError('model_not_validated', `${id}'s last validation failed (${last.reason_code}) — fix it and validate again.`);
+    return target;
+  }
+
   target(id: string): ProviderTarget {
     const row = this.row(id);
     const key = this.key(row);
     return { row, base: row.base_url, key: key?.key ?? null, headers: { ...row.headers, ...authHeaders(row.kind, key?.key ?? null) } };
+  }
+
+  find(id: string): ProviderRow | null {
+    return this.options.repo.get(id);
   }
 
   row(id: string): ProviderRow {
@@ -217,11 +261,19 @@ export class RemoteProviders {
     return configFingerprint(row, key?.key ?? null);
   }
 
+  /** A base URL as stored: the static checks, then where it leads (metadata, link-local, ourselves). */
+  private async checkedBase(raw: string): Promise<string> {
+    const url = checkBaseUrl(raw).url;
+    await checkDestination(new URL(url), this.options.self ?? null);
+    return url;
+  }
+
   private checkFallback(id: string, fallback: { provider: string } | null): void {
     if (fallback?.provider === id) throw new AppError('validation_error', `${id} cannot fall back to itself — name another provider.`);
   }
 
   private changed(provider: string): void {
+    this.snapshots.delete(provider);
     this.options.events.emit({ type: 'providers.changed', provider });
   }
 

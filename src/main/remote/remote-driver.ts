@@ -33,16 +33,23 @@ export class RemoteDriver implements ServingDriver {
     return this.endpoint()!;
   }
 
-  /** Built per request from the stored configuration: a key rotated with PATCH is used at once. */
+  /**
+   * Where requests go: the configuration the last passing validation saw. A provider changed since
+   * (PATCH of its base URL, headers or key) keeps its route, but the forwarder sends nothing to it
+   * (409 `validation_stale`) and no key goes anywhere until a new validation passes.
+   */
   endpoint(): ServingEndpoint | null {
     if (this.serving === null) return null;
-    let target;
+    let base: string;
+    let headers: Record<string, string> = {};
     try {
-      target = this.providers.target(this.provider);
+      ({ base, headers } = this.providers.servingTarget(this.provider));
     } catch {
-      return null; // unregistered while serving: nothing answers any more
+      const row = this.providers.find(this.provider);
+      if (!row) return null; // unregistered while serving: nothing answers any more
+      base = row.base_url;
     }
-    return { kind: 'remote', provider: this.provider, runtime: this.runtime, model: this.serving, apiBase: target.base, headers: target.headers, transport: 'net' };
+    return { kind: 'remote', provider: this.provider, runtime: this.runtime, model: this.serving, apiBase: base, headers, transport: 'net' };
   }
 
   state(): EndpointState {

@@ -5,6 +5,11 @@ import { costOf } from './governance';
 import { PRESETS } from './presets';
 import type { ProviderTarget } from './provider-service';
 import { classifyNetError, reasonOfStatus, upstreamMessage } from './upstream-errors';
+import { MAX_ERROR_BODY, readCappedResponse } from '../net/capped-body';
+import { redirectTarget } from './validation';
+
+/** A 64-token test answer (or one embedding) is far below this; a stream past it is not a test answer. */
+const MAX_TEST_ANSWER = 4 * 1024 * 1024;
 
 export interface RemoteTestInput {
   target: ProviderTarget;
@@ -74,19 +79,26 @@ export async function remoteTest(input: RemoteTestInput): Promise<RemoteTestResu
       headers: { 'content-type': 'application/json', accept: kind === 'embedding' ? 'application/json' : 'text/event-stream', ...target.headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(input.timeoutMs),
+      redirect: 'manual', // the key never follows a redirect
     });
   } catch (error) {
     const c = classifyNetError(error, host);
     if (c.reason === 'offline') throw new AppError('offline', c.message);
     return result(false, { code: c.reason, message: c.message });
   }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel().catch(() => {});
+    return result(false, { code: 'redirected', message: `${host} answered ${res.status}, redirecting to ${redirectTarget(res.headers.get('location'), target.base)}; Switchyard never follows a redirect with a key — fix base_url and validate again.` });
+  }
   if (!res.ok) {
-    const text = await res.text();
+    const { text } = await readCappedResponse(res, MAX_ERROR_BODY);
     return result(false, { code: reasonOfStatus(res.status, text), message: `${host} answered ${res.status}: ${upstreamMessage(text, target.key)}` });
   }
   try {
     if (kind === 'embedding') {
-      const json = (await res.json()) as { data?: { embedding?: number[] }[]; usage?: typeof usage };
+      const { text, truncated } = await readCappedResponse(res, MAX_TEST_ANSWER);
+      if (truncated) return result(false, { code: 'invalid_response', message: `${host}'s embedding answer is larger than ${MAX_TEST_ANSWER / 1024 / 1024} MiB.` });
+      const json = JSON.parse(text) as { data?: { embedding?: number[] }[]; usage?: typeof usage };
       usage = json.usage ?? {};
       const dims = json.data?.[0]?.embedding?.length ?? 0;
       answer = `${dims}-dimensional embedding`;
@@ -94,7 +106,10 @@ export async function remoteTest(input: RemoteTestInput): Promise<RemoteTestResu
     }
     const decoder = new TextDecoder();
     let rest = '';
+    let read = 0;
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      read += chunk.byteLength;
+      if (read > MAX_TEST_ANSWER) throw new Error(`the answer passed ${MAX_TEST_ANSWER / 1024 / 1024} MiB for a 64-token test`);
       rest += decoder.decode(chunk, { stream: true });
       const lines = rest.split('\n');
       rest = lines.pop() ?? '';

@@ -10,6 +10,7 @@ import { RemoteProviders } from './provider-service';
 import { remoteTest } from './remote-test';
 import type { RemoteTestResult } from '../../shared/api/remote';
 import { AppError } from '../../shared/errors';
+import type { SelfAddresses } from '../net/destinations';
 
 export interface RemoteOptions {
   db: Db;
@@ -24,6 +25,7 @@ export interface RemoteOptions {
   onRemoved?: (provider: string) => Promise<void> | void;
   validationTimeoutMs?: number;
   now?: () => number;
+  self?: SelfAddresses;
 }
 
 /** The remote-provider module as the core holds it: the registry, budgets, the rate limiter, the test prompt. */
@@ -52,6 +54,7 @@ export function createRemote(options: RemoteOptions): Remote {
     onRemoved: options.onRemoved,
     validationTimeoutMs: options.validationTimeoutMs,
     now: options.now,
+    self: options.self,
   });
   return {
     providers,

@@ -3,6 +3,9 @@ import { checkBaseUrl, authHeaders } from './keys';
 import { PRESETS } from './presets';
 import type { ProviderRow } from './provider-repo';
 import { classifyNetError, reasonOfStatus, upstreamMessage } from './upstream-errors';
+import { isAppError } from '../../shared/errors';
+import { MAX_ERROR_BODY, readCappedResponse } from '../net/capped-body';
+import { scrub } from './keys';
 
 export interface ValidationInput {
   provider: ProviderRow;
@@ -25,6 +28,10 @@ export interface ValidationOutcome {
 }
 
 const MAX_PAGES = 20;
+/** A model list is read this far (decompressed): ~5,000 ids in OpenAI's shape fit well within it. */
+const MAX_LIST_BYTES = 2 * 1024 * 1024;
+/** Ids kept per validation: the history keeps every validation's list, forever. */
+export const MAX_MODEL_IDS = 5_000;
 
 /**
  * The validation steps, in order, each timed: static URL checks, offline (nothing opened), reachability
@@ -63,17 +70,29 @@ export async function runValidation(input: ValidationInput): Promise<ValidationO
 
   // 3. reachability and TLS: the first request's connection
   const headers = { accept: 'application/json', ...input.provider.headers, ...authHeaders(input.provider.kind, input.key) };
+  // never follows a redirect (the key would go along to wherever it points); bodies are read up to a cap
   const get = async (url: string) => {
     const signal = input.signal ? AbortSignal.any([input.signal, AbortSignal.timeout(input.timeoutMs)]) : AbortSignal.timeout(input.timeoutMs);
-    const res = await input.fetch(url, { headers, signal });
-    return { status: res.status, text: await res.text() };
+    const res = await input.fetch(url, { headers, signal, redirect: 'manual' });
+    const limit = res.status >= 300 ? MAX_ERROR_BODY : MAX_LIST_BYTES;
+    const { text, truncated } = await readCappedResponse(res, limit);
+    return { status: res.status, text, truncated, location: res.headers.get('location') };
   };
-  let first: { status: number; text: string };
+  let first: Awaited<ReturnType<typeof get>>;
   try {
     first = await get(modelsUrl(base, null));
   } catch (error) {
+    if (isAppError(error) && error.code === 'destination_not_allowed') return fail('reachability', 'destination_not_allowed', scrub(error.message, input.key));
     const c = classifyNetError(error, host);
-    return fail('reachability', c.reason, c.message);
+    return fail('reachability', c.reason, scrub(c.message, input.key));
+  }
+  if (first.status >= 300 && first.status < 400) {
+    const to = redirectTarget(first.location, base);
+    return fail(
+      'reachability',
+      'redirected',
+      `${host} answered ${first.status}, redirecting to ${to}. Switchyard never follows a redirect with a key — if that address is right, set it as the base URL and validate again.`,
+    );
   }
   record('reachability', 'ok', 'ok', `${host} answered${base.startsWith('https:') ? ' over a trusted TLS connection' : ''}.`);
 
@@ -101,20 +120,30 @@ export async function runValidation(input: ValidationInput): Promise<ValidationO
   // 5. parse the list (following Anthropic's pages)
   if (first.status < 400) {
     try {
+      if (first.truncated) throw new Error(`it is larger than ${MAX_LIST_BYTES / 1024 / 1024} MiB`);
       const page = parseModelList(first.text);
       listed = page.ids;
       let after = page.nextAfter;
-      for (let n = 1; after && n < MAX_PAGES; n++) {
+      for (let n = 1; after && n < MAX_PAGES && listed.length < MAX_MODEL_IDS; n++) {
         const next = await get(modelsUrl(base, after));
-        if (next.status >= 400) throw new Error(`page ${n + 1} answered ${next.status}`);
+        if (next.status >= 300) throw new Error(`page ${n + 1} answered ${next.status}`);
+        if (next.truncated) throw new Error(`page ${n + 1} is larger than ${MAX_LIST_BYTES / 1024 / 1024} MiB`);
         const p = parseModelList(next.text);
         listed.push(...p.ids);
         after = p.nextAfter;
       }
     } catch (error) {
-      return fail('parse', 'invalid_response', `${host}'s model list could not be read (${(error as Error).message}) — is this the API base of an OpenAI-compatible server?`);
+      return fail('parse', 'invalid_response', scrub(`${host}'s model list could not be read (${(error as Error).message.slice(0, 200)}) — is this the API base of an OpenAI-compatible server?`, input.key));
     }
-    record('parse', 'ok', 'ok', `${listed.length} model(s) listed.`);
+    const all = new Set(listed);
+    if (all.size > MAX_MODEL_IDS) {
+      listed = [...all].slice(0, MAX_MODEL_IDS);
+      // the model that must be served stays, wherever it was in the list
+      if (input.requiredModel && all.has(input.requiredModel) && !listed.includes(input.requiredModel)) listed.push(input.requiredModel);
+      record('parse', 'warning', 'ok', `${all.size} model ids listed; the first ${MAX_MODEL_IDS} are kept — add any other you need by hand.`);
+    } else {
+      record('parse', 'ok', 'ok', `${listed.length} model(s) listed.`);
+    }
   } else {
     record('parse', 'skipped', 'models_endpoint_not_found', 'No list to read.');
   }
@@ -154,6 +183,16 @@ export function parseModelList(text: string): { ids: string[]; nextAfter: string
   const paged = body as { has_more?: unknown; last_id?: unknown };
   const nextAfter = paged.has_more === true && typeof paged.last_id === 'string' ? paged.last_id : null;
   return { ids, nextAfter };
+}
+
+/** Where a redirect points, as a person recognises it (relative locations stay on the origin). */
+export function redirectTarget(location: string | null, base: string): string {
+  try {
+    const u = new URL(location ?? '', base);
+    return `${u.protocol}//${u.host}${u.pathname}`.slice(0, 200);
+  } catch {
+    return 'an address that is not a URL';
+  }
 }
 
 function safeHost(url: string): string {

@@ -1,3 +1,4 @@
+import { SECRET_ENV } from '../../shared/secret-env';
 import type { RuntimeName } from '../../shared/api/runtimes';
 import type { RuntimeFlags } from '../../shared/api/models';
 import type { Settings } from '../../shared/settings';
@@ -78,22 +79,12 @@ export function baseUrlOf(endpoint: Endpoint): string {
  * model code (`--trust-remote-code`), and every local user can read a process's environment through
  * its owner's tools. What a runtime needs is added back explicitly (`extra`).
  */
-export const SECRET_ENV = [
-  'SWITCHYARD_TOKEN',
-  'HF_TOKEN',
-  'HUGGING_FACE_HUB_TOKEN',
-  'HF_API_TOKEN',
-  // remote providers' keys (remote/presets.ts REMOTE_KEY_ENV): a local runtime never needs them
-  'OPENAI_API_KEY',
-  'GEMINI_API_KEY',
-  'GOOGLE_API_KEY',
-  'ANTHROPIC_API_KEY',
-] as const;
+const SECRET_ENV_NAMES = new Set<string>(SECRET_ENV);
 
 /** Our environment without our secrets, plus what the child needs. */
 export function childEnv(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !(SECRET_ENV as readonly string[]).includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !SECRET_ENV_NAMES.has(k)) out[k] = v;
   return { ...out, ...extra };
 }
 

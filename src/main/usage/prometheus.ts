@@ -7,7 +7,9 @@ import { isUp } from '../../shared/runtimes';
 /** Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+// the exposition format escapes only \\, " and line feeds; any other control character (a raw \r splits the
+// line for some parsers) is dropped from a label value
+const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '');
 const labels = (l: Record<string, string | number>) =>
   `{${Object.entries(l)
     .map(([k, v]) => `${k}="${escape(String(v))}"`)

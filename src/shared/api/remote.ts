@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { okShape } from './common';
+import { REMOTE_KEY_ENV } from '../secret-env';
 
 /**
  * Remote providers: cloud APIs (OpenAI, Gemini, Anthropic) and cluster endpoints (a vLLM, a KServe
@@ -35,7 +36,11 @@ export const ProviderHeaders = z
   .refine((h) => Object.keys(h).every((k) => !(SECRET_HEADERS as readonly string[]).includes(k.toLowerCase())), 'credentials go in api_key, not in headers (headers are stored in plain text)');
 
 /** An API key as typed, or the mask the API showed (sending the mask back keeps the stored key). */
-export const ApiKeyInput = z.string().max(4096).regex(/^[^\s]*$/, 'an API key has no spaces or line breaks').nullable();
+export const ApiKeyInput = z
+  .string()
+  .max(4096)
+  .regex(/^[^\s\u0000-\u001f\u007f]*$/, 'an API key has no spaces, line breaks or control characters')
+  .nullable();
 
 export const BudgetPeriod = z.enum(['day', 'month']);
 export const Budget = z.object({
@@ -53,8 +58,15 @@ export const Governance = z.object({
   /** the user's prices; nothing is fetched */
   price: z.object({ input_per_mtok: z.number().min(0).max(1e6), output_per_mtok: z.number().min(0).max(1e6) }).optional(),
   budget: Budget.optional(),
-  /** seconds to wait for the upstream's answer to begin before it counts as a timeout (default 60) */
+  /** seconds to wait for the upstream's answer to begin before it counts as a timeout (default 60); the answer itself is not limited by it */
   first_byte_timeout_s: z.number().min(0.05).max(600).optional(),
+  /** seconds of silence allowed between two chunks of an answer (default 120) */
+  idle_timeout_s: z.number().min(0.05).max(3600).optional(),
+  /**
+   * completion tokens a request that sets no max_tokens is reserved at against budgets and tpm, and
+   * capped to when a hard budget or tpm applies (default 4096)
+   */
+  max_tokens_per_request: z.number().int().min(1).max(10_000_000).optional(),
 });
 export type Governance = z.infer<typeof Governance>;
 
@@ -96,6 +108,12 @@ export const ReasonCode = z.enum([
   'budget_exceeded',
   'stream_cut',
   'no_key',
+  /** the upstream answered with a redirect: never followed, since the key would go along */
+  'redirected',
+  /** the base URL leads to a metadata service, a link-local address or Switchyard itself */
+  'destination_not_allowed',
+  /** the provider changed since its last validation */
+  'validation_stale',
 ]);
 export type ReasonCode = z.infer<typeof ReasonCode>;
 
@@ -125,7 +143,7 @@ export const Validation = z.object({
 });
 export type Validation = z.infer<typeof Validation>;
 
-export const KeySource = z.enum(['settings', 'env:OPENAI_API_KEY', 'env:GEMINI_API_KEY', 'env:GOOGLE_API_KEY', 'env:ANTHROPIC_API_KEY']);
+export const KeySource = z.enum(['settings', ...REMOTE_KEY_ENV.map((name) => `env:${name}` as const)]);
 export type KeySource = z.infer<typeof KeySource>;
 
 export const ProviderSpend = z.object({

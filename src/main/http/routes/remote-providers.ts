@@ -18,7 +18,7 @@ import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
 import type { App } from '../server';
 
-const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 500: ErrorBody };
+const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 500: ErrorBody };
 
 /**
  * `/api/v1/remote-providers…`: cloud APIs and cluster endpoints. Kept apart from the catalog's
@@ -32,7 +32,7 @@ export function registerRemoteProviderRoutes(app: App, core: Core): void {
   app.get(base, { schema: { tags, response: { 200: ProvidersResponse } } }, async () => ({ success: true as const, providers: providers.list() }));
 
   app.post(base, { bodyLimit: 64 * 1024, schema: { tags, body: ProviderCreate, response: { 201: ProviderResponse, ...errors } } }, async (request, reply) => {
-    const provider = providers.create(request.body);
+    const provider = await providers.create(request.body);
     return reply.code(201).send({ success: true as const, provider });
   });
 
@@ -43,7 +43,7 @@ export function registerRemoteProviderRoutes(app: App, core: Core): void {
 
   app.patch(`${base}/:id`, { bodyLimit: 64 * 1024, schema: { tags, params: ProviderParams, body: ProviderPatch, response: { 200: ProviderResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    provider: providers.update(request.params.id, request.body),
+    provider: await providers.update(request.params.id, request.body),
   }));
 
   app.delete(`${base}/:id`, { schema: { tags, params: ProviderParams, response: { 200: Ok, ...errors } } }, async (request) => {

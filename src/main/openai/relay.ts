@@ -1,0 +1,152 @@
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { OpenAiError } from './errors';
+import type { UsageInspector } from './usage-inspector';
+
+/** An upstream's answer once its head arrived: the body is read by `relayAnswer` only. */
+export interface UpstreamAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+/** How a relay ended; it never rejects. */
+export type RelayEnd =
+  | { kind: 'done' }
+  /** the client went away: the upstream was aborted */
+  | { kind: 'client_gone' }
+  /** the upstream's body broke off */
+  | { kind: 'cut' }
+  /** Switchyard ended it (silence past the idle limit, a runtime gone unresponsive): `error` was sent */
+  | { kind: 'stopped'; error: OpenAiError };
+
+// hop-by-hop and length headers are the relay's own business
+const DROP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date', 'server', 'set-cookie']);
+
+/** An abort reason that says what to answer. */
+export class StopRequest extends Error {
+  constructor(readonly error: OpenAiError) {
+    super(error.message);
+  }
+}
+
+/**
+ * Waits for the upstream's response head: at most `firstByteMs`, and no longer than the client stays or
+ * `stop` allows. The signal `open` gets aborts the request whichever way it ends, body included, so a
+ * caller passes it on to the upstream request. Rejects with a `StopRequest` (timeout, stop) or the
+ * upstream's own error.
+ */
+export async function awaitHead(
+  open: (signal: AbortSignal) => Promise<UpstreamAnswer>,
+  firstByteMs: number,
+  timeoutError: () => OpenAiError,
+  stop: AbortSignal,
+  abort: AbortController,
+): Promise<UpstreamAnswer> {
+  const timer = setTimeout(() => abort.abort(new StopRequest(timeoutError())), firstByteMs);
+  const onStop = () => abort.abort(stop.reason);
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
+  try {
+    return await open(abort.signal);
+  } catch (error) {
+    throw abort.signal.aborted ? abort.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', onStop);
+  }
+}
+
+export interface RelayOptions {
+  inspector: UsageInspector;
+  /** the longest silence allowed between chunks (and the longest a client may leave a full buffer unread) */
+  idleMs: number;
+  idleError: () => OpenAiError;
+  /** aborted with a `StopRequest` to end the answer now (a runtime that stopped answering) */
+  stop: AbortSignal;
+  onFirstToken?: () => void;
+  /** added to the upstream's headers */
+  headers?: Record<string, string>;
+}
+
+/**
+ * The one streaming loop of the OpenAI endpoint, for local runtimes and remote providers alike: writes
+ * the head, then each chunk as it arrives (nothing held back, the body only peeked at for `usage`). It
+ * ends when either side does: the client's `close` destroys the upstream; waiting for `drain` always
+ * races `close`, the idle timer and `stop`, so no client can hold it. Inside a stream an error arrives
+ * as an SSE `error` event (OpenAI's clients raise it); inside any other body, as a cut connection.
+ */
+export function relayAnswer(up: UpstreamAnswer, res: ServerResponse, options: RelayOptions): Promise<RelayEnd> {
+  const { body } = up;
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP_HEADERS.has(k)) headers[k] = v;
+  const isStream = String(up.headers['content-type'] ?? '').includes('text/event-stream');
+  if (isStream) {
+    headers['cache-control'] = 'no-cache, no-transform';
+    headers['x-accel-buffering'] = 'no';
+  } else if (up.headers['content-length'] !== undefined) {
+    headers['content-length'] = up.headers['content-length'];
+  }
+  if (options.headers) Object.assign(headers, options.headers);
+  const { inspector, stop } = options;
+  inspector.ok = up.status < 400;
+
+  return new Promise<RelayEnd>((resolve) => {
+    let ended = false;
+    let waiting = false;
+    const timer = setTimeout(() => end({ kind: 'stopped', error: options.idleError() }), options.idleMs);
+
+    const end = (how: RelayEnd) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      body.off('data', onData).off('end', onEnd).off('error', onBroken).off('close', onBroken);
+      res.off('drain', onDrain).off('close', onClose);
+      stop.removeEventListener('abort', onStop);
+      body.on('error', () => {}); // a destroyed body may still report its abort
+      if (how.kind === 'done') {
+        if (!res.writableEnded) res.end();
+      } else {
+        body.destroy();
+        if (how.kind === 'stopped' && isStream && !res.writableEnded && !res.destroyed) res.end(`data: ${JSON.stringify(how.error.body())}\n\n`);
+        else if (!res.writableEnded) res.destroy();
+      }
+      resolve(how);
+    };
+
+    // When the upstream's last chunk and its end arrive in one read (the usual case: `[DONE]` and the
+    // chunked terminator), end the answer before Node flushes the corked socket, so both leave in one
+    // write like they came in. Queued before `write`, so it runs ahead of Node's uncork.
+    const endIfComplete = () => {
+      if (!ended && body.readableEnded !== true && (body as { complete?: boolean }).complete === true && body.readableLength === 0) end({ kind: 'done' });
+    };
+    const onData = (chunk: Buffer) => {
+      timer.refresh();
+      // time to first token: the first chunk that carries generated text (not the role-only opener)
+      if (inspector.push(chunk) && isStream) options.onFirstToken?.();
+      process.nextTick(endIfComplete);
+      if (!res.write(chunk)) {
+        waiting = true;
+        body.pause();
+      }
+    };
+    const onDrain = () => {
+      if (!waiting) return;
+      waiting = false;
+      timer.refresh();
+      body.resume();
+    };
+    const onEnd = () => end({ kind: 'done' });
+    const onBroken = () => end({ kind: 'cut' });
+    const onClose = () => {
+      if (!res.writableFinished) end({ kind: 'client_gone' });
+    };
+    const onStop = () => end({ kind: 'stopped', error: stop.reason instanceof StopRequest ? stop.reason.error : options.idleError() });
+
+    res.writeHead(up.status, headers);
+    res.on('drain', onDrain).on('close', onClose);
+    body.on('data', onData).on('end', onEnd).on('error', onBroken).on('close', onBroken);
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
+  });
+}
