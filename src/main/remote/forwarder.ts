@@ -16,6 +16,7 @@ import { PRESETS } from './presets';
 import type { ProviderTarget } from './provider-service';
 import type { Remote } from './remote';
 import { classifyNetError, reasonOfStatus, upstreamMessage } from './upstream-errors';
+import { redirectTarget } from './validation';
 
 export type RemoteEndpointKind = 'chat.completions' | 'completions' | 'embeddings';
 const PATHS: Record<RemoteEndpointKind, string> = { 'chat.completions': '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
@@ -202,7 +203,7 @@ export class RemoteForwarder {
           'redirected',
           new OpenAiError(
             502,
-            `${provider} answered ${up.status}, redirecting to ${redirectHost(location, target.base)}. Switchyard never follows a redirect with a key or a prompt — if that address is right, set it as ${provider}'s base_url and validate again.`,
+            `${provider} answered ${up.status}, redirecting to ${redirectTarget(location, target.base)}. Switchyard never follows a redirect with a key or a prompt — if that address is right, set it as ${provider}'s base_url and validate again.`,
             'api_error',
             'redirected',
           ),
@@ -286,16 +287,6 @@ function refusedTarget(provider: string, error: unknown): Failure {
   if (isAppError(error) && error.code === 'validation_stale') return failure('validation_stale', new OpenAiError(409, error.message, 'invalid_request_error', 'validation_stale'), null, false);
   if (isAppError(error) && error.code === 'model_not_validated') return failure('upstream_error', new OpenAiError(409, error.message, 'invalid_request_error', 'model_not_validated'), null, false);
   return failure('upstream_error', new OpenAiError(503, `The remote provider ${provider} is no longer registered — activate another model.`, 'service_unavailable', 'no_active_model'), null, false);
-}
-
-/** Where a redirect points, as a host a person recognises (relative locations stay on the origin). */
-function redirectHost(location: string, base: string): string {
-  try {
-    const u = new URL(location, base);
-    return `${u.protocol}//${u.host}${u.pathname}`.slice(0, 200);
-  } catch {
-    return 'an address that is not a URL';
-  }
 }
 
 function safeHost(url: string): string {

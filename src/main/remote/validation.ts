@@ -28,8 +28,8 @@ export interface ValidationOutcome {
 }
 
 const MAX_PAGES = 20;
-/** A model list is read this far (decompressed): ~5,000 ids in OpenAI's shape fit well within it. */
-const MAX_LIST_BYTES = 2 * 1024 * 1024;
+/** A model list is read this far (decompressed): 200,000 ids in OpenAI's shape fit, a gigabyte does not. */
+const MAX_LIST_BYTES = 16 * 1024 * 1024;
 /** Ids kept per validation: the history keeps every validation's list, forever. */
 export const MAX_MODEL_IDS = 5_000;
 

@@ -56,4 +56,15 @@ describe('renderMetrics', () => {
     usage.close();
     db.close();
   });
+
+  it('keeps every sample on one line: a carriage return or other control character in a label is dropped', () => {
+    const db = openDatabase(':memory:');
+    const usage = new UsageRecorder({ repo: new UsageRepo(db), logger, flushIntervalMs: 3_600_000 });
+    usage.begin('a\rb\u0000c\nd', 'ollama', 'chat.completions').finish({ status: 200 });
+    const text = renderMetrics({ usage, runtimes: [], gpu: noGpu });
+    expect(text).not.toMatch(/[\r\u0000]/);
+    expect(text).toContain('switchyard_openai_requests_total{model="abc\\nd",runtime="ollama",endpoint="chat.completions",status="200"} 1');
+    usage.close();
+    db.close();
+  });
 });
