@@ -31,7 +31,7 @@ describe('Hugging Face token check (Settings → Hub)', () => {
 
     await t.call('PATCH', '/api/v1/settings', { hub: { token: 'hf_wrong_token_0000' } });
     const refused = await t.call<Check>('POST', '/api/v1/settings/hub/check');
-    expect(refused.body).toMatchObject({ valid: false, user: null, token: { masked: 'hf_…0000', source: 'settings' } });
+    expect(refused.body).toMatchObject({ valid: false, user: null, token: { masked: '…0000', source: 'settings' } });
     expect(refused.body.message).toContain('refused');
 
     await t.call('PATCH', '/api/v1/settings', { hub: { token: 'hf_valid_token' } });
@@ -56,7 +56,7 @@ describe('Hugging Face token check (Settings → Hub)', () => {
     mkdirSync(hfHome, { recursive: true });
     writeFileSync(join(hfHome, 'token'), 'hf_valid_token\n', { mode: 0o600 });
     const info = await t.call<{ token: { source: string; masked: string } }>('GET', '/api/v1/settings/hub/token');
-    expect(info.body.token).toMatchObject({ source: 'file', masked: 'hf_…oken' });
+    expect(info.body.token).toMatchObject({ source: 'file', masked: '…oken' });
     expect((await t.call<Check>('POST', '/api/v1/settings/hub/check')).body.valid).toBe(true);
     // a token typed into Settings wins over the file
     await t.call('PATCH', '/api/v1/settings', { hub: { token: 'hf_other_token_9999' } });

@@ -17,6 +17,7 @@ import type { ProviderTarget } from './provider-service';
 import type { Remote } from './remote';
 import { classifyNetError, reasonOfStatus, upstreamMessage } from './upstream-errors';
 import { redirectTarget } from './validation';
+import { scrub } from './keys';
 
 export type RemoteEndpointKind = 'chat.completions' | 'completions' | 'embeddings';
 const PATHS: Record<RemoteEndpointKind, string> = { 'chat.completions': '/chat/completions', completions: '/completions', embeddings: '/embeddings' };
@@ -187,6 +188,7 @@ export class RemoteForwarder {
           return failure('timeout', e.error);
         }
         const c = isAppError(e) && e.code === 'destination_not_allowed' ? { reason: 'destination_not_allowed' as const, message: e.message } : classifyNetError(e, host);
+        c.message = scrub(c.message, target.key); // a transport error may quote a header value
         error = c.reason;
         billable = c.reason === 'timeout';
         const status = c.reason === 'offline' ? 503 : c.reason === 'timeout' ? 504 : c.reason === 'destination_not_allowed' ? 422 : 502;
