@@ -1,4 +1,4 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage, isAppError } from '../../shared/errors';
 import type { Logger } from '../logger';
 import type { NetClient } from '../net/net-client';
@@ -6,7 +6,8 @@ import { requestNamesServedModel } from '../../shared/model-names';
 import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/endpoint';
 import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
-import { awaitHead, relayAnswer, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
+import { LoopbackClient } from './loopback-client';
+import { awaitHead, relayAnswer, relayRaw, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
 import { estimatePromptTokens, parseRequestBody } from './request-body';
 import { UsageInspector } from './usage-inspector';
 import { readCappedResponse } from '../net/capped-body';
@@ -35,8 +36,6 @@ export interface OpenAiProxyOptions {
   unavailable?: () => { message: string; code: string } | null;
   usage: UsageRecorder;
   logger: Logger;
-  /** keep-alive agent for upstream connections; replaceable in tests */
-  agent?: http.Agent;
   /** called for every request routed to a model (the manifest's `last_used`) */
   onUse?: (model: string) => void;
   /** remote providers' path (remote/forwarder.ts): governance, fallback, cost, their own auth only */
@@ -52,21 +51,18 @@ export interface OpenAiProxyOptions {
  * A client that goes away aborts the upstream request, so the runtime stops generating.
  */
 export class OpenAiProxy {
-  private readonly agent: http.Agent;
+  /** raw keep-alive sockets to local runtimes: the hot path (see loopback-client.ts) */
+  private readonly loopback = new LoopbackClient();
 
   /** parsed loopback upstreams per apiBase (a `new URL` per request is measurable at thousands of requests/s) */
   private readonly upstreams = new Map<string, LoopbackUpstream>();
   /** per local runtime, the requests waiting on it (see `releaseRuntime`) */
   private readonly inFlight = new Map<string, Set<AbortController>>();
 
-  constructor(private readonly options: OpenAiProxyOptions) {
-    // noDelay: chunks leave as they are written (Nagle would hold small SSE events back on both hops;
-    // Node's HTTP server sets it on the client side too). Enough free sockets for bursts of streams.
-    this.agent = options.agent ?? new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true });
-  }
+  constructor(private readonly options: OpenAiProxyOptions) {}
 
   close(): void {
-    this.agent.destroy();
+    this.loopback.close();
   }
 
   /** Resolves which runtime/model serves `requested`, or throws the OpenAI-style 503/404. */
@@ -175,10 +171,6 @@ export class OpenAiProxy {
       ...(typeof req.headers['x-request-id'] === 'string' ? { 'x-request-id': req.headers['x-request-id'] } : {}),
       ...endpoint.headers,
     };
-    const open =
-      endpoint.transport === 'loopback'
-        ? (signal: AbortSignal) => this.openLoopback(this.upstream(endpoint.apiBase), kind, data, headers, signal)
-        : (signal: AbortSignal) => this.openNet(endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]), data, headers, signal, headersMs, idleMs);
     const release = this.hold(endpoint);
     const abort = new AbortController();
     const onClose = () => {
@@ -186,9 +178,23 @@ export class OpenAiProxy {
     };
     res.on('close', onClose);
     try {
-      let up: UpstreamAnswer;
+      const headError = () => timedOut(label, false, headersMs, idleMs);
+      const inspector = new UsageInspector(stream);
+      const relay = { inspector, idleMs, idleError: () => timedOut(label, true, headersMs, idleMs), stop: release.signal, onFirstToken: () => tracker.firstToken() };
+      let end: RelayEnd;
+      let status: number;
       try {
-        up = await awaitHead(open, headersMs, () => timedOut(label, false, headersMs, idleMs), release.signal, abort);
+        if (endpoint.transport === 'loopback') {
+          const u = this.upstream(endpoint.apiBase);
+          const ans = await awaitHead((signal) => this.loopback.request(u.hostname, u.port, u.paths[kind], headers, data, signal), headersMs, headError, release.signal, abort);
+          status = ans.head.status;
+          end = await relayRaw(ans, req, res, relay);
+        } else {
+          const url = endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]);
+          const up = await awaitHead((signal) => this.openNet(url, data, headers, signal, headersMs, idleMs), headersMs, headError, release.signal, abort);
+          status = up.status;
+          end = await relayAnswer(up, res, relay);
+        }
       } catch (error) {
         if (error instanceof StopRequest) {
           if (error.error === CLIENT_GONE) return { status: 499, prompt: null, completion: null };
@@ -197,25 +203,12 @@ export class OpenAiProxy {
         if (isAppError(error) && error.code === 'offline') throw new OpenAiError(503, error.message, 'service_unavailable', 'offline');
         throw new OpenAiError(502, `${label} did not answer on ${endpoint.apiBase} (${errorMessage(error)}) — check Switchyard › Runtimes and its log.`, 'api_error', 'upstream_unavailable');
       }
-      const inspector = new UsageInspector(stream);
-      const end = await relayAnswer(up, res, { inspector, idleMs, idleError: () => timedOut(label, true, headersMs, idleMs), stop: release.signal, onFirstToken: () => tracker.firstToken() });
       const usage = inspector.usage();
-      return { status: statusOf(end, up.status), prompt: usage.prompt, completion: usage.completion };
+      return { status: statusOf(end, status), prompt: usage.prompt, completion: usage.completion };
     } finally {
       res.off('close', onClose);
       release.done();
     }
-  }
-
-  private openLoopback(u: LoopbackUpstream, kind: OpenAiEndpoint, data: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<UpstreamAnswer> {
-    return new Promise<UpstreamAnswer>((resolve, reject) => {
-      const upstream = http.request(
-        { hostname: u.hostname, port: u.port, path: u.paths[kind], method: 'POST', agent: this.agent, signal, headers: { ...headers, 'content-length': data.length } },
-        (answer) => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: answer }),
-      );
-      upstream.on('error', reject);
-      upstream.end(data);
-    });
   }
 
   private async openNet(url: string, data: Buffer, headers: Record<string, string>, signal: AbortSignal, headersMs: number, idleMs: number): Promise<UpstreamAnswer> {
@@ -256,7 +249,7 @@ export class OpenAiProxy {
       const prefix = url.pathname.replace(/\/+$/, '');
       const paths = Object.fromEntries(Object.entries(UPSTREAM_PATHS).map(([k, p]) => [k, prefix + p])) as Record<OpenAiEndpoint, string>;
       // `[::1]` → `::1`: http.request wants the bare address
-      u = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port, paths };
+      u = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), paths };
       this.upstreams.set(apiBase, u);
     }
     return u;
@@ -312,7 +305,7 @@ function timedOut(label: string, answering: boolean, headersMs: number, idleMs: 
 
 interface LoopbackUpstream {
   hostname: string;
-  port: string;
+  port: number;
   /** the full path per endpoint (apiBase's own path + the endpoint's) */
   paths: Record<OpenAiEndpoint, string>;
 }

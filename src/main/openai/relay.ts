@@ -1,5 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { RawAnswer, Scan } from './loopback-client';
 import { OpenAiError } from './errors';
 import type { UsageInspector } from './usage-inspector';
 
@@ -36,13 +38,13 @@ export class StopRequest extends Error {
  * caller passes it on to the upstream request. Rejects with a `StopRequest` (timeout, stop) or the
  * upstream's own error.
  */
-export async function awaitHead(
-  open: (signal: AbortSignal) => Promise<UpstreamAnswer>,
+export async function awaitHead<T>(
+  open: (signal: AbortSignal) => Promise<T>,
   firstByteMs: number,
   timeoutError: () => OpenAiError,
   stop: AbortSignal,
   abort: AbortController,
-): Promise<UpstreamAnswer> {
+): Promise<T> {
   const timer = setTimeout(() => abort.abort(new StopRequest(timeoutError())), firstByteMs);
   const onStop = () => abort.abort(stop.reason);
   if (stop.aborted) onStop();
@@ -148,5 +150,128 @@ export function relayAnswer(up: UpstreamAnswer, res: ServerResponse, options: Re
     body.on('data', onData).on('end', onEnd).on('error', onBroken).on('close', onBroken);
     if (stop.aborted) onStop();
     else stop.addEventListener('abort', onStop, { once: true });
+  });
+}
+
+/**
+ * The same loop for a local runtime's answer on a raw socket (`LoopbackClient`). Where it can, it passes
+ * the runtime's bytes on as they are, chunk framing included (one read, one write, as a bare TCP relay
+ * does); `BodyFraming` finds the body's end and its payload for the usage peek. Where it cannot (a test's
+ * injected request without a socket, an HTTP/1.0 client, a body delimited by the connection's close) it
+ * writes the payload through the response, which frames it itself.
+ */
+export function relayRaw(ans: RawAnswer, req: IncomingMessage, res: ServerResponse, options: RelayOptions): Promise<RelayEnd> {
+  const { head, socket: up, framing } = ans;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(head.headers)) if (!DROP_HEADERS.has(k)) headers[k] = v;
+  const isStream = (head.headers['content-type'] ?? '').includes('text/event-stream');
+  if (isStream) {
+    headers['cache-control'] = 'no-cache, no-transform';
+    headers['x-accel-buffering'] = 'no';
+  } else if (framing.kind === 'length') {
+    headers['content-length'] = head.headers['content-length']!;
+  }
+  if (options.headers) Object.assign(headers, options.headers);
+  const client = res.socket;
+  const raw = framing.kind !== 'close' && client instanceof Socket && req.httpVersion === '1.1' && !res.headersSent;
+  const { inspector, stop } = options;
+  inspector.ok = head.status < 400;
+
+  return new Promise<RelayEnd>((resolve) => {
+    let ended = false;
+    let started = false;
+    let waiting = false;
+    const timer = setTimeout(() => end({ kind: 'stopped', error: options.idleError() }, false), options.idleMs);
+
+    const end = (how: RelayEnd, reusable: boolean) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      up.off('data', onData).off('end', onBroken).off('close', onBroken).off('error', onBroken);
+      (raw ? client! : res).off('drain', onDrain);
+      res.off('close', onClose);
+      stop.removeEventListener('abort', onStop);
+      ans.release(how.kind === 'done' && reusable);
+      if (!started && !res.headersSent && how.kind !== 'client_gone') res.writeHead(head.status, headers);
+      if (how.kind === 'done') {
+        if (!res.writableEnded) res.end();
+      } else if (how.kind === 'stopped' && isStream && framing.atBoundary && framing.kind !== 'length' && !res.writableEnded && !res.destroyed) {
+        const event = Buffer.from(`data: ${JSON.stringify(how.error.body())}\n\n`);
+        if (raw && started) client!.write(`${event.length.toString(16)}\r\n${event.toString('latin1')}\r\n`, 'latin1');
+        else res.write(event);
+        res.end();
+      } else if (!res.writableEnded) {
+        res.destroy();
+      }
+      resolve(how);
+    };
+
+    const onData = (buf: Buffer) => {
+      timer.refresh();
+      let scan: Scan;
+      try {
+        scan = framing.scan(buf);
+      } catch {
+        return end({ kind: 'cut' }, false);
+      }
+      let text = false;
+      for (const [a, b] of scan.payload) if (inspector.push(a === 0 && b === buf.length ? buf : buf.subarray(a, b))) text = true;
+      // time to first token: the first chunk that carries generated text (not the role-only opener)
+      if (text && isStream) options.onFirstToken?.();
+      const done = scan.end >= 0;
+      let more: boolean;
+      if (raw) {
+        const out = done && scan.end < buf.length ? buf.subarray(0, scan.end) : buf;
+        client!.cork();
+        if (!started) {
+          started = true;
+          res.writeHead(head.status, headers);
+          res.flushHeaders(); // the head leaves with the first bytes, in one write
+        }
+        more = client!.write(out);
+        if (done) {
+          // the runtime's own terminating chunk went with `out`: the response must not add another
+          if (framing.kind === 'chunked') (res as { chunkedEncoding?: boolean }).chunkedEncoding = false;
+          end({ kind: 'done' }, scan.end === buf.length);
+        }
+        client!.uncork();
+      } else {
+        if (!started) {
+          started = true;
+          res.writeHead(head.status, headers);
+        }
+        const parts = scan.payload.map(([a, b]) => buf.subarray(a, b));
+        more = parts.length === 0 || res.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+        if (done) end({ kind: 'done' }, scan.end === buf.length);
+      }
+      if (!more && !done && !ended) {
+        waiting = true;
+        up.pause();
+      }
+    };
+    const onDrain = () => {
+      if (!waiting) return;
+      waiting = false;
+      timer.refresh();
+      up.resume();
+    };
+    // a body delimited by the connection's close ends with it; any other is cut short by it
+    const onBroken = () => end(framing.kind === 'close' ? { kind: 'done' } : { kind: 'cut' }, false);
+    const onClose = () => {
+      if (!res.writableFinished) end({ kind: 'client_gone' }, false);
+    };
+    const onStop = () => end({ kind: 'stopped', error: stop.reason instanceof StopRequest ? stop.reason.error : options.idleError() }, false);
+
+    (raw ? client! : res).on('drain', onDrain);
+    res.on('close', onClose);
+    up.on('data', onData).on('end', onBroken).on('close', onBroken).on('error', onBroken);
+    if (stop.aborted) return onStop();
+    stop.addEventListener('abort', onStop, { once: true });
+    if (framing.done) {
+      end({ kind: 'done' }, ans.rest.length === 0);
+      return;
+    }
+    if (ans.rest.length > 0) onData(ans.rest);
+    if (!ended) up.resume();
   });
 }
