@@ -16,6 +16,11 @@ import type { ServingEndpoint } from '../../serving/endpoint';
 import type { EndpointState } from '../serving-driver';
 import { ollamaModelsDir } from './models-dir';
 import { isUp, runtimeLabel } from '../../../shared/runtimes';
+import { basename } from 'node:path';
+import { formatBytes } from '../../../shared/format';
+import type { LocalSource } from '../model-driver';
+import { inspectGguf } from './gguf-file';
+import { createFromBlob, pushBlob, sha256File } from './ollama-blobs';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -46,6 +51,7 @@ export class OllamaDriver implements ModelDriver {
   readonly requiresNetwork = false;
   readonly installQueue = 'ollama';
   readonly discovery = 'runtime' as const;
+  readonly imports = 'gguf' as const;
   private readonly fetchImpl: typeof fetch;
   private cloud: CloudModel[] = [];
 
@@ -91,6 +97,38 @@ export class OllamaDriver implements ModelDriver {
     await this.deps.store.pull(baseUrl, name, ctx.signal, (p) => ctx.report({ message: p.status, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
     await this.importModel(host, baseUrl, name, 'installed');
     return `Installed ${name}.`;
+  }
+
+  /**
+   * A GGUF file becomes an Ollama model the way `ollama create` makes one: hashed, put into Ollama's
+   * blob store (`HEAD`/`POST /api/blobs/<digest>`, streamed), then `POST /api/create {model, files}`.
+   * Progress counts the hashing pass and the upload. Ollama keeps its own copy: the file stays the user's.
+   */
+  async importLocal(name: string, source: LocalSource, ctx: OperationContext, host: ManifestHost): Promise<string> {
+    const file = await inspectGguf(source.path); // again: the file may have changed since the request was checked
+    const baseUrl = await this.ensureRunning(ctx);
+    const total = file.size * 2;
+    let done = 0;
+    const onBytes = (n: number) => {
+      done += n;
+      ctx.report({ bytesDone: done });
+    };
+    ctx.report({ message: `Hashing ${basename(file.path)} (${formatBytes(file.size)})…`, bytesDone: 0, bytesTotal: total });
+    const digest = await sha256File(file.path, ctx.signal, onBytes);
+    ctx.report({ message: `Copying ${basename(file.path)} into Ollama's store…` });
+    const sent = await pushBlob(baseUrl, file.path, digest, this.fetchImpl, ctx.signal, onBytes);
+    ctx.report({ message: sent ? 'creating the model' : 'Ollama already holds this file; creating the model', bytesDone: total });
+    await createFromBlob(baseUrl, name, file.path, digest, this.fetchImpl, ctx.signal, (status) => ctx.report({ message: status }));
+    await this.importModel(host, baseUrl, name, 'local', undefined, file.path);
+    return `Imported ${file.path} as ${name} (${formatBytes(file.size)}${file.architecture ? `, ${file.architecture}` : ''}).`;
+  }
+
+  /** Ollama's own list, when it is up (a model created there by hand is not in the manifest yet). */
+  async nameTaken(name: string): Promise<boolean> {
+    const o = this.deps.runtimes.info('ollama');
+    if (!isUp(o.state)) return false;
+    const tags = await this.deps.store.list(o.base_url);
+    return tags.some((t) => sameModelName(t.name, name));
   }
 
   checkRemove(model: ModelRecord): void {
@@ -240,7 +278,7 @@ export class OllamaDriver implements ModelDriver {
     return new Ollama({ host: baseUrl, fetch: timed });
   }
 
-  private async importModel(host: ManifestHost, baseUrl: string, name: string, source: 'installed' | 'discovered', known?: OllamaTag[]): Promise<void> {
+  private async importModel(host: ManifestHost, baseUrl: string, name: string, source: 'installed' | 'discovered' | 'local', known?: OllamaTag[], importPath: string | null = null): Promise<void> {
     const tags = known ?? (await this.deps.store.list(baseUrl));
     const tag = tags.find((t) => t.name === name);
     const caps = await this.deps.store.capabilities(baseUrl, name).catch(() => null);
@@ -256,6 +294,7 @@ export class OllamaDriver implements ModelDriver {
         commit_sha: tag?.digest ?? null,
         local_path: null,
         source,
+        import_path: importPath,
         capabilities: caps,
         installed_at: new Date().toISOString(),
       },
