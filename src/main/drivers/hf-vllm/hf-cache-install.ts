@@ -263,14 +263,16 @@ export class HfCacheInstall {
     const short = replaced.commit.slice(0, 8);
     const model = host.models.get(plan.repo);
     const active = model !== null && host.isActive(model);
-    const protect = [plan.commit, ...(model?.pinned_revision ? [model.pinned_revision] : []), ...(active ? [replaced.commit] : [])];
+    // what vLLM may be reading now: the pinned snapshot when there is one, else the one replaced
+    const served = active ? (model?.pinned_revision ?? replaced.commit) : null;
+    const protect = [plan.commit, ...(model?.pinned_revision ? [model.pinned_revision] : []), ...(served ? [served] : [])];
     const keep = this.deps.settings.get().downloads.keepRevisions;
     try {
       const result = await pruneSnapshots(cache, plan.repo, { keep, protect, partials: { [replaced.commit]: replaced.blobs } });
       const others = result.removed.filter((c) => c !== replaced.commit);
       const also = others.length ? ` Older snapshot${others.length > 1 ? 's' : ''} ${others.map((c) => c.slice(0, 8)).join(', ')} removed too.` : '';
       if (result.removed.includes(replaced.commit)) return `The previous snapshot ${short} was removed (${formatBytes(result.freedBytes)} freed).${also}`;
-      if (active && !model?.pinned_revision) return `The previous snapshot ${short} was kept: ${plan.repo} is being served from it.${also}`;
+      if (served === replaced.commit && !model?.pinned_revision) return `The previous snapshot ${short} was kept: ${plan.repo} is being served from it.${also}`;
       const refs = await refsTo(cache, plan.repo, replaced.commit);
       if (refs.length) return `The previous snapshot ${short} was kept: ${refs.map((r) => `refs/${r}`).join(', ')} still points at it.${also}`;
       return `The previous snapshot ${short} was kept (${result.kept.length} of ${plan.repo}'s revisions stay, downloads.keepRevisions = ${keep}${model?.pinned_revision === replaced.commit ? '; it is pinned' : ''}).${also}`;
