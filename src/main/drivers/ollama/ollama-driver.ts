@@ -21,6 +21,7 @@ import { formatBytes } from '../../../shared/format';
 import type { LocalSource } from '../model-driver';
 import { inspectGguf } from './gguf-file';
 import { createFromBlob, pushBlob, sha256File } from './ollama-blobs';
+import { librarySize, manifestSize, manifestUrl, type PullEstimate } from './pull-size';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -33,6 +34,8 @@ export interface OllamaDriverDeps {
   loadTimeoutMs: () => number;
   logger: Logger;
   fetch?: typeof fetch;
+  /** the registry's manifests for a pull's size (through `net/`: offline mode refuses it); absent: the library list's sizes only */
+  registryFetch?: typeof fetch;
 }
 
 /**
@@ -63,10 +66,16 @@ export class OllamaDriver implements ModelDriver {
     return ollamaCanonicalName(name);
   }
 
-  /** Sizes are unknown before the pull (Ollama's registry tells them as layers arrive). */
-  async plan(request: InstallRequest): Promise<InstallPlan> {
+  /**
+   * A pull's size before any byte is pulled: the registry manifest's layers when online, else the
+   * library list's size of that tag; unknown (null) for what neither lists. An update of a model
+   * already here pulls only changed layers: not estimated.
+   */
+  async plan(request: InstallRequest, host: ManifestHost, signal?: AbortSignal): Promise<InstallPlan> {
     const name = ollamaCanonicalName(request.name);
-    const disk = await diskInfo(this.modelsDir());
+    const dir = this.modelsDir();
+    const disk = await diskInfo(dir);
+    const estimate = await this.estimate(name, host, signal);
     return {
       name,
       provider: 'ollama',
@@ -77,9 +86,9 @@ export class OllamaDriver implements ModelDriver {
       files: [],
       quantizations: [],
       quantization: null,
-      total_bytes: null,
-      download_bytes: null,
-      disk: { ...disk, free_after_bytes: null },
+      total_bytes: estimate?.bytes ?? null,
+      download_bytes: estimate?.bytes ?? null,
+      disk: { ...disk, free_after_bytes: estimate ? disk.free_bytes - estimate.bytes : null },
       refusal: refusalOf(() => this.checkReachable()),
     };
   }
@@ -88,7 +97,28 @@ export class OllamaDriver implements ModelDriver {
     const name = ollamaCanonicalName(body.name);
     host.checkNotBusy(name);
     this.checkReachable();
-    return { name, params: { request: { ...body, name } }, download: null };
+    const estimate = await this.estimate(name, host);
+    // held to the quota and free-space rules by the coordinator before the pull request is sent
+    return { name, params: { request: { ...body, name } }, download: estimate ? { bytes: estimate.bytes, dir: this.modelsDir() } : null };
+  }
+
+  private async estimate(name: string, host: ManifestHost, signal?: AbortSignal): Promise<PullEstimate | null> {
+    if (host.models.get(name)?.status === 'installed') return null;
+    const url = this.deps.registryFetch ? manifestUrl(name) : null;
+    if (url) {
+      try {
+        const res = await this.deps.registryFetch!(url, {
+          headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(5_000)]) : AbortSignal.timeout(5_000),
+        });
+        const bytes = res.ok ? manifestSize(await res.json()) : (await res.arrayBuffer(), null);
+        if (bytes) return { bytes, source: 'registry' };
+      } catch {
+        // offline, or the registry did not answer: the library's sizes
+      }
+    }
+    const bytes = librarySize(name);
+    return bytes ? { bytes, source: 'library' } : null;
   }
 
   async install(name: string, _params: InstallParams, ctx: OperationContext, host: ManifestHost): Promise<string> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ImportBody, ImportResponse, PinBody, PinResponse, RevisionsResponse } from '../../../shared/api/library';
+import { ImportBody, ImportResponse, PinBody, PinResponse, RevisionsResponse, StorageResponse } from '../../../shared/api/library';
 import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
 import type { App } from '../server';
@@ -7,7 +7,7 @@ import type { App } from '../server';
 const NameParams = z.object({ name: z.string().min(1).max(300) });
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody, 424: ErrorBody, 503: ErrorBody, 507: ErrorBody };
 
-/** The model library (issue 29): import from disk, revisions and pins. */
+/** The model library (issue 29): import from disk, revisions and pins, the disks holding models. */
 export function registerLibraryRoutes(app: App, core: Core): void {
   const tags = ['models'];
 
@@ -45,5 +45,11 @@ export function registerLibraryRoutes(app: App, core: Core): void {
       },
     },
     async (request) => ({ success: true as const, ...(await core.models.pin(request.params.name, request.body.revision)) }),
+  );
+
+  app.get(
+    '/api/v1/system/storage',
+    { schema: { tags: ['system'], summary: 'The disks holding the HF cache and Ollama\'s models (used share, the alert line) and the biggest models', response: { 200: StorageResponse } } },
+    async () => ({ success: true as const, storage: await core.storage.check() }),
   );
 }
