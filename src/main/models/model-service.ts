@@ -350,7 +350,7 @@ export class ModelService {
   }
 
   private toInstalled(m: ModelRecord): InstalledModel {
-    const { capabilities_override, ...rest } = m;
+    const { capabilities_override, hub_gated: _gated, ...rest } = m;
     const { lifecycle } = this.deps;
     return {
       ...rest,

@@ -17,6 +17,7 @@ interface ModelRow {
   source: 'installed' | 'discovered' | 'local';
   import_path: string | null;
   pinned_revision: string | null;
+  hub_gated: number | null;
   capabilities: string | null;
   capabilities_override: string | null;
   installed_at: string | null;
@@ -30,6 +31,8 @@ export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'vali
   import_path?: string | null;
   /** the commit vLLM serves, whatever the installed one is (set through `setPinnedRevision` only) */
   pinned_revision?: string | null;
+  /** whether the Hub said the repo is gated when it was installed (null: not known, e.g. found in the cache) */
+  hub_gated?: boolean | null;
   capabilities: ModelCapabilities | null;
   capabilities_override: CapabilitiesOverride | null;
   runtime_flags: RuntimeFlags | null;
@@ -63,9 +66,10 @@ const parse = <T>(s: string | null): T | null => {
 };
 
 function toRecord(row: ModelRow): ModelRecord {
-  const { capabilities, capabilities_override, runtime_flags, updated_at: _u, ...rest } = row;
+  const { capabilities, capabilities_override, runtime_flags, hub_gated, updated_at: _u, ...rest } = row;
   return {
     ...rest,
+    hub_gated: hub_gated === null || hub_gated === undefined ? null : hub_gated === 1,
     capabilities: parse<ModelCapabilities>(capabilities),
     capabilities_override: parse<CapabilitiesOverride>(capabilities_override),
     runtime_flags: storedFlags(parse<Record<string, unknown>>(runtime_flags)),
@@ -115,6 +119,7 @@ export class ModelsRepo {
   private readonly touchStmt;
   private readonly latestValidationStmt;
   private readonly setPinStmt;
+  private readonly setGatedStmt;
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare(
@@ -150,6 +155,7 @@ export class ModelsRepo {
       'SELECT kind, ok, details, created_at FROM model_validations WHERE model_name = ? ORDER BY id DESC LIMIT ?',
     );
     this.setFlagsStmt = db.prepare('UPDATE models SET runtime_flags = @flags, updated_at = @now WHERE name = @name');
+    this.setGatedStmt = db.prepare('UPDATE models SET hub_gated = @gated WHERE name = @name');
     this.setPinStmt = db.prepare('UPDATE models SET pinned_revision = @commit, updated_at = @now WHERE name = @name');
     this.touchStmt = db.prepare('UPDATE models SET last_used = @now WHERE name = @name');
     this.latestValidationStmt = db.prepare<[string, string], { kind: string; ok: number; details: string; created_at: string }>(
@@ -184,6 +190,11 @@ export class ModelsRepo {
       this.upsertStmt.run({ ...model, import_path: model.import_path ?? null, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
       if (artifacts) this.replaceArtifactsTx(model.name, artifacts);
     })();
+  }
+
+  /** What the Hub said about the repo's gating at install. */
+  setHubGated(name: string, gated: boolean): void {
+    this.setGatedStmt.run({ name, gated: gated ? 1 : 0 });
   }
 
   /** Pins a Hub model to a commit (null: serve the installed one). */

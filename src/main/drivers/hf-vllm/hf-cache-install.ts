@@ -32,6 +32,8 @@ export interface HfCacheInstallDeps {
 /** The resolved plan of a Hugging Face install, kept in the operation's params for a resume. */
 interface HfPlan {
   repo: string;
+  /** what the Hub said when the install was resolved (kept for offline KServe exports) */
+  gated?: boolean;
   revision: string;
   commit: string;
   files: SnapshotFile[];
@@ -247,6 +249,7 @@ export class HfCacheInstall {
       },
       plan.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, blob_id: blobIdOf(f), local_path: join(snapshot, f.path), status: 'verified' as const })),
     );
+    if (plan.gated !== undefined) host.models.setHubGated(plan.repo, plan.gated);
     host.models.addValidation(plan.repo, 'files', true, { commit: plan.commit, files: plan.files.length, bytes: total, verified: 'sha256 (LFS) / git sha1 while streaming' });
     host.changed();
     const pruned = replaces ? ` ${await this.pruneReplaced(host, cache, plan, replaces)}` : '';
@@ -306,7 +309,7 @@ export class HfCacheInstall {
       const missing = [...index].filter((p) => !listed.has(p));
       if (missing.length) throw new AppError('unsupported_model', `${request.name}'s safetensors index names shards the repo does not hold (${missing.slice(0, 3).join(', ')}); vLLM could not load it. Pick another revision or repo.`);
     }
-    return { hfPlan: { repo: resolved.repo, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
+    return { hfPlan: { repo: resolved.repo, gated: resolved.gated, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
   }
 
   /** Bytes still to fetch: files not in `blobs/`, minus what unfinished downloads of them already hold. */
