@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/main/cli/run';
 import type { InstalledModel, ModelTestResult, Operation } from '../../src/shared/api/models';
 import { startTestCore, type TestCore } from '../support/core';
 import { emulatorEvents } from '../support/emulator-state';
@@ -145,5 +147,28 @@ describe('import from disk', () => {
     const again = await importPath(t, gguf, 'by-hand');
     expect(again.status).toBe(409);
     expect(again.body.error?.message).toMatch(/in Ollama/);
+  });
+});
+
+describe('switchyard import', () => {
+  it('imports a relative path as the absolute one, follows the operation, and says what it did', async () => {
+    t = await startTestCore();
+    writeModelFolder(join(t.dataDir, 'work', 'cli-model'));
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const env = { SWITCHYARD_URL: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`, SWITCHYARD_TOKEN: t.token };
+    let stdout = '';
+    let stderr = '';
+    const cwd = process.cwd();
+    process.chdir(join(t.dataDir, 'work'));
+    try {
+      const code = await runCli(['import', 'cli-model', '--name', 'mine'], { env, stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), pollMs: 20 });
+      expect(code, stderr).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(stdout).toMatch(/installed local\/mine: Imported .*cli-model as local\/mine/);
+    const refused = await runCli(['import', join(t.dataDir, 'nope.gguf')], { env, stdout: () => {}, stderr: (s) => (stderr += s) });
+    expect(refused).toBe(1);
+    expect(stderr).toMatch(/switchyard: path_not_found: Nothing at/);
   });
 });
