@@ -56,7 +56,7 @@ describe('migrations that rebuild a table', () => {
 
     const db = openDatabase(path);
     // every column the old rows had, unchanged (later migrations add columns of their own)
-    const columns = Object.keys(models[0] as object);
+    const columns = Object.keys(models?.[0] ?? {});
     expect(rows(db, 'models').map((r) => Object.fromEntries(columns.map((c) => [c, (r as Record<string, unknown>)[c]])))).toEqual(models);
     expect(rows(db, 'model_artifacts')).toEqual(artifacts);
     expect(rows(db, 'model_validations')).toEqual(validations);

@@ -8,7 +8,7 @@ import { ollamaCanonicalName } from '../../shared/model-names';
 import type { LocalSource, ManifestHost, ModelDriver } from '../drivers/model-driver';
 import { inspectGguf } from '../drivers/ollama/gguf-file';
 import { inspectModelFolder } from '../drivers/hf-vllm/model-folder';
-import type { OperationService } from '../operations/operation-service';
+import type { OperationContext, OperationService } from '../operations/operation-service';
 import { validateModelName } from './guards';
 
 /** What an import operation stores in its params: enough to run it again after a restart. */
@@ -54,7 +54,7 @@ export class ModelImporter {
   }
 
   /** Runs (or resumes) an import operation with its driver. */
-  run(driver: ModelDriver, params: ImportParams, ctx: Parameters<NonNullable<ModelDriver['importLocal']>>[2]): Promise<string> {
+  run(driver: ModelDriver, params: ImportParams, ctx: OperationContext): Promise<string> {
     if (!driver.importLocal) return Promise.reject(new AppError('bad_request', `${driver.label} does not import models.`));
     return driver.importLocal(params.request.name, params.import, ctx, this.deps.host);
   }
