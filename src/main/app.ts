@@ -17,6 +17,7 @@ import { DriverRegistry } from './drivers/serving-driver';
 import { ModelCards } from './catalog/model-card';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
+import { StorageWatch, type StorageWatchDeps } from './system/storage-watch';
 import { LifecycleStore } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { ActivationService } from './models/activation';
@@ -58,6 +59,8 @@ export interface CoreSeams {
   modelsCount?: () => Promise<number> | number;
   /** remote providers: validation and test timeout (tests shorten it) */
   remote?: { timeoutMs?: number };
+  /** the storage watch's disk sizes (tests move the used share across the alert line) */
+  storageDisk?: StorageWatchDeps['disk'];
 }
 
 export interface CorePaths {
@@ -96,6 +99,8 @@ export interface Core {
   readonly net: NetClient;
   /** installed models as KServe InferenceServices (issue 19) */
   readonly kserve: KserveExporter;
+  /** the disks holding models: `storage.alert` past `storage.alertPercent` (issue 29) */
+  readonly storage: StorageWatch;
   readonly startedAt: Date;
   /** this process's hold on the data dir; `describe({ url })` tells the CLI where the API listens */
   readonly instance: DataDirLock;
@@ -236,11 +241,12 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       gpu.restart();
     }, ['settings.changed']);
     store.add('gpu-settings', offSettings);
+    const ollamaDir = () => ollamaModelsDir({ configured: settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? null, env, external: runtimes.info('ollama').state === 'external' });
     const systemStats = new SystemStats({
       gpu,
       dataDir: options.dataDir,
       hfHubCache: hubCache,
-      ollamaModelsDir: () => ollamaModelsDir({ configured: settings.get().ollama.modelsDir ?? env.OLLAMA_MODELS ?? null, env, external: runtimes.info('ollama').state === 'external' }),
+      ollamaModelsDir: ollamaDir,
       storageLimitBytes: () => settings.get().downloads.maxStorageBytes,
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
@@ -296,6 +302,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         loadTimeoutMs: () => settings.get().runtime.startTimeoutMs,
         logger: logger.child({ module: 'ollama' }),
         fetch: seams.fetch,
+        registryFetch: net.fetch,
       }),
     );
     const activation = new ActivationService({
@@ -324,6 +331,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     store.add('models', () => models.close());
     await models.init();
     await activation.init();
+    const storage = store.add(
+      'storage',
+      new StorageWatch({ settings, events, logger: logger.child({ module: 'storage' }), hfHubCache: hubCache, ollamaModelsDir: ollamaDir, models: () => modelsRepo.list(), disk: seams.storageDisk }),
+    );
+    storage.start();
 
     return {
       options,
@@ -351,6 +363,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       net,
       kserve: new KserveExporter({ models: modelsRepo, settings, gpus: gpu, hub, offline: () => catalog.offline }),
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
+      storage,
       startedAt: new Date(),
       instance,
       self,

@@ -102,6 +102,18 @@ ipcMain.handle('switchyard:pick-executable', async (event, title: unknown) => {
   return result.canceled ? null : (result.filePaths[0] ?? null);
 });
 
+// "Import…" on Installed: a .gguf file or a model folder; the API then checks what it is
+ipcMain.handle('switchyard:pick-model-path', async (event, kind: unknown) => {
+  if (!window || !guards.fromOurUi(event, window.webContents)) return null;
+  const folder = kind === 'folder';
+  const result = await dialog.showOpenDialog(window, {
+    title: folder ? 'Choose a model folder (config.json, tokenizer, *.safetensors)' : 'Choose a GGUF file',
+    properties: [folder ? 'openDirectory' : 'openFile'],
+    ...(folder ? {} : { filters: [{ name: 'GGUF models', extensions: ['gguf'] }] }),
+  });
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+});
+
 /** Listens on the configured port; if another program holds it, on a free one (and says which). */
 async function listen(c: Core, s: App, notify: (title: string, body: string) => void): Promise<number> {
   try {

@@ -47,6 +47,12 @@ export class NotificationPolicy {
           ? { title: `${whose}: hard budget reached`, body: `$${event.spent_usd} of $${event.limit_usd} this ${event.period}: remote requests are refused until it is raised or the ${event.period} ends.`, urgent: true }
           : { title: `${whose}: soft budget reached`, body: `$${event.spent_usd} of $${event.limit_usd} this ${event.period}.`, urgent: false };
       }
+      case 'storage.alert': {
+        // told once per crossing already (system/storage-watch.ts)
+        const d = event.disk;
+        const what = d.holds.map((h) => (h === 'hf-cache' ? 'the Hugging Face cache' : "Ollama's models")).join(' and ');
+        return { title: `Disk ${d.used_percent}% full`, body: `${d.path} (${what}) is past ${event.alert_percent}%: remove models you no longer use (Installed, sorted by size).`, urgent: true };
+      }
       default:
         return null;
     }

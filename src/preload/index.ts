@@ -12,4 +12,6 @@ contextBridge.exposeInMainWorld('switchyard', {
   token: connection.token,
   /** a native "open file" dialog for a runtime's program; the path, or null when cancelled */
   pickExecutable: (title: string): Promise<string | null> => ipcRenderer.invoke('switchyard:pick-executable', String(title)),
+  /** Installed › Import…: a .gguf file or a model folder; the path, or null when cancelled */
+  pickModelPath: (kind: 'file' | 'folder'): Promise<string | null> => ipcRenderer.invoke('switchyard:pick-model-path', kind === 'folder' ? 'folder' : 'file'),
 });

@@ -32,6 +32,18 @@ export const ErrorCode = z.enum([
   'remote_code_not_allowed',
   'unsupported_model',
   'checksum_mismatch',
+  /** an import: the file is not a GGUF model (magic, header) */
+  'not_gguf',
+  /** an import: the folder lacks what vLLM reads (config.json, tokenizer, safetensors weights) */
+  'not_a_model_folder',
+  /** an import: nothing at that path */
+  'path_not_found',
+  /** an import: the path exists but cannot be read */
+  'path_unreadable',
+  /** an import: the name is already a model here (or in the runtime) */
+  'name_taken',
+  /** a pin: the revision is not on disk (install it first) */
+  'revision_not_installed',
   'cancelled',
   'conflict',
   'data_dir_in_use',
@@ -82,6 +94,12 @@ export const errorStatus: Record<ErrorCode, number> = {
   hub_token_invalid: 403,
   remote_code_not_allowed: 409,
   unsupported_model: 422,
+  not_gguf: 422,
+  not_a_model_folder: 422,
+  path_not_found: 404,
+  path_unreadable: 422,
+  name_taken: 409,
+  revision_not_installed: 409,
   checksum_mismatch: 502,
   start_timeout: 504,
   cancelled: 499,

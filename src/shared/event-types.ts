@@ -14,5 +14,6 @@ export const APP_EVENT_TYPES = [
   'providers.changed',
   'provider.budget',
   'provider.fallback',
+  'storage.alert',
 ] as const;
 export type AppEventTypeName = (typeof APP_EVENT_TYPES)[number];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Operation } from './api/models';
 import { LogLine, RuntimeInfo } from './api/runtimes';
 import { GpuSampleEvent } from './api/system';
+import { StorageDisk } from './api/library';
 import type { AppEventTypeName } from './event-types';
 
 /**
@@ -45,6 +46,8 @@ export const AppEvent = z.discriminatedUnion('type', [
     to: z.object({ provider: z.string(), model: z.string() }),
     reason: z.string(),
   }),
+  /** a disk holding models crossed `storage.alertPercent` upwards (once per crossing) */
+  z.object({ type: z.literal('storage.alert'), disk: StorageDisk, alert_percent: z.number() }),
 ]);
 export type AppEvent = z.infer<typeof AppEvent>;
 export type AppEventType = AppEvent['type'];

@@ -110,6 +110,14 @@ export const DownloadSettings = z.object({
   parallelThresholdBytes: z.number().int().min(1024 * 1024).max(2 ** 50).default(64 * 1024 * 1024),
   /** connections per large file (1: one stream); a few MiB of memory each at most */
   parallelParts: z.number().int().min(1).max(16).default(4),
+  /** snapshots kept per Hub repo after an update (the served and the pinned one are always kept) */
+  keepRevisions: z.number().int().min(1).max(20).default(2),
+});
+
+/** The disks that hold models (the HF cache, Ollama's models folder). */
+export const StorageSettings = z.object({
+  /** past this use of a disk, one `storage.alert` event and a notification per crossing */
+  alertPercent: z.number().min(1).max(100).default(85),
 });
 
 /** Outbound connections (Hub, CDN, catalog sources). HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY (any case) win over these. */
@@ -172,6 +180,7 @@ export const Settings = z.object({
   ui: UiSettings.default(UiSettings.parse({})),
   gpu: GpuSettings.default(GpuSettings.parse({})),
   providers: ProvidersSettings.default(ProvidersSettings.parse({})),
+  storage: StorageSettings.default(StorageSettings.parse({})),
 });
 export type Settings = z.infer<typeof Settings>;
 export type SettingsGroup = keyof Settings;
@@ -200,6 +209,7 @@ export const SettingsPatch = z.strictObject({
   ui: patchOf(UiSettings).optional(),
   gpu: patchOf(GpuSettings).optional(),
   providers: patchOf(ProvidersSettings).optional(),
+  storage: patchOf(StorageSettings).optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 

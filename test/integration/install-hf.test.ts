@@ -180,6 +180,7 @@ describe('Hugging Face installs', () => {
     it('removes the old snapshot and the blobs only it used; fetches only what changed', async () => {
       const v1 = hub.setRepo('org/evolving', version('v1'));
       t = await start();
+      t.core.settings.update({ downloads: { keepRevisions: 1 } }); // only the newest: the replaced one goes unless something holds it
       expect((await waitForOperation(t, await install(t, { name: 'org/evolving', provider: 'huggingface' }))).status).toBe('completed');
       expect(blobsOf('org/evolving')).toEqual(expectedBlobs('org/evolving'));
 
@@ -205,6 +206,7 @@ describe('Hugging Face installs', () => {
     it('keeps the old snapshot when another ref still points at it', async () => {
       const v1 = hub.setRepo('org/evolving-pinned', version('v1'));
       t = await start();
+      t.core.settings.update({ downloads: { keepRevisions: 1 } }); // only the newest: the replaced one goes unless something holds it
       expect((await waitForOperation(t, await install(t, { name: 'org/evolving-pinned', provider: 'huggingface' }))).status).toBe('completed');
       const v1Blobs = blobsOf('org/evolving-pinned');
       writeFileSync(join(repoPath(t, 'org/evolving-pinned'), 'refs', 'v1.0'), v1.commit); // e.g. another tool pinned a tag
@@ -220,6 +222,7 @@ describe('Hugging Face installs', () => {
     it('keeps the old snapshot while the model is being served from it', async () => {
       const v1 = hub.setRepo('org/evolving-served', version('v1'));
       t = await start();
+      t.core.settings.update({ downloads: { keepRevisions: 1 } }); // only the newest: the replaced one goes unless something holds it
       expect((await waitForOperation(t, await install(t, { name: 'org/evolving-served', provider: 'huggingface' }))).status).toBe('completed');
       const act = await t.call('POST', '/api/v1/system/llm-servers/active', { server_name: 'vllm', model_name: 'org/evolving-served' });
       expect(act.status, JSON.stringify(act.body)).toBe(200);

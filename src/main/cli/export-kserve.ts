@@ -16,22 +16,29 @@ export interface ExportCtx {
     'service-account'?: string;
     'hf-token-secret'?: string;
     output?: string;
+    name?: string;
+    catalog?: string;
   };
   stdout: (text: string) => void;
   stderr: (text: string) => void;
 }
 
 /**
- * `switchyard export kserve <model>`: the model's InferenceService as YAML, on stdout or in a file (-o).
+ * `switchyard export kserve <model>` (or `--catalog <repo>`): the model's InferenceService as YAML, on
+ * stdout or in a file (-o).
  * It asks for JSON so that the checks' result comes with it: a manifest that fails them is not written.
  */
 export async function exportCommand(ctx: ExportCtx): Promise<number> {
-  const [target, name, ...extra] = ctx.args;
-  if (target !== 'kserve') throw new CliError('usage', `export ${target ? `"${target}" ` : ''}is not a target: use "export kserve <model>".`, 2);
-  if (!name || extra.length) throw new CliError('usage', 'export kserve takes one installed model: switchyard export kserve Qwen/Qwen3-0.6B [-o file].', 2);
+  const [target, installed, ...extra] = ctx.args;
   const v = ctx.values;
+  if (target !== 'kserve') throw new CliError('usage', `export ${target ? `"${target}" ` : ''}is not a target: use "export kserve <model>".`, 2);
+  const model = installed ?? v.catalog;
+  if (!model || extra.length || (installed && v.catalog)) {
+    throw new CliError('usage', 'export kserve takes one installed model, or --catalog <repo> for one that is not installed: switchyard export kserve Qwen/Qwen3-0.6B [-o file].', 2);
+  }
   const params = new URLSearchParams({ format: 'json' });
   const set = (key: string, value: string | undefined) => value !== undefined && params.set(key, value);
+  set('name', v.name);
   set('gpus', v.gpus);
   set('gpu_memory_gib', v['gpu-memory-gib']);
   set('namespace', v.namespace);
@@ -39,7 +46,9 @@ export async function exportCommand(ctx: ExportCtx): Promise<number> {
   set('pvc', v.pvc);
   set('service_account', v['service-account']);
   set('hf_token_secret', v['hf-token-secret']);
-  const body = await ctx.client.call<KserveExportResponse>('GET', `/api/v1/models/${encodeURIComponent(name)}/export/kserve?${params}`);
+  // a catalog model is previewed at the Hub's current commit
+  const route = `/api/v1/models/${v.catalog ? 'catalog/' : ''}${encodeURIComponent(model)}/export/kserve`;
+  const body = await ctx.client.call<KserveExportResponse>('GET', `${route}?${params}`);
   if (v.json) {
     ctx.stdout(`${JSON.stringify(body, null, 2)}\n`);
     return body.validation.ok ? 0 : 1;

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type * as models from '../../shared/api/models';
 import type { InstalledModel, Operation } from '../../shared/api/models';
 import type * as catalog from '../../shared/api/catalog';
+import type * as library from '../../shared/api/library';
+import { resolve as resolvePath } from 'node:path';
 import type { LogLine, RuntimeInfo } from '../../shared/api/runtimes';
 import { formatBytes } from '../../shared/format';
 import { ApiClient, CliError, resolveConnection } from './client';
@@ -21,6 +23,9 @@ Commands:
   pull | install <name>          install a model: a Hugging Face repo (org/name) or an Ollama name
                                  (llama3.2:3b); shows progress, Ctrl-C cancels (partial files are kept,
                                  the same pull resumes). --provider huggingface|ollama, --detach
+  import <path> [--name NAME]    import a .gguf file (into Ollama) or a model folder with config.json,
+                                 tokenizer and *.safetensors (served by vLLM from its path); shows
+                                 progress like pull (--detach)
   rm <name>                      remove an installed model
   activate <name>                serve an installed model (starts or switches its runtime)
   deactivate [name]              stop serving (Ollama unloads it; vLLM stops)
@@ -36,7 +41,8 @@ Commands:
   provider validate <id>         run the validation steps (--model ID: it must be listed); exit 1 if not valid
   provider rm <id>               unregister (its key is deleted, its validation history kept)
   export kserve <model>          an installed Hugging Face model as a KServe InferenceService (YAML; works
-                                 offline): --gpus N, --gpu-memory-gib G (the cluster's GPUs; default this
+                                 offline); --catalog <repo> instead: a catalog model at the Hub's current
+                                 commit (online); --name NAME (a DNS-1123 label), --gpus N, --gpu-memory-gib G (the cluster's GPUs; default this
                                  machine's), --namespace NS, --storage hf|runtime|pvc (--pvc claim/path),
                                  --service-account SA, --hf-token-secret NAME, -o file
 
@@ -91,6 +97,8 @@ const OPTIONS = {
   'service-account': { type: 'string' },
   'hf-token-secret': { type: 'string' },
   output: { type: 'string', short: 'o' },
+  name: { type: 'string' },
+  catalog: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
@@ -269,6 +277,22 @@ const pull: Handler = async (ctx) => {
   return follow(ctx, started.operation_id);
 };
 
+type ImportResponse = z.infer<typeof library.ImportResponse>;
+
+/** `switchyard import <path> [--name]`: the path as given, made absolute here (the API takes absolute paths). */
+const importModel: Handler = async (ctx) => {
+  const { client, args, values, io } = ctx;
+  need(args, 1, 'the .gguf file or model folder to import');
+  const path = resolvePath(args[0]!);
+  const started = await client.call<ImportResponse>('POST', '/api/v1/models/registry/import', { path, ...(values.name ? { name: values.name } : {}) });
+  if (values.detach) {
+    if (values.json) printJson(io, started);
+    else io.stdout(`${started.message} (operation ${started.operation_id}; follow it with switchyard ps)\n`);
+    return 0;
+  }
+  return follow(ctx, started.operation_id);
+};
+
 const rm: Handler = async (ctx) => {
   need(ctx.args, 1, 'the model to remove');
   const { operation } = await ctx.client.call<{ operation: Operation }>('DELETE', `/api/v1/models/registry/${enc(ctx.args[0]!)}`);
@@ -362,6 +386,7 @@ const COMMANDS: Record<string, Handler> = {
   ls: list,
   pull,
   install: pull,
+  import: importModel,
   rm,
   remove: rm,
   activate,

@@ -15,15 +15,31 @@ const file = () => join(mkdtempSync(join(tmpdir(), 'migrate-')), 'switchyard.db'
 const artifact = (path: string, size: number): NewArtifact => ({ path, size, sha256: 'a'.repeat(64), blob_id: `blob-${path}`, local_path: `/cache/${path}`, status: 'verified' });
 const base = { display_name: 'm', size_bytes: 1, status: 'installed' as const, revision: 'main', commit_sha: null, local_path: null, source: 'installed' as const, capabilities: null, installed_at: null };
 
-/** A database as the version before the rebuild left it: models, their artifacts, validations, flags. */
+/**
+ * A database as the version before the rebuild left it: models, their artifacts, validations, flags.
+ * Written in SQL, as that version's code did: today's repository prepares statements for columns a
+ * later migration adds.
+ */
 function oldDatabase(path: string): void {
   const db = openDatabase(path, { migrations: before });
-  const repo = new ModelsRepo(db);
-  repo.save({ ...base, name: 'Qwen/Qwen3-0.6B', provider: 'huggingface', runtime: 'vllm' }, [artifact('config.json', 700), artifact('model.safetensors', 1_200_000_000), artifact('tokenizer.json', 11_000)]);
-  repo.save({ ...base, name: 'llama3.2:latest', provider: 'ollama', runtime: 'ollama' }, [artifact('manifest', 500), artifact('sha256-model', 2_000_000_000)]);
-  repo.setRuntimeFlags('Qwen/Qwen3-0.6B', { max_model_len: 4096 });
-  repo.addValidation('Qwen/Qwen3-0.6B', 'files', true, { files: 3 });
-  repo.addValidation('llama3.2:latest', 'activation', true, { load_ms: 10 });
+  const now = new Date().toISOString();
+  const model = db.prepare(
+    `INSERT INTO models (name, provider, runtime, display_name, size_bytes, status, revision, commit_sha, local_path, source, capabilities, installed_at, updated_at)
+     VALUES (@name, @provider, @runtime, @display_name, @size_bytes, @status, @revision, @commit_sha, @local_path, @source, @capabilities, @installed_at, @now)`,
+  );
+  const file = db.prepare(
+    `INSERT INTO model_artifacts (model_name, path, size, sha256, blob_id, local_path, status, updated_at) VALUES (@model_name, @path, @size, @sha256, @blob_id, @local_path, @status, @now)`,
+  );
+  const validation = db.prepare('INSERT INTO model_validations (model_name, kind, ok, details, created_at) VALUES (?, ?, ?, ?, ?)');
+  const save = (m: { name: string; provider: string; runtime: string }, artifacts: NewArtifact[]) => {
+    model.run({ ...base, ...m, now });
+    for (const a of artifacts) file.run({ ...a, model_name: m.name, now });
+  };
+  save({ name: 'Qwen/Qwen3-0.6B', provider: 'huggingface', runtime: 'vllm' }, [artifact('config.json', 700), artifact('model.safetensors', 1_200_000_000), artifact('tokenizer.json', 11_000)]);
+  save({ name: 'llama3.2:latest', provider: 'ollama', runtime: 'ollama' }, [artifact('manifest', 500), artifact('sha256-model', 2_000_000_000)]);
+  db.prepare('UPDATE models SET runtime_flags = ? WHERE name = ?').run(JSON.stringify({ max_model_len: 4096 }), 'Qwen/Qwen3-0.6B');
+  validation.run('Qwen/Qwen3-0.6B', 'files', 1, JSON.stringify({ files: 3 }), now);
+  validation.run('llama3.2:latest', 'activation', 1, JSON.stringify({ load_ms: 10 }), now);
   db.close();
 }
 
@@ -39,7 +55,9 @@ describe('migrations that rebuild a table', () => {
     expect(artifacts).toHaveLength(5);
 
     const db = openDatabase(path);
-    expect(rows(db, 'models')).toEqual(models);
+    // every column the old rows had, unchanged (later migrations add columns of their own)
+    const columns = Object.keys(models?.[0] ?? {});
+    expect(rows(db, 'models').map((r) => Object.fromEntries(columns.map((c) => [c, (r as Record<string, unknown>)[c]])))).toEqual(models);
     expect(rows(db, 'model_artifacts')).toEqual(artifacts);
     expect(rows(db, 'model_validations')).toEqual(validations);
     expect(db.prepare('SELECT version FROM schema_migrations WHERE version = ?').pluck().get(REBUILD)).toBe(REBUILD);

@@ -1,4 +1,5 @@
 import type { InstallBody, InstallPlan, ModelProvider, ModelRuntime } from '../../shared/api/models';
+import type { ModelRevision } from '../../shared/api/library';
 import type { ModelRecord, ModelsRepo } from '../models/models-repo';
 import type { OperationContext } from '../operations/operation-service';
 import type { ServingDriver } from './serving-driver';
@@ -45,6 +46,12 @@ export interface ManifestHost {
   isActive(model: ModelRecord): boolean;
   /** the manifest changed: clients refetch (`models.changed`) */
   changed(): void;
+}
+
+/** A file or folder on this machine to import (checked by the importer before the operation starts). */
+export interface LocalSource {
+  path: string;
+  kind: 'gguf' | 'folder';
 }
 
 /** A model a provider lists that runs elsewhere (Ollama's cloud models): shown, never installed files. */
@@ -112,6 +119,16 @@ export interface ModelDriver extends ServingDriver<ModelRecord> {
   remoteCode?(model: ModelRecord): boolean;
   /** the models the runtime holds now (Ollama: to re-adopt the active one after a restart of Switchyard) */
   loaded?(): Promise<string[]>;
+
+  // ---- import from disk (issue 29; coordinated by ModelImporter) ----
+  /** what this driver imports: a GGUF file (Ollama) or a model folder (vLLM) */
+  readonly imports?: LocalSource['kind'];
+  /** runs an import operation: the model lands in the manifest with `source: 'local'` and its path */
+  importLocal?(name: string, source: LocalSource, ctx: OperationContext, host: ManifestHost): Promise<string>;
+  /** whether the runtime already holds a model of this name (Ollama's own list, when it is up) */
+  nameTaken?(name: string): Promise<boolean>;
+  /** a Hub model's snapshots on disk, newest first, with the installed, served and pinned one (throws when it has none) */
+  revisions?(model: ModelRecord): Promise<ModelRevision[]>;
 }
 
 /** Whether a registered driver installs models here (the install side's coordinator takes only these). */

@@ -31,6 +31,7 @@ import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerRemoteProviderRoutes } from './routes/remote-providers';
 import { registerKserveRoutes } from './routes/kserve';
+import { registerLibraryRoutes } from './routes/library';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerSystemRoutes } from './routes/system';
 
@@ -194,6 +195,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerChatRoutes(app, core);
   registerRemoteProviderRoutes(app, core);
   registerKserveRoutes(app, core);
+  registerLibraryRoutes(app, core);
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;

@@ -17,11 +17,12 @@ import { resolveFlags } from '../models/activation';
 import type { ModelRecord, ModelsRepo } from '../models/models-repo';
 import { renderInferenceService, toYaml, type ExportOptions, type ModelFacts } from './render';
 import { validateManifest } from './validate';
+import { uniqueKserveName } from './name';
 
 type Json = Record<string, unknown>;
 
 export interface KserveExporterDeps {
-  models: Pick<ModelsRepo, 'find'>;
+  models: Pick<ModelsRepo, 'find' | 'list'>;
   settings: Pick<SettingsService, 'get'>;
   /** this machine's GPUs: their size is the default cluster GPU size */
   gpus: GpuInventory;
@@ -63,7 +64,8 @@ export class KserveExporter {
         commit: m.commit_sha ?? '',
         config,
         shape,
-        gated: this.deps.gated?.(m.name) ?? null,
+        // what the Hub said at install, else what the catalog cache knows: public repos then need no warning
+        gated: m.hub_gated ?? this.deps.gated?.(m.name) ?? null,
         remoteCodeAllowed: m.runtime_flags?.trust_remote_code === true,
         flags: this.flags(shape, m.runtime_flags),
         extraArgs: m.runtime_flags?.extra_args ?? [],
@@ -89,6 +91,7 @@ export class KserveExporter {
 
   private export(facts: ModelFacts, query: KserveExportQuery): Result {
     const options: ExportOptions = {
+      name: query.name ?? uniqueKserveName(facts.model, this.exportable()),
       namespace: query.namespace,
       gpus: query.gpus,
       gpuMemoryGiB: query.gpu_memory_gib ?? this.localGpuGiB() ?? 0,
@@ -132,6 +135,11 @@ export class KserveExporter {
     ]);
     // `auto` is vLLM's default: writing it down would only add noise
     return { dtype: flags.dtype && flags.dtype !== 'auto' ? flags.dtype : null, quantization: flags.quantization ?? null };
+  }
+
+  /** The installed models a default name must not meet (Hub models: the ones KServe can serve). */
+  private exportable(): string[] {
+    return this.deps.models.list().flatMap((m) => (m.provider === 'huggingface' && m.source !== 'local' ? [m.name] : []));
   }
 
   /** The smallest local GPU's memory (GiB, one decimal), or null without a GPU. */

@@ -29,3 +29,18 @@ export function kserveName(model: string): string {
   const hash = createHash('sha256').update(model).digest('hex').slice(0, 8);
   return `${name.slice(0, ISVC_NAME_COMFORTABLE - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
+
+/**
+ * The default name among the other models that could be exported too: when another one's default
+ * would be the same (`Qwen/Qwen3-0.6B`, `unsloth/Qwen3-0.6B` → `qwen3-0-6b`), the org joins the name
+ * (`qwen-qwen3-0-6b`), and when even that meets another, a short hash of the model name.
+ */
+export function uniqueKserveName(model: string, others: readonly string[]): string {
+  const rivals = others.filter((o) => o !== model);
+  const base = kserveName(model);
+  if (!rivals.some((o) => kserveName(o) === base)) return base;
+  const qualified = kserveName(model.replace(/\//g, '-'));
+  if (!rivals.some((o) => kserveName(o) === qualified || kserveName(o.replace(/\//g, '-')) === qualified)) return qualified;
+  const hash = createHash('sha256').update(model).digest('hex').slice(0, 8);
+  return `${qualified.slice(0, ISVC_NAME_COMFORTABLE - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}

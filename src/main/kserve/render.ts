@@ -44,6 +44,8 @@ function vllmArg(name: Exclude<VllmFlagName, keyof typeof RUNTIME_SPELLING>, val
 export const DEFAULT_HF_TOKEN_SECRET = 'hf-secret';
 
 export interface ExportOptions {
+  /** the InferenceService name (default: `kserveName` of the model) */
+  name?: string;
   namespace?: string;
   /** GPUs per replica (= tensor-parallel size); default: the fewest the fit needs */
   gpus?: number;
@@ -139,7 +141,7 @@ export function renderInferenceService(facts: ModelFacts, options: ExportOptions
   const { gpus, maxModelLen } = chooseGpus(facts, fit, options);
   if (fit.inputs.kv_estimated) warnings.push('The KV cache per token is estimated (config.json gives no layers or KV heads): the context length is a guess.');
 
-  const name = kserveName(facts.model);
+  const name = options.name ?? kserveName(facts.model);
   const args = [`--model_name=${facts.model}`];
   let storageUri: string | undefined;
   let env: EnvVar[] | undefined;

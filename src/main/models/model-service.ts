@@ -14,6 +14,9 @@ import { diskInfo, quotaRefusal, refusalOf, validateModelName } from './guards';
 import type { ActivationService } from './activation';
 import type { ModelRecord, ModelsRepo } from './models-repo';
 import { isUp } from '../../shared/runtimes';
+import { existsSync } from 'node:fs';
+import type { ImportBody, ModelRevision } from '../../shared/api/library';
+import { isImportParams, ModelImporter } from './model-import';
 
 export interface ModelServiceDeps {
   models: ModelsRepo;
@@ -40,6 +43,7 @@ export class ModelService {
   private readonly lastRuntimeState: Record<string, string> = {};
   /** what drivers get to write the manifest and respect the coordinator's rules */
   private readonly host: ManifestHost;
+  private readonly importer: ModelImporter;
 
   constructor(private readonly deps: ModelServiceDeps) {
     this.host = {
@@ -49,6 +53,13 @@ export class ModelService {
       isActive: (model) => this.isActive(model),
       changed: () => this.changed(),
     };
+    this.importer = new ModelImporter({ drivers: () => this.drivers, operations: deps.operations, host: this.host });
+  }
+
+  /** Imports a GGUF file (Ollama) or a model folder (vLLM) from disk; refusals create nothing. */
+  async import(body: ImportBody): Promise<{ operation: Operation; name: string; provider: ModelProvider; kind: 'gguf' | 'folder' }> {
+    const { operation, name, driver, kind } = await this.importer.start(body);
+    return { operation, name, provider: driver.provider, kind };
   }
 
   private get drivers(): ModelDriver[] {
@@ -200,7 +211,45 @@ export class ModelService {
     if (row.status === 'pending' || row.status === 'in_progress') throw new AppError('conflict', `Operation ${operationId} is still ${row.status}.`);
     if (row.operation_type !== 'install') throw new AppError('bad_request', 'Only installs can be retried; remove the model again instead.');
     const params = JSON.parse(row.params) as InstallParams;
+    if (isImportParams(params)) return (await this.import({ path: params.import.path, name: params.request.name })).operation;
     return this.install(params.request);
+  }
+
+  // ---- revisions -------------------------------------------------------------------------------
+
+  /** A Hub model's snapshots on disk: commit, date, size, which one is installed, served and pinned. */
+  async revisions(name: string): Promise<{ model_name: string; pinned: string | null; revisions: ModelRevision[] }> {
+    const m = this.require(name);
+    const driver = this.driverFor(m.provider);
+    if (!driver.revisions) throw new AppError('bad_request', `${m.name} is a ${driver.label} model: ${driver.label} keeps one version per tag. Pull another tag to keep two.`);
+    return { model_name: m.name, pinned: m.pinned_revision ?? null, revisions: await driver.revisions(m) };
+  }
+
+  /**
+   * Pins a Hub model to a snapshot on disk (null: unpin): vLLM then starts with `--revision <commit>`
+   * and an update no longer changes what is served. A revision not on disk is refused with what to
+   * install; a model serving now takes the pin at its next activation.
+   */
+  async pin(name: string, revision: string | null): Promise<{ model_name: string; pinned: string | null; revisions: ModelRevision[]; applies_on_next_activation: boolean; message: string }> {
+    const before = await this.revisions(name);
+    const m = this.require(name);
+    if (revision && !before.revisions.some((r) => r.commit === revision)) {
+      const install = { name: m.name, provider: m.provider, revision };
+      throw new AppError(
+        'revision_not_installed',
+        `${m.name} has no snapshot ${revision.slice(0, 8)} on disk (it has ${before.revisions.map((r) => r.commit.slice(0, 8)).join(', ') || 'none'}). Install it first — POST /api/v1/models/registry/install ${JSON.stringify(install)} — then pin it.`,
+        { install },
+      );
+    }
+    this.deps.models.setPinnedRevision(m.name, revision);
+    this.changed();
+    const after = await this.revisions(name);
+    const wanted = revision ?? m.commit_sha;
+    const served = after.revisions.find((r) => r.served)?.commit ?? null;
+    const applies = this.isActive(m) && served !== wanted;
+    const later = applies ? ` It serves ${served ? served.slice(0, 8) : 'another revision'} now: the change takes effect at its next activation.` : '';
+    const message = revision ? `${m.name} is pinned to ${revision.slice(0, 8)}: vLLM serves that commit, whatever an update installs.${later}` : `${m.name} is no longer pinned: vLLM serves the installed revision ${m.commit_sha?.slice(0, 8) ?? ''}.${later}`;
+    return { ...after, applies_on_next_activation: applies, message };
   }
 
   // ---- remove ----------------------------------------------------------------------------------
@@ -252,6 +301,11 @@ export class ModelService {
       return;
     }
     const driver = this.driverFor(row.provider);
+    if (isImportParams(params)) {
+      // an import cut short runs again: the blob already in Ollama's store is not sent twice
+      this.deps.operations.resume(row, driver.installQueue, (ctx) => this.importer.run(driver, params, ctx));
+      return;
+    }
     this.deps.operations.resume(row, driver.installQueue, (ctx) => driver.install(row.model_name, params, ctx, this.host));
   }
 
@@ -296,7 +350,7 @@ export class ModelService {
   }
 
   private toInstalled(m: ModelRecord): InstalledModel {
-    const { capabilities_override, ...rest } = m;
+    const { capabilities_override, hub_gated: _gated, ...rest } = m;
     const { lifecycle } = this.deps;
     return {
       ...rest,
@@ -306,6 +360,7 @@ export class ModelService {
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),
       remote_code: this.drivers.find((d) => d.provider === m.provider)?.remoteCode?.(m) ?? false,
+      ...(m.import_path ? { import_path_exists: existsSync(m.import_path) } : {}),
     };
   }
 

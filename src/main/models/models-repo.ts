@@ -14,7 +14,10 @@ interface ModelRow {
   revision: string | null;
   commit_sha: string | null;
   local_path: string | null;
-  source: 'installed' | 'discovered';
+  source: 'installed' | 'discovered' | 'local';
+  import_path: string | null;
+  pinned_revision: string | null;
+  hub_gated: number | null;
   capabilities: string | null;
   capabilities_override: string | null;
   installed_at: string | null;
@@ -23,7 +26,13 @@ interface ModelRow {
   updated_at: string;
 }
 
-export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'validated' | 'serving' | 'last_test' | 'runtime_flags'> & {
+export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'validated' | 'serving' | 'last_test' | 'runtime_flags' | 'import_path_exists' | 'import_path' | 'pinned_revision'> & {
+  /** an import's original file or folder */
+  import_path?: string | null;
+  /** the commit vLLM serves, whatever the installed one is (set through `setPinnedRevision` only) */
+  pinned_revision?: string | null;
+  /** whether the Hub said the repo is gated when it was installed (null: not known, e.g. found in the cache) */
+  hub_gated?: boolean | null;
   capabilities: ModelCapabilities | null;
   capabilities_override: CapabilitiesOverride | null;
   runtime_flags: RuntimeFlags | null;
@@ -57,9 +66,10 @@ const parse = <T>(s: string | null): T | null => {
 };
 
 function toRecord(row: ModelRow): ModelRecord {
-  const { capabilities, capabilities_override, runtime_flags, updated_at: _u, ...rest } = row;
+  const { capabilities, capabilities_override, runtime_flags, hub_gated, updated_at: _u, ...rest } = row;
   return {
     ...rest,
+    hub_gated: hub_gated === null || hub_gated === undefined ? null : hub_gated === 1,
     capabilities: parse<ModelCapabilities>(capabilities),
     capabilities_override: parse<CapabilitiesOverride>(capabilities_override),
     runtime_flags: storedFlags(parse<Record<string, unknown>>(runtime_flags)),
@@ -108,14 +118,17 @@ export class ModelsRepo {
   private readonly setFlagsStmt;
   private readonly touchStmt;
   private readonly latestValidationStmt;
+  private readonly setPinStmt;
+  private readonly setGatedStmt;
 
   constructor(private readonly db: Db) {
     this.upsertStmt = db.prepare(
-      `INSERT INTO models (name, provider, runtime, display_name, size_bytes, status, revision, commit_sha, local_path, source, capabilities, installed_at, updated_at)
-       VALUES (@name, @provider, @runtime, @display_name, @size_bytes, @status, @revision, @commit_sha, @local_path, @source, @capabilities, @installed_at, @now)
+      `INSERT INTO models (name, provider, runtime, display_name, size_bytes, status, revision, commit_sha, local_path, source, import_path, capabilities, installed_at, updated_at)
+       VALUES (@name, @provider, @runtime, @display_name, @size_bytes, @status, @revision, @commit_sha, @local_path, @source, @import_path, @capabilities, @installed_at, @now)
        ON CONFLICT(name) DO UPDATE SET provider = excluded.provider, runtime = excluded.runtime, display_name = excluded.display_name,
          size_bytes = excluded.size_bytes, status = excluded.status, revision = excluded.revision, commit_sha = excluded.commit_sha,
-         local_path = excluded.local_path, source = excluded.source, capabilities = COALESCE(excluded.capabilities, models.capabilities),
+         local_path = excluded.local_path, source = excluded.source,
+         import_path = CASE WHEN excluded.source = 'local' THEN COALESCE(excluded.import_path, models.import_path) END, capabilities = COALESCE(excluded.capabilities, models.capabilities),
          installed_at = COALESCE(excluded.installed_at, models.installed_at), updated_at = excluded.updated_at`,
     );
     this.getStmt = db.prepare<[string], ModelRow>('SELECT * FROM models WHERE name = ?');
@@ -142,6 +155,8 @@ export class ModelsRepo {
       'SELECT kind, ok, details, created_at FROM model_validations WHERE model_name = ? ORDER BY id DESC LIMIT ?',
     );
     this.setFlagsStmt = db.prepare('UPDATE models SET runtime_flags = @flags, updated_at = @now WHERE name = @name');
+    this.setGatedStmt = db.prepare('UPDATE models SET hub_gated = @gated WHERE name = @name');
+    this.setPinStmt = db.prepare('UPDATE models SET pinned_revision = @commit, updated_at = @now WHERE name = @name');
     this.touchStmt = db.prepare('UPDATE models SET last_used = @now WHERE name = @name');
     this.latestValidationStmt = db.prepare<[string, string], { kind: string; ok: number; details: string; created_at: string }>(
       'SELECT kind, ok, details, created_at FROM model_validations WHERE model_name = ? AND kind = ? ORDER BY id DESC LIMIT 1',
@@ -172,9 +187,19 @@ export class ModelsRepo {
   save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used' | 'runtime_flags'>, artifacts?: NewArtifact[]): void {
     if (!knownKind(model)) throw new AppError('internal_error', `${model.name}: provider "${model.provider}" with runtime "${model.runtime}" is not a kind of local model this version can store.`);
     this.db.transaction(() => {
-      this.upsertStmt.run({ ...model, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
+      this.upsertStmt.run({ ...model, import_path: model.import_path ?? null, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
       if (artifacts) this.replaceArtifactsTx(model.name, artifacts);
     })();
+  }
+
+  /** What the Hub said about the repo's gating at install. */
+  setHubGated(name: string, gated: boolean): void {
+    this.setGatedStmt.run({ name, gated: gated ? 1 : 0 });
+  }
+
+  /** Pins a Hub model to a commit (null: serve the installed one). */
+  setPinnedRevision(name: string, commit: string | null): void {
+    this.setPinStmt.run({ name, commit, now: new Date().toISOString() });
   }
 
   setStatus(name: string, status: ModelStatus): void {

@@ -27,7 +27,7 @@ export interface LaunchContext {
  * What a vLLM launch takes beyond Settings: the flags of the vLLM flag table (API names) and the
  * commit the model was installed at, served as such (`--revision`), not whatever `refs/main` says.
  */
-export type VllmFlags = RuntimeFlags & { revision: string | null };
+export type VllmFlags = RuntimeFlags & { revision: string | null; /** an imported model folder, served from there under the model's name */ path?: string | null };
 
 export interface ProbeResult {
   ready: boolean;
@@ -157,7 +157,7 @@ export const vllmAdapter: RuntimeAdapter = {
   launch({ settings, model, env, hfHubCache, overrides }) {
     if (!model) throw new Error('vLLM needs a model');
     const v: Partial<VllmFlags> = { ...flagsFromSettings(settings.vllm), ...stripUndefined(overrides ?? {}) };
-    const args = ['serve', model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model, ...flagArgs(v)];
+    const args = ['serve', v.path ?? model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model, ...flagArgs(v)];
     if (v.revision != null) {
       // offline, vLLM resolves model and tokenizer at the revision given, else through refs/main
       args.push('--revision', v.revision, '--tokenizer-revision', v.revision);
@@ -171,7 +171,7 @@ export const vllmAdapter: RuntimeAdapter = {
     // Fully downloaded models are served without any call to the Hub (works offline, starts faster) and
     // without the token; vLLM gets the token only when it has files to fetch (a gated repo may need it):
     // the one Switchyard uses (Settings, else HF_TOKEN, else the `hf auth login` file).
-    if (isRepoFullyCached(hfHubCache, model, v.revision ?? 'main')) extra.HF_HUB_OFFLINE = '1';
+    if (v.path || isRepoFullyCached(hfHubCache, model, v.revision ?? 'main')) extra.HF_HUB_OFFLINE = '1';
     else {
       const token = resolveHubToken(settings.hub.token, env, settings.hub.home)?.token;
       if (token) extra.HF_TOKEN = token;
@@ -226,6 +226,10 @@ function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
   const out: Partial<VllmFlags> = flagsFromArgs(args);
   const revision = args.indexOf('--revision');
   if (revision >= 0 && args[revision + 1]) out.revision = args[revision + 1]!;
+  // `serve <path> --served-model-name <name>`: an imported folder, restarted from the same path
+  const served = args.indexOf('--served-model-name');
+  const source = args[0] === 'serve' ? args[1] : undefined;
+  if (source && served >= 0 && args[served + 1] && args[served + 1] !== source) out.path = source;
   return out;
 }
 

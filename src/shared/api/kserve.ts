@@ -8,6 +8,12 @@ export type KserveStorage = z.infer<typeof KserveStorage>;
 
 /** `GET /api/v1/models/{name}/export/kserve` (and the catalog preview). */
 export const KserveExportQuery = z.object({
+  /** the InferenceService name (default: the model's, made unique among the installed models) */
+  name: z
+    .string()
+    .max(63)
+    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'a DNS-1123 label: lowercase letters, digits and -, starting with a letter and ending with a letter or digit')
+    .optional(),
   namespace: z.string().min(1).max(63).optional(),
   /** GPUs per replica (the tensor-parallel size); default: the fewest the fit needs */
   gpus: z.coerce.number().int().min(1).max(8).optional(),

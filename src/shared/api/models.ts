@@ -75,7 +75,13 @@ export const InstalledModel = z.object({
   revision: z.string().nullable(),
   commit_sha: z.string().nullable(),
   local_path: z.string().nullable(),
-  source: z.enum(['installed', 'discovered']),
+  /** installed here, found already installed, or imported from a file or folder on disk (`local`) */
+  source: z.enum(['installed', 'discovered', 'local']),
+  /** an import: the file or folder it came from, and whether it is still there */
+  import_path: z.string().nullable().optional(),
+  import_path_exists: z.boolean().optional(),
+  /** a Hub model pinned to one of its snapshots: vLLM serves that commit whatever an update installs */
+  pinned_revision: z.string().nullable().optional(),
   installed_at: z.string().nullable(),
   last_used: z.string().nullable(),
   capabilities: ModelCapabilities.nullable(),

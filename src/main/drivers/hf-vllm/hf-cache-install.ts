@@ -7,6 +7,7 @@ import { formatBytes } from '../../../shared/format';
 import type { SettingsService } from '../../config';
 import { blobPath, isBlobId, repoDir, snapshotDir } from '../../hub/cache-layout';
 import { deleteSnapshot, refsTo, removeRepoIfEmpty, snapshotCommits } from '../../hub/cache-prune';
+import { pruneSnapshots } from '../../hub/revisions';
 import { scanCachedModels } from '../../hub/cache-scan';
 import { bytesAlreadyFetched, partialFilesOf } from '../../hub/downloader';
 import { indexedShards, SelectionError, selectFiles } from '../../hub/file-selection';
@@ -31,6 +32,8 @@ export interface HfCacheInstallDeps {
 /** The resolved plan of a Hugging Face install, kept in the operation's params for a resume. */
 interface HfPlan {
   repo: string;
+  /** what the Hub said when the install was resolved (kept for offline KServe exports) */
+  gated?: boolean;
   revision: string;
   commit: string;
   files: SnapshotFile[];
@@ -108,15 +111,15 @@ export class HfCacheInstall {
     return this.download(ctx, host, plan, params.replaces ?? null);
   }
 
+  /** Removes every snapshot of the repo (the revisions kept after updates are this model's too). */
   async remove(model: ModelRecord, ctx: OperationContext): Promise<string> {
     const cache = this.deps.hfHubCache();
     ctx.report({ message: `Removing ${model.name} from the Hugging Face cache…`, progress: 10 });
     const commits = await snapshotCommits(cache, model.name);
-    const target = model.commit_sha && commits.includes(model.commit_sha) ? model.commit_sha : null;
-    // Blobs still used by another snapshot of the same repo stay, and so do those snapshots.
-    const freed = target ? await deleteSnapshot(cache, model.name, target) : 0;
-    if (commits.every((c) => c === target)) await rm(repoDir(cache, model.name), { recursive: true, force: true });
-    return `Removed ${model.name} (${formatBytes(freed)} freed).`;
+    let freed = 0;
+    for (const commit of commits) freed += await deleteSnapshot(cache, model.name, commit);
+    await rm(repoDir(cache, model.name), { recursive: true, force: true });
+    return `Removed ${model.name} (${commits.length > 1 ? `${commits.length} revisions, ` : ''}${formatBytes(freed)} freed).`;
   }
 
   /** Models already in the HF cache at refs/main become installed, not downloaded again. */
@@ -246,6 +249,7 @@ export class HfCacheInstall {
       },
       plan.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, blob_id: blobIdOf(f), local_path: join(snapshot, f.path), status: 'verified' as const })),
     );
+    if (plan.gated !== undefined) host.models.setHubGated(plan.repo, plan.gated);
     host.models.addValidation(plan.repo, 'files', true, { commit: plan.commit, files: plan.files.length, bytes: total, verified: 'sha256 (LFS) / git sha1 while streaming' });
     host.changed();
     const pruned = replaces ? ` ${await this.pruneReplaced(host, cache, plan, replaces)}` : '';
@@ -253,22 +257,31 @@ export class HfCacheInstall {
   }
 
   /**
-   * After an update: the snapshot it replaced goes, with the blobs no other snapshot links to —
-   * unless a ref other than ours still points at it, or a runtime is serving the model (it may be
-   * reading those files). Returns a sentence for the operation's message.
+   * After an update: `downloads.keepRevisions` snapshots of the repo stay (the new one first), and so
+   * do the pinned one, one a ref other than ours points at, and the replaced one while a runtime is
+   * serving the model (it may be reading those files). The others go, with the blobs only they link
+   * to. Returns a sentence for the operation's message.
    */
   private async pruneReplaced(host: ManifestHost, cache: string, plan: HfPlan, replaced: ReplacedSnapshot): Promise<string> {
     const short = replaced.commit.slice(0, 8);
     const model = host.models.get(plan.repo);
-    if (model && host.isActive(model)) return `The previous snapshot ${short} was kept: ${plan.repo} is being served from it. Remove it from the HF cache once the runtime has switched.`;
-    const refs = await refsTo(cache, plan.repo, replaced.commit);
-    if (refs.length > 0) return `The previous snapshot ${short} was kept: ${refs.map((r) => `refs/${r}`).join(', ')} still points at it.`;
+    const active = model !== null && host.isActive(model);
+    // what vLLM may be reading now: the pinned snapshot when there is one, else the one replaced
+    const served = active ? (model?.pinned_revision ?? replaced.commit) : null;
+    const protect = [plan.commit, ...(model?.pinned_revision ? [model.pinned_revision] : []), ...(served ? [served] : [])];
+    const keep = this.deps.settings.get().downloads.keepRevisions;
     try {
-      const freed = await deleteSnapshot(cache, plan.repo, replaced.commit, replaced.blobs);
-      return `The previous snapshot ${short} was removed (${formatBytes(freed)} freed).`;
+      const result = await pruneSnapshots(cache, plan.repo, { keep, protect, partials: { [replaced.commit]: replaced.blobs } });
+      const others = result.removed.filter((c) => c !== replaced.commit);
+      const also = others.length ? ` Older snapshot${others.length > 1 ? 's' : ''} ${others.map((c) => c.slice(0, 8)).join(', ')} removed too.` : '';
+      if (result.removed.includes(replaced.commit)) return `The previous snapshot ${short} was removed (${formatBytes(result.freedBytes)} freed).${also}`;
+      if (served === replaced.commit && !model?.pinned_revision) return `The previous snapshot ${short} was kept: ${plan.repo} is being served from it.${also}`;
+      const refs = await refsTo(cache, plan.repo, replaced.commit);
+      if (refs.length) return `The previous snapshot ${short} was kept: ${refs.map((r) => `refs/${r}`).join(', ')} still points at it.${also}`;
+      return `The previous snapshot ${short} was kept (${result.kept.length} of ${plan.repo}'s revisions stay, downloads.keepRevisions = ${keep}${model?.pinned_revision === replaced.commit ? '; it is pinned' : ''}).${also}`;
     } catch (error) {
-      this.deps.logger.warn({ error, repo: plan.repo, commit: replaced.commit }, 'could not remove the replaced snapshot');
-      return `The previous snapshot ${short} could not be removed: ${errorMessage(error)}.`;
+      this.deps.logger.warn({ error, repo: plan.repo, commit: replaced.commit }, 'could not prune old snapshots');
+      return `Old snapshots could not be removed: ${errorMessage(error)}.`;
     }
   }
 
@@ -296,7 +309,7 @@ export class HfCacheInstall {
       const missing = [...index].filter((p) => !listed.has(p));
       if (missing.length) throw new AppError('unsupported_model', `${request.name}'s safetensors index names shards the repo does not hold (${missing.slice(0, 3).join(', ')}); vLLM could not load it. Pick another revision or repo.`);
     }
-    return { hfPlan: { repo: resolved.repo, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
+    return { hfPlan: { repo: resolved.repo, gated: resolved.gated, revision, commit: resolved.commit, files: selection.files, quantization: selection.quantization }, gated: resolved.gated, quantizations: selection.quantizations };
   }
 
   /** Bytes still to fetch: files not in `blobs/`, minus what unfinished downloads of them already hold. */

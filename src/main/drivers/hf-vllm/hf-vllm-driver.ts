@@ -17,6 +17,12 @@ import type { EndpointState } from '../serving-driver';
 import { HfCacheInstall, type HfCacheInstallDeps } from './hf-cache-install';
 import { attentionHeads, needsRemoteCode, remoteCodeModules } from './model-config';
 import { runtimeLabel } from '../../../shared/runtimes';
+import { formatBytes } from '../../../shared/format';
+import { capabilitiesFromHf } from '../../models/capabilities';
+import type { LocalSource } from '../model-driver';
+import { inspectModelFolder } from './model-folder';
+import type { ModelRevision } from '../../../shared/api/library';
+import { listSnapshots } from '../../hub/revisions';
 
 export interface HfVllmDriverDeps extends HfCacheInstallDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'serving'>;
@@ -39,8 +45,11 @@ export class HfVllmDriver implements ModelDriver {
   readonly launchFlags = true;
   readonly installQueue = 'vllm';
   readonly discovery = 'local' as const;
+  readonly imports = 'folder' as const;
   private readonly fetchImpl: typeof fetch;
   private readonly cache: HfCacheInstall;
+  /** what the last launch of vLLM served: the revision an answer about "served" refers to */
+  private launched: { model: string; revision: string | null } | null = null;
 
   constructor(private readonly deps: HfVllmDriverDeps) {
     this.fetchImpl = deps.fetch ?? fetch;
@@ -67,8 +76,41 @@ export class HfVllmDriver implements ModelDriver {
     // the files are ours: nothing has to be running to delete them
   }
 
-  remove(model: ModelRecord, ctx: OperationContext): Promise<string> {
+  /** An imported folder is the user's: removing the model forgets it and never deletes a file. */
+  async remove(model: ModelRecord, ctx: OperationContext): Promise<string> {
+    if (model.source === 'local') return `Removed ${model.name} from Switchyard; ${model.import_path ?? model.local_path} was left as it is.`;
     return this.cache.remove(model, ctx);
+  }
+
+  /**
+   * A model folder is served from where it is (`vllm serve <path> --served-model-name <name>`): nothing
+   * is copied. Its files are recorded with their sizes (verify checks them), its capabilities and fit
+   * come from its own config.json.
+   */
+  async importLocal(name: string, source: LocalSource, ctx: OperationContext, host: ManifestHost): Promise<string> {
+    ctx.report({ message: `Reading ${source.path}…`, progress: 10 });
+    const folder = await inspectModelFolder(source.path);
+    host.models.save(
+      {
+        name,
+        provider: 'huggingface',
+        runtime: 'vllm',
+        display_name: name,
+        size_bytes: folder.totalBytes,
+        status: 'installed',
+        revision: null,
+        commit_sha: null,
+        local_path: folder.path,
+        source: 'local',
+        import_path: folder.path,
+        capabilities: capabilitiesFromHf(folder.config, folder.tokenizerConfig),
+        installed_at: new Date().toISOString(),
+      },
+      folder.files.map((f) => ({ path: f.path, size: f.size, sha256: null, blob_id: null, local_path: join(folder.path, f.path), status: 'verified' as const })),
+    );
+    host.models.addValidation(name, 'files', true, { imported: folder.path, files: folder.files.length, bytes: folder.totalBytes, weights: folder.weights });
+    host.changed();
+    return `Imported ${folder.path} as ${name} (${folder.weights.length} safetensors file${folder.weights.length === 1 ? '' : 's'}, ${formatBytes(folder.totalBytes)}); vLLM serves it from there.`;
   }
 
   discover(host: ManifestHost): Promise<void> {
@@ -117,9 +159,9 @@ export class HfVllmDriver implements ModelDriver {
 
   async activate(m: ModelRecord, flags: RuntimeFlags, ctx: ActivateContext): Promise<ServingEndpoint> {
     ctx.onLoading(`vLLM is loading ${m.name} (${describeFlags(flags)}) — this can take minutes for large models.`);
-    // served at the commit it was installed (and verified) at, whatever refs/main says now
-    const revision = m.commit_sha && /^[0-9a-f]{40}$/.test(m.commit_sha) ? m.commit_sha : null;
-    await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...flags, revision } });
+    const source = launchSource(m);
+    this.launched = { model: m.name, revision: source.revision };
+    await this.deps.runtimes.activate('vllm', { model: m.name, flags: { ...flags, ...source } });
     const endpoint = this.endpoint();
     if (!endpoint) throw new AppError('runtime_failed', `vLLM started with ${m.name} but stopped answering right away. Check its log (Runtimes › vLLM).`);
     return endpoint;
@@ -142,6 +184,21 @@ export class HfVllmDriver implements ModelDriver {
 
   test(m: ModelRecord, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult> {
     return chatTest({ fetch: this.fetchImpl, endpoint, runtime: 'vllm', label: this.label, model: m.name, servedName: endpoint.model ?? m.name }, request.prompt, request.maxTokens);
+  }
+
+  async revisions(m: ModelRecord): Promise<ModelRevision[]> {
+    if (m.source === 'local') throw new AppError('bad_request', `${m.name} was imported from ${m.import_path ?? 'a folder'}: it has no Hub revisions.`);
+    const { phase, model } = this.state();
+    const served = phase !== 'down' && model === m.name && this.launched?.model === m.name ? this.launched.revision : null;
+    return (await listSnapshots(this.deps.hfHubCache(), m.name)).map((s) => ({
+      commit: s.commit,
+      date: s.date.toISOString(),
+      size_bytes: s.sizeBytes,
+      refs: s.refs,
+      installed: s.commit === m.commit_sha,
+      served: s.commit === served,
+      pinned: s.commit === m.pinned_revision,
+    }));
   }
 
   remoteCode(m: ModelRecord): boolean {
@@ -174,6 +231,17 @@ export class HfVllmDriver implements ModelDriver {
     }
     return bad.length ? { ok: false, details: { reason: 'verification failed', bad } } : { ok: true, details: { verified: 'sha256 / git sha1 re-hashed', files: artifacts.length } };
   }
+}
+
+/**
+ * Where vLLM reads the model from: an imported folder by its path (served under the model's name);
+ * a Hub model at its pinned commit, else at the commit it was installed (and verified) at, whatever
+ * refs/main says now.
+ */
+export function launchSource(m: ModelRecord): { revision: string | null; path: string | null } {
+  if (m.source === 'local' && m.local_path) return { revision: null, path: m.local_path };
+  const commit = m.pinned_revision ?? m.commit_sha;
+  return { revision: commit && /^[0-9a-f]{40}$/.test(commit) ? commit : null, path: null };
 }
 
 export function describeFlags(flags: RuntimeFlags): string {

@@ -16,6 +16,12 @@ import type { ServingEndpoint } from '../../serving/endpoint';
 import type { EndpointState } from '../serving-driver';
 import { ollamaModelsDir } from './models-dir';
 import { isUp, runtimeLabel } from '../../../shared/runtimes';
+import { basename } from 'node:path';
+import { formatBytes } from '../../../shared/format';
+import type { LocalSource } from '../model-driver';
+import { inspectGguf } from './gguf-file';
+import { createFromBlob, pushBlob, sha256File } from './ollama-blobs';
+import { librarySize, manifestSize, manifestUrl, type PullEstimate } from './pull-size';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -28,6 +34,8 @@ export interface OllamaDriverDeps {
   loadTimeoutMs: () => number;
   logger: Logger;
   fetch?: typeof fetch;
+  /** the registry's manifests for a pull's size (through `net/`: offline mode refuses it); absent: the library list's sizes only */
+  registryFetch?: typeof fetch;
 }
 
 /**
@@ -46,6 +54,7 @@ export class OllamaDriver implements ModelDriver {
   readonly requiresNetwork = false;
   readonly installQueue = 'ollama';
   readonly discovery = 'runtime' as const;
+  readonly imports = 'gguf' as const;
   private readonly fetchImpl: typeof fetch;
   private cloud: CloudModel[] = [];
 
@@ -57,10 +66,16 @@ export class OllamaDriver implements ModelDriver {
     return ollamaCanonicalName(name);
   }
 
-  /** Sizes are unknown before the pull (Ollama's registry tells them as layers arrive). */
-  async plan(request: InstallRequest): Promise<InstallPlan> {
+  /**
+   * A pull's size before any byte is pulled: the registry manifest's layers when online, else the
+   * library list's size of that tag; unknown (null) for what neither lists. An update of a model
+   * already here pulls only changed layers: not estimated.
+   */
+  async plan(request: InstallRequest, host: ManifestHost, signal?: AbortSignal): Promise<InstallPlan> {
     const name = ollamaCanonicalName(request.name);
-    const disk = await diskInfo(this.modelsDir());
+    const dir = this.modelsDir();
+    const disk = await diskInfo(dir);
+    const estimate = await this.estimate(name, host, signal);
     return {
       name,
       provider: 'ollama',
@@ -71,9 +86,9 @@ export class OllamaDriver implements ModelDriver {
       files: [],
       quantizations: [],
       quantization: null,
-      total_bytes: null,
-      download_bytes: null,
-      disk: { ...disk, free_after_bytes: null },
+      total_bytes: estimate?.bytes ?? null,
+      download_bytes: estimate?.bytes ?? null,
+      disk: { ...disk, free_after_bytes: estimate ? disk.free_bytes - estimate.bytes : null },
       refusal: refusalOf(() => this.checkReachable()),
     };
   }
@@ -82,7 +97,28 @@ export class OllamaDriver implements ModelDriver {
     const name = ollamaCanonicalName(body.name);
     host.checkNotBusy(name);
     this.checkReachable();
-    return { name, params: { request: { ...body, name } }, download: null };
+    const estimate = await this.estimate(name, host);
+    // held to the quota and free-space rules by the coordinator before the pull request is sent
+    return { name, params: { request: { ...body, name } }, download: estimate ? { bytes: estimate.bytes, dir: this.modelsDir() } : null };
+  }
+
+  private async estimate(name: string, host: ManifestHost, signal?: AbortSignal): Promise<PullEstimate | null> {
+    if (host.models.get(name)?.status === 'installed') return null;
+    const url = this.deps.registryFetch ? manifestUrl(name) : null;
+    if (url) {
+      try {
+        const res = await this.deps.registryFetch!(url, {
+          headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(5_000)]) : AbortSignal.timeout(5_000),
+        });
+        const bytes = res.ok ? manifestSize(await res.json()) : (await res.arrayBuffer(), null);
+        if (bytes) return { bytes, source: 'registry' };
+      } catch {
+        // offline, or the registry did not answer: the library's sizes
+      }
+    }
+    const bytes = librarySize(name);
+    return bytes ? { bytes, source: 'library' } : null;
   }
 
   async install(name: string, _params: InstallParams, ctx: OperationContext, host: ManifestHost): Promise<string> {
@@ -91,6 +127,38 @@ export class OllamaDriver implements ModelDriver {
     await this.deps.store.pull(baseUrl, name, ctx.signal, (p) => ctx.report({ message: p.status, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
     await this.importModel(host, baseUrl, name, 'installed');
     return `Installed ${name}.`;
+  }
+
+  /**
+   * A GGUF file becomes an Ollama model the way `ollama create` makes one: hashed, put into Ollama's
+   * blob store (`HEAD`/`POST /api/blobs/<digest>`, streamed), then `POST /api/create {model, files}`.
+   * Progress counts the hashing pass and the upload. Ollama keeps its own copy: the file stays the user's.
+   */
+  async importLocal(name: string, source: LocalSource, ctx: OperationContext, host: ManifestHost): Promise<string> {
+    const file = await inspectGguf(source.path); // again: the file may have changed since the request was checked
+    const baseUrl = await this.ensureRunning(ctx);
+    const total = file.size * 2;
+    let done = 0;
+    const onBytes = (n: number) => {
+      done += n;
+      ctx.report({ bytesDone: done });
+    };
+    ctx.report({ message: `Hashing ${basename(file.path)} (${formatBytes(file.size)})…`, bytesDone: 0, bytesTotal: total });
+    const digest = await sha256File(file.path, ctx.signal, onBytes);
+    ctx.report({ message: `Copying ${basename(file.path)} into Ollama's store…` });
+    const sent = await pushBlob(baseUrl, file.path, digest, this.fetchImpl, ctx.signal, onBytes);
+    ctx.report({ message: sent ? 'creating the model' : 'Ollama already holds this file; creating the model', bytesDone: total });
+    await createFromBlob(baseUrl, name, file.path, digest, this.fetchImpl, ctx.signal, (status) => ctx.report({ message: status }));
+    await this.importModel(host, baseUrl, name, 'local', undefined, file.path);
+    return `Imported ${file.path} as ${name} (${formatBytes(file.size)}${file.architecture ? `, ${file.architecture}` : ''}).`;
+  }
+
+  /** Ollama's own list, when it is up (a model created there by hand is not in the manifest yet). */
+  async nameTaken(name: string): Promise<boolean> {
+    const o = this.deps.runtimes.info('ollama');
+    if (!isUp(o.state)) return false;
+    const tags = await this.deps.store.list(o.base_url);
+    return tags.some((t) => sameModelName(t.name, name));
   }
 
   checkRemove(model: ModelRecord): void {
@@ -240,7 +308,7 @@ export class OllamaDriver implements ModelDriver {
     return new Ollama({ host: baseUrl, fetch: timed });
   }
 
-  private async importModel(host: ManifestHost, baseUrl: string, name: string, source: 'installed' | 'discovered', known?: OllamaTag[]): Promise<void> {
+  private async importModel(host: ManifestHost, baseUrl: string, name: string, source: 'installed' | 'discovered' | 'local', known?: OllamaTag[], importPath: string | null = null): Promise<void> {
     const tags = known ?? (await this.deps.store.list(baseUrl));
     const tag = tags.find((t) => t.name === name);
     const caps = await this.deps.store.capabilities(baseUrl, name).catch(() => null);
@@ -256,6 +324,7 @@ export class OllamaDriver implements ModelDriver {
         commit_sha: tag?.digest ?? null,
         local_path: null,
         source,
+        import_path: importPath,
         capabilities: caps,
         installed_at: new Date().toISOString(),
       },

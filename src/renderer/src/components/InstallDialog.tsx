@@ -21,6 +21,8 @@ export function InstallDialog({ name, provider, quantization: initialQuantizatio
   const planInstall = useStore((s) => s.planInstall);
   const startInstall = useStore((s) => s.startInstall);
   const [quantization, setQuantization] = useState<string | undefined>(initialQuantization);
+  /** a Hub model at a chosen branch, tag or commit (applied when the field is left) */
+  const [revision, setRevision] = useState<string | undefined>(undefined);
   const [plan, setPlan] = useState<InstallPlan | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -32,14 +34,14 @@ export function InstallDialog({ name, provider, quantization: initialQuantizatio
     const controller = new AbortController();
     setLoading(true);
     setError(null);
-    planInstall({ name, provider, quantization }, controller.signal)
+    planInstall({ name, provider, quantization, ...(revision ? { revision } : {}) }, controller.signal)
       .then((p) => setPlan(p))
       .catch((e: unknown) => {
         if ((e as Error).name !== 'AbortError') setError(e instanceof ApiError ? e.message : String(e));
       })
       .finally(() => setLoading(false));
     return () => controller.abort();
-  }, [name, provider, quantization, planInstall]);
+  }, [name, provider, quantization, revision, planInstall]);
 
   // Escape closes it, as any dialog; an install already started goes on in Operations
   useEffect(() => {
@@ -107,7 +109,17 @@ export function InstallDialog({ name, provider, quantization: initialQuantizatio
                 <>
                   <dt>Revision</dt>
                   <dd className="mono">
-                    {plan.revision} ({plan.commit_sha.slice(0, 10)})
+                    {plan.revision} ({plan.commit_sha.slice(0, 10)}){' '}
+                    {provider === 'huggingface' && (
+                      <input
+                        defaultValue={revision ?? ''}
+                        placeholder="another branch, tag or commit"
+                        aria-label="Revision"
+                        data-testid="install-revision"
+                        onBlur={(e) => setRevision(e.target.value.trim() || undefined)}
+                        onKeyDown={(e) => e.key === 'Enter' && setRevision(e.currentTarget.value.trim() || undefined)}
+                      />
+                    )}
                   </dd>
                 </>
               )}

@@ -17,7 +17,8 @@ const message = (e: unknown) => (e instanceof ApiError || e instanceof Error ? e
  * GPUs, the server's validation of it, the YAML to copy or save, the `kubectl apply` line, and once it
  * is deployed, registering its URL back as a `kserve` remote provider. Every rule is the server's.
  */
-export function KserveDialog({ name, onClose }: { name: string; onClose(): void }) {
+export function KserveDialog({ name, onClose, catalog = false }: { name: string; onClose(): void; /** a catalog model not installed: previewed at the Hub's current commit */ catalog?: boolean }) {
+  const [serviceName, setServiceName] = useState('');
   const [gpuMemory, setGpuMemory] = useState('');
   const [gpus, setGpus] = useState('');
   const [storage, setStorage] = useState<KserveStorage>('hf');
@@ -36,9 +37,8 @@ export function KserveDialog({ name, onClose }: { name: string; onClose(): void 
     // typing a GPU size asks once it pauses, not on every key
     const timer = setTimeout(() => {
       setLoading(true);
-      const query = { gpu_memory_gib: gpuMemory || undefined, gpus: gpus || undefined, storage, pvc: storage === 'pvc' ? pvc || undefined : undefined, namespace: namespace || undefined, hf_token_secret: storage === 'runtime' ? tokenSecret || undefined : undefined };
-      sy.kserve
-        .export(name, query, controller.signal)
+      const query = { name: serviceName || undefined, gpu_memory_gib: gpuMemory || undefined, gpus: gpus || undefined, storage, pvc: storage === 'pvc' ? pvc || undefined : undefined, namespace: namespace || undefined, hf_token_secret: storage === 'runtime' ? tokenSecret || undefined : undefined };
+      (catalog ? sy.kserve.preview : sy.kserve.export)(name, query, controller.signal)
         .then((r) => {
           setResult(r);
           setError(null);
@@ -55,7 +55,7 @@ export function KserveDialog({ name, onClose }: { name: string; onClose(): void 
       clearTimeout(timer);
       controller.abort();
     };
-  }, [name, gpuMemory, gpus, storage, pvc, namespace, tokenSecret]);
+  }, [name, catalog, serviceName, gpuMemory, gpus, storage, pvc, namespace, tokenSecret]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
@@ -116,6 +116,9 @@ export function KserveDialog({ name, onClose }: { name: string; onClose(): void 
           </label>
           <label>
             Namespace <input value={namespace} onChange={(e) => setNamespace(e.target.value)} placeholder="kubectl’s current" />
+          </label>
+          <label>
+            Service name <input value={serviceName} onChange={(e) => setServiceName(e.target.value.toLowerCase())} placeholder={result?.name ?? 'from the model'} data-testid="kserve-service-name" />
           </label>
         </div>
         <fieldset className="row">

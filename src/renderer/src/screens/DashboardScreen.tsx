@@ -1,3 +1,4 @@
+import { StorageBanner } from '../components/StorageBanner';
 import { useEffect, useMemo } from 'react';
 import type { GpuProcess, UsageDay } from '../../../shared/api/system';
 import { RemoteUsage } from '../components/RemoteUsage';
@@ -35,6 +36,7 @@ export function DashboardScreen() {
   return (
     <section className="screen dashboard">
       <h1>Dashboard</h1>
+      <StorageBanner />
       <GpuSection />
       <div className="dash-grid">
         <SystemCard />

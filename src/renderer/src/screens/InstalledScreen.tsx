@@ -7,6 +7,11 @@ import { formatBytes } from '../components/format';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
 import { runtimeLabel } from '../../../shared/runtimes';
+import { ImportDialog } from '../components/ImportDialog';
+import { RevisionPicker } from '../components/RevisionPicker';
+
+/** `#/installed?sort=size` (the Dashboard's storage banner): biggest first. */
+const sortedBySize = () => new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('sort') === 'size';
 
 const statusBadge: Record<InstalledModel['status'], string> = {
   installed: 'badge-ok',
@@ -22,10 +27,19 @@ export function InstalledScreen() {
   const error = useStore((s) => s.modelsError);
   const loadInstalled = useStore((s) => s.loadInstalled);
   const [target, setTarget] = useState<InstallTarget | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [bySize, setBySize] = useState(sortedBySize);
 
   useEffect(() => {
     void loadInstalled();
   }, [loadInstalled]);
+  useEffect(() => {
+    const onHash = () => setBySize(sortedBySize());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  const rows = bySize ? [...installed].sort((a, b) => b.size_bytes - a.size_bytes) : installed;
 
   return (
     <section className="screen">
@@ -39,7 +53,15 @@ export function InstalledScreen() {
       )}
       <div className="row actions">
         <button onClick={() => void loadInstalled(true)}>Rescan</button>
+        <button onClick={() => setImporting(true)} data-testid="import-open">
+          Import…
+        </button>
       </div>
+      {notice && (
+        <p className="muted" data-testid="import-notice">
+          {notice}
+        </p>
+      )}
       {loaded && installed.length === 0 && <p className="muted">No models yet. Install one by name above, or from the Catalog.</p>}
       {installed.length > 0 && (
         <table data-testid="installed-table">
@@ -53,13 +75,14 @@ export function InstalledScreen() {
             </tr>
           </thead>
           <tbody>
-            {installed.map((m) => (
+            {rows.map((m) => (
               <InstalledRow key={m.name} model={m} />
             ))}
           </tbody>
         </table>
       )}
       {target && <InstallDialog name={target.name} provider={target.provider} onClose={() => setTarget(null)} />}
+      {importing && <ImportDialog onClose={() => setImporting(false)} onStarted={setNotice} />}
     </section>
   );
 }
@@ -79,7 +102,8 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   const loading = busy === 'activate' || (active && !serving);
   const installed = model.status === 'installed';
   const remove = () => {
-    if (window.confirm(`Remove ${model.name}? Its files will be deleted.`)) void removeModel(model.name);
+    const what = model.source === 'local' ? (model.provider === 'huggingface' ? `Its folder ${model.import_path} stays as it is.` : "Ollama's copy will be deleted; your file stays.") : 'Its files will be deleted.';
+    if (window.confirm(`Remove ${model.name}? ${what}`)) void removeModel(model.name);
   };
   const id = model.name;
   const [deploying, setDeploying] = useState(false);
@@ -97,6 +121,13 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         <td>
           {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {runtimeLabel(model.runtime)}
           {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
+          {model.source === 'local' && (
+            <div className="small muted mono" data-testid={`installed-${id}-import-path`}>
+              <span className="badge badge-idle">local</span> {model.import_path}
+              {model.import_path_exists === false && <span className="badge badge-warn">path gone</span>}
+            </div>
+          )}
+          {model.provider === 'huggingface' && model.source !== 'local' && installed && <RevisionPicker model={model} />}
           {model.remote_code && (
             <label className="small" title="This model ships its own Python code (config.json auto_map); vLLM runs it only with --trust-remote-code">
               <input type="checkbox" checked={Boolean(model.runtime_flags?.trust_remote_code)} disabled={Boolean(busy)} onChange={(e) => void allowRemoteCode(model.name, e.target.checked)} data-testid={`installed-${id}-remote-code`} /> Allow remote code

@@ -1,6 +1,7 @@
 import { catalogApi } from './catalog';
 import { chatApi } from './chat';
 import { kserveApi } from './kserve';
+import { libraryApi } from './library';
 import { modelsApi } from './models';
 import { remoteApi } from './remote';
 import { runtimesApi } from './runtimes';
@@ -18,4 +19,5 @@ export const sy = {
   chat: chatApi,
   remote: remoteApi,
   kserve: kserveApi,
+  library: libraryApi,
 };

@@ -6,6 +6,7 @@ import { InstallButton, QuantizationSelect } from '../../components/InstallDialo
 import { Linkified } from '../../components/Linkified';
 import { ModelCard } from '../../components/ModelCard';
 import { useStore } from '../../store';
+import { KserveDialog } from '../../components/KserveDialog';
 
 /** A model's page in the catalog: its details, the download choice, its card and the fit for the GPUs. */
 export function ModelPage({ name }: { name: string }) {
@@ -19,6 +20,7 @@ export function ModelPage({ name }: { name: string }) {
   const d = page.name === name ? page.detail : null;
   const fit = page.name === name ? page.fit : null;
   const [quantization, setQuantization] = useState<string | undefined>(undefined);
+  const [deploying, setDeploying] = useState(false);
   useEffect(() => setQuantization(undefined), [name]);
   return (
     <section className="screen model-page" data-testid="model-page">
@@ -32,7 +34,13 @@ export function ModelPage({ name }: { name: string }) {
         <StaleBadge freshness={page} testId="model-stale" />
         <span className="spacer" />
         {d && <InstallButton name={d.model_name} provider={d.provider} quantization={quantization} />}
+        {d?.provider === 'huggingface' && (
+          <button onClick={() => setDeploying(true)} title="Preview it as a KServe InferenceService at the Hub's current commit" data-testid="model-kserve">
+            Deploy to KServe…
+          </button>
+        )}
       </header>
+      {deploying && <KserveDialog name={name} catalog onClose={() => setDeploying(false)} />}
       {page.loading && <p className="muted">Loading…</p>}
       {page.failure && <p className="error">{page.failure}</p>}
       {d && (

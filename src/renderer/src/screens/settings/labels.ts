@@ -12,6 +12,7 @@ export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
   gpu: { title: 'GPU' },
   ui: { title: 'Desktop', about: 'The window, the tray and notifications.' },
   providers: { title: 'Remote providers', about: 'One budget over every remote provider (each provider has its own on the Providers screen). Costs use your prices.' },
+  storage: { title: 'Storage', about: 'The disks holding the Hugging Face cache and Ollama’s models.' },
 };
 
 export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
@@ -24,6 +25,8 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'providers.budgetSoftUsd': { label: 'Soft budget (USD)', hint: 'past it: a notification; empty: none' },
   'providers.budgetHardUsd': { label: 'Hard budget (USD)', hint: 'past it: remote requests are refused; empty: none' },
   'providers.budgetPeriod': { label: 'Budget period' },
+  'storage.alertPercent': { label: 'Alert when a model disk is this full (%)', hint: 'once per crossing: a notification and a Dashboard banner' },
+  'downloads.keepRevisions': { label: 'Snapshots kept per repo after an update', hint: 'the pinned and the served one are always kept' },
   'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
   'vllm.host': { label: 'Listen address' },
   'vllm.port': { label: 'Port' },
