@@ -38,6 +38,8 @@ import { isUp } from '../shared/runtimes';
 import { KserveExporter } from './kserve/export';
 import { RemoteForwarder } from './remote/forwarder';
 import { syncRemoteDrivers } from './remote/remote-driver';
+import { RoutingTable } from './router/routing-table';
+import { AliasRepo } from './router/alias-repo';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
@@ -92,6 +94,8 @@ export interface Core {
   readonly remote: Remote;
   /** installed models as KServe InferenceServices (issue 19) */
   readonly kserve: KserveExporter;
+  /** the router behind `/v1`: every model by name (issue 30) */
+  readonly router: RoutingTable;
   readonly startedAt: Date;
   /** this process's hold on the data dir; `describe({ url })` tells the CLI where the API listens */
   readonly instance: DataDirLock;
@@ -303,6 +307,19 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     store.add('models', () => models.close());
     await models.init();
     await activation.init();
+    // built last: its table reads the slots, the manifest and the providers, and follows their events
+    const router = new RoutingTable({
+      activation,
+      drivers,
+      models: modelsRepo,
+      providers: remote.providers,
+      aliases: new AliasRepo(db),
+      settings,
+      events,
+      logger: logger.child({ module: 'router' }),
+      fetch: net.fetch,
+    });
+    store.add('router', () => router.stop());
 
     return {
       options,
@@ -327,6 +344,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       catalog,
       chat: new ChatRepo(db),
       remote,
+      router,
       kserve: new KserveExporter({ models: modelsRepo, settings, gpus: gpu, hub, offline: () => catalog.offline }),
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       startedAt: new Date(),

@@ -161,6 +161,18 @@ export const ProvidersSettings = z.object({
   budgetPeriod: z.enum(['day', 'month']).default('month'),
 });
 
+/** The router behind `/v1` (issue 30): health checks of remote providers, load on demand, idle unload. */
+export const RouterSettings = z.object({
+  /** seconds between health checks of each enabled remote provider (`GET …/models`); 0 = off */
+  healthIntervalSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** a request naming an installed local model that is not loaded loads it into its slot */
+  loadOnDemand: z.boolean().default(false),
+  /** a slot whose model had no request for this long is unloaded; 0 = never */
+  idleUnloadMinutes: z.number().min(0).max(7 * 24 * 60).default(0),
+  /** how long a request waits for a load on demand before it is answered 504 */
+  loadTimeoutSeconds: z.number().int().min(1).max(6 * 3600).default(600),
+});
+
 export const Settings = z.object({
   ollama: OllamaSettings.default(OllamaSettings.parse({})),
   vllm: VllmSettings.default(VllmSettings.parse({})),
@@ -172,6 +184,7 @@ export const Settings = z.object({
   ui: UiSettings.default(UiSettings.parse({})),
   gpu: GpuSettings.default(GpuSettings.parse({})),
   providers: ProvidersSettings.default(ProvidersSettings.parse({})),
+  router: RouterSettings.default(RouterSettings.parse({})),
 });
 export type Settings = z.infer<typeof Settings>;
 export type SettingsGroup = keyof Settings;
@@ -199,6 +212,7 @@ export const SettingsPatch = z.object({
   ui: patchOf(UiSettings).optional(),
   gpu: patchOf(GpuSettings).optional(),
   providers: patchOf(ProvidersSettings).optional(),
+  router: patchOf(RouterSettings).optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 

@@ -66,6 +66,12 @@ describe('switchyard provider', () => {
     expect(empty.exitCode).toBe(2);
 
     for (const out of [added, listed, valid, missing]) expect(out.stdout + out.stderr).not.toContain(key);
+    const enabledRm = await run(['provider', 'rm', 'oa']);
+    expect(enabledRm.exitCode).not.toBe(0);
+    expect(enabledRm.stderr).toContain('disable it first');
+    const disabled = await run(['provider', 'disable', 'oa']);
+    expect(disabled.stdout).toContain('Disabled oa');
+    expect((await run(['provider', 'list'])).stdout).toMatch(/oa .* no /);
     expect((await run(['provider', 'rm', 'oa'])).exitCode).toBe(0);
     expect((await run(['provider', 'list'])).stdout).toContain('No remote providers');
   });

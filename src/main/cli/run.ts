@@ -34,7 +34,8 @@ Commands:
                                  --base-url URL, --models id,id (added by hand), --key-stdin reads the API
                                  key from standard input (never from the command line)
   provider validate <id>         run the validation steps (--model ID: it must be listed); exit 1 if not valid
-  provider rm <id>               unregister (its key is deleted, its validation history kept)
+  provider enable|disable <id>   route to it again / route nothing to it (kept, with its key and history)
+  provider rm <id>               unregister a disabled provider (its key is deleted, its history kept)
   export kserve <model>          an installed Hugging Face model as a KServe InferenceService (YAML; works
                                  offline): --gpus N, --gpu-memory-gib G (the cluster's GPUs; default this
                                  machine's), --namespace NS, --storage hf|runtime|pvc (--pvc claim/path),

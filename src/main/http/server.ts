@@ -30,6 +30,7 @@ import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerRemoteProviderRoutes } from './routes/remote-providers';
+import { registerRouterRoutes } from './routes/router';
 import { registerKserveRoutes } from './routes/kserve';
 import { registerSettingsRoutes } from './routes/settings';
 import { registerSystemRoutes } from './routes/system';
@@ -188,6 +189,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerOpenAiRoutes(app, core, gate);
   registerChatRoutes(app, core);
   registerRemoteProviderRoutes(app, core);
+  registerRouterRoutes(app, core);
   registerKserveRoutes(app, core);
 
   app.setNotFoundHandler(async (request, reply) => {

@@ -37,6 +37,10 @@ export class HfVllmDriver implements ModelDriver {
   readonly localRuntime = 'vllm';
   readonly requiresNetwork = false;
   readonly launchFlags = true;
+  /** one model per process: the chat slot only (an embedding model on vLLM goes there too) */
+  readonly slots = ['chat'] as const;
+  readonly requiresModel = true;
+  readonly gpuShare = true;
   readonly installQueue = 'vllm';
   readonly discovery = 'local' as const;
   private readonly fetchImpl: typeof fetch;

@@ -12,6 +12,7 @@ export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
   gpu: { title: 'GPU' },
   ui: { title: 'Desktop', about: 'The window, the tray and notifications.' },
   providers: { title: 'Remote providers', about: 'One budget over every remote provider (each provider has its own on the Providers screen). Costs use your prices.' },
+  router: { title: 'Router', about: 'One /v1 endpoint for every model by name: health checks of remote providers, loading local models on request, unloading idle ones.' },
 };
 
 export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
@@ -24,6 +25,10 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'providers.budgetSoftUsd': { label: 'Soft budget (USD)', hint: 'past it: a notification; empty: none' },
   'providers.budgetHardUsd': { label: 'Hard budget (USD)', hint: 'past it: remote requests are refused; empty: none' },
   'providers.budgetPeriod': { label: 'Budget period' },
+  'router.healthIntervalSeconds': { label: 'Health check interval (s)', hint: 'GET …/models of each enabled provider; 0: off' },
+  'router.loadOnDemand': { label: 'Load models on request', hint: 'a request naming an installed model loads it into its slot' },
+  'router.idleUnloadMinutes': { label: 'Unload an idle model after (min)', hint: '0: never' },
+  'router.loadTimeoutSeconds': { label: 'Wait for a load on request (s)' },
   'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
   'vllm.host': { label: 'Listen address' },
   'vllm.port': { label: 'Port' },
