@@ -65,6 +65,8 @@ export class ActivationService {
   readonly active: ActiveServing;
   /** the local embeddings slot (the chat slot is `active`) */
   readonly embeddings: EmbeddingsSlot;
+  /** the launch flags the chat slot's model was started with (its share of the GPU, for the slots' fit) */
+  private chatFlags: { model: string; flags: RuntimeFlags } | null = null;
 
   constructor(private readonly deps: ActivationDeps) {
     this.flags = new ActivationFlags(deps);
@@ -246,6 +248,7 @@ export class ActivationService {
       return { model: m.name, runtime, slot, serving: true, base_url: endpoint.apiBase.replace(/\/v1$/, ''), api_base: endpoint.apiBase, flags: null, flag_sources: null, load_ms: Date.now() - started };
     }
     const endpoint = await this.run(driver, m, flags ?? {}, started, (load_ms) => {
+      this.chatFlags = { model: m.name, flags: flags ?? {} };
       this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags, load_ms });
       this.deps.models.touchLastUsed(m.name);
     });
@@ -436,7 +439,7 @@ export class ActivationService {
     if (!other) return;
     slotFit(this.deps.fitRequest().gpus, [
       { slot, model: m, driver, flags },
-      { slot: otherSlot, model: other, driver: held.driver, flags: held.driver.launchFlags ? this.flags.effective(other, {}, true).flags : {} },
+      { slot: otherSlot, model: other, driver: held.driver, flags: this.chatFlags?.model === other.name ? this.chatFlags.flags : held.driver.launchFlags ? this.flags.effective(other, {}, true).flags : {} },
     ]);
   }
 

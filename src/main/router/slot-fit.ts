@@ -22,7 +22,7 @@ export const OLLAMA_OVERHEAD = 1.2;
 export function checkSlotsFit(loads: readonly SlotLoad[], capacity: { kind: 'VRAM' | 'RAM'; bytes: number }): void {
   const total = loads.reduce((n, l) => n + l.bytes, 0);
   if (loads.length < 2 || total <= capacity.bytes) return;
-  const parts = loads.map((l) => `${l.model} (${l.slot}, ${l.label}) ${formatBytes(l.bytes)}`).join(' + ');
+  const parts = [...loads].sort((a, b) => (a.slot === b.slot ? 0 : a.slot === 'chat' ? -1 : 1)).map((l) => `${l.model} (${l.slot}, ${l.label}) ${formatBytes(l.bytes)}`).join(' + ');
   throw new AppError(
     'insufficient_memory',
     `Both slots do not fit in ${formatBytes(capacity.bytes)} of ${capacity.kind}: ${parts} = ${formatBytes(total)}. Deactivate the other slot (POST /api/v1/models/deactivate {"slot":"…"}), pick a smaller model, or lower vLLM's GPU memory share (Settings › vLLM).`,
