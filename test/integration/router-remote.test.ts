@@ -99,6 +99,28 @@ describe('remote routes', () => {
   });
 });
 
+describe('the default route', () => {
+  it('llm-runtime/active {provider, model} sets the default: requests without a model go there; the local chat slot stays routed', async () => {
+    t = await startTestCore({ hfModels: ['org/tiny-model'], env: { SWITCHYARD_OFFLINE: '0', EMU_START_DELAY_MS: '100' }, seams: { remote: { timeoutMs: 3_000 } } });
+    await t.call('PATCH', '/api/v1/settings', { router: { healthIntervalSeconds: 0 } });
+    await provider('oa', openai);
+    await provider('az', { ...openai, dialect: 'openai' } as RemoteEmulator);
+    expect((await t.call('POST', '/api/v1/models/activate', { name: 'org/tiny-model' })).status).toBe(200);
+    expect(resolve(undefined)).toMatchObject({ ok: true, upstreamModel: 'org/tiny-model' });
+    expect(resolve('gpt-4o-mini')).toMatchObject({ ok: false, code: 'ambiguous_model' });
+
+    expect((await t.call('POST', '/api/v1/system/llm-runtime/active', { provider: 'az', model: 'gpt-4o-mini' })).status).toBe(200);
+    expect((await routes()).default).toBe('az/gpt-4o-mini');
+    expect(resolve(undefined)).toMatchObject({ ok: true, upstreamModel: 'gpt-4o-mini', route: { provider: 'az' } });
+    // a bare name the default serves goes to it even though another provider serves it too
+    expect(resolve('gpt-4o-mini')).toMatchObject({ ok: true, route: { provider: 'az' } });
+    expect(resolve('oa/gpt-4o-mini')).toMatchObject({ ok: true, route: { provider: 'oa' } });
+    // the local chat model is still a route
+    expect(resolve('org/tiny-model')).toMatchObject({ ok: true, route: { slot: 'chat', runtime: 'vllm' } });
+    expect(t.core.router.models().data.map((m) => m.id)).toContain('org/tiny-model');
+  });
+});
+
 describe('aliases', () => {
   it('set, resolve, list, remove; a target must be a route, not an alias; an installed local model name is refused', async () => {
     await start();
