@@ -137,7 +137,7 @@ export class ModelService {
 
   /** What an install would fetch, its size, and the disk after it — or why it would be refused. */
   async plan(request: { name: string; provider: ModelProvider; revision?: string; quantization?: string; files?: string[] }, signal?: AbortSignal): Promise<InstallPlan> {
-    validateModelName(request.name, request.provider);
+    validateModelName(request.name, this.driverFor(request.provider).nameRule);
     const plan = await this.driverFor(request.provider).plan(request, this.host, signal);
     let refusal = plan.refusal;
     if (!refusal && plan.download_bytes !== null) {
@@ -160,7 +160,7 @@ export class ModelService {
    * again while it is prepared or running answers with that operation; a different one is refused.
    */
   async install(body: InstallBody): Promise<Operation> {
-    validateModelName(body.name, body.provider);
+    validateModelName(body.name, this.driverFor(body.provider).nameRule);
     const name = this.driverFor(body.provider).canonicalName(body.name);
     const request = JSON.stringify([body.provider, name, body.runtime ?? null, body.revision ?? null, body.files ?? null, body.quantization ?? null]);
     const pending = this.preparing.get(name);
@@ -209,7 +209,7 @@ export class ModelService {
   async remove(nameInput: string): Promise<Operation> {
     const model = this.deps.models.find(nameInput);
     if (!model) {
-      validateModelName(nameInput, nameInput.includes(':') || !nameInput.includes('/') ? 'ollama' : 'huggingface');
+      validateModelName(nameInput, null);
       throw new AppError('model_not_found', `No installed model "${nameInput}". See GET /api/v1/models/registry.`);
     }
     const name = model.name;

@@ -37,6 +37,9 @@ export interface OllamaDriverDeps {
  * they load through /api/embed and their test is an embedding. Installing is a pull, removing a delete,
  * discovery is `/api/tags` (cloud models listed apart, never imported as local files).
  */
+/** Ollama names: `model[:tag]`, `namespace/model[:tag]` (a registry host in front at most). */
+export const OLLAMA_NAME_RULE = { pattern: /^[^/]+(?:\/[^/]+){0,2}$/, hint: 'Ollama models are named "model[:tag]" or "namespace/model[:tag]"' };
+
 export class OllamaDriver implements ModelDriver {
   readonly runtime = 'ollama' as const;
   readonly provider = 'ollama' as const;
@@ -50,6 +53,7 @@ export class OllamaDriver implements ModelDriver {
   /** Ollama keeps several models loaded: an embedding model answers beside its own chat model or vLLM's */
   readonly slots = ['chat', 'embeddings'] as const;
   readonly requiresModel = false;
+  readonly nameRule = OLLAMA_NAME_RULE;
   private readonly fetchImpl: typeof fetch;
   private cloud: CloudModel[] = [];
   /** the model loaded for the embeddings slot (the chat slot's is the runtime's model) */
