@@ -139,9 +139,16 @@ export class ActivationService {
     return filesValidated(this.deps.models, this.deps.logger, m);
   }
 
-  /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load). */
+  /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load), in either slot. */
   serving(m: ModelRecord): boolean {
-    return servingState(m, this.deps.runtimes.info(m.runtime)).serving;
+    return servingState(m, this.deps.runtimes.info(m.runtime)).serving || this.slotOf(m) === 'embeddings';
+  }
+
+  /** The local slot a model is in now, or null. */
+  slotOf(m: ModelRecord): Slot | null {
+    const emb = this.embeddings.current();
+    if (emb && emb.driver.provider === m.provider && sameModelName(emb.model, m.name)) return 'embeddings';
+    return servingState(m, this.deps.runtimes.info(m.runtime)).active ? 'chat' : null;
   }
 
   lastTest(name: string): ModelTestResult | null {

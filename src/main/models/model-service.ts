@@ -1,3 +1,4 @@
+import { slotsOf } from '../drivers/serving-driver';
 import { AppError } from '../../shared/errors';
 import type { CapabilitiesOverride, InstallBody, InstalledModel, InstallPlan, ModelCapabilities, ModelProvider, ModelRuntime, Operation } from '../../shared/api/models';
 import type { SettingsService } from '../config';
@@ -18,7 +19,7 @@ import { isUp } from '../../shared/runtimes';
 export interface ModelServiceDeps {
   models: ModelsRepo;
   /** activation state of a model (src/main/models/activation.ts) */
-  lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest'>;
+  lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest' | 'slotOf'>;
   operations: OperationService;
   /** the registered drivers (the same ones the activation service serves with); those that install models here are this coordinator's, a request's provider picks one */
   drivers: DriverRegistry;
@@ -281,7 +282,7 @@ export class ModelService {
   }
 
   private isActive(model: ModelRecord): boolean {
-    return servingState(model, this.deps.runtimes.info(model.runtime)).active;
+    return servingState(model, this.deps.runtimes.info(model.runtime)).active || this.deps.lifecycle.slotOf(model) === 'embeddings';
   }
 
   private require(name: string): ModelRecord {
@@ -302,6 +303,8 @@ export class ModelService {
       ...rest,
       capabilities: m.capabilities || capabilities_override ? effectiveCapabilities(m.capabilities, capabilities_override) : null,
       active: this.isActive(m),
+      slot: lifecycle.slotOf(m),
+      slots: [...slotsOf(this.drivers.find((d) => d.provider === m.provider) ?? {})],
       validated: lifecycle.validated(m),
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),

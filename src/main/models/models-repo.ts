@@ -23,7 +23,7 @@ interface ModelRow {
   updated_at: string;
 }
 
-export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'validated' | 'serving' | 'last_test' | 'runtime_flags'> & {
+export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'slot' | 'slots' | 'validated' | 'serving' | 'last_test' | 'runtime_flags'> & {
   capabilities: ModelCapabilities | null;
   capabilities_override: CapabilitiesOverride | null;
   runtime_flags: RuntimeFlags | null;

@@ -47,7 +47,8 @@ export class RoutingTable {
       intervalSeconds: () => deps.settings.get().router.healthIntervalSeconds,
       offline: () => deps.settings.get().catalog.offline,
       fetch: deps.fetch,
-      onChange: () => this.rebuild(),
+      // a provider's health is news for every screen that shows it; the table is rebuilt on that event
+      onChange: (provider) => deps.events.emit({ type: 'providers.changed', provider }),
       logger: deps.logger,
       now: deps.now,
     });

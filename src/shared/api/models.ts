@@ -82,6 +82,10 @@ export const InstalledModel = z.object({
   capabilities: ModelCapabilities.nullable(),
   /** the model its runtime is set to (starting, loading or serving) */
   active: z.boolean(),
+  /** the local slot it is in (the router's `chat` or `embeddings`), null when in none */
+  slot: Slot.nullable(),
+  /** the slots its runtime can serve it in (Ollama: both; vLLM: chat) */
+  slots: z.array(Slot),
   /** files present and unchanged since their last verification */
   validated: z.boolean(),
   /** the runtime answers and advertises it in /v1/models */

@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import type { GpuProcess, UsageDay } from '../../../shared/api/system';
 import { RemoteUsage } from '../components/RemoteUsage';
+import { SlotsCard } from '../components/SlotsCard';
 import { TimeChart } from '../components/TimeChart';
 import { useStore } from '../store';
 import { runtimeLabel } from '../../../shared/runtimes';
@@ -37,6 +38,7 @@ export function DashboardScreen() {
       <h1>Dashboard</h1>
       <GpuSection />
       <div className="dash-grid">
+        <SlotsCard />
         <SystemCard />
         <EndpointCard />
       </div>

@@ -3,6 +3,7 @@ import { chatApi } from './chat';
 import { kserveApi } from './kserve';
 import { modelsApi } from './models';
 import { remoteApi } from './remote';
+import { routerApi } from './router';
 import { runtimesApi } from './runtimes';
 import { systemApi } from './system';
 
@@ -18,4 +19,5 @@ export const sy = {
   chat: chatApi,
   remote: remoteApi,
   kserve: kserveApi,
+  router: routerApi,
 };
