@@ -81,14 +81,31 @@ describe('local slots', () => {
     expect(resolve(EMBED, 'embeddings')).toMatchObject({ ok: false, code: 'model_not_loaded' });
   });
 
-  it('Ollama serves both slots; deactivate without a slot empties both; stopping Ollama empties its slot', async () => {
-    t = await startTestCore({ env: fast });
+  it('Ollama serves both slots; chat moving to vLLM unloads only the chat model; deactivate without a slot empties both; stopping Ollama empties its slot', async () => {
+    t = await startTestCore({ hfModels: [TINY], env: fast });
     await pull('qwen2.5:0.5b');
     await pull(EMBED);
     await t.call('POST', '/api/v1/models/activate', { name: 'qwen2.5:0.5b' });
     await t.call('POST', '/api/v1/models/activate', { name: EMBED });
     expect((await ollamaPs()).sort()).toEqual([EMBED, 'qwen2.5:0.5b'].sort());
     expect(resolve('QWEN2.5:0.5b', 'chat.completions')).toMatchObject({ ok: true, upstreamModel: 'qwen2.5:0.5b' });
+    const registry = (await t.call<{ models: { name: string; slot: string | null; slots: string[]; serving: boolean }[] }>('GET', '/api/v1/models/registry')).body.models;
+    expect(registry.filter((m) => m.slot).map((m) => [m.name, m.slot, m.serving])).toEqual(expect.arrayContaining([['qwen2.5:0.5b', 'chat', true], [EMBED, 'embeddings', true]]));
+    expect(registry.find((m) => m.name === TINY)?.slots).toEqual(['chat']);
+    expect(registry.find((m) => m.name === EMBED)?.slots).toEqual(['chat', 'embeddings']);
+
+    // the chat slot moves to vLLM: Ollama keeps running for the embeddings slot, its chat model is unloaded
+    expect((await t.call('POST', '/api/v1/models/activate', { name: TINY })).status).toBe(200);
+    expect(await ollamaPs()).toEqual([EMBED]);
+    expect(t.core.runtimes.info('ollama').state).toBe('ready');
+    expect(t.core.router.routes().map((r) => [r.model, r.slot])).toEqual([
+      [TINY, 'chat'],
+      [EMBED, 'embeddings'],
+    ]);
+    // and back to Ollama: vLLM stops, the embedding model stays loaded
+    await t.call('POST', '/api/v1/models/activate', { name: 'qwen2.5:0.5b' });
+    expect(t.core.runtimes.info('vllm').state).toBe('stopped');
+    expect((await ollamaPs()).sort()).toEqual([EMBED, 'qwen2.5:0.5b'].sort());
     await t.call('POST', '/api/v1/models/deactivate', {});
     expect(await ollamaPs()).toEqual([]);
     expect(t.core.router.routes()).toEqual([]);
