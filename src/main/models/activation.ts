@@ -362,7 +362,8 @@ export class ActivationService {
     const announced = this.active.announcedModel(driver);
     await driver.deactivate(model);
     // a model activated on the runtime directly (not announced) still gets its one `deactivated` event
-    if (!this.active.retire('deactivated on request.') && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`);
+    // only what this driver announced is retired (a remote default stays when a local slot is emptied)
+    if (!(announced && this.active.retire('deactivated on request.')) && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`);
     if (driver.localRuntime === null) this.active.clear(driver);
     this.deps.events.emit({ type: 'models.changed' });
     return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };

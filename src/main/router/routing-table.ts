@@ -55,7 +55,8 @@ export class RoutingTable {
     this.onDemand = new OnDemand({
       slotFor: (model) => deps.activation.slotFor(model),
       activate: async (model, slot) => void (await deps.activation.activate({ name: model, slot })),
-      deactivate: async (slot) => void (await deps.activation.deactivate({ slot })),
+      // the chat slot's own runtime: a remote default route is not what idles
+      deactivate: async (slot) => void (await deps.activation.deactivate(slot === 'chat' ? { slot, runtime: this.snapshot.slot('chat')?.runtime } : { slot })),
       held: (slot) => this.held()[slot],
       endpointOf: (model) => this.snapshot.byName(model)?.endpoint ?? null,
       changed: () => this.rebuild(),
