@@ -200,6 +200,7 @@ export class RoutingTable {
         health: this.health.of(p.id),
         supports: p.supports,
         endpoint: this.remoteEndpoint(p.id),
+        fallback: p.fallback,
       };
     });
   }

@@ -138,6 +138,14 @@ describe('resolve: refusals', () => {
     expect(t.models().map((m) => m.id)).toEqual(['Qwen/Qwen3-8B', 'nomic-embed-text:latest']);
   });
 
+  it('health down with a configured fallback names the route to try instead', () => {
+    const down = { status: 'down' as const, last_check_at: null, latency_ms: null, error: 'GET /models answered 503' };
+    const t = table({ remotes: [remote('openai', ['gpt-4o-mini'], { health: down, fallback: { provider: 'lab', model: 'llama-70b' } }), remote('lab', ['llama-70b'])] });
+    const r = refusalOf(t, 'gpt-4o-mini');
+    expect(r).toMatchObject({ code: 'upstream_down', fallback: 'lab/llama-70b' });
+    expect(routeOf(t, r.fallback).route.provider).toBe('lab');
+  });
+
   it('offline mode → 503 offline for remote routes only', () => {
     const t = table({ offline: true });
     expect(refusalOf(t, 'gpt-4o-mini')).toMatchObject({ status: 503, code: 'offline' });

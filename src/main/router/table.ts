@@ -38,6 +38,8 @@ export interface RemoteInput {
   supports: { embeddings: boolean; completions: boolean };
   /** where requests go (null: its target cannot be built, e.g. unregistered meanwhile) */
   endpoint: Omit<ServingEndpoint, 'model'> | null;
+  /** the provider's configured fallback, offered when its routes are down */
+  fallback?: { provider: string; model: string } | null;
 }
 
 export interface TableInput {
@@ -61,6 +63,8 @@ export interface Refusal {
   message: string;
   /** seconds, for `Retry-After` (model_switching) */
   retryAfter?: number;
+  /** upstream_down: the route to try instead (the provider's configured fallback), resolved like any name */
+  fallback?: string;
 }
 
 /** Internal states: the API's plus the local ones that never show as routes of their own. */
@@ -196,11 +200,17 @@ export class RoutingSnapshot {
     return { refusal: refusal('no_active_model', 'No model is active in Switchyard and the request names none — name a model (GET /v1/models lists them), or activate one (Switchyard › Installed › Activate).') };
   }
 
+  /** what an unknown name's message lists: built once per table, not per request */
+  private served: string | null = null;
+
   private unknown(name: string): Refusal {
-    const served = this.models().map((m) => `\`${m.id}\``);
+    if (this.served === null) {
+      const ids = this.entries.filter((e) => e.state === 'serving' || e.state === 'loadable').map((e) => `\`${e.name}\``);
+      this.served = ids.length ? ` (it serves ${ids.slice(0, 8).join(', ')}${ids.length > 8 ? ', …' : ''})` : '';
+    }
     return refusal(
       'model_not_found',
-      `The model \`${name}\` is not served by Switchyard${served.length ? ` (it serves ${served.slice(0, 8).join(', ')}${served.length > 8 ? ', …' : ''})` : ''} — install or activate it, add a provider that lists it, or set an alias (PUT /api/v1/router/aliases/{alias}).`,
+      `The model \`${name}\` is not served by Switchyard${this.served} — install or activate it, add a provider that lists it, or set an alias (PUT /api/v1/router/aliases/{alias}).`,
     );
   }
 
@@ -313,8 +323,10 @@ function remoteRefusal(state: EntryState, name: string, r: RemoteInput): Refusal
       return refusal('offline', `Switchyard is in offline mode, so ${name} (a remote model) is not contacted — turn offline mode off (Settings › Catalog) to use it.`);
     case 'stale':
       return refusal('validation_stale', `${r.provider} changed since its last validation, so nothing is sent to it — validate it again (Providers › Validate, or POST /api/v1/remote-providers/${r.provider}/validate).`);
-    case 'down':
-      return refusal('upstream_down', `${r.provider} failed its last health check (${r.health.error ?? 'no answer'}${r.health.last_check_at ? ` at ${r.health.last_check_at}` : ''}) — its routes are back as soon as a check passes; use another route meanwhile.`);
+    case 'down': {
+      const down = refusal('upstream_down', `${r.provider} failed its last health check (${r.health.error ?? 'no answer'}${r.health.last_check_at ? ` at ${r.health.last_check_at}` : ''}) — its routes are back as soon as a check passes; use another route meanwhile.`);
+      return r.fallback ? { ...down, fallback: `${r.fallback.provider}/${r.fallback.model}` } : down;
+    }
     default:
       return null;
   }
