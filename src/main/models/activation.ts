@@ -79,9 +79,13 @@ export class ActivationService {
     return this.deps.drivers.register(driver);
   }
 
-  /** Where OpenAI-compatible requests go now, or null when nothing answers. */
+  /**
+   * Where OpenAI-compatible requests without a route go now (the default: the chat slot or a remote
+   * default), else the embeddings slot when it is all that serves; null when nothing answers. The
+   * router (router/) resolves every named model; this is the proxy's view until it asks the router.
+   */
   endpoint(): ServingEndpoint | null {
-    return this.active.endpoint();
+    return this.active.endpoint() ?? this.embeddings.endpoint();
   }
 
   /** Why the active model does not answer now (its runtime stopped answering), for the proxy's 503. */
@@ -346,7 +350,9 @@ export class ActivationService {
       const chat = await this.deactivate({ slot: 'chat' });
       const off = await this.embeddings.deactivate();
       this.deps.events.emit({ type: 'models.changed' });
-      return { ...chat, message: [chat.model ? chat.message : null, off ? `${off.model} is no longer served in the embeddings slot.` : null].filter(Boolean).join(' ') };
+      const message = [chat.model ? chat.message : null, off ? `${off.model} is no longer served in the embeddings slot.` : null].filter(Boolean).join(' ');
+      // the answer names the chat slot's model, or the embedding model when it was all that served
+      return chat.model || !off ? { ...chat, message } : { ...off, message };
     }
     const named = body.name ? this.require(body.name) : null;
     const runtime = body.runtime ?? named?.runtime ?? null;
@@ -408,7 +414,7 @@ export class ActivationService {
   async test(name: string, body: { prompt?: string; max_tokens?: number } = {}): Promise<ModelTestResult> {
     const m = this.require(name);
     const driver = this.driverOf(m);
-    const endpoint = driver.endpoint();
+    const endpoint = driver.endpoint(this.slotOf(m) ?? 'chat');
     if (!this.serving(m) || !endpoint) {
       const info = this.deps.runtimes.info(m.runtime);
       throw new AppError('model_not_active', `${m.name} is not being served (${driver.label} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
