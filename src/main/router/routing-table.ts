@@ -79,6 +79,8 @@ export class RoutingTable {
       }, ['settings.changed']),
     );
     this.health.schedule();
+    // the providers kept from the last session are checked now, not one interval later
+    if (deps.settings.get().router.healthIntervalSeconds > 0) void this.health.round().catch((error) => deps.logger.warn({ error: String(error) }, 'health check failed'));
   }
 
   /** The route for a request's `model` on an endpoint, or the refusal (status, code, message, Retry-After). */
