@@ -67,7 +67,7 @@ export class OnDemand {
             : new AppError('cancelled', `The request for ${route.name} was cancelled while it loaded.`),
         );
       stop.addEventListener('abort', onAbort, { once: true });
-      load.then(resolve, reject).finally(() => stop.removeEventListener('abort', onAbort));
+      void load.then(resolve, reject).finally(() => stop.removeEventListener('abort', onAbort));
     });
   }
 
