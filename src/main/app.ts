@@ -41,6 +41,8 @@ import { isUp } from '../shared/runtimes';
 import { KserveExporter } from './kserve/export';
 import { RemoteForwarder } from './remote/forwarder';
 import { syncRemoteDrivers } from './remote/remote-driver';
+import { RoutingTable } from './router/routing-table';
+import { AliasRepo } from './router/alias-repo';
 
 /** Test seams: real defaults, replaceable by tests. */
 export interface CoreSeams {
@@ -101,6 +103,8 @@ export interface Core {
   readonly kserve: KserveExporter;
   /** the disks holding models: `storage.alert` past `storage.alertPercent` (issue 29) */
   readonly storage: StorageWatch;
+  /** the router behind `/v1`: every model by name (issue 30) */
+  readonly router: RoutingTable;
   readonly startedAt: Date;
   /** this process's hold on the data dir; `describe({ url })` tells the CLI where the API listens */
   readonly instance: DataDirLock;
@@ -188,12 +192,18 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const usageRepo = new UsageRepo(db);
     const usage = store.add('usage', new UsageRecorder({ repo: usageRepo, logger: logger.child({ module: 'usage' }), flushIntervalMs: seams.usageFlushIntervalMs }));
     const lastUsed = new Map<string, number>();
+    // eslint-disable-next-line prefer-const -- assigned once the table's inputs exist (the proxy only asks per request)
+    let router: RoutingTable;
     const openai = store.add(
       'openai',
       new OpenAiProxy({
-        // the endpoint the activation service holds (built below; asked per request, after init)
-        activeEndpoint: () => activation.endpoint(),
-        unavailable: () => activation.unavailable(),
+        // the routing table (built last, below; asked per request, after init)
+        router: {
+          resolve: (model, endpoint) => router.resolve(model, endpoint),
+          ensureLoaded: (route, signal) => router.ensureLoaded(route, signal),
+          touch: (route) => router.touch(route),
+          models: () => router.models(),
+        },
         timeouts: () => ({ headersMs: settings.get().runtime.proxyHeadersTimeoutMs, idleMs: settings.get().runtime.proxyIdleTimeoutMs }),
         net,
         usage,
@@ -336,6 +346,19 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       new StorageWatch({ settings, events, logger: logger.child({ module: 'storage' }), hfHubCache: hubCache, ollamaModelsDir: ollamaDir, models: () => modelsRepo.list(), disk: seams.storageDisk }),
     );
     storage.start();
+    // built last: its table reads the slots, the manifest and the providers, and follows their events
+    router = new RoutingTable({
+      activation,
+      drivers,
+      models: modelsRepo,
+      providers: remote.providers,
+      aliases: new AliasRepo(db),
+      settings,
+      events,
+      logger: logger.child({ module: 'router' }),
+      fetch: net.fetch,
+    });
+    store.add('router', () => router.stop());
 
     return {
       options,
@@ -361,6 +384,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       chat: new ChatRepo(db),
       remote,
       net,
+      router,
       kserve: new KserveExporter({ models: modelsRepo, settings, gpus: gpu, hub, offline: () => catalog.offline }),
       modelCards: new ModelCards({ repo: new CatalogRepo(db), hub, offline: () => catalog.offline, ttlMinutes: () => settings.get().catalog.ttlMinutes, fetch: net.fetch }),
       storage,

@@ -174,14 +174,20 @@ async function start(): Promise<void> {
     if (quitting) return; // the tray shows "Stopping runtimes…" until the end
     const models = c.models.list().filter((m) => m.status === 'installed' && m.validated);
     const endpoint = c.activation.endpoint();
+    const runtimes = c.runtimes.list();
+    const remoteRoutes = c.router.routes().filter((r) => r.target.kind === 'remote');
+    const embeddings = c.activation.embeddings.current();
     tray?.update({
-      runtimes: c.runtimes.list(),
+      runtimes,
       remote: endpoint?.kind === 'remote' && endpoint.model ? { provider: endpoint.provider, model: endpoint.model } : null,
-      models: { vllm: models.filter((m) => m.runtime === 'vllm').map((m) => m.name), ollama: models.filter((m) => m.runtime === 'ollama').map((m) => m.name) },
+      models: Object.fromEntries(runtimes.map((r) => [r.name, models.filter((m) => m.runtime === r.name).map((m) => m.name)])),
+      requiresModel: runtimes.filter((r) => c.drivers.byLocalRuntime(r.name)?.requiresModel).map((r) => r.name),
+      embeddings: embeddings ? { model: embeddings.model, runtime: embeddings.driver.runtime } : null,
+      remoteRoutes: { up: remoteRoutes.filter((r) => r.state === 'serving').length, total: remoteRoutes.length },
     });
   };
   refreshTray();
-  c.events.on(refreshTray, ['runtime.state', 'models.changed', 'model.activation']);
+  c.events.on(refreshTray, ['runtime.state', 'models.changed', 'model.activation', 'providers.changed']);
   const policy = new NotificationPolicy();
   c.events.on(
     (event) => {

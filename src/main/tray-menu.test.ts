@@ -38,6 +38,20 @@ describe('tray menu', () => {
     expect(r[1]!.action).toEqual({ type: 'switch', runtime: 'vllm', model: 'Qwen/Qwen3-0.6B' });
   });
 
+  it('shows the embeddings slot and how many remote routes are up', () => {
+    const menu = buildTrayMenu({
+      runtimes: [base({ state: 'ready' }), base({ name: 'vllm', state: 'ready', active: true, model: 'Qwen/Qwen3-0.6B', port: 8000 })],
+      embeddings: { model: 'nomic-embed-text:latest', runtime: 'ollama' },
+      remoteRoutes: { up: 2, total: 3 },
+    });
+    expect(menu.slice(0, 4)).toEqual([
+      { kind: 'label', label: 'vLLM · Qwen/Qwen3-0.6B — ready' },
+      { kind: 'label', label: 'Embeddings: nomic-embed-text:latest · Ollama' },
+      { kind: 'label', label: 'Remote routes up: 2 of 3' },
+      { kind: 'separator' },
+    ]);
+  });
+
   it('says when nothing is active, with Off checked and disabled', () => {
     const menu = buildTrayMenu({ runtimes: [base({}), base({ name: 'vllm' })] });
     expect(menu[0]).toEqual({ kind: 'label', label: 'No runtime active' });
@@ -52,11 +66,11 @@ describe('tray menu', () => {
   });
 
   it('disables vLLM until a model is known, and runtimes that are not installed', () => {
-    const menu = buildTrayMenu({ runtimes: [base({ state: 'not_installed', binary: null }), base({ name: 'vllm' })] });
+    const menu = buildTrayMenu({ runtimes: [base({ state: 'not_installed', binary: null }), base({ name: 'vllm' })], requiresModel: ['vllm'] });
     const [ollama, vllm] = radios(menu);
     expect(ollama).toMatchObject({ label: 'Ollama (not installed)', enabled: false });
     expect(vllm).toMatchObject({ enabled: false });
-    const withLast = radios(buildTrayMenu({ runtimes: [base({}), base({ name: 'vllm', last_model: 'a/b' })] }))[1]!;
+    const withLast = radios(buildTrayMenu({ runtimes: [base({}), base({ name: 'vllm', last_model: 'a/b' })], requiresModel: ['vllm'] }))[1]!;
     expect(withLast).toMatchObject({ enabled: true, action: { type: 'switch', runtime: 'vllm', model: 'a/b' } });
   });
 

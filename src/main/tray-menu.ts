@@ -21,6 +21,12 @@ export interface TrayState {
   models?: Partial<Record<RuntimeName, string[]>>;
   /** a remote provider's model being served instead of a local runtime */
   remote?: { provider: string; model: string } | null;
+  /** runtimes that cannot start without a model (a driver capability: vLLM's) */
+  requiresModel?: readonly RuntimeName[];
+  /** the embeddings slot's model, beside the chat slot's */
+  embeddings?: { model: string; runtime: string } | null;
+  /** remote routes answering now, of all remote routes */
+  remoteRoutes?: { up: number; total: number };
 }
 
 const stateLabel: Record<RuntimeInfo['state'], string> = {
@@ -45,11 +51,14 @@ export function buildTrayMenu(state: TrayState): TrayItem[] {
     : active
       ? `${runtimeLabel(active.name)}${active.model ? ` · ${active.model}` : ''} — ${stateLabel[active.state]}`
       : 'No runtime active';
-  const items: TrayItem[] = [{ kind: 'label', label: status }, { kind: 'separator' }];
+  const items: TrayItem[] = [{ kind: 'label', label: status }];
+  if (state.embeddings) items.push({ kind: 'label', label: `Embeddings: ${state.embeddings.model} · ${runtimeLabel(state.embeddings.runtime)}` });
+  if (state.remoteRoutes && state.remoteRoutes.total > 0) items.push({ kind: 'label', label: `Remote routes up: ${state.remoteRoutes.up} of ${state.remoteRoutes.total}` });
+  items.push({ kind: 'separator' });
   for (const r of state.runtimes) {
     const installed = r.state !== 'not_installed';
     const models = state.models?.[r.name] ?? [];
-    const needsModel = r.name === 'vllm';
+    const needsModel = state.requiresModel?.includes(r.name) ?? false;
     const target = r.model ?? r.last_model ?? undefined;
     items.push({
       kind: 'radio',

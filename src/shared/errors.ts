@@ -15,6 +15,8 @@ export const ErrorCode = z.enum([
   'insufficient_disk',
   /** the disk holding the data dir is full: a setting or secret was not saved */
   'insufficient_storage',
+  /** two local slots' models do not fit in the GPU's memory (or RAM) together */
+  'insufficient_memory',
   'runtime_busy',
   'runtime_not_installed',
   'runtime_external',
@@ -76,6 +78,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   quota_exceeded: 507,
   insufficient_disk: 507,
   insufficient_storage: 507,
+  insufficient_memory: 507,
   runtime_busy: 409,
   runtime_external: 409,
   lifecycle_violation: 409,

@@ -169,6 +169,18 @@ export const ProvidersSettings = z.object({
   budgetPeriod: z.enum(['day', 'month']).default('month'),
 });
 
+/** The router behind `/v1` (issue 30): health checks of remote providers, load on demand, idle unload. */
+export const RouterSettings = z.object({
+  /** seconds between health checks of each enabled remote provider (`GET …/models`); 0 = off */
+  healthIntervalSeconds: z.number().int().min(0).max(86_400).default(60),
+  /** a request naming an installed local model that is not loaded loads it into its slot */
+  loadOnDemand: z.boolean().default(false),
+  /** a slot whose model had no request for this long is unloaded; 0 = never */
+  idleUnloadMinutes: z.number().min(0).max(7 * 24 * 60).default(0),
+  /** how long a request waits for a load on demand before it is answered 504 */
+  loadTimeoutSeconds: z.number().int().min(1).max(6 * 3600).default(600),
+});
+
 export const Settings = z.object({
   ollama: OllamaSettings.default(OllamaSettings.parse({})),
   vllm: VllmSettings.default(VllmSettings.parse({})),
@@ -181,6 +193,7 @@ export const Settings = z.object({
   gpu: GpuSettings.default(GpuSettings.parse({})),
   providers: ProvidersSettings.default(ProvidersSettings.parse({})),
   storage: StorageSettings.default(StorageSettings.parse({})),
+  router: RouterSettings.default(RouterSettings.parse({})),
 });
 export type Settings = z.infer<typeof Settings>;
 export type SettingsGroup = keyof Settings;
@@ -210,6 +223,7 @@ export const SettingsPatch = z.strictObject({
   gpu: patchOf(GpuSettings).optional(),
   providers: patchOf(ProvidersSettings).optional(),
   storage: patchOf(StorageSettings).optional(),
+  router: patchOf(RouterSettings).optional(),
 });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 

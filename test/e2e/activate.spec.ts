@@ -21,6 +21,9 @@ test('from Installed: activate a model, test it, and see its VRAM on the dashboa
   await expect(page.getByTestId(`installed-${MODEL}-progress`)).toBeVisible();
   await expect(page.getByTestId(`installed-${MODEL}-serving`)).toBeVisible({ timeout: 20_000 });
   await expect(badges).toContainText('active');
+  // the router's slot it went in (vLLM serves the chat slot only: no "Load as embeddings" for it)
+  await expect(page.getByTestId(`installed-${MODEL}-slot`)).toHaveText('chat slot');
+  await expect(page.getByTestId(`installed-${MODEL}-activate-embeddings`)).toHaveCount(0);
   // the activation's own events (SSE) say how it went
   await expect(page.getByTestId(`installed-${MODEL}-activation`)).toContainText(`${MODEL} is served by vLLM`);
 
@@ -34,6 +37,10 @@ test('from Installed: activate a model, test it, and see its VRAM on the dashboa
   const holders = page.getByTestId('vram-holders');
   await expect(holders).toContainText('vLLM', { timeout: 10_000 });
   await expect(holders).toContainText(MODEL);
+  // both local slots, as the router's routes say
+  await expect(page.getByTestId('slot-chat')).toContainText(MODEL);
+  await expect(page.getByTestId('slot-chat')).toContainText('serving');
+  await expect(page.getByTestId('slot-embeddings')).toHaveText('empty');
   await expect(vram).not.toHaveText(before!);
   await shot(page, testInfo, 'dashboard');
 

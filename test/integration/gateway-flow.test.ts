@@ -93,7 +93,7 @@ describe('one streaming loop, never stuck', () => {
     expect(s.completion_tokens).toBeGreaterThan(0);
     expect(s.cost_usd).toBeGreaterThan(0);
     const metrics = await metricsText();
-    expect(metrics).toMatch(/switchyard_openai_requests_total\{model="gpt-4o-mini",runtime="remote",endpoint="chat.completions",status="499"\} 5/);
+    expect(metrics).toMatch(/switchyard_openai_requests_total\{model="oa\/gpt-4o-mini",runtime="remote",endpoint="chat.completions",status="499"\} 5/);
   });
 
   it('a plain disconnect after the first chunk records the prompt it sent', async () => {

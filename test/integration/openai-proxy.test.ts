@@ -28,12 +28,13 @@ afterAll(async () => {
 });
 
 describe('OpenAI-compatible endpoint', () => {
-  it('answers 503 in OpenAI style while no model is active', async () => {
-    const err = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+  it('answers in OpenAI style while no model is active: 503 without a model, 404 for one that is not loaded', async () => {
+    const err = await client.chat.completions.create({ model: 'org/other', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
-    const raw = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.token}` }, payload: { model: MODEL, messages: [] } });
-    expect(raw.json()).toEqual({ error: { message: expect.stringMatching(/activate/i), type: 'service_unavailable', param: null, code: 'no_active_model' } });
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('model_not_found');
+    const raw = await t.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${t.token}` }, payload: { messages: [] } });
+    expect(raw.json()).toEqual({ error: { message: expect.stringMatching(/activate/i), type: 'service_unavailable', param: 'model', code: 'no_active_model' } });
     expect((await client.models.list()).data).toEqual([]);
   });
 

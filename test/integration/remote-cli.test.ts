@@ -1,4 +1,4 @@
-// `switchyard provider add|list|validate|rm` against a listening core and the OpenAI emulator: in process
+// `switchyard provider add|list|validate|enable|disable|rm`, `routes` and `alias` against a listening core and the OpenAI emulator: in process
 // through runCli (as cli.test.ts does; a CLI process per step costs seconds of TypeScript loading), and
 // once as a real process for the key read from its standard input.
 import { execa } from 'execa';
@@ -55,9 +55,23 @@ describe('switchyard provider', () => {
     expect(valid.stdout).toMatch(/url\s+ok[\s\S]*offline\s+ok[\s\S]*reachability\s+ok[\s\S]*models\s+ok[\s\S]*parse\s+ok[\s\S]*model_check\s+ok/);
     expect(e.requests.at(-1)!.headers.authorization).toBe(`Bearer ${key}`);
 
+    // the routes its validation made, and an alias for one
+    const routes = await run(['routes']);
+    expect(routes.stdout).toMatch(/oa\/gpt-4o-mini +- +oa \(remote\) +serving/);
+    expect((await run(['alias', 'set', 'fast', 'oa/gpt-4o-mini'])).stdout).toContain('fast → oa/gpt-4o-mini');
+    const json = JSON.parse((await run(['routes', '--json'])).stdout) as { routes: { model: string; aliases: string[] }[] };
+    expect(json.routes.find((r) => r.model === 'oa/gpt-4o-mini')?.aliases).toEqual(['fast']);
+    const badAlias = await run(['alias', 'set', 'x', 'oa/none']);
+    expect(badAlias.exitCode).not.toBe(0);
+    expect(badAlias.stderr).toContain('model_not_found');
+    expect((await run(['alias', 'rm', 'fast'])).exitCode).toBe(0);
+    expect((await run(['alias'])).exitCode).toBe(2);
+
+    // a failed validation takes its routes away
     const missing = await run(['provider', 'validate', 'oa', '--model', 'gpt-imaginary']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stdout).toContain('model_not_listed');
+    expect((await run(['routes'])).stdout).toContain('No routes');
 
     // there is no way to pass the key on the command line
     const argvKey = await run(['provider', 'add', 'x', 'openai', '--api-key', key]);
@@ -66,6 +80,12 @@ describe('switchyard provider', () => {
     expect(empty.exitCode).toBe(2);
 
     for (const out of [added, listed, valid, missing]) expect(out.stdout + out.stderr).not.toContain(key);
+    const enabledRm = await run(['provider', 'rm', 'oa']);
+    expect(enabledRm.exitCode).not.toBe(0);
+    expect(enabledRm.stderr).toContain('disable it first');
+    const disabled = await run(['provider', 'disable', 'oa']);
+    expect(disabled.stdout).toContain('Disabled oa');
+    expect((await run(['provider', 'list'])).stdout).toMatch(/oa .* no /);
     expect((await run(['provider', 'rm', 'oa'])).exitCode).toBe(0);
     expect((await run(['provider', 'list'])).stdout).toContain('No remote providers');
   });

@@ -229,7 +229,9 @@ describe('remote providers: staleness, history, offline', () => {
     expect(() => t!.core.db.prepare("UPDATE remote_validations SET ok = 1, reason_code = 'ok'").run()).toThrow(/append-only/);
     expect(() => t!.core.db.prepare('DELETE FROM remote_validations').run()).toThrow(/append-only/);
 
-    // unregistering keeps the history; registering the id again starts a new one
+    // unregistering (disabled first) keeps the history; registering the id again starts a new one
+    expect((await t.call('DELETE', '/api/v1/remote-providers/oa')).status).toBe(409);
+    await t.call('PATCH', '/api/v1/remote-providers/oa', { enabled: false });
     expect((await t.call('DELETE', '/api/v1/remote-providers/oa')).status).toBe(200);
     expect((await t.call('GET', '/api/v1/remote-providers/oa')).status).toBe(404);
     expect(t.core.db.prepare('SELECT COUNT(*) AS n FROM remote_validations').get()).toEqual({ n: 4 });
@@ -247,7 +249,7 @@ describe('remote providers: staleness, history, offline', () => {
     const test = await t.call<{ error: { code: string } }>('POST', '/api/v1/remote-providers/oa/test', { model: 'gpt-4o-mini' });
     expect(test.body.error.code).toBe('offline');
     expect((await t.call('GET', '/api/v1/remote-providers')).status).toBe(200);
-    expect((await t.call<ProviderBody>('PATCH', '/api/v1/remote-providers/oa', { headers: { 'X-Team': 'a' } })).body.provider.headers).toEqual({ 'X-Team': 'a' });
+    expect((await t.call<ProviderBody>('PATCH', '/api/v1/remote-providers/oa', { headers: { 'X-Team': 'a' }, enabled: false })).body.provider.headers).toEqual({ 'X-Team': 'a' });
     expect((await t.call('DELETE', '/api/v1/remote-providers/oa')).status).toBe(200);
     expect(e.connections).toBe(0);
     expect(e.requests).toEqual([]);

@@ -83,7 +83,8 @@ describe('serving a remote model', () => {
     expect((await v1('/completions', { model: 'gpt-4o-mini', prompt: 'hi' })).status).toBe(200);
     expect((await v1('/embeddings', { model: 'gpt-4o-mini', input: 'hi' })).status).toBe(200);
     const models = await (await fetch(`${base}/v1/models`, { headers: { authorization: `Bearer ${t!.token}` } })).json();
-    expect(models.data.map((m: { id: string }) => m.id)).toEqual(['gpt-4o-mini']);
+    // every model the provider listed, by its route name; the default route's bare name answers too (above)
+    expect(models.data.map((m: { id: string }) => m.id)).toEqual(['oa/gpt-4o-mini', 'oa/gpt-4o', 'oa/text-embedding-3-small']);
 
     // what the upstream received: its key, never Switchyard's token, nothing of the client's own auth
     for (const r of openai.requests) {
@@ -125,7 +126,7 @@ describe('serving a remote model', () => {
     expect(last.headers.authorization).toBeUndefined();
     const emb = await v1('/embeddings', { model: 'claude-haiku-4-5', input: 'x' });
     expect(emb.status).toBe(404);
-    expect(JSON.parse(emb.text).error.code).toBe('unsupported_endpoint');
+    expect(JSON.parse(emb.text).error.code).toBe('endpoint_not_supported');
     expect(posts(anthropic).length).toBe(1);
   });
 });

@@ -112,6 +112,8 @@ describe('the renderer API client is typed from the route schemas and matches th
       'remote.list': () => sy.remote.list(),
       'remote.usage': () => sy.remote.usage({ days: 7 }),
       'remote.active': () => sy.remote.active(),
+      'router.routes': () => sy.router.routes(),
+      'router.aliases': () => sy.router.aliases(),
     };
     // these would start a runtime: only their route is checked
     const routeOnly: Record<string, [() => Promise<unknown>, string]> = {
@@ -127,6 +129,9 @@ describe('the renderer API client is typed from the route schemas and matches th
       'remote.models': [() => sy.remote.models('p1'), '/api/v1/remote-providers/:id/models'],
       'remote.test': [() => sy.remote.test('p1', { model: 'm' }), '/api/v1/remote-providers/:id/test'],
       'remote.activate': [() => sy.remote.activate({ provider: 'p1', model: 'm' }), '/api/v1/system/llm-runtime/active'],
+      // no route named m: its own 404
+      'router.setAlias': [() => sy.router.setAlias('fast', { target: 'p1/m' }), '/api/v1/router/aliases/:alias'],
+      'router.removeAlias': [() => sy.router.removeAlias('fast'), '/api/v1/router/aliases/:alias'],
     };
     const all = Object.entries(sy).flatMap(([domain, fns]) => Object.keys(fns).map((f) => `${domain}.${f}`));
     expect([...Object.keys(calls), ...Object.keys(routeOnly)].sort()).toEqual(all.sort());

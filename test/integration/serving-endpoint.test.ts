@@ -51,7 +51,8 @@ describe('serving follows an endpoint, not a local runtime slot', () => {
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text.trim()).toBe(`remote ${upstream.model} says: streamed`);
-    expect((await client.models.list()).data.map((m) => m.id)).toEqual([upstream.model]);
+    // listed by its route name; its bare name (the default route's model) answers too, as above
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual([`fake-cloud/${upstream.model}`]);
     // the whole apiBase is kept (its /openai/v1 path), with the provider's key on every request
     const posts = upstream.seen.filter((r) => r.method === 'POST');
     expect(posts.map((r) => r.path)).toEqual(['/openai/v1/chat/completions', '/openai/v1/chat/completions']);
@@ -65,7 +66,9 @@ describe('serving follows an endpoint, not a local runtime slot', () => {
     expect(phases.at(-1)).toBe(`deactivated ${upstream.model} remote`);
     expect((await t.call<Body>('GET', '/api/v1/system/llm-runtime/active')).body).toMatchObject({ kind: null, model: null, endpoint: null });
     const refused = await client.chat.completions.create({ model: upstream.model, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
-    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    // no route serves it any more
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).code).toBe('model_not_found');
     expect((await client.models.list()).data).toEqual([]);
   });
 

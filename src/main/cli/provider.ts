@@ -19,7 +19,7 @@ export interface ProviderCtx {
 const KINDS = ['openai', 'gemini', 'anthropic', 'openai_compatible', 'kserve'];
 const enc = encodeURIComponent;
 
-/** `switchyard provider add|list|validate|rm`: remote providers over the same API as the Providers screen. */
+/** `switchyard provider add|list|validate|enable|disable|rm`: remote providers over the same API as the Providers screen. */
 export async function providerCommand(ctx: ProviderCtx): Promise<number> {
   const [verb, ...rest] = ctx.args;
   switch (verb) {
@@ -33,8 +33,11 @@ export async function providerCommand(ctx: ProviderCtx): Promise<number> {
     case 'rm':
     case 'remove':
       return remove(ctx, rest);
+    case 'enable':
+    case 'disable':
+      return setEnabled(ctx, rest, verb === 'enable');
     default:
-      throw new CliError('usage', `unknown provider command "${verb ?? ''}": use provider add|list|validate|rm.`, 2);
+      throw new CliError('usage', `unknown provider command "${verb ?? ''}": use provider add|list|validate|enable|disable|rm.`, 2);
   }
 }
 
@@ -45,8 +48,8 @@ async function list(ctx: ProviderCtx): Promise<number> {
   else {
     ctx.stdout(
       table(
-        ['ID', 'KIND', 'BASE URL', 'KEY', 'KEY FROM', 'VALIDATION', 'SPEND'],
-        body.providers.map((p) => [p.id, p.kind, p.base_url, p.api_key ?? '', p.api_key_source ?? '', p.validation.state, `$${p.spend.cost_usd.toFixed(4)}/${p.spend.period}`]),
+        ['ID', 'KIND', 'BASE URL', 'KEY', 'KEY FROM', 'VALIDATION', 'ENABLED', 'SPEND'],
+        body.providers.map((p) => [p.id, p.kind, p.base_url, p.api_key ?? '', p.api_key_source ?? '', p.validation.state, p.enabled ? 'yes' : 'no', `$${p.spend.cost_usd.toFixed(4)}/${p.spend.period}`]),
       ),
     );
   }
@@ -100,5 +103,15 @@ async function remove(ctx: ProviderCtx, args: string[]): Promise<number> {
   if (!id) throw new CliError('usage', 'usage: provider rm <id>', 2);
   await ctx.client.call('DELETE', `/api/v1/remote-providers/${enc(id)}`);
   ctx.stdout(`Removed ${id} (its key is deleted; its validation history is kept).\n`);
+  return 0;
+}
+
+/** Disabled: kept with its key and history, routed nothing; only a disabled provider can be removed. */
+async function setEnabled(ctx: ProviderCtx, args: string[], enabled: boolean): Promise<number> {
+  const [id] = args;
+  if (!id) throw new CliError('usage', `usage: provider ${enabled ? 'enable' : 'disable'} <id>`, 2);
+  const body = await ctx.client.call<ProviderResponse>('PATCH', `/api/v1/remote-providers/${enc(id)}`, { enabled });
+  if (ctx.values.json) ctx.stdout(`${JSON.stringify(body, null, 2)}\n`);
+  else ctx.stdout(enabled ? `Enabled ${id}: its models are routed again.\n` : `Disabled ${id}: nothing is routed to it (its key and history are kept; remove it with: switchyard provider rm ${id}).\n`);
   return 0;
 }

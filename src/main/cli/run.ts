@@ -10,6 +10,7 @@ import { formatBytes } from '../../shared/format';
 import { ApiClient, CliError, resolveConnection } from './client';
 import { exportCommand } from './export-kserve';
 import { providerCommand } from './provider';
+import { aliasCommand, routesCommand } from './router';
 import { age, table } from './table';
 import { sleep } from '../runtimes/process-group';
 
@@ -39,7 +40,11 @@ Commands:
                                  --base-url URL, --models id,id (added by hand), --key-stdin reads the API
                                  key from standard input (never from the command line)
   provider validate <id>         run the validation steps (--model ID: it must be listed); exit 1 if not valid
-  provider rm <id>               unregister (its key is deleted, its validation history kept)
+  provider enable|disable <id>   route to it again / route nothing to it (kept, with its key and history)
+  provider rm <id>               unregister a disabled provider (its key is deleted, its history kept)
+  routes [--json]                every model /v1 answers for by name: slot, target, state, health, aliases
+  alias set <alias> <target>     a short name for a route (a local model, or <provider>/<model>)
+  alias rm <alias>               remove an alias
   export kserve <model>          an installed Hugging Face model as a KServe InferenceService (YAML; works
                                  offline); --catalog <repo> instead: a catalog model at the Hub's current
                                  commit (online); --name NAME (a DNS-1123 label), --gpus N, --gpu-memory-gib G (the cluster's GPUs; default this
@@ -398,5 +403,7 @@ const COMMANDS: Record<string, Handler> = {
   operations: ps,
   search,
   provider: ({ client, args, values, io }) => providerCommand({ client, args, values, stdout: io.stdout, readStdin: io.readStdin }),
+  routes: ({ client, args, values, io }) => routesCommand({ client, args, values, stdout: io.stdout }),
+  alias: ({ client, args, values, io }) => aliasCommand({ client, args, values, stdout: io.stdout }),
   export: ({ client, args, values, io }) => exportCommand({ client, args, values, stdout: io.stdout, stderr: io.stderr }),
 };

@@ -1,3 +1,4 @@
+import type { NameRule } from '../models/guards';
 import type { InstallBody, InstallPlan, ModelProvider, ModelRuntime } from '../../shared/api/models';
 import type { ModelRevision } from '../../shared/api/library';
 import type { ModelRecord, ModelsRepo } from '../models/models-repo';
@@ -92,6 +93,8 @@ export interface ModelDriver extends ServingDriver<ModelRecord> {
    * on disk); 'runtime': asked of the runtime in the background, whenever it comes up (Ollama's list)
    */
   readonly discovery: 'local' | 'runtime';
+  /** how its models are named, checked before anything is asked of it */
+  readonly nameRule?: NameRule;
 
   // ---- install side (coordinated by ModelService) ----
   /** the manifest name of a requested model (Ollama adds `:latest`): identical installs are deduped on it */

@@ -1,4 +1,5 @@
 import type { ModelTestResult, RuntimeFlags } from '../../shared/api/models';
+import type { Slot } from '../../shared/api/router';
 import type { ServingEndpoint } from '../serving/endpoint';
 
 export interface ActivateContext {
@@ -6,6 +7,8 @@ export interface ActivateContext {
   isCurrent(): boolean;
   /** progress for the activation's events ("vLLM is loading…") */
   onLoading(message: string): void;
+  /** the local slot the model goes in (a driver that serves one slot only ever gets `chat`) */
+  slot: Slot;
 }
 
 export interface TestRequest {
@@ -55,17 +58,33 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   readonly models: 'manifest' | 'provider';
   /** the local runtime it serves through (its `runtime.state` events move this driver's state), or null */
   readonly localRuntime: string | null;
+  /**
+   * the local slots it can serve (default `chat` only). A driver with `embeddings` serves that slot
+   * beside whatever serves `chat` — its own chat model (Ollama keeps several loaded) or another runtime's.
+   */
+  readonly slots?: readonly Slot[];
+  /** it reserves a share of the GPU's memory up front (vLLM's `--gpu-memory-utilization`), whatever the model's size */
+  readonly gpuShare?: boolean;
+  /** it cannot start without a model (vLLM serves one per process): a switch to it without one takes its last */
+  readonly requiresModel?: boolean;
+  /** the slot a model goes in by its capability (an embedding model → `embeddings`); default `chat` */
+  slotOf?(model: M): Promise<Slot>;
   /** refuses, before anything starts, what the upstream would refuse after loading (throws AppError) */
   check?(model: M, flags: RuntimeFlags): void;
   /** makes the upstream serve `model`; resolves once it answers for it, with where to send requests */
   activate(model: M, flags: RuntimeFlags, ctx: ActivateContext): Promise<ServingEndpoint>;
-  /** where requests go now, or null when nothing answers (the proxy asks this per request: keep it cheap) */
-  endpoint(): ServingEndpoint | null;
-  state(): EndpointState;
-  /** stops serving `model` (the current one when null); a process-less driver just forgets it */
-  deactivate(model: string | null): Promise<void>;
+  /** where requests for a slot (default `chat`) go now, or null when nothing answers; keep it cheap */
+  endpoint(slot?: Slot): ServingEndpoint | null;
+  state(slot?: Slot): EndpointState;
+  /** stops serving `model` (the slot's current one when null); a process-less driver just forgets it */
+  deactivate(model: string | null, slot?: Slot): Promise<void>;
   /** one short request to the endpoint, timed; never throws, the result says (default: a chat test) */
   test?(model: M, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult>;
+}
+
+/** The slots a driver can serve. */
+export function slotsOf(driver: Pick<ServingDriver, 'slots'>): readonly Slot[] {
+  return driver.slots ?? ['chat'];
 }
 
 /** The drivers a core has, each registered with one line; the coordinators look them up here. */

@@ -30,6 +30,7 @@ import { registerOpenAiRoutes } from './routes/openai';
 import { registerRuntimeBinaryRoutes } from './routes/runtime-binary';
 import { registerRuntimeRoutes } from './routes/runtimes';
 import { registerRemoteProviderRoutes } from './routes/remote-providers';
+import { registerRouterRoutes } from './routes/router';
 import { registerKserveRoutes } from './routes/kserve';
 import { registerLibraryRoutes } from './routes/library';
 import { registerSettingsRoutes } from './routes/settings';
@@ -194,6 +195,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   registerOpenAiRoutes(app, core, gate);
   registerChatRoutes(app, core);
   registerRemoteProviderRoutes(app, core);
+  registerRouterRoutes(app, core);
   registerKserveRoutes(app, core);
   registerLibraryRoutes(app, core);
 

@@ -17,6 +17,10 @@ import { filesValidated } from './file-validation';
 import { servingState } from './model-state';
 import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
 import { isUp } from '../../shared/runtimes';
+import type { Slot } from '../../shared/api/router';
+import { slotsOf } from '../drivers/serving-driver';
+import { EmbeddingsSlot } from '../serving/embeddings-slot';
+import { slotFit } from './slot-memory';
 
 export { resolveFlags } from './activation-flags';
 
@@ -59,10 +63,15 @@ export class ActivationService {
   private generation = 0;
   private readonly flags: ActivationFlags;
   readonly active: ActiveServing;
+  /** the local embeddings slot (the chat slot is `active`) */
+  readonly embeddings: EmbeddingsSlot;
+  /** the launch flags the chat slot's model was started with (its share of the GPU, for the slots' fit) */
+  private chatFlags: { model: string; flags: RuntimeFlags } | null = null;
 
   constructor(private readonly deps: ActivationDeps) {
     this.flags = new ActivationFlags(deps);
     this.active = new ActiveServing(deps.drivers, deps.events);
+    this.embeddings = new EmbeddingsSlot(this.active, deps.runtimes, deps.events);
   }
 
   /** Adds a driver (a remote provider's, a test's): one line, nothing else to change. */
@@ -70,9 +79,13 @@ export class ActivationService {
     return this.deps.drivers.register(driver);
   }
 
-  /** Where OpenAI-compatible requests go now, or null when nothing answers. */
+  /**
+   * Where OpenAI-compatible requests without a route go now (the default: the chat slot or a remote
+   * default), else the embeddings slot when it is all that serves; null when nothing answers. The
+   * router (router/) resolves every named model; this is the proxy's view until it asks the router.
+   */
   endpoint(): ServingEndpoint | null {
-    return this.active.endpoint();
+    return this.active.endpoint() ?? this.embeddings.endpoint();
   }
 
   /** Why the active model does not answer now (its runtime stopped answering), for the proxy's 503. */
@@ -130,9 +143,16 @@ export class ActivationService {
     return filesValidated(this.deps.models, this.deps.logger, m);
   }
 
-  /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load). */
+  /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load), in either slot. */
   serving(m: ModelRecord): boolean {
-    return servingState(m, this.deps.runtimes.info(m.runtime)).serving;
+    return servingState(m, this.deps.runtimes.info(m.runtime)).serving || this.slotOf(m) === 'embeddings';
+  }
+
+  /** The local slot a model is in now, or null. */
+  slotOf(m: ModelRecord): Slot | null {
+    const emb = this.embeddings.current();
+    if (emb && emb.driver.provider === m.provider && sameModelName(emb.model, m.name)) return 'embeddings';
+    return servingState(m, this.deps.runtimes.info(m.runtime)).active ? 'chat' : null;
   }
 
   lastTest(name: string): ModelTestResult | null {
@@ -169,9 +189,15 @@ export class ActivationService {
     return p;
   }
 
+  /** The slot an installed model goes in by its capability (an embedding model on Ollama → embeddings). */
+  async slotFor(name: string): Promise<Slot> {
+    const m = this.require(name);
+    return (await this.driverOf(m).slotOf?.(m)) ?? 'chat';
+  }
+
   /** An installed model, under the lifecycle rules. */
   activate(body: ActivateBody): Promise<Activation> {
-    return this.joined(JSON.stringify([body.name, body.runtime ?? null, body.flags ?? null]), () => this.activateInstalled(body));
+    return this.joined(JSON.stringify([body.name, body.runtime ?? null, body.flags ?? null, body.slot ?? null]), () => this.activateInstalled(body));
   }
 
   /**
@@ -217,14 +243,28 @@ export class ActivationService {
     if (body.flags && Object.keys(body.flags).length && !driver.launchFlags) {
       throw new AppError('bad_request', `flags apply to vLLM models only; ${driver.label} takes its options per request.`);
     }
+    const slot = body.slot ?? (await driver.slotOf?.(m)) ?? 'chat';
+    if (!slotsOf(driver).includes(slot)) {
+      throw new AppError('lifecycle_violation', `${driver.label} serves the ${slotsOf(driver).join(' and ')} slot only — activate ${m.name} without "slot", or install an embedding model for a runtime that serves the embeddings slot (Ollama).`);
+    }
     const { flags, sources } = driver.launchFlags ? this.flags.effective(m, body.flags ?? {}, true) : { flags: null, sources: null };
+    this.checkSlotsFit(slot, m, driver, flags ?? {});
     const started = Date.now();
+    if (slot === 'embeddings') {
+      const endpoint = await this.embeddings.activate(driver, m, (ok, details) => {
+        this.deps.models.addValidation(m.name, 'activation', ok, details);
+        if (ok) this.deps.models.touchLastUsed(m.name);
+      });
+      this.deps.events.emit({ type: 'models.changed' });
+      return { model: m.name, runtime, slot, serving: true, base_url: endpoint.apiBase.replace(/\/v1$/, ''), api_base: endpoint.apiBase, flags: null, flag_sources: null, load_ms: Date.now() - started };
+    }
     const endpoint = await this.run(driver, m, flags ?? {}, started, (load_ms) => {
+      this.chatFlags = { model: m.name, flags: flags ?? {} };
       this.deps.models.addValidation(m.name, 'activation', true, { runtime, flags, load_ms });
       this.deps.models.touchLastUsed(m.name);
     });
     this.deps.events.emit({ type: 'models.changed' });
-    return { model: m.name, runtime, serving: true, base_url: endpoint.apiBase.replace(/\/v1$/, ''), api_base: endpoint.apiBase, flags, flag_sources: sources, load_ms: Date.now() - started };
+    return { model: m.name, runtime, slot, serving: true, base_url: endpoint.apiBase.replace(/\/v1$/, ''), api_base: endpoint.apiBase, flags, flag_sources: sources, load_ms: Date.now() - started };
   }
 
   /** One activation on any driver: offline check, the driver's refusals, leaving the previous endpoint, events. */
@@ -240,6 +280,7 @@ export class ActivationService {
       driver.check?.(model, flags);
       await this.leave(driver);
       const endpoint = await driver.activate(model, flags, {
+        slot: 'chat',
         isCurrent: () => generation === this.generation,
         onLoading: (message) => this.active.emit(model, 'loading', message),
       });
@@ -265,7 +306,11 @@ export class ActivationService {
   private async leave(next: ServingDriver): Promise<void> {
     const current = this.active.driver();
     if (!current || current === next) return;
-    if (current.localRuntime !== null && next.localRuntime !== null) return;
+    if (current.localRuntime !== null && next.localRuntime !== null) {
+      // the runtime keeps serving the embeddings slot (the switch leaves it running): its chat model goes
+      if (this.embeddings.current()?.driver === current) await current.deactivate(null, 'chat');
+      return;
+    }
     this.active.retire(`${next.label} serves instead.`);
     // a process-less endpoint taking over starts and stops nothing: the local runtime keeps running (the
     // user did not ask to stop it), it just stops being where the proxy sends
@@ -279,7 +324,8 @@ export class ActivationService {
    * one — it is a model activation under the same rules; without, the runtime just starts.
    */
   async switchTo(runtime: RuntimeName, model?: string | null): Promise<void> {
-    const target = model ?? (runtime === 'vllm' ? this.deps.runtimes.activeInfo().last_models.vllm : null);
+    const requiresModel = this.deps.drivers.byLocalRuntime(runtime)?.requiresModel === true;
+    const target = model ?? (requiresModel ? this.deps.runtimes.activeInfo().last_models[runtime] : null);
     if (target) {
       await this.activate({ name: target, runtime });
       return;
@@ -291,7 +337,23 @@ export class ActivationService {
   }
 
   /** Unloads (Ollama, keep_alive 0), stops (vLLM) or forgets (a remote endpoint) the active model. */
-  async deactivate(body: { name?: string; runtime?: string } = {}): Promise<{ runtime: string; model: string | null; message: string }> {
+  async deactivate(body: { name?: string; runtime?: string; slot?: Slot } = {}): Promise<{ runtime: string; model: string | null; message: string }> {
+    const inEmbeddings = this.embeddings.current();
+    const namesEmbeddings = body.name !== undefined && inEmbeddings !== null && sameModelName(body.name, inEmbeddings.model);
+    if (body.slot === 'embeddings' || (namesEmbeddings && !body.slot)) {
+      const off = await this.embeddings.deactivate();
+      this.deps.events.emit({ type: 'models.changed' });
+      return off ? { ...off, message: `${off.model} is no longer served in the embeddings slot.` } : { runtime: body.runtime ?? 'ollama', model: null, message: 'The embeddings slot is empty; nothing to deactivate.' };
+    }
+    // no slot, model or runtime named: both slots
+    if (!body.slot && !body.name && !body.runtime && inEmbeddings) {
+      const chat = await this.deactivate({ slot: 'chat' });
+      const off = await this.embeddings.deactivate();
+      this.deps.events.emit({ type: 'models.changed' });
+      const message = [chat.model ? chat.message : null, off ? `${off.model} is no longer served in the embeddings slot.` : null].filter(Boolean).join(' ');
+      // the answer names the chat slot's model, or the embedding model when it was all that served
+      return chat.model || !off ? { ...chat, message } : { ...off, message };
+    }
     const named = body.name ? this.require(body.name) : null;
     const runtime = body.runtime ?? named?.runtime ?? null;
     const current = this.active.driver();
@@ -306,7 +368,8 @@ export class ActivationService {
     const announced = this.active.announcedModel(driver);
     await driver.deactivate(model);
     // a model activated on the runtime directly (not announced) still gets its one `deactivated` event
-    if (!this.active.retire('deactivated on request.') && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`);
+    // only what this driver announced is retired (a remote default stays when a local slot is emptied)
+    if (!(announced && this.active.retire('deactivated on request.')) && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`);
     if (driver.localRuntime === null) this.active.clear(driver);
     this.deps.events.emit({ type: 'models.changed' });
     return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };
@@ -351,7 +414,7 @@ export class ActivationService {
   async test(name: string, body: { prompt?: string; max_tokens?: number } = {}): Promise<ModelTestResult> {
     const m = this.require(name);
     const driver = this.driverOf(m);
-    const endpoint = driver.endpoint();
+    const endpoint = driver.endpoint(this.slotOf(m) ?? 'chat');
     if (!this.serving(m) || !endpoint) {
       const info = this.deps.runtimes.info(m.runtime);
       throw new AppError('model_not_active', `${m.name} is not being served (${driver.label} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
@@ -380,6 +443,26 @@ export class ActivationService {
   }
 
   // ---- internals ---------------------------------------------------------------------------------
+
+  /** The two slots' models must fit in the GPU's memory together (the RAM without one): refused with the numbers. */
+  private checkSlotsFit(slot: Slot, m: ModelRecord, driver: ServingDriver, flags: RuntimeFlags): void {
+    const otherSlot: Slot = slot === 'chat' ? 'embeddings' : 'chat';
+    const held = slot === 'chat' ? this.embeddings.current() : this.chatHeld();
+    if (!held || sameModelName(held.model, m.name)) return;
+    const other = this.deps.models.find(held.model);
+    if (!other) return;
+    slotFit(this.deps.fitRequest().gpus, [
+      { slot, model: m, driver, flags },
+      { slot: otherSlot, model: other, driver: held.driver, flags: this.chatFlags?.model === other.name ? this.chatFlags.flags : held.driver.launchFlags ? this.flags.effective(other, {}, true).flags : {} },
+    ]);
+  }
+
+  /** The chat slot's local model, if one is served. */
+  private chatHeld(): { driver: ServingDriver; model: string } | null {
+    const driver = this.active.driver();
+    const model = driver ? this.active.announcedModel(driver) : null;
+    return driver && model && driver.localRuntime !== null ? { driver, model } : null;
+  }
 
   private driverOf(m: ModelRecord): ServingDriver<ModelRecord> {
     const driver = this.deps.drivers.byProvider(m.provider) ?? this.deps.drivers.byRuntime(m.runtime);

@@ -10,7 +10,7 @@ export function filesValidated(models: ModelsRepo, logger: Logger, m: ModelRecor
   if (m.status !== 'installed') return false;
   const last = models.latestValidation(m.name, 'files');
   if (!last?.ok) return false;
-  if (m.provider !== 'huggingface') return true;
+  // only files of ours on disk are checked (artifacts with a local path; a runtime's own store checks itself)
   const changed = changedFiles(models, m, Date.parse(last.created_at));
   if (changed.length === 0) return true;
   models.addValidation(m.name, 'files', false, { reason: 'files changed on disk since they were verified', changed: changed.slice(0, 20) });

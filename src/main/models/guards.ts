@@ -3,26 +3,28 @@ import { statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppError } from '../../shared/errors';
-import type { ModelProvider } from '../../shared/api/models';
 
 const NAME = /^[\w\-.:/]+$/;
 
+/** A driver's own naming rule (Hugging Face: `org/name`; Ollama: `[ns/]model[:tag]`). */
+export interface NameRule {
+  pattern: RegExp;
+  /** what the refusal says: how its models are named, with an example */
+  hint: string;
+}
+
 /**
  * Model names as the seed Venom validates them (`^[\w\-.:\/]+$`), plus: no `..`, no absolute path,
- * no empty segment. Hugging Face names are `org/name` (one slash); Ollama names `[ns/]model[:tag]`.
+ * no empty segment; then the driver's own rule, if it has one.
  */
-export function validateModelName(name: string, provider: ModelProvider): void {
+export function validateModelName(name: string, rule: NameRule | null | undefined): void {
   const bad = (why: string) => new AppError('invalid_name', `"${name}" is not a valid model name: ${why}.`);
   if (!name || name.length > 200) throw bad('it must have 1 to 200 characters');
   if (!NAME.test(name)) throw bad('only letters, digits and _ - . : / are allowed');
   if (name.includes('..')) throw bad('".." is not allowed');
   if (name.startsWith('/') || /^[A-Za-z]:[\\/]/.test(name)) throw bad('absolute paths are not allowed');
   if (name.split('/').some((p) => p === '' || p === '.')) throw bad('empty or "." path segments are not allowed');
-  if (provider === 'huggingface') {
-    if (!/^[\w\-.]+\/[\w\-.]+$/.test(name)) throw bad('Hugging Face models are named "org/name", e.g. "Qwen/Qwen3-0.6B"');
-  } else if (name.split('/').length > 3) {
-    throw bad('Ollama models are named "model[:tag]" or "namespace/model[:tag]"');
-  }
+  if (rule && !rule.pattern.test(name)) throw bad(rule.hint);
 }
 
 export interface DiskInfo {

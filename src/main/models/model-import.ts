@@ -39,7 +39,7 @@ export class ModelImporter {
     const driver = this.deps.drivers().find((d) => d.imports === source.kind && d.importLocal);
     if (!driver) throw new AppError('bad_request', `No runtime here imports ${source.kind === 'gguf' ? 'GGUF files' : 'model folders'}.`);
     const name = importName(source, body.name);
-    validateModelName(name, driver.provider);
+    validateModelName(name, driver.nameRule);
     const existing = this.deps.host.models.find(name);
     if (existing || (await driver.nameTaken?.(name))) {
       throw new AppError('name_taken', `There is already a model named ${name}${existing ? ` (${existing.source === 'local' ? `imported from ${existing.import_path}` : `from ${existing.provider}`})` : ` in ${driver.label}`}. Choose another name (--name), or remove that model first.`);

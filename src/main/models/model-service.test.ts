@@ -113,7 +113,7 @@ function setup(maxStorageBytes: number | null = null) {
   const stopped = { state: 'stopped', model: null, active: false, base_url: '' } as unknown as RuntimeInfo;
   const service = new ModelService({
     models,
-    lifecycle: { validated: () => false, serving: () => false, lastTest: () => null },
+    lifecycle: { validated: () => false, serving: () => false, lastTest: () => null, slotOf: () => null },
     operations,
     drivers: registry(fake.driver, other.driver),
     runtimes: { info: () => stopped },

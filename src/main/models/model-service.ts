@@ -1,3 +1,4 @@
+import { slotsOf } from '../drivers/serving-driver';
 import { AppError } from '../../shared/errors';
 import type { CapabilitiesOverride, InstallBody, InstalledModel, InstallPlan, ModelCapabilities, ModelProvider, ModelRuntime, Operation } from '../../shared/api/models';
 import type { SettingsService } from '../config';
@@ -21,7 +22,7 @@ import { isImportParams, ModelImporter } from './model-import';
 export interface ModelServiceDeps {
   models: ModelsRepo;
   /** activation state of a model (src/main/models/activation.ts) */
-  lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest'>;
+  lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest' | 'slotOf'>;
   operations: OperationService;
   /** the registered drivers (the same ones the activation service serves with); those that install models here are this coordinator's, a request's provider picks one */
   drivers: DriverRegistry;
@@ -148,7 +149,7 @@ export class ModelService {
 
   /** What an install would fetch, its size, and the disk after it — or why it would be refused. */
   async plan(request: { name: string; provider: ModelProvider; revision?: string; quantization?: string; files?: string[] }, signal?: AbortSignal): Promise<InstallPlan> {
-    validateModelName(request.name, request.provider);
+    validateModelName(request.name, this.driverFor(request.provider).nameRule);
     const plan = await this.driverFor(request.provider).plan(request, this.host, signal);
     let refusal = plan.refusal;
     if (!refusal && plan.download_bytes !== null) {
@@ -171,7 +172,7 @@ export class ModelService {
    * again while it is prepared or running answers with that operation; a different one is refused.
    */
   async install(body: InstallBody): Promise<Operation> {
-    validateModelName(body.name, body.provider);
+    validateModelName(body.name, this.driverFor(body.provider).nameRule);
     const name = this.driverFor(body.provider).canonicalName(body.name);
     const request = JSON.stringify([body.provider, name, body.runtime ?? null, body.revision ?? null, body.files ?? null, body.quantization ?? null]);
     const pending = this.preparing.get(name);
@@ -258,7 +259,7 @@ export class ModelService {
   async remove(nameInput: string): Promise<Operation> {
     const model = this.deps.models.find(nameInput);
     if (!model) {
-      validateModelName(nameInput, nameInput.includes(':') || !nameInput.includes('/') ? 'ollama' : 'huggingface');
+      validateModelName(nameInput, null);
       throw new AppError('model_not_found', `No installed model "${nameInput}". See GET /api/v1/models/registry.`);
     }
     const name = model.name;
@@ -335,7 +336,7 @@ export class ModelService {
   }
 
   private isActive(model: ModelRecord): boolean {
-    return servingState(model, this.deps.runtimes.info(model.runtime)).active;
+    return servingState(model, this.deps.runtimes.info(model.runtime)).active || this.deps.lifecycle.slotOf(model) === 'embeddings';
   }
 
   private require(name: string): ModelRecord {
@@ -356,6 +357,8 @@ export class ModelService {
       ...rest,
       capabilities: m.capabilities || capabilities_override ? effectiveCapabilities(m.capabilities, capabilities_override) : null,
       active: this.isActive(m),
+      slot: lifecycle.slotOf(m),
+      slots: [...slotsOf(this.drivers.find((d) => d.provider === m.provider) ?? {})],
       validated: lifecycle.validated(m),
       serving: lifecycle.serving(m),
       last_test: lifecycle.lastTest(m.name),

@@ -26,7 +26,7 @@ interface ModelRow {
   updated_at: string;
 }
 
-export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'validated' | 'serving' | 'last_test' | 'runtime_flags' | 'import_path_exists' | 'import_path' | 'pinned_revision'> & {
+export type ModelRecord = Omit<InstalledModel, 'capabilities' | 'active' | 'slot' | 'slots' | 'validated' | 'serving' | 'last_test' | 'runtime_flags' | 'import_path_exists' | 'import_path' | 'pinned_revision'> & {
   /** an import's original file or folder */
   import_path?: string | null;
   /** the commit vLLM serves, whatever the installed one is (set through `setPinnedRevision` only) */

@@ -12,6 +12,8 @@ export class OpenAiError extends Error {
     readonly type: string,
     readonly code: string | null,
     readonly param: string | null = null,
+    /** seconds, sent as `Retry-After` (a model being switched) */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -21,8 +23,8 @@ export class OpenAiError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

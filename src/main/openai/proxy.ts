@@ -10,6 +10,8 @@ import { LoopbackClient } from './loopback-client';
 import { awaitHead, relayAnswer, relayRaw, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
 import { estimatePromptTokens, parseRequestBody } from './request-body';
 import { UsageInspector } from './usage-inspector';
+import type { RoutingTable } from '../router/routing-table';
+import type { RouteEntry } from '../router/table';
 import { readCappedResponse } from '../net/capped-body';
 
 export { OpenAiError, type OpenAiErrorBody } from './errors';
@@ -26,14 +28,12 @@ const MODELS_TIMEOUT_MS = 5_000;
 const MAX_MODELS_BODY = 4 * 1024 * 1024;
 
 export interface OpenAiProxyOptions {
-  /** where requests go now (the activation service's endpoint), or null when nothing answers */
-  activeEndpoint: () => ServingEndpoint | null;
+  /** the routing table: which route a request's `model` names, and where it answers */
+  router: Pick<RoutingTable, 'resolve' | 'ensureLoaded' | 'touch' | 'models'>;
   /** how endpoints off this machine are reached (TLS, proxies, CAs, offline refusal) */
   net?: Pick<NetClient, 'fetch' | 'request'>;
   /** how long to wait for response headers, and for the next chunk of an answer (Settings › Runtime) */
   timeouts?: () => { headersMs: number; idleMs: number };
-  /** why nothing answers although a model is active (a runtime that stopped answering), for the 503 */
-  unavailable?: () => { message: string; code: string } | null;
   usage: UsageRecorder;
   logger: Logger;
   /** called for every request routed to a model (the manifest's `last_used`) */
@@ -65,43 +65,45 @@ export class OpenAiProxy {
     this.loopback.close();
   }
 
-  /** Resolves which runtime/model serves `requested`, or throws the OpenAI-style 503/404. */
-  route(requested: unknown): { endpoint: ServingEndpoint; model: string | null } {
-    const endpoint = this.options.activeEndpoint();
-    const down = endpoint ? null : this.options.unavailable?.();
-    if (down) throw new OpenAiError(503, down.message, 'service_unavailable', down.code);
-    if (!endpoint) {
-      throw new OpenAiError(
-        503,
-        'No model is active in Switchyard — activate one (Switchyard › Installed › Activate, or POST /api/v1/system/llm-servers/active) and retry.',
-        'service_unavailable',
-        'no_active_model',
-      );
+  /**
+   * Which route serves `requested` (the router's table: a map read), and where it answers now — after
+   * a load on demand when one is due. Throws the OpenAI-style refusal; nothing is sent upstream then.
+   */
+  async route(requested: unknown, kind: OpenAiEndpoint, signal: AbortSignal): Promise<{ route: RouteEntry; endpoint: ServingEndpoint; model: string }> {
+    const { router } = this.options;
+    const name = typeof requested === 'string' && requested.trim() !== '' ? requested.trim() : undefined;
+    let r = router.resolve(name, kind);
+    // a provider that is down, with a fallback configured: the fallback's route, resolved like any name
+    if (!r.ok && r.code === 'upstream_down' && r.fallback) {
+      const f = router.resolve(r.fallback, kind);
+      if (f.ok) r = f;
     }
-    const name = typeof requested === 'string' && requested.trim() !== '' ? requested.trim() : null;
-    if (!endpoint.model) return { endpoint, model: name };
-    if (name === null || requestNamesServedModel(name, endpoint.model)) return { endpoint, model: endpoint.model };
-    throw new OpenAiError(
-      404,
-      `The model \`${name}\` is not being served: Switchyard serves \`${endpoint.model}\` on ${endpointLabel(endpoint)} right now — activate \`${name}\` in Switchyard first, or ask for \`${endpoint.model}\`.`,
-      'invalid_request_error',
-      'model_not_found',
-      'model',
-    );
+    if (!r.ok) throw new OpenAiError(r.status, r.message, r.status >= 500 ? 'service_unavailable' : 'invalid_request_error', r.code, 'model', r.retryAfter);
+    if (!r.load && r.endpoint) return { route: r.route, endpoint: r.endpoint, model: r.upstreamModel };
+    try {
+      return { route: r.route, endpoint: await router.ensureLoaded(r.route, signal), model: r.upstreamModel };
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      throw new OpenAiError(error.status, error.message, error.status >= 500 ? 'api_error' : 'invalid_request_error', error.code, 'model');
+    }
   }
 
-  /** `GET /v1/models`: the active model as the runtime describes it (empty list when nothing is active). */
+  /** `GET /v1/models`: every model that answers now by name, local ones as their runtime describes them. */
   async models(): Promise<{ object: 'list'; data: Record<string, unknown>[] }> {
-    const endpoint = this.options.activeEndpoint();
-    if (!endpoint) return { object: 'list', data: [] };
-    // a remote provider is not asked: its model list is what its validation saw, and no key leaves for a listing
-    const cards = endpoint.kind === 'remote' ? [] : await this.runtimeCards(endpoint);
-    if (!endpoint.model) return { object: 'list', data: cards };
-    const card = cards.find((c) => typeof c.id === 'string' && requestNamesServedModel(c.id, endpoint.model!));
-    return {
-      object: 'list',
-      data: [card ? { ...card, id: endpoint.model } : { id: endpoint.model, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: endpoint.kind === 'remote' ? endpoint.provider : endpoint.runtime }],
-    };
+    const { data } = this.options.router.models();
+    const cards = new Map<string, Promise<Record<string, unknown>[]>>();
+    const out = await Promise.all(
+      data.map(async (m) => {
+        const r = this.options.router.resolve(m.id, 'chat.completions');
+        // a remote provider is not asked: its model list is what its validation saw, and no key leaves for a listing
+        if (!r.ok || r.route.kind !== 'local' || !r.endpoint) return m;
+        const e = r.endpoint;
+        if (!cards.has(e.apiBase)) cards.set(e.apiBase, this.runtimeCards(e));
+        const card = (await cards.get(e.apiBase)!).find((c) => typeof c.id === 'string' && requestNamesServedModel(c.id, r.upstreamModel));
+        return card ? { ...card, id: m.id, owned_by: m.owned_by } : m;
+      }),
+    );
+    return { object: 'list', data: out };
   }
 
   /** What a local runtime says of its models (an empty list when it does not answer in time). */
@@ -127,33 +129,44 @@ export class OpenAiProxy {
     let tracker: RequestTracker | null = null;
     const outcome: Outcome = { status: 500, prompt: null, completion: null };
     const bodyBytes = Buffer.isBuffer(body) ? body.length : 0;
+    let route: RouteEntry | null = null;
+    const gone = new AbortController();
+    const onGone = () => {
+      if (!res.writableFinished) gone.abort();
+    };
+    res.on('close', onGone);
     try {
       const payload = parseRequestBody(body);
-      const routed = this.route(payload.model);
-      // the client's bytes go upstream as they are; only a model named differently (an alias, or none) is
-      // rewritten, and only after the depth check above bounded what JSON.stringify walks
+      const routed = await this.route(payload.model, kind, gone.signal);
+      route = routed.route;
+      this.options.router.touch(route);
+      // the client's bytes go upstream as they are; only a model named differently (an alias, a
+      // `provider/model`, or none) is rewritten, and only after the depth check bounded what JSON.stringify walks
       let data = Buffer.isBuffer(body) ? body : null;
-      if (routed.model !== null && payload.model !== routed.model) {
+      if (payload.model !== routed.model) {
         payload.model = routed.model;
         data = null;
       }
       data ??= Buffer.from(JSON.stringify(payload));
       const stream = payload.stream === true;
-      tracker = this.options.usage.begin(routed.model ?? 'unknown', routed.endpoint.runtime, kind);
-      if (routed.model) this.options.onUse?.(routed.model);
       const { endpoint } = routed;
-      if (endpoint.kind === 'remote' && routed.model && this.options.remote?.handles(endpoint.provider)) {
-        Object.assign(outcome, await this.options.remote.forward(kind, endpoint.provider, routed.model, payload, req, res, tracker));
+      tracker = this.options.usage.begin(route.name, endpoint.runtime, kind);
+      if (route.kind === 'local') this.options.onUse?.(route.name);
+      if (route.kind === 'remote' && this.options.remote?.handles(route.provider)) {
+        Object.assign(outcome, await this.options.remote.forward(kind, route.provider, routed.model, payload, req, res, tracker));
       } else {
         Object.assign(outcome, await this.forwardTo(kind, endpoint, data, stream, req, res, tracker));
       }
     } catch (error) {
       const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy — see its log.', 'api_error', null);
       if (!(error instanceof OpenAiError)) this.options.logger.error({ error: errorMessage(error) }, 'OpenAI request failed');
-      if (!res.headersSent) sendJson(res, e.status, e.body());
+      if (!res.headersSent) sendJson(res, e.status, e.body(), e.retryAfter === undefined ? undefined : { 'retry-after': String(e.retryAfter) });
       else res.destroy();
       outcome.status = e.status;
     } finally {
+      res.off('close', onGone);
+      // a long stream is use until its end (idle unload counts from here)
+      if (route) this.options.router.touch(route);
       // a client that left, or an answer without usage, still counts: the prompt from the request's size
       tracker?.finish({ status: outcome.status, promptTokens: outcome.prompt ?? estimatePromptTokens(bodyBytes), completionTokens: outcome.completion ?? 0 });
     }

@@ -124,7 +124,7 @@ export class RemoteForwarder {
     }
     const preset = PRESETS[target.row.kind];
     if ((kind === 'embeddings' && !preset.embeddings) || (kind === 'completions' && !preset.completions)) {
-      return failure('upstream_error', new OpenAiError(404, `${preset.label} has no ${PATHS[kind]} endpoint — use /v1/chat/completions with ${provider}.`, 'invalid_request_error', 'unsupported_endpoint'), null, false);
+      return failure('upstream_error', new OpenAiError(404, `${preset.label} has no ${PATHS[kind]} endpoint — use /v1/chat/completions with ${provider}.`, 'invalid_request_error', 'endpoint_not_supported'), null, false);
     }
 
     // the worst case, reserved before anything is sent: budgets and tokens per minute

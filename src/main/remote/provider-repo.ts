@@ -9,6 +9,8 @@ export interface ProviderRow {
   headers: Record<string, string>;
   governance: Governance;
   fallback: Fallback | null;
+  /** false: kept with its history, routed nothing (migration 16) */
+  enabled: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -69,6 +71,7 @@ export class ProviderRepo {
       ),
       update: db.prepare('UPDATE remote_providers SET base_url = @base_url, headers = @headers, governance = @governance, fallback = @fallback, updated_at = @updated_at WHERE id = @id'),
       remove: db.prepare('DELETE FROM remote_providers WHERE id = ?'),
+      setEnabled: db.prepare('UPDATE remote_providers SET enabled = ?, updated_at = ? WHERE id = ?'),
       get: db.prepare<[string], Raw<ProviderRow>>('SELECT * FROM remote_providers WHERE id = ?'),
       list: db.prepare<[], Raw<ProviderRow>>('SELECT * FROM remote_providers ORDER BY created_at, id'),
       models: db.prepare<[string], { model_id: string }>('SELECT model_id FROM remote_models WHERE provider_id = ? ORDER BY added_at, model_id'),
@@ -135,6 +138,10 @@ export class ProviderRepo {
     if (models) this.replaceModels(row.id, models);
   }
 
+  setEnabled(id: string, enabled: boolean, at: string): void {
+    this.stmts.setEnabled.run(enabled ? 1 : 0, at, id);
+  }
+
   remove(id: string): boolean {
     return this.stmts.remove.run(id).changes > 0;
   }
@@ -192,7 +199,8 @@ export class ProviderRepo {
   }
 
   private toRaw(row: ProviderRow) {
-    return { ...row, headers: JSON.stringify(row.headers), governance: JSON.stringify(row.governance), fallback: row.fallback ? JSON.stringify(row.fallback) : null };
+    const { enabled: _enabled, ...rest } = row; // written by setEnabled only
+    return { ...rest, headers: JSON.stringify(row.headers), governance: JSON.stringify(row.governance), fallback: row.fallback ? JSON.stringify(row.fallback) : null };
   }
 
   private fromRaw(r: Raw<ProviderRow>): ProviderRow {
@@ -203,6 +211,7 @@ export class ProviderRepo {
       headers: json<Record<string, string>>(r.headers, {}),
       governance: json<Governance>(r.governance, {}),
       fallback: json<Fallback | null>(r.fallback, null),
+      enabled: r.enabled !== 0,
       created_at: String(r.created_at),
       updated_at: String(r.updated_at),
     };

@@ -85,6 +85,7 @@ export class RemoteProviders {
       headers: body.headers ?? {},
       governance: body.governance ?? {},
       fallback: body.fallback ?? null,
+      enabled: true,
       created_at: now,
       updated_at: now,
     };
@@ -115,6 +116,7 @@ export class RemoteProviders {
       headers: patch.headers ?? old.headers,
       governance: patch.governance ?? old.governance,
       fallback: patch.fallback !== undefined ? patch.fallback : old.fallback,
+      enabled: patch.enabled ?? old.enabled,
       updated_at: new Date(this.now()).toISOString(),
     };
     const name = secretName(id);
@@ -122,6 +124,7 @@ export class RemoteProviders {
     if (!key.keep) this.options.secrets.set(name, key.value);
     try {
       this.options.repo.update(row, patch.models);
+      if (row.enabled !== old.enabled) this.options.repo.setEnabled(id, row.enabled, row.updated_at);
     } catch (error) {
       if (!key.keep) this.options.secrets.set(name, previousKey);
       throw error;
@@ -132,7 +135,8 @@ export class RemoteProviders {
 
   /** Unregisters: the row, its hand-added models and its key go; its validation history stays. */
   async remove(id: string): Promise<void> {
-    this.row(id);
+    // ModelOps: what serves is taken off before unregister — disabling is that step, and undoable
+    if (this.row(id).enabled) throw new AppError('conflict', `${id} is enabled: disable it first (PATCH /api/v1/remote-providers/${id} {"enabled":false}, or Providers › Disable), then unregister it.`);
     if (this.options.active()?.provider === id) await this.options.onRemoved?.(id);
     this.options.repo.remove(id);
     this.options.secrets.set(secretName(id), null);
@@ -312,6 +316,7 @@ export class RemoteProviders {
       models: this.options.repo.manualModels(row.id),
       governance: row.governance,
       fallback: row.fallback,
+      enabled: row.enabled,
       validation: { state, last: lastView },
       spend: { period, ...spend, cost_usd: Math.round(spend.cost_usd * 1e6) / 1e6 },
       supports: { embeddings: preset.embeddings, completions: preset.completions },

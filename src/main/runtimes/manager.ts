@@ -38,6 +38,8 @@ export class RuntimeManager {
   private readonly slots = new Map<RuntimeName, RuntimeSlot>();
   private readonly fetchImpl: typeof fetch;
   private active: RuntimeName | null = null;
+  /** runtimes serving a slot beside the active one (Ollama's embeddings beside vLLM): a switch leaves them running */
+  private readonly beside = new Set<RuntimeName>();
   private lastModels: Record<string, string | null>;
   private closed = false;
   private healthTimer: NodeJS.Timeout | null = null;
@@ -137,7 +139,7 @@ export class RuntimeManager {
     for (const slot of this.slots.values()) slot.abortStart(new AppError('cancelled', `Superseded by a newer request to switch to ${target.adapter.displayName}.`));
     return this.withLocks([...this.slots.keys()], async () => {
       const model = target.modelFor(options, this.lastModels[name] ?? null); // a request that cannot start stops nothing
-      for (const other of this.slots.values()) if (other !== target && runOf(other.current)) await other.stop();
+      for (const other of this.slots.values()) if (other !== target && runOf(other.current) && !this.beside.has(other.name)) await other.stop();
       // Active only once it runs: a start that fails (not installed, no model, load error) leaves no
       // runtime active, since the others were stopped above.
       try {
@@ -149,6 +151,15 @@ export class RuntimeManager {
         throw error;
       }
     });
+  }
+
+  /**
+   * Whether `name` serves a slot beside the active runtime (the router's embeddings slot): a switch of
+   * the active runtime then leaves it running; an explicit stop still stops it.
+   */
+  keepBeside(name: RuntimeName, on: boolean): void {
+    if (on) this.beside.add(name);
+    else this.beside.delete(name);
   }
 
   /** Starting a runtime is a switch to it: only one runtime is active at a time. */

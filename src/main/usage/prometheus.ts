@@ -1,4 +1,5 @@
 import type { RuntimeInfo } from '../../shared/api/runtimes';
+import type { Route } from '../../shared/api/router';
 import { RuntimeState } from '../../shared/api/runtimes';
 import type { GpuSampleEvent } from '../../shared/api/system';
 import { PROM_BUCKETS, type PromHistogram, type UsageRecorder } from './usage-recorder';
@@ -47,9 +48,17 @@ function formatValue(v: number): string {
 }
 
 /** Switchyard's own metrics: endpoint traffic, runtime states and GPU gauges. */
-export function renderMetrics(input: { usage: UsageRecorder; runtimes: RuntimeInfo[]; gpu: GpuSampleEvent }): string {
+export function renderMetrics(input: { usage: UsageRecorder; runtimes: RuntimeInfo[]; gpu: GpuSampleEvent; routes?: Route[] }): string {
   const out = new Exposition();
   const { usage, runtimes, gpu } = input;
+  if (input.routes) {
+    out.metric(
+      'switchyard_route_up',
+      'gauge',
+      'Whether a route answers now (1: serving; 0: down, disabled, stale, offline or not loaded).',
+      input.routes.map((r) => [{ model: r.model, provider: r.target.provider }, r.state === 'serving' ? 1 : 0]),
+    );
+  }
 
   out.metric(
     'switchyard_openai_requests_total',

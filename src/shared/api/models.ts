@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Slot } from './router';
 import { okShape } from './common';
 import { runtimeFlagsShape } from '../vllm-flags';
 
@@ -87,6 +88,10 @@ export const InstalledModel = z.object({
   capabilities: ModelCapabilities.nullable(),
   /** the model its runtime is set to (starting, loading or serving) */
   active: z.boolean(),
+  /** the local slot it is in (the router's `chat` or `embeddings`), null when in none */
+  slot: Slot.nullable(),
+  /** the slots its runtime can serve it in (Ollama: both; vLLM: chat) */
+  slots: z.array(Slot),
   /** files present and unchanged since their last verification */
   validated: z.boolean(),
   /** the runtime answers and advertises it in /v1/models */
@@ -208,13 +213,20 @@ export const ActivateBody = z.object({
   runtime: ModelRuntime.optional(),
   /** one-off vLLM flags for this activation, over the model's saved flags */
   flags: RuntimeFlags.optional(),
+  /** the local slot: default from the model's capability (an embedding model → embeddings) */
+  slot: Slot.optional(),
 });
 export type ActivateBody = z.infer<typeof ActivateBody>;
-export const DeactivateBody = z.object({ name: z.string().min(1).max(300).optional(), runtime: z.string().min(1).max(100).optional() }).nullish();
+/** a slot, a model or a runtime; nothing: both slots */
+export const DeactivateBody = z
+  .object({ name: z.string().min(1).max(300).optional(), runtime: z.string().min(1).max(100).optional(), slot: Slot.optional() })
+  .nullish();
 
 export const Activation = z.object({
   model: z.string(),
   runtime: ModelRuntime,
+  /** the local slot it serves in */
+  slot: Slot,
   serving: z.boolean(),
   /** the runtime's own address (no version path) */
   base_url: z.string(),

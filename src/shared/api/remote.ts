@@ -87,7 +87,10 @@ export const ProviderCreate = z.object({
 });
 export type ProviderCreate = z.infer<typeof ProviderCreate>;
 
-export const ProviderPatch = ProviderCreate.omit({ id: true, kind: true }).partial();
+export const ProviderPatch = ProviderCreate.omit({ id: true, kind: true })
+  .partial()
+  /** false: kept with its history, routed nothing; an enabled provider cannot be unregistered */
+  .extend({ enabled: z.boolean().optional() });
 export type ProviderPatch = z.infer<typeof ProviderPatch>;
 
 /** Standard reason codes of validation steps, refusals and usage errors. */
@@ -166,6 +169,8 @@ export const RemoteProvider = z.object({
   models: z.array(z.string()),
   governance: Governance,
   fallback: Fallback.nullable(),
+  /** false: the router sends nothing to it (403 `model_disabled`) */
+  enabled: z.boolean(),
   /** `current`: the last validation passed and the configuration has not changed since */
   validation: z.object({ state: z.enum(['never', 'current', 'stale', 'failed']), last: Validation.nullable() }),
   /** spend in the budget's period (the month when no budget is set) */

@@ -7,6 +7,8 @@ import { activationMigration } from './005-activation';
 import { chatMigration } from './007-chat';
 import { remoteProvidersMigration } from './012-remote-providers';
 import { modelsOpenKindsMigration } from './013-models-open-kinds';
+import { routerAliasesMigration } from './015-router-aliases';
+import { providersEnabledMigration } from './016-providers-enabled';
 import { modelLibraryMigration } from './017-model-library';
 
 export interface Migration {
@@ -23,4 +25,16 @@ export interface Migration {
 }
 
 /** Append-only. Each domain adds its own numbered file and lists it here. */
-export const migrations: readonly Migration[] = [coreMigration, modelsMigration, catalogMigration, usageMigration, activationMigration, chatMigration, remoteProvidersMigration, modelsOpenKindsMigration, modelLibraryMigration];
+export const migrations: readonly Migration[] = [
+  coreMigration,
+  modelsMigration,
+  catalogMigration,
+  usageMigration,
+  activationMigration,
+  chatMigration,
+  remoteProvidersMigration,
+  modelsOpenKindsMigration,
+  routerAliasesMigration,
+  providersEnabledMigration,
+  modelLibraryMigration,
+];

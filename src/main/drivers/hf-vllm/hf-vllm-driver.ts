@@ -34,6 +34,9 @@ export interface HfVllmDriverDeps extends HfCacheInstallDeps {
  * Hugging Face models from the HF cache, served by `vllm serve` (one model per process). Installing
  * (resolve, file selection, verified download, removal, cache scan) is `HfCacheInstall`'s part.
  */
+/** Hugging Face repos: `org/name`, one slash. */
+export const HF_NAME_RULE = { pattern: /^[\w\-.]+\/[\w\-.]+$/, hint: 'Hugging Face models are named "org/name", e.g. "Qwen/Qwen3-0.6B"' };
+
 export class HfVllmDriver implements ModelDriver {
   readonly runtime = 'vllm' as const;
   readonly provider = 'huggingface' as const;
@@ -43,6 +46,11 @@ export class HfVllmDriver implements ModelDriver {
   readonly localRuntime = 'vllm';
   readonly requiresNetwork = false;
   readonly launchFlags = true;
+  /** one model per process: the chat slot only (an embedding model on vLLM goes there too) */
+  readonly slots = ['chat'] as const;
+  readonly requiresModel = true;
+  readonly gpuShare = true;
+  readonly nameRule = HF_NAME_RULE;
   readonly installQueue = 'vllm';
   readonly discovery = 'local' as const;
   readonly imports = 'folder' as const;

@@ -14,6 +14,7 @@ import { chatTest, embeddingTest } from '../openai-test';
 import { localEndpoint } from '../local-endpoint';
 import type { ServingEndpoint } from '../../serving/endpoint';
 import type { EndpointState } from '../serving-driver';
+import type { Slot } from '../../../shared/api/router';
 import { ollamaModelsDir } from './models-dir';
 import { isUp, runtimeLabel } from '../../../shared/runtimes';
 import { basename } from 'node:path';
@@ -44,6 +45,9 @@ export interface OllamaDriverDeps {
  * they load through /api/embed and their test is an embedding. Installing is a pull, removing a delete,
  * discovery is `/api/tags` (cloud models listed apart, never imported as local files).
  */
+/** Ollama names: `model[:tag]`, `namespace/model[:tag]` (a registry host in front at most). */
+export const OLLAMA_NAME_RULE = { pattern: /^[^/]+(?:\/[^/]+){0,2}$/, hint: 'Ollama models are named "model[:tag]" or "namespace/model[:tag]"' };
+
 export class OllamaDriver implements ModelDriver {
   readonly runtime = 'ollama' as const;
   readonly provider = 'ollama' as const;
@@ -55,8 +59,14 @@ export class OllamaDriver implements ModelDriver {
   readonly installQueue = 'ollama';
   readonly discovery = 'runtime' as const;
   readonly imports = 'gguf' as const;
+  /** Ollama keeps several models loaded: an embedding model answers beside its own chat model or vLLM's */
+  readonly slots = ['chat', 'embeddings'] as const;
+  readonly requiresModel = false;
+  readonly nameRule = OLLAMA_NAME_RULE;
   private readonly fetchImpl: typeof fetch;
   private cloud: CloudModel[] = [];
+  /** the model loaded for the embeddings slot (the chat slot's is the runtime's model) */
+  private embeddingsModel: string | null = null;
 
   constructor(private readonly deps: OllamaDriverDeps) {
     this.fetchImpl = deps.fetch ?? fetch;
@@ -197,7 +207,14 @@ export class OllamaDriver implements ModelDriver {
     return this.cloud;
   }
 
+  /** An embedding-only model (`/api/show` capabilities) goes in the embeddings slot; Ollama is brought up beside to ask. */
+  async slotOf(m: ModelRecord): Promise<Slot> {
+    const info = await this.deps.runtimes.bringUp('ollama');
+    return (await this.modelKind(info.base_url, m.name).catch(() => 'chat' as const)) === 'embedding' ? 'embeddings' : 'chat';
+  }
+
   async activate(m: ModelRecord, _flags: RuntimeFlags, ctx: ActivateContext): Promise<ServingEndpoint> {
+    if (ctx.slot === 'embeddings') return this.activateEmbeddings(m, ctx);
     const info = await this.deps.runtimes.activate('ollama');
     this.checkCurrent(ctx, m);
     const previous = info.model;
@@ -222,17 +239,51 @@ export class OllamaDriver implements ModelDriver {
     return endpoint;
   }
 
-  endpoint(): ServingEndpoint | null {
-    return localEndpoint(this.deps.runtimes.serving('ollama'), this.provider, this.runtime);
+  /**
+   * The embeddings slot: Ollama up beside whatever serves chat (not made the active runtime, nothing
+   * stopped), the previous embedding model unloaded, this one loaded and pinned.
+   */
+  private async activateEmbeddings(m: ModelRecord, ctx: ActivateContext): Promise<ServingEndpoint> {
+    const info = await this.deps.runtimes.bringUp('ollama');
+    this.checkCurrent(ctx, m);
+    const previous = this.embeddingsModel;
+    if (previous && !sameModelName(previous, m.name) && !(info.model && sameModelName(previous, info.model))) {
+      await this.keepAlive(info.base_url, previous, 0).catch((error) => this.deps.logger.warn({ model: previous, error: errorMessage(error) }, 'could not unload the previous embedding model'));
+    }
+    ctx.onLoading(`Ollama is loading ${m.name} for embeddings…`);
+    await this.keepAlive(info.base_url, m.name, -1, this.deps.loadTimeoutMs());
+    this.checkCurrent(ctx, m);
+    const loaded = await this.ps(info.base_url);
+    if (!loaded.some((n) => sameModelName(n, m.name))) {
+      throw new AppError('runtime_failed', `Ollama accepted the load of ${m.name} but does not list it as loaded (/api/ps: ${loaded.join(', ') || 'nothing'}). Check the Ollama log.`);
+    }
+    this.embeddingsModel = m.name;
+    const endpoint = this.endpoint('embeddings');
+    if (!endpoint) throw new AppError('runtime_failed', `Ollama loaded ${m.name} but stopped answering right away. Check its log (Runtimes › Ollama).`);
+    return endpoint;
   }
 
-  state(): EndpointState {
+  endpoint(slot: Slot = 'chat'): ServingEndpoint | null {
+    const serving = this.deps.runtimes.serving('ollama');
+    if (slot === 'chat') return localEndpoint(serving, this.provider, this.runtime);
+    return this.embeddingsModel ? localEndpoint({ ...serving, model: this.embeddingsModel }, this.provider, this.runtime) : null;
+  }
+
+  state(slot: Slot = 'chat'): EndpointState {
     const { phase, model } = this.deps.runtimes.serving('ollama');
-    return { phase, model };
+    if (slot === 'chat') return { phase, model };
+    return { phase: this.embeddingsModel ? phase : 'down', model: this.embeddingsModel };
   }
 
-  async deactivate(model: string | null): Promise<void> {
+  async deactivate(model: string | null, slot: Slot = 'chat'): Promise<void> {
     const info = this.deps.runtimes.info('ollama');
+    if (slot === 'embeddings') {
+      const target = model ?? this.embeddingsModel;
+      this.embeddingsModel = null;
+      // the chat slot may hold the same model: it stays loaded then
+      if (target && isUp(info.state) && !(info.model && sameModelName(info.model, target))) await this.keepAlive(info.base_url, target, 0).catch(() => {});
+      return;
+    }
     const target = model ?? info.model;
     if (target && isUp(info.state)) {
       await this.keepAlive(info.base_url, target, 0).catch((error) => {

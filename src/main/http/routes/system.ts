@@ -60,6 +60,6 @@ export function registerSystemRoutes(app: App, core: Core): void {
 
   app.get('/metrics', { schema: { tags: ['system'], description: 'Prometheus metrics (text format 0.0.4).', response: { 200: z.string() } } }, async (_request, reply) => {
     reply.type(PROMETHEUS_CONTENT_TYPE);
-    return renderMetrics({ usage: core.usage, runtimes: core.runtimes.list(), gpu: core.gpu.snapshot() });
+    return renderMetrics({ usage: core.usage, runtimes: core.runtimes.list(), gpu: core.gpu.snapshot(), routes: core.router.routes() });
   });
 }

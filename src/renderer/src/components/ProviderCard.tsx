@@ -18,6 +18,9 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
   const history = useStore((s) => s.providerHistory[p.id]);
   const models = useStore((s) => s.providerModels[p.id]);
   const activeRemote = useStore((s) => s.activeRemote);
+  const update = useStore((s) => s.updateProvider);
+  // the health check is the provider's: every route of it carries the same
+  const health = useStore((s) => s.routes.find((r) => r.target.provider === p.id)?.health ?? null);
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
@@ -45,7 +48,21 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
         <span className={`badge ${p.validation.state === 'current' ? 'badge-active' : ''}`} data-testid={`provider-${p.id}-state`}>
           {STATE_TEXT[p.validation.state]}
         </span>
-        {activeRemote?.provider === p.id && <span className="badge badge-active">serving {activeRemote.model}</span>}
+        {activeRemote?.provider === p.id && <span className="badge badge-active">default: {activeRemote.model}</span>}
+        {!p.enabled && (
+          <span className="badge" data-testid={`provider-${p.id}-disabled`}>
+            disabled
+          </span>
+        )}
+        {p.enabled && health && health.status !== 'unknown' && (
+          <span
+            className={`badge ${health.status === 'ok' ? 'badge-active' : ''}`}
+            title={health.last_check_at ? `last check ${new Date(health.last_check_at).toLocaleString()}` : undefined}
+            data-testid={`provider-${p.id}-health`}
+          >
+            {health.status === 'ok' ? `up · ${Math.round(health.latency_ms ?? 0)} ms` : `down: ${health.error ?? 'no answer'}`}
+          </span>
+        )}
       </header>
       <dl className="facts">
         <dt>Base URL</dt>
@@ -77,7 +94,10 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
         <button disabled={busy !== null} onClick={() => setEditing(!editing)}>
           {editing ? 'Close' : 'Edit'}
         </button>
-        <button disabled={busy !== null} onClick={() => void run('remove', () => remove(p.id))}>
+        <button disabled={busy !== null} onClick={() => void run('enable', () => update(p.id, { enabled: !p.enabled }))} data-testid={`provider-${p.id}-enable`}>
+          {p.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <button disabled={busy !== null || p.enabled} title={p.enabled ? 'disable it first: nothing is routed to it then' : undefined} onClick={() => void run('remove', () => remove(p.id))}>
           Remove
         </button>
       </div>

@@ -2,6 +2,7 @@ import { StorageBanner } from '../components/StorageBanner';
 import { useEffect, useMemo } from 'react';
 import type { GpuProcess, UsageDay } from '../../../shared/api/system';
 import { RemoteUsage } from '../components/RemoteUsage';
+import { SlotsCard } from '../components/SlotsCard';
 import { TimeChart } from '../components/TimeChart';
 import { useStore } from '../store';
 import { runtimeLabel } from '../../../shared/runtimes';
@@ -39,6 +40,7 @@ export function DashboardScreen() {
       <StorageBanner />
       <GpuSection />
       <div className="dash-grid">
+        <SlotsCard />
         <SystemCard />
         <EndpointCard />
       </div>

@@ -138,7 +138,13 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         <td data-testid={`installed-${id}-badges`}>
           <span className={`badge ${statusBadge[model.status]}`}>{model.status}</span>{' '}
           {installed && (model.validated ? <span className="badge badge-ok">validated</span> : <span className="badge badge-warn" title="Files changed or a check failed: Verify, or reinstall">not validated</span>)}{' '}
-          {active && <span className="badge badge-active">active</span>} {serving && <span className="badge badge-ok" data-testid={`installed-${id}-serving`}>serving</span>}
+          {active && <span className="badge badge-active">active</span>}{' '}
+          {model.slot && (
+            <span className="badge badge-idle" data-testid={`installed-${id}-slot`}>
+              {model.slot} slot
+            </span>
+          )}{' '}
+          {serving && <span className="badge badge-ok" data-testid={`installed-${id}-serving`}>serving</span>}
         </td>
         <td className="row-actions">
           {serving || loading ? (
@@ -154,6 +160,16 @@ function InstalledRow({ model }: { model: InstalledModel }) {
               data-testid={`installed-${id}-activate`}
             >
               Activate
+            </button>
+          )}
+          {!serving && !loading && model.slots.includes('embeddings') && (
+            <button
+              onClick={() => void activateModel(model.name, 'embeddings')}
+              disabled={Boolean(busy) || !installed || !model.validated}
+              title="Serve it in the embeddings slot, beside the chat model"
+              data-testid={`installed-${id}-activate-embeddings`}
+            >
+              Load as embeddings
             </button>
           )}
           <button onClick={() => void testModel(model.name)} disabled={!serving || Boolean(busy)} title={serving ? 'Send a short chat and time it' : 'Activate it first'} data-testid={`installed-${id}-test`}>

@@ -3,6 +3,7 @@ import type { RuntimeName } from '../../../shared/api/runtimes';
 import { useStore } from '../store';
 import { Linkified } from '../components/Linkified';
 import { RuntimeSetup } from '../components/RuntimeSetup';
+import { SlotsCard } from '../components/SlotsCard';
 import { StateBadge } from '../components/StateBadge';
 import { isUp, runtimeLabel } from '../../../shared/runtimes';
 
@@ -17,7 +18,8 @@ export function RuntimesScreen() {
   return (
     <section className="screen">
       <h1>Runtimes</h1>
-      <p className="muted">One runtime is active at a time. Switching to one stops the other.</p>
+      <p className="muted">One runtime serves the chat slot; switching to the other stops it, unless it serves the embeddings slot (Ollama beside vLLM).</p>
+      <SlotsCard />
       {gpu && !gpu.available && gpu.state !== 'starting' && (
         <p className="notice" data-testid="runtimes-no-gpu">
           No NVIDIA GPU was found (details on the <a href="#/dashboard">Dashboard</a>). Ollama still runs models on the CPU, from system RAM — slower, but fine for small models. vLLM needs an NVIDIA GPU.

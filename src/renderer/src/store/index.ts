@@ -51,7 +51,8 @@ export function dispatchEvent(event: AppEvent): void {
       break;
     case 'model.activation':
       s.applyActivation(event);
-      if (event.runtime === 'remote') void s.loadProviders().catch(() => {});
+      // the routes follow every slot change (both slots show on Runtimes and the Dashboard)
+      void s.loadProviders().catch(() => {});
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});

@@ -1,3 +1,4 @@
+import type { Slot } from '../../../shared/api/router';
 import type { StateCreator } from 'zustand';
 import type { InstallBody, InstalledModel, InstallPlan, ModelTestResult, Operation } from '../../../shared/api/models';
 import type { AppEvent } from '../../../shared/events';
@@ -20,7 +21,7 @@ export interface ModelsSlice {
   activations: Record<string, Extract<AppEvent, { type: 'model.activation' }> | undefined>;
   /** per model: the error of its last action, shown on its row */
   modelErrors: Record<string, string | undefined>;
-  activateModel(name: string): Promise<void>;
+  activateModel(name: string, slot?: Slot): Promise<void>;
   deactivateModel(name: string): Promise<void>;
   testModel(name: string): Promise<ModelTestResult | null>;
   verifyModel(name: string): Promise<void>;
@@ -48,8 +49,8 @@ export const createModelsSlice: StateCreator<AppStore, [], [], ModelsSlice> = (s
   modelBusy: {},
   activations: {},
   modelErrors: {},
-  async activateModel(name) {
-    await modelAction(set, get, name, 'activate', () => sy.models.activate({ name }));
+  async activateModel(name, slot) {
+    await modelAction(set, get, name, 'activate', () => sy.models.activate(slot ? { name, slot } : { name }));
   },
   async deactivateModel(name) {
     await modelAction(set, get, name, 'deactivate', () => sy.models.deactivate({ name }));

@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { ProviderCreate, ProviderPatch, RemoteModel, RemoteProvider, RemoteTestResult, Validation } from '../../../shared/api/remote';
 import type { AppEvent } from '../../../shared/events';
+import type { Route } from '../../../shared/api/router';
 import { sy } from '../api/endpoints';
 import type { AppStore } from './index';
 
@@ -15,6 +16,8 @@ export interface ProvidersSlice {
   providerTests: Record<string, RemoteTestResult>;
   /** the remote model served now, if any */
   activeRemote: { provider: string; model: string } | null;
+  /** every route of the router (local slots and remote models), with state and health, as the API answers */
+  routes: Route[];
   budgetAlerts: Budget[];
   fallbacks: Fallback[];
   loadProviders(): Promise<void>;
@@ -34,11 +37,12 @@ export const createProvidersSlice: StateCreator<AppStore, [], [], ProvidersSlice
   providerModels: {},
   providerTests: {},
   activeRemote: null,
+  routes: [],
   budgetAlerts: [],
   fallbacks: [],
   async loadProviders() {
-    const [list, active] = await Promise.all([sy.remote.list(), sy.remote.active()]);
-    set({ providers: list.providers, activeRemote: active.kind === 'remote' && active.provider && active.model ? { provider: active.provider, model: active.model } : null });
+    const [list, active, routes] = await Promise.all([sy.remote.list(), sy.remote.active(), sy.router.routes()]);
+    set({ providers: list.providers, routes: routes.routes, activeRemote: active.kind === 'remote' && active.provider && active.model ? { provider: active.provider, model: active.model } : null });
   },
   async createProvider(body) {
     await sy.remote.create(body);

@@ -4,6 +4,7 @@ import { kserveApi } from './kserve';
 import { libraryApi } from './library';
 import { modelsApi } from './models';
 import { remoteApi } from './remote';
+import { routerApi } from './router';
 import { runtimesApi } from './runtimes';
 import { systemApi } from './system';
 
@@ -20,4 +21,5 @@ export const sy = {
   remote: remoteApi,
   kserve: kserveApi,
   library: libraryApi,
+  router: routerApi,
 };

@@ -13,6 +13,7 @@ export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
   ui: { title: 'Desktop', about: 'The window, the tray and notifications.' },
   providers: { title: 'Remote providers', about: 'One budget over every remote provider (each provider has its own on the Providers screen). Costs use your prices.' },
   storage: { title: 'Storage', about: 'The disks holding the Hugging Face cache and Ollama’s models.' },
+  router: { title: 'Router', about: 'One /v1 endpoint for every model by name: health checks of remote providers, loading local models on request, unloading idle ones.' },
 };
 
 export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
@@ -27,6 +28,10 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'providers.budgetPeriod': { label: 'Budget period' },
   'storage.alertPercent': { label: 'Alert when a model disk is this full (%)', hint: 'once per crossing: a notification and a Dashboard banner' },
   'downloads.keepRevisions': { label: 'Snapshots kept per repo after an update', hint: 'the pinned and the served one are always kept' },
+  'router.healthIntervalSeconds': { label: 'Health check interval (s)', hint: 'GET …/models of each enabled provider; 0: off' },
+  'router.loadOnDemand': { label: 'Load models on demand', hint: 'a request naming an installed model loads it into its slot' },
+  'router.idleUnloadMinutes': { label: 'Unload an idle model after (min)', hint: '0: never' },
+  'router.loadTimeoutSeconds': { label: 'Longest wait for a load on demand (s)' },
   'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
   'vllm.host': { label: 'Listen address' },
   'vllm.port': { label: 'Port' },
