@@ -12,6 +12,7 @@ const SMALL: Record<string, Record<string, string>> = {
   'catalog-search': { MODELS: '5000', QUERIES: '100' },
   proxy: { REQUESTS: '30', BATCHES: '2', BLOCKS: '2' },
   'gpu-sampler': { SECONDS: '5' },
+  'first-load': { ROUNDS: '5' },
 };
 
 const wanted = process.argv.slice(2);
