@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CatalogModel } from '../../../shared/api/catalog';
 import { FitBadge, formatCount } from '../components/CatalogBadges';
+import { NextStep, useInstalledAs } from '../components/NextStep';
 import { useStore } from '../store';
 import { mergeSearch, type MergedRow } from '../store/catalog-merge';
 import { ModelPage } from './catalog/ModelPage';
@@ -43,6 +44,9 @@ function CatalogList() {
   const [refreshError, setRefreshError] = useState<string | null>(null);
   const parentRef = useRef<HTMLDivElement>(null);
   const searchHub = useStore((s) => s.searchHub);
+  // rows of installed models say so and offer Activate / Chat
+  const loadInstalled = useStore((s) => s.loadInstalled);
+  useEffect(() => void loadInstalled().catch(() => {}), [loadInstalled]);
   const searching = filters.q.trim() !== '';
 
   // Local search is instant; a short debounce keeps typing from queueing requests.
@@ -229,23 +233,32 @@ function SearchResults() {
 function CatalogRow({ model, origin, count = 'downloads' }: { model: CatalogModel | undefined } & Partial<Pick<MergedRow, 'origin'>> & { count?: 'downloads' | 'likes' }) {
   if (!model) return <div className="catalog-row muted">…</div>;
   return (
-    <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name} data-origin={origin ?? 'local'} data-count={model[count] ?? ''}>
-      <span className="col-name">
-        <span className="model-name">{model.model_name}</span>
-        <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
-        <span className="badge badge-idle">{model.runtime}</span>
-        {model.parameters_b ? <span className="muted small">{model.parameters_b}B</span> : null}
-        {origin === 'hub' && (
-          <span className="badge badge-active" title="Found on the Hub just now; not in the local catalog yet">
-            Hub
-          </span>
-        )}
-      </span>
-      <span className="col-size">{model.size_gb !== null ? `${model.size_gb} GB` : '—'}</span>
-      <span className="col-dl">{formatCount(model[count])}</span>
-      <span className="col-fit">
-        <FitBadge fit={model.fit} runnable={model.runnable} />
-      </span>
-    </a>
+    <div className="catalog-row-line">
+      <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name} data-origin={origin ?? 'local'} data-count={model[count] ?? ''}>
+        <span className="col-name">
+          <span className="model-name">{model.model_name}</span>
+          <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
+          {model.provider === 'huggingface' && <span className="badge badge-idle">{model.runtime === 'vllm' ? 'vLLM' : 'Ollama'}</span>}
+          {model.parameters_b ? <span className="muted small">{model.parameters_b}B</span> : null}
+          {origin === 'hub' && (
+            <span className="badge badge-active" title="Found on the Hub just now; not in the local catalog yet">
+              Hub
+            </span>
+          )}
+        </span>
+        <span className="col-size">{model.size_gb !== null ? `${model.size_gb} GB` : '—'}</span>
+        <span className="col-dl">{formatCount(model[count])}</span>
+        <span className="col-fit">
+          <FitBadge fit={model.fit} runnable={model.runnable} />
+        </span>
+      </a>
+      <InstalledActions name={model.model_name} />
+    </div>
   );
+}
+
+/** An installed model's row offers what comes next (outside the row's link: a button is no link content). */
+function InstalledActions({ name }: { name: string }) {
+  const installedAs = useInstalledAs(name);
+  return <span className="col-next">{installedAs && <NextStep name={installedAs} compact />}</span>;
 }

@@ -24,7 +24,8 @@ export function ChatScreen() {
 
   return (
     <section className="screen chat-screen">
-      <aside className="chat-list">
+      <h1 className="sr-only">Chat</h1>
+      <aside className="chat-list" aria-label="Conversations">
         <button className="primary" data-testid="chat-new" onClick={() => void create(active?.name ?? null)}>
           New chat
         </button>
@@ -66,7 +67,7 @@ function ModelBar() {
   return (
     <div className="row chat-model" data-testid="chat-model-bar">
       <span className="muted">Model</span>
-      <select value={chosen} onChange={(e) => setPick(e.target.value)} data-testid="chat-model-select" disabled={ready.length === 0}>
+      <select aria-label="Model" value={chosen} onChange={(e) => setPick(e.target.value)} data-testid="chat-model-select" disabled={ready.length === 0}>
         {ready.length === 0 && <option value="">no model installed</option>}
         {ready.map((m) => (
           <option key={m.name} value={m.name}>

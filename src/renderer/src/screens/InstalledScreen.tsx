@@ -177,7 +177,7 @@ function ActivationProgress({ model, message }: { model: InstalledModel; message
   return (
     <div data-testid={`installed-${model.name}-progress`}>
       <p className="muted">{message ?? `Activating ${model.name}…`}</p>
-      <pre className="log small">{lines.slice(-6).map((l) => l.line).join('\n')}</pre>
+      <pre className="log small" tabIndex={0} aria-label="Latest log lines">{lines.slice(-6).map((l) => l.line).join('\n')}</pre>
     </div>
   );
 }

@@ -124,7 +124,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
             <Linkified text={error ?? info.last_error?.message ?? ''} />
           </strong>
           {info.last_error?.log_tail && info.last_error.log_tail.length > 0 && !error && (
-            <pre className="log small">{info.last_error.log_tail.slice(-8).join('\n')}</pre>
+            <pre className="log small" tabIndex={0} aria-label={`${label}: the last lines before it stopped`}>{info.last_error.log_tail.slice(-8).join('\n')}</pre>
           )}
         </div>
       )}
@@ -141,7 +141,7 @@ function LogTail({ name }: { name: RuntimeName }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [lines]);
   return (
-    <pre className="log" ref={ref} data-testid={`runtime-${name}-log`}>
+    <pre className="log" ref={ref} tabIndex={0} aria-label={`${runtimeLabel(name)} log`} data-testid={`runtime-${name}-log`}>
       {lines.length === 0 ? 'No log output yet.' : lines.map((l) => l.line).join('\n')}
     </pre>
   );

@@ -5,6 +5,7 @@ import { formatBytes } from '../../components/format';
 import { InstallButton, QuantizationSelect } from '../../components/InstallDialog';
 import { Linkified } from '../../components/Linkified';
 import { ModelCard } from '../../components/ModelCard';
+import { NextStep, useInstalledAs } from '../../components/NextStep';
 import { useStore } from '../../store';
 
 /** A model's page in the catalog: its details, the download choice, its card and the fit for the GPUs. */
@@ -20,6 +21,9 @@ export function ModelPage({ name }: { name: string }) {
   const fit = page.name === name ? page.fit : null;
   const [quantization, setQuantization] = useState<string | undefined>(undefined);
   useEffect(() => setQuantization(undefined), [name]);
+  const loadInstalled = useStore((s) => s.loadInstalled);
+  useEffect(() => void loadInstalled().catch(() => {}), [loadInstalled]);
+  const installedAs = useInstalledAs(name);
   return (
     <section className="screen model-page" data-testid="model-page">
       <p>
@@ -31,7 +35,7 @@ export function ModelPage({ name }: { name: string }) {
         <h1 data-testid="model-title">{name}</h1>
         <StaleBadge freshness={page} testId="model-stale" />
         <span className="spacer" />
-        {d && <InstallButton name={d.model_name} provider={d.provider} quantization={quantization} />}
+        {installedAs ? <NextStep name={installedAs} /> : d && <InstallButton name={d.model_name} provider={d.provider} quantization={quantization} />}
       </header>
       {page.loading && <p className="muted">Loading…</p>}
       {page.failure && <p className="error">{page.failure}</p>}
@@ -272,7 +276,7 @@ function FitSection({
       {runtime === 'vllm' && fit.vllm_flags && (
         <>
           <h3>Recommended vLLM flags</h3>
-          <pre className="log small" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
+          <pre className="log small" tabIndex={0} aria-label="vLLM command line" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
         </>
       )}
       {runtime === 'ollama' && fit.ollama_num_ctx && (
