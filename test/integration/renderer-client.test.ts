@@ -97,6 +97,7 @@ describe('the renderer API client is typed from the route schemas and matches th
       'system.saveSettings': () => sy.system.saveSettings({ catalog: { ttlMinutes: 30 } }),
       'system.hubToken': () => sy.system.hubToken(),
       'system.checkHubToken': () => sy.system.checkHubToken(),
+      'chat.models': () => sy.chat.models(),
       'chat.list': () => sy.chat.list(),
       'chat.create': () => sy.chat.create({ model: 'org/none' }),
       'chat.get': () => sy.chat.get(1),
@@ -123,6 +124,7 @@ describe('the renderer API client is typed from the route schemas and matches th
       'remote.models': [() => sy.remote.models('p1'), '/api/v1/remote-providers/:id/models'],
       'remote.test': [() => sy.remote.test('p1', { model: 'm' }), '/api/v1/remote-providers/:id/test'],
       'remote.activate': [() => sy.remote.activate({ provider: 'p1', model: 'm' }), '/api/v1/system/llm-runtime/active'],
+      'chat.truncateFrom': [() => sy.chat.truncateFrom(1, 1), '/api/v1/chat/conversations/:id/messages/:message_id'],
     };
     const all = Object.entries(sy).flatMap(([domain, fns]) => Object.keys(fns).map((f) => `${domain}.${f}`));
     expect([...Object.keys(calls), ...Object.keys(routeOnly)].sort()).toEqual(all.sort());
