@@ -52,6 +52,8 @@ export function dispatchEvent(event: AppEvent): void {
     case 'model.activation':
       s.applyActivation(event);
       if (event.runtime === 'remote') void s.loadProviders().catch(() => {});
+      // what /v1/models lists changed: Chat's model picker follows
+      if (event.phase === 'serving' || event.phase === 'deactivated') void s.loadChatModels();
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});
