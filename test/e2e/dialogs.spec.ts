@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { apiCall } from './shots';
 
 const url = () => process.env.SWITCHYARD_E2E_URL!;
 const MODEL = 'acme/local-chat'; // put into the HF cache by global-setup
@@ -44,4 +45,24 @@ test('a dialog is a labelled modal: focus moves in and stays on Tab, Escape and 
   await again.dialog.getByRole('button', { name: 'Close', exact: true }).click();
   await expect(again.dialog).toHaveCount(0);
   await expect(opener).toBeFocused();
+});
+
+test('removing a provider and its stored key asks first, in words; Keep it keeps it', async ({ page }) => {
+  const created = await apiCall('POST', '/api/v1/remote-providers', { id: 'e2e-remove-me', kind: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'sk-e2e-0123456789abcdef' });
+  expect(created.success).toBe(true);
+  await page.goto(url());
+  await page.getByTestId('nav-providers').click();
+  const card = page.getByTestId('provider-e2e-remove-me');
+  await card.getByTestId('provider-e2e-remove-me-remove').click();
+  const confirm = page.getByRole('dialog', { name: 'Remove provider e2e-remove-me?' });
+  await expect(confirm).toContainText('stored API key is deleted with it');
+  await confirm.getByRole('button', { name: 'Keep it' }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(card).toBeVisible();
+  await expect(card.getByTestId('provider-e2e-remove-me-remove')).toBeFocused();
+
+  await card.getByTestId('provider-e2e-remove-me-remove').click();
+  await page.getByRole('button', { name: 'Remove provider' }).click();
+  await expect(card).toHaveCount(0);
+  expect(((await apiCall('GET', '/api/v1/remote-providers')) as { providers: { id: string }[] }).providers.map((p) => p.id)).not.toContain('e2e-remove-me');
 });

@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CatalogModel } from '../../../shared/api/catalog';
 import { FitBadge, formatCount } from '../components/CatalogBadges';
+import { formatGb } from '../components/format';
 import { NextStep, useInstalledAs } from '../components/NextStep';
 import { useStore } from '../store';
 import { mergeSearch, type MergedRow } from '../store/catalog-merge';
@@ -246,7 +247,7 @@ function CatalogRow({ model, origin, count = 'downloads' }: { model: CatalogMode
             </span>
           )}
         </span>
-        <span className="col-size">{model.size_gb !== null ? `${model.size_gb} GB` : '—'}</span>
+        <span className="col-size">{formatGb(model.size_gb)}</span>
         <span className="col-dl">{formatCount(model[count])}</span>
         <span className="col-fit">
           <FitBadge fit={model.fit} runnable={model.runnable} />

@@ -2,6 +2,7 @@ import { Linkified } from '../components/Linkified';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
+import { useConfirm } from '../components/Confirm';
 import { KserveDialog } from '../components/KserveDialog';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
@@ -78,9 +79,9 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   const { active, serving } = model;
   const loading = busy === 'activate' || (active && !serving);
   const installed = model.status === 'installed';
-  const remove = () => {
-    if (window.confirm(`Remove ${model.name}? Its files will be deleted.`)) void removeModel(model.name);
-  };
+  const [confirmation, confirm] = useConfirm();
+  const remove = () =>
+    void confirm({ title: `Remove ${model.name}?`, body: <p>Its files are deleted from this machine; installing it again downloads them again.</p>, confirm: 'Remove model' }).then((yes) => (yes ? removeModel(model.name) : undefined));
   const id = model.name;
   const [deploying, setDeploying] = useState(false);
   return (
@@ -142,6 +143,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
             </button>
           )}
           {deploying && <KserveDialog name={model.name} onClose={() => setDeploying(false)} />}
+          {confirmation}
         </td>
       </tr>
       {(loading || rowError || activation?.phase === 'failed' || (serving && activation?.phase === 'serving') || model.last_test) && (

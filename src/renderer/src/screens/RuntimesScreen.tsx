@@ -105,6 +105,12 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
           )}
         </label>
       )}
+      {!needsModel && info.state !== 'not_installed' && !info.model && (
+        <p className="small muted" data-testid={`runtime-${name}-no-model`}>
+          {running ? 'No model loaded. ' : ''}Ollama starts without a model and loads the one each request names: choose it in <a href="#/chat">Chat</a>, Activate one under{' '}
+          <a href="#/installed">Installed</a>, or name it as <code>model</code> in the API.
+        </p>
+      )}
       <div className="row actions">
         <button data-testid={`runtime-${name}-switch`} disabled={switchWhy !== null} title={switchWhy ?? undefined} onClick={() => void action(name, 'switch', needsModel ? model : undefined)}>
           {busy === 'switch' ? 'Switching…' : info.active && running ? 'Restart with model' : 'Switch to'}

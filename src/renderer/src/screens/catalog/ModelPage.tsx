@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CatalogModel } from '../../../../shared/api/catalog';
 import { FitBadge, StaleBadge } from '../../components/CatalogBadges';
-import { formatBytes } from '../../components/format';
+import { formatBytes, formatGb } from '../../components/format';
 import { InstallButton, QuantizationSelect } from '../../components/InstallDialog';
 import { Linkified } from '../../components/Linkified';
 import { ModelCard } from '../../components/ModelCard';
@@ -57,7 +57,7 @@ export function ModelPage({ name }: { name: string }) {
             <dt>Parameters</dt>
             <dd>{d.parameters_b ? `${d.parameters_b} B` : '—'}</dd>
             <dt>Size</dt>
-            <dd>{d.size_gb !== null ? `${d.size_gb} GB` : '—'}</dd>
+            <dd>{formatGb(d.size_gb)}</dd>
             <dt>Quantization / dtype</dt>
             <dd>{d.quantization ?? '—'}</dd>
             <dt>Context length</dt>
@@ -226,9 +226,13 @@ function FitSection({
         )}
       </p>
       <p className="muted small">
-        Weights {fit.inputs.weights_gib ?? '—'} GiB
-        {fit.inputs.bytes_per_param ? ` (${fit.inputs.parameters_b} B × ${fit.inputs.bytes_per_param} bytes, ${fit.inputs.dtype ?? 'BF16'})` : fit.inputs.dtype ? ` (${fit.inputs.dtype})` : ''} · KV cache{' '}
-        {fit.inputs.kv_bytes_per_token ? `${Math.round(fit.inputs.kv_bytes_per_token / 1024)} KiB/token` : '—'}
+        {fit.inputs.weights_gib !== null ? `Weights ${fit.inputs.weights_gib} GiB` : 'Weights: size unknown'}
+        {fit.inputs.bytes_per_param && fit.inputs.parameters_b !== null
+          ? ` (${fit.inputs.parameters_b} billion parameters × ${fit.inputs.bytes_per_param} bytes, ${fit.inputs.dtype ?? 'BF16'})`
+          : fit.inputs.dtype
+            ? ` (${fit.inputs.dtype})`
+            : ''}{' '}
+        · KV cache {fit.inputs.kv_bytes_per_token ? `${formatBytes(fit.inputs.kv_bytes_per_token)} per token` : '—'}
         {fit.inputs.kv_estimated ? ' (estimated)' : ` (${fit.inputs.layers} layers × ${fit.inputs.kv_heads} KV heads × ${fit.inputs.head_dim})`} at {fit.inputs.context.toLocaleString('en-US')} tokens
         {runtime === 'vllm' ? ` · GPU memory utilization ${fit.inputs.gpu_memory_utilization}` : ''}
         {runtime === 'ollama' && fit.inputs.system_ram_gib ? ` · system RAM ${fit.inputs.system_ram_gib} GiB` : ''}
