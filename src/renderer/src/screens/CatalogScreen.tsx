@@ -130,18 +130,20 @@ function CatalogList() {
         <label className="check">
           <input type="checkbox" checked={filters.fits} onChange={(e) => setFilters({ fits: e.target.checked })} data-testid="catalog-fits" /> fits my GPU
         </label>
+        <span className="what-if">
         <input
           className="narrow"
           type="number"
           min="0"
-          placeholder="GPU GiB"
+          placeholder="GiB"
           title="What-if: check the fit against this GPU size instead of the detected GPUs"
           value={filters.vramGb}
           onChange={(e) => setFilters({ vramGb: e.target.value })}
           aria-label="GPU memory GiB (what-if)"
           data-testid="catalog-vram"
         />
-        <input className="narrow" type="number" min="1" placeholder="× GPUs" value={filters.gpus} onChange={(e) => setFilters({ gpus: e.target.value })} aria-label="GPU count (what-if)" />
+        <input className="narrow" type="number" min="1" placeholder="GPUs" value={filters.gpus} onChange={(e) => setFilters({ gpus: e.target.value })} aria-label="GPU count (what-if)" />
+        </span>
       </div>
       {error && <p className="error">{error}</p>}
       {refreshError && <p className="hint">Refresh: {refreshError}</p>}
@@ -237,10 +239,12 @@ function CatalogRow({ model, origin, count = 'downloads' }: { model: CatalogMode
     <div className="catalog-row-line">
       <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name} data-origin={origin ?? 'local'} data-count={model[count] ?? ''}>
         <span className="col-name">
-          <span className="model-name">{model.model_name}</span>
+          <span className="model-name" title={model.model_name}>
+            {model.model_name}
+          </span>
           <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
           {model.provider === 'huggingface' && <span className="badge badge-idle">{model.runtime === 'vllm' ? 'vLLM' : 'Ollama'}</span>}
-          {model.parameters_b ? <span className="muted small">{model.parameters_b}B</span> : null}
+          {model.parameters_b ? <span className="muted small params">{model.parameters_b}B</span> : null}
           {origin === 'hub' && (
             <span className="badge badge-active" title="Found on the Hub just now; not in the local catalog yet">
               Hub

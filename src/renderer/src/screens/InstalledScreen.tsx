@@ -4,6 +4,8 @@ import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../sh
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
 import { useConfirm } from '../components/Confirm';
 import { KserveDialog } from '../components/KserveDialog';
+import { openInChat } from '../components/NextStep';
+import { When } from '../components/When';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
@@ -97,7 +99,12 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         </td>
         <td>
           {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {runtimeLabel(model.runtime)}
-          {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
+          {model.source === 'discovered' && (
+            <>
+              {' '}
+              <span className="badge badge-idle">found on disk</span>
+            </>
+          )}
           {model.remote_code && (
             <label className="small" title="This model ships its own Python code (config.json auto_map); vLLM runs it only with --trust-remote-code">
               <input type="checkbox" checked={Boolean(model.runtime_flags?.trust_remote_code)} disabled={Boolean(busy)} onChange={(e) => void allowRemoteCode(model.name, e.target.checked)} data-testid={`installed-${id}-remote-code`} /> Allow remote code
@@ -124,6 +131,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
               data-testid={`installed-${id}-activate`}
             >
               Activate
+            </button>
+          )}
+          {installed && (
+            <button onClick={() => void openInChat(model.name)} title="A new conversation with this model" data-testid={`installed-${id}-chat`}>
+              Chat
             </button>
           )}
           <button onClick={() => void testModel(model.name)} disabled={!serving || Boolean(busy)} title={serving ? 'Send a short chat and time it' : 'Activate it first'} data-testid={`installed-${id}-test`}>
@@ -165,7 +177,8 @@ function InstalledRow({ model }: { model: InstalledModel }) {
                 <Linkified text={rowError} />
               </p>
             )}
-            {model.last_test && <TestResultLine result={model.last_test} testId={`installed-${id}-last-test`} />}
+            {/* an older test result under a newer failure would read as the current state */}
+            {model.last_test && !rowError && activation?.phase !== 'failed' && <TestResultLine result={model.last_test} testId={`installed-${id}-last-test`} />}
           </td>
         </tr>
       )}
@@ -185,7 +198,7 @@ function ActivationProgress({ model, message }: { model: InstalledModel; message
 }
 
 function TestResultLine({ result, testId }: { result: ModelTestResult; testId: string }) {
-  const when = new Date(result.at).toLocaleString();
+  const when = <When iso={result.at} />;
   if (!result.ok) {
     return (
       <p className="small" data-testid={testId}>
