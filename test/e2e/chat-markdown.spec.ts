@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { apiCall } from './shots';
+import { apiCall, shot } from './shots';
 
 const url = () => process.env.SWITCHYARD_E2E_URL!;
 const MODEL = 'acme/local-chat'; // put into the HF cache by global-setup
@@ -30,7 +30,7 @@ async function ask(page: Page, question: string): Promise<void> {
 
 const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
 
-test('answers render as Markdown with code blocks; a code block and a whole message copy', async ({ page, context }) => {
+test('answers render as Markdown with code blocks; a code block and a whole message copy', async ({ page, context }, testInfo) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await ask(page, 'How do I split a model over two GPUs?');
   const answer = page.getByTestId('chat-msg-assistant').last();
@@ -41,6 +41,7 @@ test('answers render as Markdown with code blocks; a code block and a whole mess
   await answer.getByRole('button', { name: 'Copy code' }).click();
   await expect(answer.getByRole('button', { name: 'Copied' })).toBeVisible();
   expect(await clipboard(page)).toBe(`${CODE}\n`);
+  await shot(page, testInfo, 'chat-markdown');
 
   await answer.getByTestId('chat-copy').click();
   await expect(answer.getByTestId('chat-copy')).toHaveText('Copied');

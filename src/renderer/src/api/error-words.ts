@@ -1,4 +1,4 @@
-import { serverMessageSentence } from '../../../shared/settings-fields';
+import { serverMessageSentence } from '../../../shared/validation-words';
 
 /** An issue as the API's error handler lists it (`details` of `validation_error`). */
 interface Issue {

@@ -1,18 +1,20 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, useEffect, useMemo, useRef, useState } from 'react';
 import type { CatalogModel } from '../../../shared/api/catalog';
 import { FitBadge, formatCount } from '../components/CatalogBadges';
 import { formatGb } from '../components/format';
 import { NextStep, useInstalledAs } from '../components/NextStep';
 import { useStore } from '../store';
 import { mergeSearch, type MergedRow } from '../store/catalog-merge';
-import { ModelPage } from './catalog/ModelPage';
 
 /** `#/catalog?model=<name>` opens a model page; the list otherwise. */
 function hashParam(name: string): string | null {
   const query = window.location.hash.split('?')[1] ?? '';
   return new URLSearchParams(query).get(name);
 }
+
+// a model page (and markdown-it, for its card) loads when one is opened, not with the list
+const ModelPage = lazy(() => import('./catalog/ModelPage').then((m) => ({ default: m.ModelPage })));
 
 export const modelHref = (name: string) => `#/catalog?model=${encodeURIComponent(name)}`;
 

@@ -8,7 +8,7 @@ function Stats({ m }: { m: ChatMessage }) {
   const parts = [
     m.ttft_ms !== null ? `first token ${Math.round(m.ttft_ms)} ms` : null,
     m.tokens_per_s !== null ? `${m.tokens_per_s.toFixed(1)} tokens/s` : null,
-    m.completion_tokens !== null ? `${m.completion_tokens} tokens` : null,
+    m.completion_tokens !== null ? `${m.completion_tokens} token${m.completion_tokens === 1 ? '' : 's'}` : null,
     m.stopped ? 'stopped' : null,
   ].filter(Boolean);
   return parts.length ? (
