@@ -1,9 +1,17 @@
 import { Component, Suspense, useEffect, useState, type ReactNode } from 'react';
-import { forgetToken, initialToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
+import { forgetToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
 import { ExposureWarning } from './components/ExposureWarning';
 import { OfflineIndicator } from './components/OfflineIndicator';
 import { currentScreen, screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
+
+let firstLoad: Promise<void> | null = null;
+
+/** Before the first render: the first screen's data (and the token check) is asked for while React starts. */
+export function startFirstLoad(): void {
+  firstLoad = useStore.getState().loadRuntimes();
+  firstLoad.catch(() => {});
+}
 
 export function App() {
   const token = useStore((s) => s.token);
@@ -13,30 +21,26 @@ export function App() {
   const [authError, setAuthError] = useState<string | null>(null);
 
   useEffect(() => {
-    const t = initialToken();
-    setToken(t);
-    setConnection({ token: t });
     const onHash = () => setScreen(currentScreen());
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, [setConnection]);
+  }, []);
 
   useEffect(() => {
     if (!token) return;
     let cancelled = false;
     // the first call doubles as the token check: one round trip before the first screen has its data
-    useStore
-      .getState()
-      .loadRuntimes()
-      .catch((error: unknown) => {
-        if (cancelled) return;
-        if (error instanceof ApiError && error.status === 401) {
-          forgetToken();
-          setToken(null);
-          setConnection({ token: null });
-          setAuthError('That token was not accepted.');
-        }
-      });
+    const load = firstLoad ?? useStore.getState().loadRuntimes();
+    firstLoad = null;
+    load.catch((error: unknown) => {
+      if (cancelled) return;
+      if (error instanceof ApiError && error.status === 401) {
+        forgetToken();
+        setToken(null);
+        setConnection({ token: null });
+        setAuthError('That token was not accepted.');
+      }
+    });
     const close = subscribeEvents(dispatchEvent, (ok) => {
       setConnection({ connected: ok });
       if (ok) void useStore.getState().loadRuntimes().catch(() => {});
