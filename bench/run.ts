@@ -13,6 +13,7 @@ const SMALL: Record<string, Record<string, string>> = {
   proxy: { REQUESTS: '30', BATCHES: '2', BLOCKS: '2' },
   'gpu-sampler': { SECONDS: '5' },
   router: { LOOKUPS: '500000' },
+  'first-load': { ROUNDS: '5' },
 };
 
 const wanted = process.argv.slice(2);

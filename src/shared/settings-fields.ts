@@ -74,6 +74,8 @@ export function groupsOf(settings: Record<string, unknown>): string[] {
   return [...known.filter((g) => g in settings), ...Object.keys(settings).filter((g) => !known.includes(g))];
 }
 
+export { serverMessageSentence } from './validation-words';
+
 const num = (v: unknown) => (typeof v === 'number' || typeof v === 'bigint' ? Number(v).toLocaleString('en-US') : String(v));
 
 /** A zod issue as a sentence a person can act on. */
@@ -103,21 +105,6 @@ export function issueSentence(issue: z.core.$ZodIssue, integer = false): string 
   }
 }
 
-/**
- * The server's validation message (`Too big: expected number to be <=1`) as the same kind of
- * sentence, for fields this build cannot check itself.
- */
-export function serverMessageSentence(message: string): string {
-  const big = /Too big: expected \w+ to (?:be|have) (<=?)\s*([\d.e+-]+)/.exec(message);
-  if (big) return big[1] === '<' ? `Must be less than ${num(Number(big[2]))}.` : `Must be at most ${num(Number(big[2]))}.`;
-  const small = /Too small: expected \w+ to (?:be|have) (>=?)\s*([\d.e+-]+)/.exec(message);
-  if (small) return small[1] === '>' ? `Must be more than ${num(Number(small[2]))}.` : `Must be at least ${num(Number(small[2]))}.`;
-  if (/expected int/i.test(message)) return 'Must be a whole number.';
-  if (/expected number/i.test(message)) return 'Must be a number.';
-  const option = /Invalid option: expected one of (.+)$/.exec(message);
-  if (option) return `Must be one of: ${option[1]!.replace(/"/g, '').replace(/\|/g, ', ')}.`;
-  return message.endsWith('.') ? message : `${message}.`;
-}
 
 /**
  * Turns what the user typed into the field's value, checked against its schema.

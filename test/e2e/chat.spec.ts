@@ -10,6 +10,12 @@ async function ensureInstalled(name: string): Promise<void> {
   await expect.poll(async () => ((await apiCall('GET', `/api/v1/models/operations/${id}`)) as { operation: { status: string } }).operation.status, { timeout: 30_000 }).toBe('completed');
 }
 
+/** Serves `name` on vLLM (the way Installed › Activate does) and waits until /v1/models lists it. */
+async function serve(name: string): Promise<void> {
+  await apiCall('POST', '/api/v1/models/activate', { name });
+  await expect.poll(async () => ((await apiCall('GET', '/v1/models')) as { data?: { id: string }[] }).data?.map((m) => m.id) ?? [], { timeout: 30_000 }).toContain(name);
+}
+
 test.beforeAll(async () => {
   // slow tokens, passed to vLLM the way a user's env setting is: Stop has time to act
   await apiCall('PATCH', '/api/v1/settings', { vllm: { env: { EMU_TOKEN_DELAY_MS: '250' } } });
@@ -22,12 +28,11 @@ test.afterAll(async () => {
 test('a model whose template rejects the system role: the system prompt is off, and says why', async ({ page }) => {
   test.skip(!process.env.SWITCHYARD_E2E_HUB, 'needs the fake Hugging Face Hub');
   await ensureInstalled('org/no-system-model');
+  await serve('org/no-system-model');
   await page.goto(url());
   await page.getByTestId('nav-chat').click();
-  await page.getByTestId('chat-model-select').selectOption('org/no-system-model');
-  await page.getByTestId('chat-activate').click();
-  await expect(page.getByTestId('chat-active-model')).toHaveText('answering: org/no-system-model', { timeout: 30_000 });
   await page.getByTestId('chat-new').click();
+  await expect(page.getByTestId('chat-model-select')).toHaveValue('org/no-system-model');
   await expect(page.getByTestId('chat-system')).toBeDisabled();
   await expect(page.getByTestId('chat-system-why')).toContainText('rejects the system role');
 });
@@ -35,13 +40,17 @@ test('a model whose template rejects the system role: the system prompt is off, 
 test('chat with the active model: streamed answers, Stop, timings, history kept', async ({ page }, testInfo) => {
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  await apiCall('POST', '/api/v1/system/llm-servers/vllm/stop');
   await page.goto(url());
   await page.getByTestId('nav-chat').click();
+  await page.getByTestId('chat-new').click();
+  // an installed model the endpoint does not serve: the conversation keeps the choice and the bar offers Activate
   await page.getByTestId('chat-model-select').selectOption('acme/local-chat');
+  await expect(page.getByTestId('chat-model-note')).toContainText('acme/local-chat is not served now');
+  await expect(page.getByTestId('chat-model-select')).toHaveValue('acme/local-chat');
   await page.getByTestId('chat-activate').click();
   await expect(page.getByTestId('chat-active-model')).toHaveText('answering: acme/local-chat', { timeout: 30_000 });
 
-  await page.getByTestId('chat-new').click();
   await expect(page.getByTestId('chat-system')).toBeEnabled();
   await page.getByTestId('chat-system').fill('You answer briefly.');
   await page.getByTestId('chat-temperature').fill('0.3');

@@ -20,8 +20,8 @@ test('every settings group is on screen; a bad value is refused at the field in 
 
   // set by env in this run: shown, read-only, and saying which variable sets it
   await expect(page.getByTestId('setting-ollama-binary')).toBeDisabled();
-  await expect(page.getByTestId('setting-ollama-binary-row')).toContainText('Set by SWITCHYARD_OLLAMA_BIN');
-  await expect(page.getByTestId('setting-hub-endpoint-row')).toContainText('Set by HF_ENDPOINT');
+  await expect(page.getByTestId('setting-ollama-binary-row')).toContainText('Locked: set by SWITCHYARD_OLLAMA_BIN');
+  await expect(page.getByTestId('setting-hub-endpoint-row')).toContainText('Locked: set by HF_ENDPOINT');
 
   const share = page.getByTestId('setting-vllm-gpuMemoryUtilization');
   await share.fill('1.5');

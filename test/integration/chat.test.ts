@@ -51,4 +51,25 @@ describe('chat playground history (/api/v1/chat)', () => {
     expect((await t.call('POST', `/api/v1/chat/conversations/${id}/messages`, { role: 'user', content: 'hi' })).status).toBe(404);
     expect(t.core.db.prepare('SELECT count(*) AS n FROM chat_messages').get()).toEqual({ n: 0 });
   });
+
+  it('removes a message and every later one (regenerate, edit and resend), only within its conversation', async () => {
+    t = await startTestCore();
+    const a = (await t.call<{ conversation: Conversation }>('POST', '/api/v1/chat/conversations', {})).body.conversation.id;
+    const b = (await t.call<{ conversation: Conversation }>('POST', '/api/v1/chat/conversations', {})).body.conversation.id;
+    const ids: number[] = [];
+    for (const [role, content] of [['user', 'one'], ['assistant', 'first answer'], ['user', 'two'], ['assistant', 'second answer']] as const) {
+      ids.push((await t.call<{ message: ChatMessage }>('POST', `/api/v1/chat/conversations/${a}/messages`, { role, content })).body.message.id);
+    }
+    const other = (await t.call<{ message: ChatMessage }>('POST', `/api/v1/chat/conversations/${b}/messages`, { role: 'user', content: 'elsewhere' })).body.message.id;
+
+    const cut = await t.call<{ conversation: Conversation; messages: ChatMessage[] }>('DELETE', `/api/v1/chat/conversations/${a}/messages/${ids[2]}`);
+    expect(cut.status).toBe(200);
+    expect(cut.body.messages.map((m) => m.content)).toEqual(['one', 'first answer']);
+    expect(cut.body.conversation.message_count).toBe(2);
+
+    const foreign = await t.call<{ error: { code: string } }>('DELETE', `/api/v1/chat/conversations/${a}/messages/${other}`);
+    expect(foreign.status).toBe(404);
+    expect((await t.call<{ messages: ChatMessage[] }>('GET', `/api/v1/chat/conversations/${b}`)).body.messages).toHaveLength(1);
+    expect((await t.call('DELETE', `/api/v1/chat/conversations/${a}/messages/${ids[3]}`)).status).toBe(404);
+  });
 });

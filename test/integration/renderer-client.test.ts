@@ -97,6 +97,7 @@ describe('the renderer API client is typed from the route schemas and matches th
       'system.saveSettings': () => sy.system.saveSettings({ catalog: { ttlMinutes: 30 } }),
       'system.hubToken': () => sy.system.hubToken(),
       'system.checkHubToken': () => sy.system.checkHubToken(),
+      'chat.models': () => sy.chat.models(),
       'chat.list': () => sy.chat.list(),
       'chat.create': () => sy.chat.create({ model: 'org/none' }),
       'chat.get': () => sy.chat.get(1),
@@ -132,6 +133,7 @@ describe('the renderer API client is typed from the route schemas and matches th
       // no route named m: its own 404
       'router.setAlias': [() => sy.router.setAlias('fast', { target: 'p1/m' }), '/api/v1/router/aliases/:alias'],
       'router.removeAlias': [() => sy.router.removeAlias('fast'), '/api/v1/router/aliases/:alias'],
+      'chat.truncateFrom': [() => sy.chat.truncateFrom(1, 1), '/api/v1/chat/conversations/:id/messages/:message_id'],
     };
     const all = Object.entries(sy).flatMap(([domain, fns]) => Object.keys(fns).map((f) => `${domain}.${f}`));
     expect([...Object.keys(calls), ...Object.keys(routeOnly)].sort()).toEqual(all.sort());

@@ -30,6 +30,7 @@ export class ChatRepo {
   private readonly insertMessageStmt;
   private readonly getMessageStmt;
   private readonly touchStmt;
+  private readonly truncateStmt;
   readonly addMessage: (id: number, message: NewMessage, now: string) => { conversation: Conversation; message: ChatMessage };
 
   constructor(
@@ -50,6 +51,7 @@ export class ChatRepo {
        VALUES (@conversation_id, @role, @content, @model, @created_at, @ttft_ms, @tokens_per_s, @completion_tokens, @stopped)`,
     );
     this.getMessageStmt = db.prepare<[number | bigint], MessageRow>('SELECT * FROM chat_messages WHERE id = ?');
+    this.truncateStmt = db.prepare<[number, number]>('DELETE FROM chat_messages WHERE conversation_id = ? AND id >= ?');
     this.touchStmt = db.prepare<[string, string | null, number]>('UPDATE chat_conversations SET updated_at = ?, title = coalesce(?, title) WHERE id = ?');
     // the message and the conversation's new title and time land together, or not at all
     this.addMessage = db.transaction((id: number, m: NewMessage, now: string) => {
@@ -116,6 +118,18 @@ export class ChatRepo {
   messages(id: number): ChatMessage[] {
     this.require(id);
     return this.messagesStmt.all(id).map(toMessage);
+  }
+
+  /** Removes a message and every later one in its conversation: the history a regenerate or an edit resends. */
+  truncateFrom(id: number, messageId: number): { conversation: Conversation; messages: ChatMessage[] } {
+    this.require(id);
+    const message = this.getMessageStmt.get(messageId);
+    if (!message || message.conversation_id !== id) throw new AppError('not_found', `Conversation ${id} has no message ${messageId}: reload the conversation.`);
+    this.db.transaction(() => {
+      this.truncateStmt.run(id, messageId);
+      this.touchStmt.run(this.now().toISOString(), null, id);
+    })();
+    return { conversation: this.require(id), messages: this.messages(id) };
   }
 
   append(id: number, message: NewMessage): { conversation: Conversation; message: ChatMessage } {

@@ -1,7 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -19,6 +16,7 @@ import { identityProof, RequestGate, requestToken, tokenMatches, UNAUTHORIZED_ME
 import { docsRequestInterceptor, FAVICON_SVG } from './docs-interceptor';
 import { z } from 'zod';
 import { redactUrl } from '../logger';
+import { registerStaticUi, sendIndexHtml } from './static-ui';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerChatRoutes } from './routes/chat';
@@ -150,7 +148,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     );
     scope.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG));
     scope.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    if (rendererDir) await scope.register(fastifyStatic, { root: rendererDir, wildcard: false });
+    if (rendererDir) await registerStaticUi(scope, rendererDir);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -203,7 +201,7 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     const path = request.url.split('?')[0]!;
     const isApi = path.startsWith('/api/') || path.startsWith('/v1/') || path === '/metrics';
     // The renderer is a single-page app: unknown non-API paths get index.html (it holds no data).
-    if (!isApi && request.method === 'GET' && rendererDir) return reply.type('text/html; charset=utf-8').send(await readFile(join(rendererDir, 'index.html')));
+    if (!isApi && request.method === 'GET' && rendererDir) return sendIndexHtml(rendererDir, reply);
     return reply.code(404).send({ success: false, error: { code: 'not_found', message: `No route ${request.method} ${path.slice(0, 200)}. See /docs for the API.` } });
   });
   return app;

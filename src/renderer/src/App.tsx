@@ -1,14 +1,16 @@
-import { useEffect, useState } from 'react';
-import { forgetToken, initialToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
-import { sy } from './api/endpoints';
+import { Component, Suspense, useEffect, useState, type ReactNode } from 'react';
+import { forgetToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
 import { ExposureWarning } from './components/ExposureWarning';
 import { OfflineIndicator } from './components/OfflineIndicator';
-import { screens } from './screens/registry';
+import { currentScreen, screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
 
-function currentScreen(): string {
-  const id = window.location.hash.replace(/^#\/?/, '').split(/[?&]/)[0];
-  return screens.some((s) => s.id === id) ? id! : 'runtimes';
+let firstLoad: Promise<void> | null = null;
+
+/** Before the first render: the first screen's data (and the token check) is asked for while React starts. */
+export function startFirstLoad(): void {
+  firstLoad = useStore.getState().loadRuntimes();
+  firstLoad.catch(() => {});
 }
 
 export function App() {
@@ -19,29 +21,26 @@ export function App() {
   const [authError, setAuthError] = useState<string | null>(null);
 
   useEffect(() => {
-    const t = initialToken();
-    setToken(t);
-    setConnection({ token: t });
     const onHash = () => setScreen(currentScreen());
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, [setConnection]);
+  }, []);
 
   useEffect(() => {
     if (!token) return;
     let cancelled = false;
-    sy.runtimes
-      .list()
-      .then(() => useStore.getState().loadRuntimes())
-      .catch((error) => {
-        if (cancelled) return;
-        if (error instanceof ApiError && error.status === 401) {
-          forgetToken();
-          setToken(null);
-          setConnection({ token: null });
-          setAuthError('That token was not accepted.');
-        }
-      });
+    // the first call doubles as the token check: one round trip before the first screen has its data
+    const load = firstLoad ?? useStore.getState().loadRuntimes();
+    firstLoad = null;
+    load.catch((error: unknown) => {
+      if (cancelled) return;
+      if (error instanceof ApiError && error.status === 401) {
+        forgetToken();
+        setToken(null);
+        setConnection({ token: null });
+        setAuthError('That token was not accepted.');
+      }
+    });
     const close = subscribeEvents(dispatchEvent, (ok) => {
       setConnection({ connected: ok });
       if (ok) void useStore.getState().loadRuntimes().catch(() => {});
@@ -56,10 +55,22 @@ export function App() {
   const Screen = screens.find((s) => s.id === screen)?.component ?? screens[0]!.component;
   return (
     <div className="shell">
-      <nav className="sidebar">
+      <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>
+        Skip to content
+      </a>
+      <nav className="sidebar" aria-label="Screens">
         <div className="brand">Switchyard</div>
         {screens.map((s) => (
-          <a key={s.id} href={`#/${s.id}`} className={s.id === screen ? 'active' : ''} data-testid={`nav-${s.id}`}>
+          <a
+            key={s.id}
+            href={`#/${s.id}`}
+            className={s.id === screen ? 'active' : ''}
+            aria-current={s.id === screen ? 'page' : undefined}
+            data-testid={`nav-${s.id}`}
+            // the screen's chunk starts loading while the pointer rests on its link (or focus lands on it)
+            onPointerEnter={s.prefetch}
+            onFocus={s.prefetch}
+          >
             {s.label}
           </a>
         ))}
@@ -71,12 +82,33 @@ export function App() {
           <OfflineIndicator />
         </div>
       </nav>
-      <main className="content">
+      <main className="content" id="main" tabIndex={-1}>
         <ExposureWarning />
-        <Screen />
+        <ScreenBoundary key={screen}>
+          <Suspense fallback={<p className="muted" role="status">Loading…</p>}>
+            <Screen />
+          </Suspense>
+        </ScreenBoundary>
       </main>
     </div>
   );
+}
+
+/** A screen whose chunk could not load (Switchyard restarted with a new build, connection lost) says so. */
+class ScreenBoundary extends Component<{ children: ReactNode }, { error: Error | null }> {
+  override state = { error: null as Error | null };
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  override render() {
+    if (!this.state.error) return this.props.children;
+    return (
+      <div className="error" role="alert">
+        <p>This screen could not be shown: {this.state.error.message}</p>
+        <button onClick={() => window.location.reload()}>Reload Switchyard</button>
+      </div>
+    );
+  }
 }
 
 function TokenGate({ onToken, error }: { onToken: (token: string) => void; error: string | null }) {

@@ -57,6 +57,8 @@ export const NewMessage = z.object({
 export type NewMessage = z.infer<typeof NewMessage>;
 
 export const ConversationParams = z.object({ id: z.coerce.number().int().positive() });
+/** a message of a conversation: DELETE removes it and every later one (regenerate, edit and resend) */
+export const MessageParams = ConversationParams.extend({ message_id: z.coerce.number().int().positive() });
 export const ConversationsResponse = okShape({ conversations: z.array(Conversation) });
 export const ConversationResponse = okShape({ conversation: Conversation });
 export const ConversationDetailResponse = okShape({ conversation: Conversation, messages: z.array(ChatMessage) });

@@ -4,6 +4,7 @@ import {
   ConversationPatch,
   ConversationResponse,
   ConversationsResponse,
+  MessageParams,
   MessageResponse,
   NewMessage,
 } from '../../../shared/api/chat';
@@ -39,6 +40,10 @@ export function registerChatRoutes(app: App, core: Core): void {
     chat.delete(request.params.id);
     return { success: true as const };
   });
+  app.delete('/api/v1/chat/conversations/:id/messages/:message_id', { schema: { tags, params: MessageParams, response: { 200: ConversationDetailResponse, ...errors } } }, async (request) => ({
+    success: true as const,
+    ...chat.truncateFrom(request.params.id, request.params.message_id),
+  }));
   // a long answer is bigger than the API's default body limit
   app.post('/api/v1/chat/conversations/:id/messages', { bodyLimit: 4 * 1024 * 1024, schema: { tags, params: ConversationParams, body: NewMessage, response: { 200: MessageResponse, ...errors } } }, async (request) => ({
     success: true as const,

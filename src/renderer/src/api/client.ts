@@ -1,5 +1,6 @@
 import { APP_EVENT_TYPES } from '../../../shared/event-types';
 import type { AppEvent } from '../../../shared/events';
+import { validationSentence } from './error-words';
 
 const TOKEN_KEY = 'switchyard.token';
 
@@ -64,7 +65,9 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   const text = await res.text();
   const data = text ? (JSON.parse(text) as { success?: boolean; error?: { code: string; message: string; details?: unknown } }) : {};
   if (!res.ok || data.success === false) {
-    throw new ApiError(data.error?.code ?? 'http_error', data.error?.message ?? `HTTP ${res.status}`, res.status, data.error?.details);
+    // a refused field reads as a sentence naming it; the schema's own wording stays in `details`
+    const words = data.error?.code === 'validation_error' ? validationSentence(data.error.details) : null;
+    throw new ApiError(data.error?.code ?? 'http_error', words ?? data.error?.message ?? `HTTP ${res.status}`, res.status, data.error?.details);
   }
   return data as T;
 }

@@ -1,5 +1,7 @@
 import type { FitSummary } from '../../../shared/api/catalog';
+import { networkWords } from '../api/error-words';
 import type { Freshness } from '../store/catalog';
+import { When } from './When';
 
 const FIT_LABEL: Record<FitSummary['verdict'], string> = {
   fits: 'fits',
@@ -42,19 +44,14 @@ export function FitBadge({ fit, runnable, testId }: { fit: FitSummary | null | u
   );
 }
 
-export function formatWhen(iso: string | null): string {
-  if (!iso) return 'never';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
-}
-
 /** Freshness of a cached answer: nothing when fresh, "stale since …" (with the reason) otherwise. */
 export function StaleBadge({ freshness, testId }: { freshness: Freshness; testId?: string }) {
   if (!freshness.stale) return null;
-  const since = freshness.fetched_at ? `stale since ${formatWhen(freshness.fetched_at)}` : 'bundled list (never fetched)';
+  const since = freshness.fetched_at ? <When iso={freshness.fetched_at} prefix="from " /> : 'bundled list (never fetched)';
   return (
-    <span className="badge badge-warn" title={freshness.error ?? undefined} data-testid={testId ?? 'stale-badge'}>
-      {freshness.offline ? `offline · ${since}` : since}
+    <span className="badge badge-warn" title={freshness.error ? networkWords(freshness.error) : undefined} data-testid={testId ?? 'stale-badge'}>
+      {freshness.offline ? 'offline · ' : 'stale · '}
+      {since}
     </span>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { InstallPlan, ModelProvider } from '../../../shared/api/models';
 import { ApiError } from '../api/client';
+import { Dialog } from './Dialog';
+import { NextStep } from './NextStep';
 import { useStore } from '../store';
 import { formatBytes } from './format';
 import { Linkified } from './Linkified';
@@ -43,15 +45,6 @@ export function InstallDialog({ name, provider, quantization: initialQuantizatio
     return () => controller.abort();
   }, [name, provider, quantization, revision, planInstall]);
 
-  // Escape closes it, as any dialog; an install already started goes on in Operations
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !starting) onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose, starting]);
-
   const start = async (viaOllama = false) => {
     setStarting(true);
     setError(null);
@@ -67,105 +60,107 @@ export function InstallDialog({ name, provider, quantization: initialQuantizatio
   };
 
   return (
-    <div className="modal-backdrop" role="dialog" aria-modal="true" aria-label={`Install ${name}`} data-testid="install-dialog">
-      <div className="modal card">
-        <header className="row">
-          <h2>Install {name}</h2>
-          <span className="badge badge-idle">{provider === 'huggingface' ? 'Hugging Face → vLLM' : 'Ollama'}</span>
-        </header>
-        {loading && <p className="muted">Resolving files and sizes…</p>}
-        {error && (
-          <p className="error" data-testid="install-error">
-            <Linkified text={error} />
-          </p>
-        )}
-        {plan && !loading && (
-          <>
-            <QuantizationSelect plan={plan} label="Quantization" className="field" onChange={setQuantization} disabled={Boolean(operationId)} />
-            {plan.files.length > 0 && (
-              <div className="install-files">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>File</th>
-                      <th>Size</th>
-                      <th />
+    <Dialog
+      title={`Install ${name}`}
+      aside={<span className="badge badge-idle">{provider === 'huggingface' ? 'Hugging Face → vLLM' : 'Ollama'}</span>}
+      // an install already started goes on in Operations; closing while it starts would lose its id
+      onClose={() => !starting && onClose()}
+      closeLabel={operationId && op?.status !== 'completed' ? 'Close (continues in Operations)' : 'Close'}
+      testId="install-dialog"
+    >
+      {loading && <p className="muted">Resolving files and sizes…</p>}
+      {error && (
+        <p className="error" data-testid="install-error">
+          <Linkified text={error} />
+        </p>
+      )}
+      {plan && !loading && (
+        <>
+          <QuantizationSelect plan={plan} label="Quantization" className="field" onChange={setQuantization} disabled={Boolean(operationId)} />
+          {plan.files.length > 0 && (
+            <div className="install-files">
+              <table>
+                <thead>
+                  <tr>
+                    <th>File</th>
+                    <th>Size</th>
+                    <th />
+                  </tr>
+                </thead>
+                <tbody>
+                  {plan.files.map((f) => (
+                    <tr key={f.path}>
+                      <td className="mono">{f.path}</td>
+                      <td>{formatBytes(f.size)}</td>
+                      <td className="muted">{f.cached ? 'cached' : ''}</td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {plan.files.map((f) => (
-                      <tr key={f.path}>
-                        <td className="mono">{f.path}</td>
-                        <td>{formatBytes(f.size)}</td>
-                        <td className="muted">{f.cached ? 'cached' : ''}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <dl className="facts">
-              {plan.commit_sha && (
-                <>
-                  <dt>Revision</dt>
-                  <dd className="mono">
-                    {plan.revision} ({plan.commit_sha.slice(0, 10)}){' '}
-                    {provider === 'huggingface' && (
-                      <input
-                        defaultValue={revision ?? ''}
-                        placeholder="another branch, tag or commit"
-                        aria-label="Revision"
-                        data-testid="install-revision"
-                        onBlur={(e) => setRevision(e.target.value.trim() || undefined)}
-                        onKeyDown={(e) => e.key === 'Enter' && setRevision(e.currentTarget.value.trim() || undefined)}
-                      />
-                    )}
-                  </dd>
-                </>
-              )}
-              <dt>Total size</dt>
-              <dd data-testid="install-total">{plan.total_bytes !== null ? formatBytes(plan.total_bytes) : 'reported by Ollama when the pull starts'}</dd>
-              {plan.download_bytes !== null && plan.download_bytes !== plan.total_bytes && (
-                <>
-                  <dt>To download</dt>
-                  <dd>{formatBytes(plan.download_bytes)}</dd>
-                </>
-              )}
-              <dt>Disk free</dt>
-              <dd>
-                {formatBytes(plan.disk.free_bytes)} of {formatBytes(plan.disk.total_bytes)}
-                {plan.disk.free_after_bytes !== null && <> → {formatBytes(plan.disk.free_after_bytes)} after install</>}
-              </dd>
-            </dl>
-            {plan.gated && <p className="hint">This repo is gated: your token has access.</p>}
-            {plan.refusal && (
-              <p className="error" data-testid="install-refusal">
-                <Linkified text={plan.refusal.message} />
-              </p>
-            )}
-          </>
-        )}
-        {op && <OperationProgress op={op} />}
-        {op && (
-          <p className="muted">
-            <Linkified text={(op.status === 'failed' ? op.error?.message : op.message) ?? ''} />
-          </p>
-        )}
-        <div className="actions row">
-          {!operationId && plan?.ollama_name && (
-            <button className="primary" disabled={loading || starting} onClick={() => void start(true)} data-testid="install-ollama" title="Ollama pulls this GGUF straight from the Hub; vLLM cannot serve a GGUF repo">
-              {starting ? 'Starting…' : `Install for Ollama (${plan.ollama_name})`}
-            </button>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
-          {!operationId && (
-            <button className={plan?.ollama_name ? undefined : 'primary'} disabled={!plan || loading || starting || Boolean(plan.refusal)} onClick={() => void start()} data-testid="install-start">
-              {starting ? 'Starting…' : plan?.ollama_name ? 'Download files only' : 'Install'}
-            </button>
+          <dl className="facts">
+            {plan.commit_sha && (
+              <>
+                <dt>Revision</dt>
+                <dd className="mono">
+                  {plan.revision} ({plan.commit_sha.slice(0, 10)}){' '}
+                  {provider === 'huggingface' && (
+                    <input
+                      defaultValue={revision ?? ''}
+                      placeholder="another branch, tag or commit"
+                      aria-label="Revision"
+                      data-testid="install-revision"
+                      onBlur={(e) => setRevision(e.target.value.trim() || undefined)}
+                      onKeyDown={(e) => e.key === 'Enter' && setRevision(e.currentTarget.value.trim() || undefined)}
+                    />
+                  )}
+                </dd>
+              </>
+            )}
+            <dt>Total size</dt>
+            <dd data-testid="install-total">{plan.total_bytes !== null ? formatBytes(plan.total_bytes) : 'reported by Ollama when the pull starts'}</dd>
+            {plan.download_bytes !== null && plan.download_bytes !== plan.total_bytes && (
+              <>
+                <dt>To download</dt>
+                <dd>{formatBytes(plan.download_bytes)}</dd>
+              </>
+            )}
+            <dt>Disk free</dt>
+            <dd>
+              {formatBytes(plan.disk.free_bytes)} of {formatBytes(plan.disk.total_bytes)}
+              {plan.disk.free_after_bytes !== null && <> → {formatBytes(plan.disk.free_after_bytes)} after install</>}
+            </dd>
+          </dl>
+          {plan.gated && <p className="hint">This repo is gated: your token has access.</p>}
+          {plan.refusal && (
+            <p className="error" data-testid="install-refusal">
+              <Linkified text={plan.refusal.message} />
+            </p>
           )}
-          <button onClick={onClose}>{operationId ? 'Close (continues in Operations)' : 'Cancel'}</button>
-        </div>
+        </>
+      )}
+      {op && <OperationProgress op={op} />}
+      {op && (
+        <p className="muted" role="status">
+          <Linkified text={(op.status === 'failed' ? op.error?.message : op.message) ?? ''} />
+        </p>
+      )}
+      {op?.status === 'completed' && <NextStep name={op.model_name} onDone={onClose} />}
+      <div className="actions row">
+        {!operationId && plan?.ollama_name && (
+          <button className="primary" disabled={loading || starting} onClick={() => void start(true)} data-testid="install-ollama" title="Ollama pulls this GGUF straight from the Hub; vLLM cannot serve a GGUF repo">
+            {starting ? 'Starting…' : `Install for Ollama (${plan.ollama_name})`}
+          </button>
+        )}
+        {!operationId && (
+          <button className={plan?.ollama_name ? undefined : 'primary'} disabled={!plan || loading || starting || Boolean(plan.refusal)} onClick={() => void start()} data-testid="install-start">
+            {starting ? 'Starting…' : plan?.ollama_name ? 'Download files only' : 'Install'}
+          </button>
+        )}
+        {!operationId && <button onClick={onClose}>Cancel</button>}
       </div>
-    </div>
+    </Dialog>
   );
 }
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { kserveProvider, type KserveExportResponse, type KserveStorage } from '../../../shared/api/kserve';
 import { ApiError } from '../api/client';
 import { sy } from '../api/endpoints';
+import { Dialog } from './Dialog';
 import { Linkified } from './Linkified';
 
 const GPU_COUNTS = ['', '1', '2', '4', '8'];
@@ -57,12 +58,6 @@ export function KserveDialog({ name, onClose, catalog = false }: { name: string;
     };
   }, [name, catalog, serviceName, gpuMemory, gpus, storage, pvc, namespace, tokenSecret]);
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
-
   const copy = async () => {
     if (!result) return;
     try {
@@ -93,99 +88,94 @@ export function KserveDialog({ name, onClose, catalog = false }: { name: string;
 
   const ok = result?.validation.ok === true;
   return (
-    <div className="modal-backdrop" onClick={onClose}>
-      <div className="modal card" role="dialog" aria-label={`Deploy ${name} to KServe`} onClick={(e) => e.stopPropagation()} data-testid="kserve-dialog">
-        <h2>Deploy to KServe</h2>
-        <p className="muted">
-          <span className="mono">{name}</span> as an InferenceService for KServe’s Hugging Face runtime: the same files, at the commit installed here, sized for the cluster’s GPUs.
-        </p>
-        <div className="row">
-          <label>
-            GPU memory (GiB){' '}
-            <input type="number" min="1" step="1" value={gpuMemory} onChange={(e) => setGpuMemory(e.target.value)} placeholder="this machine’s" data-testid="kserve-gpu-memory" />
-          </label>
-          <label>
-            GPUs per replica{' '}
-            <select value={gpus} onChange={(e) => setGpus(e.target.value)} data-testid="kserve-gpus">
-              {GPU_COUNTS.map((n) => (
-                <option key={n} value={n}>
-                  {n || 'as the fit needs'}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Namespace <input value={namespace} onChange={(e) => setNamespace(e.target.value)} placeholder="kubectl’s current" />
-          </label>
-          <label>
-            Service name <input value={serviceName} onChange={(e) => setServiceName(e.target.value.toLowerCase())} placeholder={result?.name ?? 'from the model'} data-testid="kserve-service-name" />
-          </label>
-        </div>
-        <fieldset className="row">
-          {STORAGE.map((s) => (
-            <label key={s.value} title={s.hint}>
-              <input type="radio" name="kserve-storage" checked={storage === s.value} onChange={() => setStorage(s.value)} data-testid={`kserve-storage-${s.value}`} /> {s.label}
-            </label>
-          ))}
-        </fieldset>
-        {storage === 'pvc' && (
-          <label>
-            Claim and path <input value={pvc} onChange={(e) => setPvc(e.target.value)} placeholder="models/qwen3-0.6b" data-testid="kserve-pvc" />
-          </label>
-        )}
-        {storage === 'runtime' && (
-          <label>
-            Secret with HF_TOKEN (gated or private repos) <input value={tokenSecret} onChange={(e) => setTokenSecret(e.target.value)} placeholder="hf-secret" />
-          </label>
-        )}
-        {loading && <p className="muted">Rendering…</p>}
-        {error && (
-          <p className="error" data-testid="kserve-error">
-            <Linkified text={error} />
-          </p>
-        )}
-        {result && (
-          <>
-            <p data-testid="kserve-summary">
-              <span className={`badge ${ok ? 'badge-ok' : 'badge-bad'}`}>{ok ? 'valid' : 'not valid'}</span> {result.gpus} × {result.gpu_memory_gib} GiB GPU{result.gpus > 1 ? 's' : ''} · context{' '}
-              {result.max_model_len.toLocaleString()} tokens · commit <span className="mono">{result.commit.slice(0, 12)}</span>
-            </p>
-            {[...result.validation.errors.map((i) => ['error', i] as const), ...result.validation.warnings.map((i) => ['hint', i] as const)].map(([kind, issue], n) => (
-              <p key={n} className={kind} data-testid={`kserve-${kind}`}>
-                <Linkified text={issue.message} />
-              </p>
+    <Dialog title={`Deploy ${name} to KServe`} onClose={onClose} testId="kserve-dialog">
+      <p className="muted">
+        <span className="mono">{name}</span> as an InferenceService for KServe’s Hugging Face runtime: the same files, at the commit installed here, sized for the cluster’s GPUs.
+      </p>
+      <div className="row">
+        <label>
+          GPU memory (GiB){' '}
+          <input type="number" min="1" step="1" value={gpuMemory} onChange={(e) => setGpuMemory(e.target.value)} placeholder="this machine’s" data-testid="kserve-gpu-memory" />
+        </label>
+        <label>
+          GPUs per replica{' '}
+          <select value={gpus} onChange={(e) => setGpus(e.target.value)} data-testid="kserve-gpus">
+            {GPU_COUNTS.map((n) => (
+              <option key={n} value={n}>
+                {n || 'as the fit needs'}
+              </option>
             ))}
-            <pre className="mono small" data-testid="kserve-yaml">
-              {result.yaml}
-            </pre>
-            <div className="actions row">
-              <button onClick={() => void copy()} disabled={!ok}>
-                Copy
-              </button>
-              <button onClick={save} disabled={!ok} data-testid="kserve-save">
-                Save…
-              </button>
-              {note && <span className="muted small">{note}</span>}
-            </div>
-            <p className="muted small">
-              Then: <span className="mono">{result.kubectl}</span>
-            </p>
-            <div className="row">
-              <label>
-                Service URL once it is ready{' '}
-                <input value={serviceUrl} onChange={(e) => setServiceUrl(e.target.value)} placeholder={`kubectl get isvc ${result.name} -o jsonpath='{.status.url}'`} data-testid="kserve-service-url" />
-              </label>
-              <button onClick={() => void register()} disabled={!ok || !serviceUrl.trim()} data-testid="kserve-register">
-                Register the deployed endpoint
-              </button>
-            </div>
-            {registered && <p className="hint">{registered}</p>}
-          </>
-        )}
-        <div className="actions row">
-          <button onClick={onClose}>Close</button>
-        </div>
+          </select>
+        </label>
+        <label>
+          Namespace <input value={namespace} onChange={(e) => setNamespace(e.target.value)} placeholder="kubectl’s current" />
+        </label>
+        <label>
+          Service name <input value={serviceName} onChange={(e) => setServiceName(e.target.value.toLowerCase())} placeholder={result?.name ?? 'from the model'} data-testid="kserve-service-name" />
+        </label>
       </div>
-    </div>
+      <fieldset className="row">
+        <legend className="sr-only">Where the files come from</legend>
+        {STORAGE.map((s) => (
+          <label key={s.value} title={s.hint}>
+            <input type="radio" name="kserve-storage" checked={storage === s.value} onChange={() => setStorage(s.value)} data-testid={`kserve-storage-${s.value}`} /> {s.label}
+          </label>
+        ))}
+      </fieldset>
+      {storage === 'pvc' && (
+        <label>
+          Claim and path <input value={pvc} onChange={(e) => setPvc(e.target.value)} placeholder="models/qwen3-0.6b" data-testid="kserve-pvc" />
+        </label>
+      )}
+      {storage === 'runtime' && (
+        <label>
+          Secret with HF_TOKEN (gated or private repos) <input value={tokenSecret} onChange={(e) => setTokenSecret(e.target.value)} placeholder="hf-secret" />
+        </label>
+      )}
+      {loading && <p className="muted">Rendering…</p>}
+      {error && (
+        <p className="error" data-testid="kserve-error">
+          <Linkified text={error} />
+        </p>
+      )}
+      {result && (
+        <>
+          <p data-testid="kserve-summary">
+            <span className={`badge ${ok ? 'badge-ok' : 'badge-bad'}`}>{ok ? 'valid' : 'not valid'}</span> {result.gpus} × {result.gpu_memory_gib} GiB GPU{result.gpus > 1 ? 's' : ''} · context{' '}
+            {result.max_model_len.toLocaleString()} tokens · commit <span className="mono">{result.commit.slice(0, 12)}</span>
+          </p>
+          {[...result.validation.errors.map((i) => ['error', i] as const), ...result.validation.warnings.map((i) => ['hint', i] as const)].map(([kind, issue], n) => (
+            <p key={n} className={kind} data-testid={`kserve-${kind}`}>
+              <Linkified text={issue.message} />
+            </p>
+          ))}
+          <pre className="mono small" tabIndex={0} aria-label="InferenceService YAML" data-testid="kserve-yaml">
+            {result.yaml}
+          </pre>
+          <div className="actions row">
+            <button onClick={() => void copy()} disabled={!ok}>
+              Copy
+            </button>
+            <button onClick={save} disabled={!ok} data-testid="kserve-save">
+              Save…
+            </button>
+            {note && <span className="muted small">{note}</span>}
+          </div>
+          <p className="muted small">
+            Then: <span className="mono">{result.kubectl}</span>
+          </p>
+          <div className="row">
+            <label>
+              Service URL once it is ready{' '}
+              <input value={serviceUrl} onChange={(e) => setServiceUrl(e.target.value)} placeholder={`kubectl get isvc ${result.name} -o jsonpath='{.status.url}'`} data-testid="kserve-service-url" />
+            </label>
+            <button onClick={() => void register()} disabled={!ok || !serviceUrl.trim()} data-testid="kserve-register">
+              Register the deployed endpoint
+            </button>
+          </div>
+          {registered && <p className="hint">{registered}</p>}
+        </>
+      )}
+    </Dialog>
   );
 }

@@ -6,7 +6,7 @@ export function OperationProgress({ op }: { op: Operation }) {
   const running = op.status === 'in_progress' || op.status === 'pending';
   return (
     <div className="op-progress" data-testid={`op-progress-${op.operation_id}`}>
-      <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(op.progress)}>
+      <div className="progress" role="progressbar" aria-label={`${op.operation_type} ${op.model_name}`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(op.progress)}>
         <div className={`progress-${op.status}`} style={{ width: `${Math.max(0, Math.min(100, op.progress))}%` }} />
       </div>
       <div className="op-figures muted">

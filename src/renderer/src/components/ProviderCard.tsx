@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react';
 import type { RemoteProvider, Validation } from '../../../shared/api/remote';
 import { useStore } from '../store';
 import { formOf, GovernanceFields, governanceOf } from './GovernanceFields';
+import { useConfirm } from './Confirm';
+import { When } from './When';
 
 const STATE_TEXT: Record<RemoteProvider['validation']['state'], string> = {
   never: 'not validated',
@@ -15,6 +17,8 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
   const validate = useStore((s) => s.validateProvider);
   const loadDetail = useStore((s) => s.loadProviderDetail);
   const remove = useStore((s) => s.removeProvider);
+  const offline = useStore((s) => s.offline?.offline ?? false);
+  const [confirmation, confirm] = useConfirm();
   const history = useStore((s) => s.providerHistory[p.id]);
   const models = useStore((s) => s.providerModels[p.id]);
   const activeRemote = useStore((s) => s.activeRemote);
@@ -88,7 +92,8 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
         </p>
       ))}
       <div className="row actions">
-        <button disabled={busy !== null} onClick={() => void run('validate', () => validate(p.id))} data-testid={`provider-${p.id}-validate`}>
+        {/* offline, a validation could only fail without asking the provider anything: not offered */}
+        <button disabled={busy !== null || offline} title={offline ? 'Offline mode: validation needs the network' : undefined} onClick={() => void run('validate', () => validate(p.id))} data-testid={`provider-${p.id}-validate`}>
           {busy === 'validate' ? 'Validating…' : 'Validate'}
         </button>
         <button disabled={busy !== null} onClick={() => setEditing(!editing)}>
@@ -97,10 +102,23 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
         <button disabled={busy !== null} onClick={() => void run('enable', () => update(p.id, { enabled: !p.enabled }))} data-testid={`provider-${p.id}-enable`}>
           {p.enabled ? 'Disable' : 'Enable'}
         </button>
-        <button disabled={busy !== null || p.enabled} title={p.enabled ? 'disable it first: nothing is routed to it then' : undefined} onClick={() => void run('remove', () => remove(p.id))}>
-          Remove
+        <button
+          disabled={busy !== null || p.enabled}
+          title={p.enabled ? 'disable it first: nothing is routed to it then' : undefined}
+          data-testid={`provider-${p.id}-remove`}
+          onClick={() =>
+            void confirm({
+              title: `Remove provider ${p.id}?`,
+              body: <p>{p.api_key && p.api_key_source === 'settings' ? 'Its stored API key is deleted with it, as are its models and validation history here.' : 'Its models and validation history here are deleted with it.'} Apps that name its models get “model not found”.</p>,
+              confirm: 'Remove provider',
+            }).then((yes) => (yes ? run('remove', () => remove(p.id)) : undefined))
+          }
+        >
+          Remove…
         </button>
+        {offline && <span className="muted small">Offline mode: Validate needs the network.</span>}
       </div>
+      {confirmation}
       {error && (
         <div className="error" role="alert" data-testid={`provider-${p.id}-error`}>
           {error}
@@ -116,7 +134,9 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
             <tbody>
               {history.map((v) => (
                 <tr key={v.id}>
-                  <td>{new Date(v.started_at).toLocaleString()}</td>
+                  <td>
+                    <When iso={v.started_at} />
+                  </td>
                   <td>{v.ok ? 'passed' : 'failed'}</td>
                   <td className="mono">{v.reason_code}</td>
                   <td>{v.current ? 'current' : 'stale'}</td>

@@ -1,16 +1,20 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, useEffect, useMemo, useRef, useState } from 'react';
 import type { CatalogModel } from '../../../shared/api/catalog';
 import { FitBadge, formatCount } from '../components/CatalogBadges';
+import { formatGb } from '../components/format';
+import { NextStep, useInstalledAs } from '../components/NextStep';
 import { useStore } from '../store';
 import { mergeSearch, type MergedRow } from '../store/catalog-merge';
-import { ModelPage } from './catalog/ModelPage';
 
 /** `#/catalog?model=<name>` opens a model page; the list otherwise. */
 function hashParam(name: string): string | null {
   const query = window.location.hash.split('?')[1] ?? '';
   return new URLSearchParams(query).get(name);
 }
+
+// a model page (and markdown-it, for its card) loads when one is opened, not with the list
+const ModelPage = lazy(() => import('./catalog/ModelPage').then((m) => ({ default: m.ModelPage })));
 
 export const modelHref = (name: string) => `#/catalog?model=${encodeURIComponent(name)}`;
 
@@ -43,6 +47,9 @@ function CatalogList() {
   const [refreshError, setRefreshError] = useState<string | null>(null);
   const parentRef = useRef<HTMLDivElement>(null);
   const searchHub = useStore((s) => s.searchHub);
+  // rows of installed models say so and offer Activate / Chat
+  const loadInstalled = useStore((s) => s.loadInstalled);
+  useEffect(() => void loadInstalled().catch(() => {}), [loadInstalled]);
   const searching = filters.q.trim() !== '';
 
   // Local search is instant; a short debounce keeps typing from queueing requests.
@@ -125,18 +132,20 @@ function CatalogList() {
         <label className="check">
           <input type="checkbox" checked={filters.fits} onChange={(e) => setFilters({ fits: e.target.checked })} data-testid="catalog-fits" /> fits my GPU
         </label>
+        <span className="what-if">
         <input
           className="narrow"
           type="number"
           min="0"
-          placeholder="GPU GiB"
+          placeholder="GiB"
           title="What-if: check the fit against this GPU size instead of the detected GPUs"
           value={filters.vramGb}
           onChange={(e) => setFilters({ vramGb: e.target.value })}
           aria-label="GPU memory GiB (what-if)"
           data-testid="catalog-vram"
         />
-        <input className="narrow" type="number" min="1" placeholder="× GPUs" value={filters.gpus} onChange={(e) => setFilters({ gpus: e.target.value })} aria-label="GPU count (what-if)" />
+        <input className="narrow" type="number" min="1" placeholder="GPUs" value={filters.gpus} onChange={(e) => setFilters({ gpus: e.target.value })} aria-label="GPU count (what-if)" />
+        </span>
       </div>
       {error && <p className="error">{error}</p>}
       {refreshError && <p className="hint">Refresh: {refreshError}</p>}
@@ -229,23 +238,34 @@ function SearchResults() {
 function CatalogRow({ model, origin, count = 'downloads' }: { model: CatalogModel | undefined } & Partial<Pick<MergedRow, 'origin'>> & { count?: 'downloads' | 'likes' }) {
   if (!model) return <div className="catalog-row muted">…</div>;
   return (
-    <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name} data-origin={origin ?? 'local'} data-count={model[count] ?? ''}>
-      <span className="col-name">
-        <span className="model-name">{model.model_name}</span>
-        <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
-        <span className="badge badge-idle">{model.runtime}</span>
-        {model.parameters_b ? <span className="muted small">{model.parameters_b}B</span> : null}
-        {origin === 'hub' && (
-          <span className="badge badge-active" title="Found on the Hub just now; not in the local catalog yet">
-            Hub
+    <div className="catalog-row-line">
+      <a className="catalog-row" href={modelHref(model.model_name)} data-testid="catalog-row" data-model={model.model_name} data-origin={origin ?? 'local'} data-count={model[count] ?? ''}>
+        <span className="col-name">
+          <span className="model-name" title={model.model_name}>
+            {model.model_name}
           </span>
-        )}
-      </span>
-      <span className="col-size">{model.size_gb !== null ? `${model.size_gb} GB` : '—'}</span>
-      <span className="col-dl">{formatCount(model[count])}</span>
-      <span className="col-fit">
-        <FitBadge fit={model.fit} runnable={model.runnable} />
-      </span>
-    </a>
+          <span className={`badge badge-idle src-${model.provider}`}>{model.provider === 'huggingface' ? 'HF' : 'Ollama'}</span>
+          {model.provider === 'huggingface' && <span className="badge badge-idle">{model.runtime === 'vllm' ? 'vLLM' : 'Ollama'}</span>}
+          {model.parameters_b ? <span className="muted small params">{model.parameters_b}B</span> : null}
+          {origin === 'hub' && (
+            <span className="badge badge-active" title="Found on the Hub just now; not in the local catalog yet">
+              Hub
+            </span>
+          )}
+        </span>
+        <span className="col-size">{formatGb(model.size_gb)}</span>
+        <span className="col-dl">{formatCount(model[count])}</span>
+        <span className="col-fit">
+          <FitBadge fit={model.fit} runnable={model.runnable} />
+        </span>
+      </a>
+      <InstalledActions name={model.model_name} />
+    </div>
   );
+}
+
+/** An installed model's row offers what comes next (outside the row's link: a button is no link content). */
+function InstalledActions({ name }: { name: string }) {
+  const installedAs = useInstalledAs(name);
+  return <span className="col-next">{installedAs && <NextStep name={installedAs} compact />}</span>;
 }

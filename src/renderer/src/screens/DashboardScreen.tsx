@@ -190,13 +190,13 @@ function SystemCard() {
         <dd>{num(usage.cpu_usage_percent, ' %', 1)}</dd>
         <dt>Memory</dt>
         <dd>
-          {usage.memory_used_gb.toFixed(1)} / {usage.memory_total_gb.toFixed(1)} GB ({usage.memory_usage_percent.toFixed(0)} %)
+          {usage.memory_used_gb.toFixed(1)} / {usage.memory_total_gb.toFixed(1)} GiB ({usage.memory_usage_percent.toFixed(0)} %)
         </dd>
         <dt>Models installed</dt>
         <dd data-testid="models-count">{usage.models_count}</dd>
         <dt>Disk used by models</dt>
         <dd>
-          {usage.disk_usage_gb.toFixed(1)} GB{usage.disk_limit_gb !== null && ` of ${usage.disk_limit_gb.toFixed(0)} GB`}
+          {usage.disk_usage_gb.toFixed(1)} GiB{usage.disk_limit_gb !== null && ` of ${usage.disk_limit_gb.toFixed(0)} GiB`}
           {usage.disk_usage_percent !== null && <span className="muted"> ({usage.disk_usage_percent.toFixed(1)} %)</span>}
         </dd>
         <dt>HF cache</dt>

@@ -2,7 +2,10 @@ import { Linkified } from '../components/Linkified';
 import { useEffect, useState, type FormEvent } from 'react';
 import type { InstalledModel, ModelProvider, ModelTestResult } from '../../../shared/api/models';
 import { InstallDialog, type InstallTarget } from '../components/InstallDialog';
+import { useConfirm } from '../components/Confirm';
 import { KserveDialog } from '../components/KserveDialog';
+import { openInChat } from '../components/NextStep';
+import { When } from '../components/When';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
@@ -101,10 +104,9 @@ function InstalledRow({ model }: { model: InstalledModel }) {
   const { active, serving } = model;
   const loading = busy === 'activate' || (active && !serving);
   const installed = model.status === 'installed';
-  const remove = () => {
-    const what = model.source === 'local' ? (model.provider === 'huggingface' ? `Its folder ${model.import_path} stays as it is.` : "Ollama's copy will be deleted; your file stays.") : 'Its files will be deleted.';
-    if (window.confirm(`Remove ${model.name}? ${what}`)) void removeModel(model.name);
-  };
+  const [confirmation, confirm] = useConfirm();
+  const what = model.source === 'local' ? (model.provider === 'huggingface' ? `Its folder ${model.import_path} stays as it is.` : 'Ollama’s copy is deleted; your file stays.') : 'Its files are deleted from this machine; installing it again downloads them again.';
+  const remove = () => void confirm({ title: `Remove ${model.name}?`, body: <p>{what}</p>, confirm: 'Remove model' }).then((yes) => (yes ? removeModel(model.name) : undefined));
   const id = model.name;
   const [deploying, setDeploying] = useState(false);
   return (
@@ -120,7 +122,12 @@ function InstalledRow({ model }: { model: InstalledModel }) {
         </td>
         <td>
           {model.provider === 'huggingface' ? 'Hugging Face' : 'Ollama'} → {runtimeLabel(model.runtime)}
-          {model.source === 'discovered' && <span className="badge badge-idle">found on disk</span>}
+          {model.source === 'discovered' && (
+            <>
+              {' '}
+              <span className="badge badge-idle">found on disk</span>
+            </>
+          )}
           {model.source === 'local' && (
             <div className="small muted mono" data-testid={`installed-${id}-import-path`}>
               <span className="badge badge-idle">local</span> {model.import_path}
@@ -172,6 +179,11 @@ function InstalledRow({ model }: { model: InstalledModel }) {
               Load as embeddings
             </button>
           )}
+          {installed && (
+            <button onClick={() => void openInChat(model.name)} title="A new conversation with this model" data-testid={`installed-${id}-chat`}>
+              Chat
+            </button>
+          )}
           <button onClick={() => void testModel(model.name)} disabled={!serving || Boolean(busy)} title={serving ? 'Send a short chat and time it' : 'Activate it first'} data-testid={`installed-${id}-test`}>
             {busy === 'test' ? 'Testing…' : 'Test'}
           </button>
@@ -189,6 +201,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
             </button>
           )}
           {deploying && <KserveDialog name={model.name} onClose={() => setDeploying(false)} />}
+          {confirmation}
         </td>
       </tr>
       {(loading || rowError || activation?.phase === 'failed' || (serving && activation?.phase === 'serving') || model.last_test) && (
@@ -210,7 +223,8 @@ function InstalledRow({ model }: { model: InstalledModel }) {
                 <Linkified text={rowError} />
               </p>
             )}
-            {model.last_test && <TestResultLine result={model.last_test} testId={`installed-${id}-last-test`} />}
+            {/* an older test result under a newer failure would read as the current state */}
+            {model.last_test && !rowError && activation?.phase !== 'failed' && <TestResultLine result={model.last_test} testId={`installed-${id}-last-test`} />}
           </td>
         </tr>
       )}
@@ -224,13 +238,13 @@ function ActivationProgress({ model, message }: { model: InstalledModel; message
   return (
     <div data-testid={`installed-${model.name}-progress`}>
       <p className="muted">{message ?? `Activating ${model.name}…`}</p>
-      <pre className="log small">{lines.slice(-6).map((l) => l.line).join('\n')}</pre>
+      <pre className="log small" tabIndex={0} aria-label="Latest log lines">{lines.slice(-6).map((l) => l.line).join('\n')}</pre>
     </div>
   );
 }
 
 function TestResultLine({ result, testId }: { result: ModelTestResult; testId: string }) {
-  const when = new Date(result.at).toLocaleString();
+  const when = <When iso={result.at} />;
   if (!result.ok) {
     return (
       <p className="small" data-testid={testId}>

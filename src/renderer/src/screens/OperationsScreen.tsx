@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { Operation } from '../../../shared/api/models';
 import { ApiError } from '../api/client';
 import { OperationProgress } from '../components/OperationProgress';
+import { When } from '../components/When';
 import { useStore } from '../store';
 
 const badge: Record<Operation['status'], string> = {
@@ -50,7 +51,9 @@ function OperationCard({ id, onError }: { id: string; onError(message: string): 
         <span className={`badge ${badge[op.status]}`} data-testid="operation-status">
           {op.status.replace('_', ' ')}
         </span>
-        <span className="muted small">{new Date(op.created_at).toLocaleString()}</span>
+        <span className="muted small">
+          <When iso={op.created_at} />
+        </span>
       </header>
       {(open || op.operation_type === 'install') && <OperationProgress op={op} />}
       <p className={op.status === 'failed' ? 'error' : 'muted'}>

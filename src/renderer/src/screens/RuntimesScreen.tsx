@@ -107,6 +107,12 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
           )}
         </label>
       )}
+      {!needsModel && info.state !== 'not_installed' && !info.model && (
+        <p className="small muted" data-testid={`runtime-${name}-no-model`}>
+          {running ? 'No model loaded. ' : ''}Ollama starts without a model and loads the one each request names: choose it in <a href="#/chat">Chat</a>, Activate one under{' '}
+          <a href="#/installed">Installed</a>, or name it as <code>model</code> in the API.
+        </p>
+      )}
       <div className="row actions">
         <button data-testid={`runtime-${name}-switch`} disabled={switchWhy !== null} title={switchWhy ?? undefined} onClick={() => void action(name, 'switch', needsModel ? model : undefined)}>
           {busy === 'switch' ? 'Switching…' : info.active && running ? 'Restart with model' : 'Switch to'}
@@ -126,7 +132,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
             <Linkified text={error ?? info.last_error?.message ?? ''} />
           </strong>
           {info.last_error?.log_tail && info.last_error.log_tail.length > 0 && !error && (
-            <pre className="log small">{info.last_error.log_tail.slice(-8).join('\n')}</pre>
+            <pre className="log small" tabIndex={0} aria-label={`${label}: the last lines before it stopped`}>{info.last_error.log_tail.slice(-8).join('\n')}</pre>
           )}
         </div>
       )}
@@ -143,7 +149,7 @@ function LogTail({ name }: { name: RuntimeName }) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [lines]);
   return (
-    <pre className="log" ref={ref} data-testid={`runtime-${name}-log`}>
+    <pre className="log" ref={ref} tabIndex={0} aria-label={`${runtimeLabel(name)} log`} data-testid={`runtime-${name}-log`}>
       {lines.length === 0 ? 'No log output yet.' : lines.map((l) => l.line).join('\n')}
     </pre>
   );

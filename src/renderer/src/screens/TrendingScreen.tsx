@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { CatalogProvider } from '../../../shared/api/catalog';
 import { FitBadge, formatCount, StaleBadge } from '../components/CatalogBadges';
+import { formatGb } from '../components/format';
+import { networkWords } from '../api/error-words';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
 
@@ -28,7 +30,11 @@ export function TrendingScreen() {
           {refreshing ? 'Refreshing…' : 'Refresh'}
         </button>
       </header>
-      {refreshError && <p className="hint">Refresh: {refreshError}</p>}
+      {refreshError && (
+        <p className="hint" title={refreshError}>
+          Refresh: {networkWords(refreshError)}
+        </p>
+      )}
       <div className="two-columns">
         {COLUMNS.map((c) => (
           <TrendingColumn key={c.provider} {...c} />
@@ -48,7 +54,11 @@ function TrendingColumn({ provider, label, metric }: { provider: CatalogProvider
         <span className="spacer" />
         <StaleBadge freshness={list} testId={`trending-stale-${provider}`} />
       </header>
-      {list.stale && list.error && <p className="muted small">{list.error}</p>}
+      {list.stale && list.error && (
+        <p className="muted small" title={list.error}>
+          Could not refresh: {networkWords(list.error)}
+        </p>
+      )}
       {list.failure && <p className="error">{list.failure}</p>}
       {list.loading && list.items.length === 0 && <p className="muted">Loading…</p>}
       <ol className="trending-list">
@@ -56,7 +66,7 @@ function TrendingColumn({ provider, label, metric }: { provider: CatalogProvider
           <li key={m.model_name} data-testid="trending-item">
             <a href={modelHref(m.model_name)}>{m.model_name}</a>
             <span className="muted small">
-              {m.size_gb !== null ? `${m.size_gb} GB` : m.parameters_b ? `${m.parameters_b}B` : ''} · {formatCount(m.downloads)} {provider === 'ollama' ? 'pulls' : 'downloads'}
+              {m.size_gb !== null ? formatGb(m.size_gb) : m.parameters_b ? `${m.parameters_b}B parameters` : ''} · {formatCount(m.downloads)} {provider === 'ollama' ? 'pulls' : 'downloads'}
               {m.likes !== null ? ` · ${formatCount(m.likes)} likes` : ''}
             </span>
             <FitBadge fit={m.fit} runnable={m.runnable} />

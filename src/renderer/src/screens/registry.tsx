@@ -1,31 +1,51 @@
-import type { ComponentType } from 'react';
-import { CatalogScreen } from './CatalogScreen';
-import { ChatScreen } from './ChatScreen';
-import { InstalledScreen } from './InstalledScreen';
-import { NewsScreen } from './NewsScreen';
-import { OperationsScreen } from './OperationsScreen';
-import { ProvidersScreen } from './ProvidersScreen';
-import { DashboardScreen } from './DashboardScreen';
-import { RuntimesScreen } from './RuntimesScreen';
-import { SettingsScreen } from './SettingsScreen';
-import { TrendingScreen } from './TrendingScreen';
+import { lazy, type ComponentType, type LazyExoticComponent } from 'react';
 
 export interface ScreenEntry {
   id: string;
   label: string;
-  component: ComponentType;
+  /** the screen, loaded from its own chunk the first time it renders (inside App's Suspense) */
+  component: LazyExoticComponent<ComponentType>;
+  /** starts loading the chunk without rendering it (pointer resting on the nav link); safe to call often */
+  prefetch(): void;
 }
 
-/** Navigation order. Each domain replaces its PlannedScreen entry with its real screen. */
+type Module = Record<string, unknown>;
+
+/**
+ * One entry per screen. Each screen is a dynamic import, so the bundler gives it a chunk of its own
+ * (uPlot goes with the Dashboard, markdown-it with the model page and Chat) and the first screen loads
+ * only its own code. One promise per screen: a prefetch and the render share the download; a failed
+ * load is forgotten, so the next try fetches again.
+ */
+function screen(id: string, label: string, load: () => Promise<Module>, name: string): ScreenEntry {
+  let pending: Promise<{ default: ComponentType }> | null = null;
+  const fetchChunk = () =>
+    (pending ??= load().then(
+      (m) => ({ default: m[name] as ComponentType }),
+      (error: unknown) => {
+        pending = null;
+        throw error;
+      },
+    ));
+  return { id, label, component: lazy(fetchChunk), prefetch: () => void fetchChunk().catch(() => {}) };
+}
+
+/** Navigation order. */
 export const screens: ScreenEntry[] = [
-  { id: 'catalog', label: 'Catalog', component: CatalogScreen },
-  { id: 'trending', label: 'Trending', component: TrendingScreen },
-  { id: 'installed', label: 'Installed', component: InstalledScreen },
-  { id: 'operations', label: 'Operations', component: OperationsScreen },
-  { id: 'runtimes', label: 'Runtimes', component: RuntimesScreen },
-  { id: 'providers', label: 'Providers', component: ProvidersScreen },
-  { id: 'chat', label: 'Chat', component: ChatScreen },
-  { id: 'dashboard', label: 'Dashboard', component: DashboardScreen },
-  { id: 'news', label: 'News', component: NewsScreen },
-  { id: 'settings', label: 'Settings', component: SettingsScreen },
+  screen('catalog', 'Catalog', () => import('./CatalogScreen'), 'CatalogScreen'),
+  screen('trending', 'Trending', () => import('./TrendingScreen'), 'TrendingScreen'),
+  screen('installed', 'Installed', () => import('./InstalledScreen'), 'InstalledScreen'),
+  screen('operations', 'Operations', () => import('./OperationsScreen'), 'OperationsScreen'),
+  screen('runtimes', 'Runtimes', () => import('./RuntimesScreen'), 'RuntimesScreen'),
+  screen('providers', 'Providers', () => import('./ProvidersScreen'), 'ProvidersScreen'),
+  screen('chat', 'Chat', () => import('./ChatScreen'), 'ChatScreen'),
+  screen('dashboard', 'Dashboard', () => import('./DashboardScreen'), 'DashboardScreen'),
+  screen('news', 'News', () => import('./NewsScreen'), 'NewsScreen'),
+  screen('settings', 'Settings', () => import('./SettingsScreen'), 'SettingsScreen'),
 ];
+
+/** The screen the URL names (`#/chat`), or Runtimes. */
+export function currentScreen(): string {
+  const id = window.location.hash.replace(/^#\/?/, '').split(/[?&]/)[0];
+  return screens.some((s) => s.id === id) ? id! : 'runtimes';
+}

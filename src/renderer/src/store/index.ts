@@ -53,6 +53,8 @@ export function dispatchEvent(event: AppEvent): void {
       s.applyActivation(event);
       // the routes follow every slot change (both slots show on Runtimes and the Dashboard)
       void s.loadProviders().catch(() => {});
+      // what /v1/models lists changed: Chat's model picker follows
+      if (event.phase === 'serving' || event.phase === 'deactivated') void s.loadChatModels();
       break;
     case 'settings.changed':
       void s.loadSettings().catch(() => {});

@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { CatalogModel } from '../../../../shared/api/catalog';
 import { FitBadge, StaleBadge } from '../../components/CatalogBadges';
-import { formatBytes } from '../../components/format';
+import { formatBytes, formatGb } from '../../components/format';
 import { InstallButton, QuantizationSelect } from '../../components/InstallDialog';
 import { Linkified } from '../../components/Linkified';
 import { ModelCard } from '../../components/ModelCard';
+import { NextStep, useInstalledAs } from '../../components/NextStep';
 import { useStore } from '../../store';
 import { KserveDialog } from '../../components/KserveDialog';
 
@@ -22,6 +23,9 @@ export function ModelPage({ name }: { name: string }) {
   const [quantization, setQuantization] = useState<string | undefined>(undefined);
   const [deploying, setDeploying] = useState(false);
   useEffect(() => setQuantization(undefined), [name]);
+  const loadInstalled = useStore((s) => s.loadInstalled);
+  useEffect(() => void loadInstalled().catch(() => {}), [loadInstalled]);
+  const installedAs = useInstalledAs(name);
   return (
     <section className="screen model-page" data-testid="model-page">
       <p>
@@ -33,7 +37,7 @@ export function ModelPage({ name }: { name: string }) {
         <h1 data-testid="model-title">{name}</h1>
         <StaleBadge freshness={page} testId="model-stale" />
         <span className="spacer" />
-        {d && <InstallButton name={d.model_name} provider={d.provider} quantization={quantization} />}
+        {installedAs ? <NextStep name={installedAs} /> : d && <InstallButton name={d.model_name} provider={d.provider} quantization={quantization} />}
         {d?.provider === 'huggingface' && (
           <button onClick={() => setDeploying(true)} title="Preview it as a KServe InferenceService at the Hub's current commit" data-testid="model-kserve">
             Deploy to KServe…
@@ -61,7 +65,7 @@ export function ModelPage({ name }: { name: string }) {
             <dt>Parameters</dt>
             <dd>{d.parameters_b ? `${d.parameters_b} B` : '—'}</dd>
             <dt>Size</dt>
-            <dd>{d.size_gb !== null ? `${d.size_gb} GB` : '—'}</dd>
+            <dd>{formatGb(d.size_gb)}</dd>
             <dt>Quantization / dtype</dt>
             <dd>{d.quantization ?? '—'}</dd>
             <dt>Context length</dt>
@@ -230,9 +234,13 @@ function FitSection({
         )}
       </p>
       <p className="muted small">
-        Weights {fit.inputs.weights_gib ?? '—'} GiB
-        {fit.inputs.bytes_per_param ? ` (${fit.inputs.parameters_b} B × ${fit.inputs.bytes_per_param} bytes, ${fit.inputs.dtype ?? 'BF16'})` : fit.inputs.dtype ? ` (${fit.inputs.dtype})` : ''} · KV cache{' '}
-        {fit.inputs.kv_bytes_per_token ? `${Math.round(fit.inputs.kv_bytes_per_token / 1024)} KiB/token` : '—'}
+        {fit.inputs.weights_gib !== null ? `Weights ${fit.inputs.weights_gib} GiB` : 'Weights: size unknown'}
+        {fit.inputs.bytes_per_param && fit.inputs.parameters_b !== null
+          ? ` (${fit.inputs.parameters_b} billion parameters × ${fit.inputs.bytes_per_param} bytes, ${fit.inputs.dtype ?? 'BF16'})`
+          : fit.inputs.dtype
+            ? ` (${fit.inputs.dtype})`
+            : ''}{' '}
+        · KV cache {fit.inputs.kv_bytes_per_token ? `${formatBytes(fit.inputs.kv_bytes_per_token)} per token` : '—'}
         {fit.inputs.kv_estimated ? ' (estimated)' : ` (${fit.inputs.layers} layers × ${fit.inputs.kv_heads} KV heads × ${fit.inputs.head_dim})`} at {fit.inputs.context.toLocaleString('en-US')} tokens
         {runtime === 'vllm' ? ` · GPU memory utilization ${fit.inputs.gpu_memory_utilization}` : ''}
         {runtime === 'ollama' && fit.inputs.system_ram_gib ? ` · system RAM ${fit.inputs.system_ram_gib} GiB` : ''}
@@ -280,7 +288,7 @@ function FitSection({
       {runtime === 'vllm' && fit.vllm_flags && (
         <>
           <h3>Recommended vLLM flags</h3>
-          <pre className="log small" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
+          <pre className="log small" tabIndex={0} aria-label="vLLM command line" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
         </>
       )}
       {runtime === 'ollama' && fit.ollama_num_ctx && (

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { formatFieldValue, parseFieldInput, serverMessageSentence, type FieldSpec } from '../../../../shared/settings-fields';
 import { ApiError } from '../../api/client';
+import { formatBytes, formatDuration } from '../../components/format';
 
 type Status = { state: 'idle' } | { state: 'saving' } | { state: 'saved' } | { state: 'error'; message: string };
 
@@ -12,6 +13,14 @@ interface Props {
   /** the env var or flag that sets it, when one does: the field is then read-only */
   overriddenBy: string | null;
   save(value: unknown): Promise<void>;
+}
+
+/** A number stored in ms or bytes, as a person reads it ("15 min", "64.0 MiB"); null for other fields. */
+export function humanValue(key: string, value: unknown): string | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  if (/Ms$/.test(key)) return value < 1000 ? `${value} ms` : formatDuration(value / 1000);
+  if (/Bytes$/.test(key)) return formatBytes(value);
+  return null;
 }
 
 /** The sentence for a failed save: the server's detail for this very field, else its message. */
@@ -130,16 +139,32 @@ export function SettingField({ spec, label, hint, value, overriddenBy, save }: P
 
   return (
     <div className={`setting ${spec.kind.kind === 'bool' ? 'setting-bool' : ''}`} data-testid={`${id}-row`}>
-      <label htmlFor={id}>{label}</label>
+      <label htmlFor={id}>
+        {label}
+        {overriddenBy && (
+          <span className="badge badge-warn setting-lock" title={`Set by ${overriddenBy}`}>
+            locked
+          </span>
+        )}
+      </label>
       <div className="setting-input">
         {input}
+        {humanValue(spec.key, value) !== null && spec.kind.kind === 'number' && (
+          <span className="muted small" data-testid={`${id}-human`}>
+            = {humanValue(spec.key, value)}
+          </span>
+        )}
         <span id={`${id}-status`} className={`setting-status status-${status.state}`} data-testid={`${id}-status`} role={status.state === 'error' ? 'alert' : undefined}>
           {status.state === 'saving' && 'Saving…'}
           {status.state === 'saved' && '✓ Saved'}
           {status.state === 'error' && status.message}
         </span>
       </div>
-      {overriddenBy && <p className="muted small setting-note">Set by {overriddenBy}; change it there, or unset it to edit here.</p>}
+      {overriddenBy && (
+        <p className="muted small setting-note" data-testid={`${id}-locked`}>
+          Locked: set by <code>{overriddenBy}</code>. Change it there, or unset it to edit it here.
+        </p>
+      )}
       {spec.kind.kind === 'list' || spec.kind.kind === 'map' ? hint && <p className="muted small setting-note">{hint}; Ctrl+Enter saves</p> : null}
     </div>
   );

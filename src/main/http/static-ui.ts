@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+
+/** Vite names every built asset with a hash of its content, so a name never points at other bytes. */
+const HASHED_ASSET = /^assets\/[^/]+-[\w-]{8,}\.\w+$/;
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** index.html names the current hashed assets: always asked again, answered 304 while unchanged */
+export const REVALIDATE = 'no-cache';
+
+/**
+ * The renderer's build (`out/renderer`): files precompressed at build time (`.br`, `.gz` beside each,
+ * electron.vite.config.ts) chosen by the request's Accept-Encoding, hashed assets cached for a year,
+ * index.html revalidated on every load. Nothing here holds data: the scope registering it marks its
+ * routes public.
+ */
+export async function registerStaticUi(scope: FastifyInstance, rendererDir: string): Promise<void> {
+  await scope.register(fastifyStatic, {
+    root: rendererDir,
+    wildcard: false,
+    preCompressed: true,
+    // the compressed copies are found through their original's route, not served as routes of their own
+    globIgnore: ['**/*.br', '**/*.gz'],
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      const relative = path.slice(rendererDir.length).replace(/^[/\\]+/, '').replace(/\\/g, '/').replace(/\.(br|gz)$/, '');
+      reply.header('cache-control', HASHED_ASSET.test(relative) ? IMMUTABLE : REVALIDATE);
+    },
+  });
+}
+
+/**
+ * The single-page app's shell for any other non-API path (`/#/chat` reloads as `/`; a deep link
+ * `/catalog` too). Sent whole and uncompressed: it is under a kilobyte.
+ */
+export async function sendIndexHtml(rendererDir: string, reply: FastifyReply): Promise<FastifyReply> {
+  const html = await readFile(join(rendererDir, 'index.html'));
+  return reply.type('text/html; charset=utf-8').header('cache-control', REVALIDATE).send(html);
+}
