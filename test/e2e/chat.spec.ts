@@ -50,6 +50,8 @@ test('chat with the active model: streamed answers, Stop, timings, history kept'
   await expect(page.getByTestId('chat-model-select')).toHaveValue('acme/local-chat');
   await page.getByTestId('chat-activate').click();
   await expect(page.getByTestId('chat-active-model')).toHaveText('answering: acme/local-chat', { timeout: 30_000 });
+  // the picker groups the router's routes: the served local model is under Local
+  await expect(page.locator('#chat-model-select optgroup[label="Local"] option[value="acme/local-chat"]')).toHaveCount(1);
 
   await expect(page.getByTestId('chat-system')).toBeEnabled();
   await page.getByTestId('chat-system').fill('You answer briefly.');

@@ -14,13 +14,16 @@ export function ChatScreen() {
   const remove = useStore((s) => s.deleteConversation);
   const create = useStore((s) => s.newConversation);
   const loadInstalled = useStore((s) => s.loadInstalled);
+  const loadRoutes = useStore((s) => s.loadProviders);
   const defaultModel = useStore((s) => s.chatCurrent?.model ?? s.chatModels.ids[0] ?? null);
   useEffect(() => {
     void load().catch(() => {});
     void loadModels();
     // capabilities (system role) and what an Activate button may start
     void loadInstalled().catch(() => {});
-  }, [load, loadModels, loadInstalled]);
+    // the router's routes: the picker groups them (local, cluster, cloud) with their state
+    void loadRoutes().catch(() => {});
+  }, [load, loadModels, loadInstalled, loadRoutes]);
 
   return (
     <section className="screen chat-screen">

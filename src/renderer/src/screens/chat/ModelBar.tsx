@@ -1,14 +1,20 @@
 import { useStore } from '../../store';
 import { Linkified } from '../../components/Linkified';
+import type { RemoteProvider } from '../../../../shared/api/remote';
+import type { Route } from '../../../../shared/api/router';
+
+const CLOUD_KINDS = new Set(['openai', 'gemini', 'anthropic']);
 
 /**
- * This conversation's model: chosen from what Switchyard's OpenAI-compatible endpoint lists
- * (`GET /v1/models`), stored with the conversation and sent as each request's `model`. Choosing one
- * changes nothing for other clients; only the explicit Activate button (shown when the chosen model is
- * installed but not served) changes what the endpoint serves.
+ * This conversation's model: chosen from what Switchyard's OpenAI-compatible endpoint answers for by
+ * name (`GET /v1/models`), grouped as the router's routes are — local, cluster, cloud, with their state
+ * — stored with the conversation and sent as each request's `model`. Choosing one changes nothing for
+ * other clients; only the explicit Activate button (an installed model not loaded) changes a slot.
  */
 export function ModelBar() {
   const models = useStore((s) => s.chatModels);
+  const routes = useStore((s) => s.routes);
+  const providers = useStore((s) => s.providers);
   const current = useStore((s) => s.chatCurrent);
   const update = useStore((s) => s.updateConversation);
   const create = useStore((s) => s.newConversation);
@@ -30,15 +36,15 @@ export function ModelBar() {
         </label>
         <select id="chat-model-select" value={chosen} onChange={(e) => choose(e.target.value)} data-testid="chat-model-select" disabled={models.ids.length + unserved.length === 0}>
           {models.ids.length + unserved.length === 0 && <option value="">nothing served now</option>}
-          {models.ids.length > 0 && (
-            <optgroup label="Served now (GET /v1/models)">
-              {models.ids.map((id) => (
+          {groupRoutes(models.ids, routes, providers).map(([group, ids]) => (
+            <optgroup key={group} label={group}>
+              {ids.map(([id, state]) => (
                 <option key={id} value={id}>
-                  {id}
+                  {state === 'serving' ? id : `${id} (${state})`}
                 </option>
               ))}
             </optgroup>
-          )}
+          ))}
           {unserved.length > 0 && (
             <optgroup label="Installed, not served now">
               {unserved.map((id) => (
@@ -67,9 +73,7 @@ export function ModelBar() {
             ? `${chosen} is not served now${local ? ': Activate it' : ''}${models.ids.length ? ', or pick a served model' : ''}.`
             : models.ids.length === 0
               ? 'Nothing is served now: activate a model under Installed or Runtimes, or a remote model under Providers.'
-              : models.ids.length === 1
-                ? 'The endpoint serves one model at a time (GET /v1/models lists it). This conversation keeps its choice and sends it as each request’s model; it never switches what is served.'
-                : 'This conversation keeps its choice and sends it as each request’s model; other apps are not affected.'}
+              : 'This conversation keeps its choice and sends it as each request’s model: /v1 routes it by name, and other apps keep theirs.'}
       </p>
       {chosen && errors[chosen] && (
         <p className="error small" role="alert">
@@ -78,4 +82,19 @@ export function ModelBar() {
       )}
     </div>
   );
+}
+
+type Group = [label: string, ids: [id: string, state: string][]];
+
+/** The served ids as the router groups them: local slots, cluster endpoints, cloud APIs (route state beside each). */
+function groupRoutes(ids: string[], routes: Route[], providers: RemoteProvider[]): Group[] {
+  const byName = new Map(routes.map((r) => [r.model, r]));
+  const kinds = new Map(providers.map((p) => [p.id, p.kind]));
+  const groups: Record<'Local' | 'Cluster' | 'Cloud', [string, string][]> = { Local: [], Cluster: [], Cloud: [] };
+  for (const id of ids) {
+    const r = byName.get(id);
+    const group = !r || r.target.kind === 'local' ? 'Local' : CLOUD_KINDS.has(kinds.get(r.target.provider) ?? '') ? 'Cloud' : 'Cluster';
+    groups[group].push([id, r?.state ?? 'serving']);
+  }
+  return (Object.entries(groups) as [string, [string, string][]][]).filter(([, list]) => list.length > 0);
 }
