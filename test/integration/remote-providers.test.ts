@@ -243,9 +243,11 @@ describe('remote providers: staleness, history, offline', () => {
     t = await startTestCore({ seams: { remote: { timeoutMs: 2_000 } } }); // the test core starts offline
     const e = emulators.openai!;
     expect((await t.call('POST', '/api/v1/remote-providers', { id: 'oa', kind: 'openai', base_url: e.baseUrl, api_key: e.keys[0] })).status).toBe(201);
-    const v = (await t.call<ValidationBody>('POST', '/api/v1/remote-providers/oa/validate', {})).body.validation;
-    expect(v).toMatchObject({ ok: false, reason_code: 'offline' });
-    expect(steps(v).slice(0, 2)).toEqual(['url:ok:ok', 'offline:failed:offline']);
+    // refused and not recorded: offline says nothing about the provider (it is not marked failed)
+    const v = await t.call<{ error: { code: string } }>('POST', '/api/v1/remote-providers/oa/validate', {});
+    expect(v.body.error.code).toBe('offline');
+    expect((await t.call<ProviderBody>('GET', '/api/v1/remote-providers/oa')).body.provider).toMatchObject({ validation: { state: 'never', last: null } });
+    expect((await t.call<{ validations: unknown[] }>('GET', '/api/v1/remote-providers/oa/validations')).body.validations).toEqual([]);
     const test = await t.call<{ error: { code: string } }>('POST', '/api/v1/remote-providers/oa/test', { model: 'gpt-4o-mini' });
     expect(test.body.error.code).toBe('offline');
     expect((await t.call('GET', '/api/v1/remote-providers')).status).toBe(200);

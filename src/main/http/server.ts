@@ -84,9 +84,13 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
   // accept() errors (EMFILE under a flood) are emitted on the server; unhandled they would end the process.
   app.server.on('error', (error) => httpLogger.warn({ err: error }, 'HTTP server error'));
   // remote providers may not point at this server (a loop of nested requests): it learns where it listens
+  let listeningPort: number | null = null;
   app.server.on('listening', () => {
     const address = app.server.address();
-    if (typeof address === 'object' && address) core.self.add(address.address, address.port);
+    if (typeof address === 'object' && address) {
+      listeningPort = address.port;
+      core.self.add(address.address, address.port);
+    }
   });
   app.server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (socket.writable && error.code !== 'ECONNRESET') socket.end(error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -97,10 +101,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     configuredHost: core.options.host,
     extraHosts: (core.options.env.SWITCHYARD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     extraOrigins: options.extraOrigins,
-    port: () => {
-      const address = app.server.listening ? app.server.address() : null;
-      return typeof address === 'object' && address ? address.port : null;
-    },
+    // read per request on the OpenAI fast path: kept from the last 'listening' (the server's address() is a syscall)
+    port: () => (app.server.listening ? listeningPort : null),
   });
 
   // Authentication is decided on the route the router matched (its `config.public`), never on the raw

@@ -145,6 +145,10 @@ export class RemoteProviders {
 
   async validate(id: string, requiredModel?: string | null, signal?: AbortSignal): Promise<Validation> {
     const row = this.row(id);
+    // refused, not recorded: offline says nothing about the provider, so its last validation stands
+    if (this.options.offline()) {
+      throw new AppError('offline', `Offline mode is on, so ${id} was not contacted and its last validation stands — turn offline mode off to validate it.`);
+    }
     const key = this.key(row);
     const active = this.options.active();
     const started = new Date(this.now()).toISOString();
