@@ -39,6 +39,8 @@ test('no critical or serious axe violation on a model page and its Install dialo
   test.skip(!process.env.SWITCHYARD_E2E_HUB, 'needs the fake Hugging Face Hub');
   await page.goto(url());
   await page.getByTestId('nav-catalog').click();
+  // the catalog's lazy chunk has mounted (it settles the address when it does): then open the model page
+  await expect(page.getByTestId('catalog-search')).toBeVisible();
   await page.evaluate(() => (window.location.hash = '#/catalog?model=org%2Fmistral-style'));
   await expect(page.getByTestId('model-title')).toHaveText('org/mistral-style');
   await expect(page.getByRole('heading', { name: 'Model card' })).toBeVisible();

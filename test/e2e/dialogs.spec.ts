@@ -53,6 +53,10 @@ test('removing a provider and its stored key asks first, in words; Keep it keeps
   await page.goto(url());
   await page.getByTestId('nav-providers').click();
   const card = page.getByTestId('provider-e2e-remove-me');
+  // an enabled provider cannot be removed (routes point at it): Remove waits until it is disabled
+  await expect(card.getByTestId('provider-e2e-remove-me-remove')).toBeDisabled();
+  await card.getByTestId('provider-e2e-remove-me-enable').click();
+  await expect(card.getByTestId('provider-e2e-remove-me-remove')).toBeEnabled();
   await card.getByTestId('provider-e2e-remove-me-remove').click();
   const confirm = page.getByRole('dialog', { name: 'Remove provider e2e-remove-me?' });
   await expect(confirm).toContainText('stored API key is deleted with it');
