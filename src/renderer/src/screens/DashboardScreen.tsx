@@ -248,7 +248,7 @@ function UsageTable() {
   const days = useStore((s) => s.usageDays);
   return (
     <div className="card" data-testid="usage-daily">
-      <h2>Usage per model and day</h2>
+      <h2>Usage per route and day</h2>
       {days.length === 0 ? (
         <p className="muted">No requests through the endpoint in the last 7 days.</p>
       ) : (
@@ -256,7 +256,7 @@ function UsageTable() {
           <thead>
             <tr>
               <th>Day (UTC)</th>
-              <th>Model</th>
+              <th title="the model a request named, as the router resolved it: a local model, or provider/model">Route</th>
               <th>Requests</th>
               <th>Errors</th>
               <th>Tokens in / out</th>
