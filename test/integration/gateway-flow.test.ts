@@ -57,7 +57,7 @@ async function metricsText(): Promise<string> {
   return res.body;
 }
 const spend = async () =>
-  (await t!.call<{ provider: { spend: { requests: number; prompt_tokens: number; completion_tokens: number; cost_usd: number } } }>('GET', '/api/v1/remote-providers/oa')).body.provider.spend;
+  (await t!.call<{ provider: { spend: { requests: number; errors: number; prompt_tokens: number; completion_tokens: number; cost_usd: number } } }>('GET', '/api/v1/remote-providers/oa')).body.provider.spend;
 
 /** A client on a raw socket: sends a streamed chat, reads the head, then stops reading. */
 function stallingClient(): Promise<net.Socket> {
@@ -89,6 +89,8 @@ describe('one streaming loop, never stuck', () => {
     await waitFor(async () => (await inFlight()) === 0, 'no request in flight');
     const s = await spend();
     expect(s.requests).toBe(5);
+    // a client that left is not the provider's fault: no error (stream_cut) recorded
+    expect(s.errors).toBe(0);
     expect(s.prompt_tokens).toBeGreaterThan(0);
     expect(s.completion_tokens).toBeGreaterThan(0);
     expect(s.cost_usd).toBeGreaterThan(0);
@@ -108,6 +110,7 @@ describe('one streaming loop, never stuck', () => {
     await waitFor(async () => (await inFlight()) === 0, 'no request in flight');
     const s = await spend();
     expect(s.requests).toBe(1);
+    expect(s.errors).toBe(0);
     expect(s.prompt_tokens).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,7 @@ import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/end
 import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
 import { LoopbackClient } from './loopback-client';
-import { awaitHead, relayAnswer, relayRaw, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
+import { awaitHead, CLIENT_GONE, clientGone, relayAnswer, relayRaw, statusOf, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
 import { estimatePromptTokens, parseRequestBody } from './request-body';
 import { UsageInspector } from './usage-inspector';
 import type { RoutingTable } from '../router/routing-table';
@@ -41,7 +41,8 @@ export interface OpenAiProxyOptions {
   /** remote providers' path (remote/forwarder.ts): governance, fallback, cost, their own auth only */
   remote?: {
     handles(provider: string): boolean;
-    forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<Outcome>;
+    /** `gone`: aborted when the client leaves (the proxy's one listener) */
+    forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: AbortSignal): Promise<Outcome>;
   };
 }
 
@@ -130,11 +131,7 @@ export class OpenAiProxy {
     const outcome: Outcome = { status: 500, prompt: null, completion: null };
     const bodyBytes = Buffer.isBuffer(body) ? body.length : 0;
     let route: RouteEntry | null = null;
-    const gone = new AbortController();
-    const onGone = () => {
-      if (!res.writableFinished) gone.abort();
-    };
-    res.on('close', onGone);
+    const gone = clientGone(res);
     try {
       const payload = parseRequestBody(body);
       const routed = await this.route(payload.model, kind, gone.signal);
@@ -153,9 +150,9 @@ export class OpenAiProxy {
       tracker = this.options.usage.begin(route.name, endpoint.runtime, kind);
       if (route.kind === 'local') this.options.onUse?.(route.name);
       if (route.kind === 'remote' && this.options.remote?.handles(route.provider)) {
-        Object.assign(outcome, await this.options.remote.forward(kind, route.provider, routed.model, payload, req, res, tracker));
+        Object.assign(outcome, await this.options.remote.forward(kind, route.provider, routed.model, payload, req, res, tracker, gone.signal));
       } else {
-        Object.assign(outcome, await this.forwardTo(kind, endpoint, data, stream, req, res, tracker));
+        Object.assign(outcome, await this.forwardTo(kind, endpoint, data, stream, req, res, tracker, gone.signal));
       }
     } catch (error) {
       const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy — see its log.', 'api_error', null);
@@ -164,7 +161,7 @@ export class OpenAiProxy {
       else res.destroy();
       outcome.status = e.status;
     } finally {
-      res.off('close', onGone);
+      gone.dispose();
       // a long stream is use until its end (idle unload counts from here)
       if (route) this.options.router.touch(route);
       // a client that left, or an answer without usage, still counts: the prompt from the request's size
@@ -173,7 +170,7 @@ export class OpenAiProxy {
   }
 
   /** A runtime or endpoint of ours (a local runtime over loopback, or one off this machine through NetClient). */
-  private async forwardTo(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<Outcome> {
+  private async forwardTo(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: AbortSignal): Promise<Outcome> {
     const label = endpointLabel(endpoint);
     const { headersMs, idleMs } = this.timeouts();
     const headers = {
@@ -186,10 +183,6 @@ export class OpenAiProxy {
     };
     const release = this.hold(endpoint);
     const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort(new StopRequest(CLIENT_GONE));
-    };
-    res.on('close', onClose);
     try {
       const headError = () => timedOut(label, false, headersMs, idleMs);
       const inspector = new UsageInspector(stream);
@@ -199,12 +192,12 @@ export class OpenAiProxy {
       try {
         if (endpoint.transport === 'loopback') {
           const u = this.upstream(endpoint.apiBase);
-          const ans = await awaitHead((signal) => this.loopback.request(u.hostname, u.port, u.paths[kind], headers, data, signal), headersMs, headError, release.signal, abort);
+          const ans = await awaitHead((signal) => this.loopback.request(u.hostname, u.port, u.paths[kind], headers, data, signal), headersMs, headError, [gone, release.signal], abort);
           status = ans.head.status;
           end = await relayRaw(ans, req, res, relay);
         } else {
           const url = endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]);
-          const up = await awaitHead((signal) => this.openNet(url, data, headers, signal, headersMs, idleMs), headersMs, headError, release.signal, abort);
+          const up = await awaitHead((signal) => this.openNet(url, data, headers, signal, headersMs, idleMs), headersMs, headError, [gone, release.signal], abort);
           status = up.status;
           end = await relayAnswer(up, res, relay);
         }
@@ -219,7 +212,6 @@ export class OpenAiProxy {
       const usage = inspector.usage();
       return { status: statusOf(end, status), prompt: usage.prompt, completion: usage.completion };
     } finally {
-      res.off('close', onClose);
       release.done();
     }
   }
@@ -278,27 +270,6 @@ export interface Outcome {
   status: number;
   prompt: number | null;
   completion: number | null;
-}
-
-/** The abort reason of a client that went away (nothing is answered to it). */
-const CLIENT_GONE = new OpenAiError(499, 'the client went away', 'api_error', null);
-
-/** The status a relayed request is recorded with. */
-export function statusOf(end: RelayEnd, status: number): number {
-  switch (end.kind) {
-    case 'done':
-      return status;
-    case 'client_gone':
-      return 499;
-    case 'cut':
-      return 502;
-    case 'stopped':
-      return end.error.status;
-    default: {
-      const never: never = end;
-      return never;
-    }
-  }
 }
 
 /**

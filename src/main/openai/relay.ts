@@ -32,30 +32,72 @@ export class StopRequest extends Error {
   }
 }
 
+/** The stop of a client that went away: nothing is answered to it, and nothing is wrong upstream. */
+export const CLIENT_GONE = new OpenAiError(499, 'the client went away', 'api_error', null);
+
 /**
- * Waits for the upstream's response head: at most `firstByteMs`, and no longer than the client stays or
- * `stop` allows. The signal `open` gets aborts the request whichever way it ends, body included, so a
- * caller passes it on to the upstream request. Rejects with a `StopRequest` (timeout, stop) or the
- * upstream's own error.
+ * A signal aborted (with `StopRequest(CLIENT_GONE)`) when the client closes before its answer is
+ * complete: one listener per request, passed down to the head wait, the loads and the providers' path.
+ */
+export function clientGone(res: ServerResponse): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(new StopRequest(CLIENT_GONE));
+  };
+  res.on('close', onClose);
+  return { signal: controller.signal, dispose: () => res.off('close', onClose) };
+}
+
+/** What a stop signal's reason ends a relay with. */
+function stopped(reason: unknown, fallback: () => OpenAiError): RelayEnd {
+  const error = reason instanceof StopRequest ? reason.error : fallback();
+  return error === CLIENT_GONE ? { kind: 'client_gone' } : { kind: 'stopped', error };
+}
+
+/** The status a relayed request is recorded with. */
+export function statusOf(end: RelayEnd, status: number): number {
+  switch (end.kind) {
+    case 'done':
+      return status;
+    case 'client_gone':
+      return 499;
+    case 'cut':
+      return 502;
+    case 'stopped':
+      return end.error.status;
+    default: {
+      const never: never = end;
+      return never;
+    }
+  }
+}
+
+/**
+ * Waits for the upstream's response head: at most `firstByteMs`, and no longer than any of `stops` (the
+ * client leaving, a runtime gone unresponsive) allows. The signal `open` gets aborts the request
+ * whichever way it ends, body included, so a caller passes it on to the upstream request. Rejects with
+ * a `StopRequest` (timeout, stop) or the upstream's own error.
  */
 export async function awaitHead<T>(
   open: (signal: AbortSignal) => Promise<T>,
   firstByteMs: number,
   timeoutError: () => OpenAiError,
-  stop: AbortSignal,
+  stops: AbortSignal[],
   abort: AbortController,
 ): Promise<T> {
   const timer = setTimeout(() => abort.abort(new StopRequest(timeoutError())), firstByteMs);
-  const onStop = () => abort.abort(stop.reason);
-  if (stop.aborted) onStop();
-  else stop.addEventListener('abort', onStop, { once: true });
+  const onStop = (e: Event) => abort.abort((e.target as AbortSignal).reason);
+  for (const stop of stops) {
+    if (stop.aborted) abort.abort(stop.reason);
+    else stop.addEventListener('abort', onStop, { once: true });
+  }
   try {
     return await open(abort.signal);
   } catch (error) {
     throw abort.signal.aborted ? abort.signal.reason : error;
   } finally {
     clearTimeout(timer);
-    stop.removeEventListener('abort', onStop);
+    for (const stop of stops) stop.removeEventListener('abort', onStop);
   }
 }
 
@@ -143,7 +185,7 @@ export function relayAnswer(up: UpstreamAnswer, res: ServerResponse, options: Re
     const onClose = () => {
       if (!res.writableFinished) end({ kind: 'client_gone' });
     };
-    const onStop = () => end({ kind: 'stopped', error: stop.reason instanceof StopRequest ? stop.reason.error : options.idleError() });
+    const onStop = () => end(stopped(stop.reason, options.idleError));
 
     res.writeHead(up.status, headers);
     res.on('drain', onDrain).on('close', onClose);
@@ -260,7 +302,7 @@ export function relayRaw(ans: RawAnswer, req: IncomingMessage, res: ServerRespon
     const onClose = () => {
       if (!res.writableFinished) end({ kind: 'client_gone' }, false);
     };
-    const onStop = () => end({ kind: 'stopped', error: stop.reason instanceof StopRequest ? stop.reason.error : options.idleError() }, false);
+    const onStop = () => end(stopped(stop.reason, options.idleError), false);
 
     (raw ? client! : res).on('drain', onDrain);
     res.on('close', onClose);

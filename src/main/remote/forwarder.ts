@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { NetClient } from '../net/net-client';
 import { OpenAiError } from '../openai/errors';
 import type { Outcome } from '../openai/proxy';
-import { awaitHead, relayAnswer, StopRequest, type UpstreamAnswer } from '../openai/relay';
+import { awaitHead, CLIENT_GONE, relayAnswer, statusOf, StopRequest, type UpstreamAnswer } from '../openai/relay';
 import { MAX_ERROR_BODY, readCapped } from '../net/capped-body';
 import { UsageInspector } from '../openai/usage-inspector';
 import type { RequestTracker } from '../usage/usage-recorder';
@@ -45,7 +45,6 @@ interface Failure {
 
 /** The client went away before the answer began: nothing to answer, nothing to fall back to. */
 const GONE = { gone: true } as const;
-const CLIENT_GONE = new OpenAiError(499, 'the client went away', 'api_error', null);
 
 /**
  * The proxy's path to a remote provider. Before anything is sent: the validated target (a provider
@@ -63,26 +62,18 @@ export class RemoteForwarder {
     return this.options.remote.repo.get(provider) !== null;
   }
 
-  async forward(kind: RemoteEndpointKind, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker): Promise<Outcome> {
-    const abort = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) abort.abort(new StopRequest(CLIENT_GONE));
-    };
-    res.on('close', onClose);
-    try {
-      const first = await this.attempt(kind, provider, model, payload, req, res, tracker, abort.signal, null);
-      if (!('reason' in first)) return 'gone' in first ? { status: 499, prompt: null, completion: null } : first;
-      const fallback = this.fallbackFor(provider, first);
-      if (!fallback) return this.fail(res, provider, first, null);
-      const header = `${provider} -> ${fallback.provider}; reason=${first.reason}`;
-      this.options.events.emit({ type: 'provider.fallback', from: { provider, model }, to: fallback, reason: first.reason });
-      this.options.logger.info({ from: provider, to: fallback.provider, reason: first.reason }, 'remote request fell back');
-      const second = await this.attempt(kind, fallback.provider, fallback.model, { ...payload, model: fallback.model }, req, res, tracker, abort.signal, header);
-      if (!('reason' in second)) return 'gone' in second ? { status: 499, prompt: null, completion: null } : second;
-      return this.fail(res, fallback.provider, second, header);
-    } finally {
-      res.off('close', onClose);
-    }
+  /** `gone` is aborted when the client leaves (the proxy holds the one listener). */
+  async forward(kind: RemoteEndpointKind, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: AbortSignal): Promise<Outcome> {
+    const first = await this.attempt(kind, provider, model, payload, req, res, tracker, gone, null);
+    if (!('reason' in first)) return 'gone' in first ? { status: 499, prompt: null, completion: null } : first;
+    const fallback = this.fallbackFor(provider, first);
+    if (!fallback) return this.fail(res, provider, first, null);
+    const header = `${provider} -> ${fallback.provider}; reason=${first.reason}`;
+    this.options.events.emit({ type: 'provider.fallback', from: { provider, model }, to: fallback, reason: first.reason });
+    this.options.logger.info({ from: provider, to: fallback.provider, reason: first.reason }, 'remote request fell back');
+    const second = await this.attempt(kind, fallback.provider, fallback.model, { ...payload, model: fallback.model }, req, res, tracker, gone, header);
+    if (!('reason' in second)) return 'gone' in second ? { status: 499, prompt: null, completion: null } : second;
+    return this.fail(res, fallback.provider, second, header);
   }
 
   /** Sends to one provider: the relayed answer's outcome, the failure, or GONE. */
@@ -178,7 +169,7 @@ export class RemoteForwarder {
             }),
           firstByteMs,
           () => new OpenAiError(504, `${provider}: ${host} did not begin to answer within ${firstByteMs / 1000} s.`, 'api_error', 'timeout'),
-          gone,
+          [gone],
           abort,
         );
       } catch (e) {
@@ -243,7 +234,7 @@ export class RemoteForwarder {
       });
       usage = inspector.usage();
       if (end.kind === 'cut' || end.kind === 'stopped') error = 'stream_cut';
-      return { status: end.kind === 'done' ? up.status : end.kind === 'client_gone' ? 499 : end.kind === 'cut' ? 502 : end.error.status, prompt: usage.prompt ?? prompt, completion: usage.completion ?? 0 };
+      return { status: statusOf(end, up.status), prompt: usage.prompt ?? prompt, completion: usage.completion ?? 0 };
     } finally {
       abort.abort();
       const tokens = billable ? (usage.prompt ?? prompt) + (usage.completion ?? 0) : 0;
