@@ -170,7 +170,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         return e?.kind === 'remote' && e.model ? { provider: e.provider, model: e.model } : null;
       },
       // unregistering the active provider stops serving it the one way every stop goes
-      onRemoved: async () => void (await activation.deactivate({})),
+      onRemoved: async () => void (await activation.deactivate({ runtime: 'remote' })),
       validationTimeoutMs: seams.remote?.timeoutMs,
       self,
     });
@@ -324,6 +324,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       drivers,
       fitRequest: () => catalog.fitRequest({}),
       netFetch: net.fetch,
+      state,
     });
     const models = new ModelService({
       models: modelsRepo,

@@ -57,7 +57,7 @@ describe('desktop notifications', () => {
 
   it('tells an activation that is served or failed, not one that was superseded', () => {
     const p = new NotificationPolicy();
-    const base = { type: 'model.activation' as const, model: 'llama3.2:1b', runtime: 'ollama' as const, message: 'x', error: null };
+    const base = { type: 'model.activation' as const, model: 'llama3.2:1b', runtime: 'ollama' as const, slot: 'chat' as const, message: 'x', error: null };
     expect(p.noticeFor({ ...base, phase: 'loading' })).toBeNull();
     expect(p.noticeFor({ ...base, phase: 'serving' })).toMatchObject({ title: 'Model ready', body: 'llama3.2:1b is served by Ollama.' });
     expect(p.noticeFor({ ...base, phase: 'failed', message: 'CUDA out of memory', error: { code: 'runtime_failed', message: 'CUDA out of memory' } })).toMatchObject({ urgent: true, body: 'CUDA out of memory' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Operation } from './api/models';
+import { Slot } from './api/router';
 import { LogLine, RuntimeInfo } from './api/runtimes';
 import { GpuSampleEvent } from './api/system';
 import { StorageDisk } from './api/library';
@@ -22,6 +23,8 @@ export const AppEvent = z.discriminatedUnion('type', [
     model: z.string(),
     /** 'vllm', 'ollama', or a process-less endpoint's runtime ('remote') */
     runtime: z.string(),
+    /** the local slot (\`chat\`, \`embeddings\`); null for a remote model made the default route */
+    slot: Slot.nullable(),
     phase: z.enum(['starting', 'loading', 'serving', 'failed', 'deactivated']),
     message: z.string(),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),

@@ -100,7 +100,7 @@ describe('serving a remote model', () => {
     expect(usage.body.days.find((d) => d.provider === 'oa')).toMatchObject({ model: 'gpt-4o-mini', requests: 4, completion_tokens: 4 + 4 + 4 });
   });
 
-  it('leaves a local vLLM running when a remote model takes over; runtimes never inherit the key variables', async () => {
+  it('leaves a local vLLM running and routed when a remote model becomes the default; runtimes never inherit the key variables', async () => {
     await start({ hfModels: ['org/tiny-model'], env: { EMU_START_DELAY_MS: '50', OPENAI_API_KEY: openai.keys[0]! } });
     expect((await t!.call('POST', '/api/v1/models/activate', { name: 'org/tiny-model' })).status).toBe(200);
     const pid = t!.core.runtimes.info('vllm').pid!;
@@ -111,9 +111,13 @@ describe('serving a remote model', () => {
     await t!.call('POST', '/api/v1/remote-providers', { id: 'oa', kind: 'openai', base_url: openai.baseUrl });
     await t!.call('POST', '/api/v1/remote-providers/oa/validate', {});
     expect((await t!.call('POST', '/api/v1/system/llm-runtime/active', { provider: 'oa', model: 'gpt-4o-mini' })).status).toBe(200);
-    expect(t!.core.runtimes.info('vllm')).toMatchObject({ state: 'ready', pid });
+    expect(t!.core.runtimes.info('vllm')).toMatchObject({ state: 'ready', pid, active: true });
     expect((await chat()).headers.get('x-switchyard-provider')).toBe('oa');
-    expect(events.some((e) => e.type === 'model.activation' && e.phase === 'deactivated' && e.model === 'org/tiny-model')).toBe(true);
+    // the chat slot is not taken off the endpoint: no `deactivated`, and its name still reaches vLLM
+    expect(events.some((e) => e.type === 'model.activation' && e.phase === 'deactivated' && e.model === 'org/tiny-model')).toBe(false);
+    const local = await chat({ model: 'org/tiny-model' });
+    expect(local.status, local.text).toBe(200);
+    expect(local.headers.get('x-switchyard-provider')).toBeNull();
   });
 
   it('Anthropic: its own headers upstream, no embeddings endpoint (refused without a request)', async () => {

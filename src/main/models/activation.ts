@@ -10,7 +10,7 @@ import type { DriverRegistry, ServedModel, ServingDriver } from '../drivers/serv
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
-import { ActiveServing } from '../serving/active-serving';
+import { ActiveServing, eventSlot } from '../serving/active-serving';
 import { publicEndpoint, type PublicEndpoint, type ServingEndpoint } from '../serving/endpoint';
 import { ActivationFlags, type FlagSource } from './activation-flags';
 import { filesValidated } from './file-validation';
@@ -21,6 +21,7 @@ import type { Slot } from '../../shared/api/router';
 import { slotsOf } from '../drivers/serving-driver';
 import { EmbeddingsSlot } from '../serving/embeddings-slot';
 import { slotFit } from './slot-memory';
+import type { StateStore } from '../serving/saved-choice';
 
 export { resolveFlags } from './activation-flags';
 
@@ -36,6 +37,8 @@ export interface ActivationDeps {
   fitRequest(): FitRequest;
   /** how a test reaches an endpoint off this machine (NetClient's fetch: proxy, CAs, offline refusal) */
   netFetch: typeof fetch;
+  /** where the default route and the embeddings slot's model are kept across restarts (none: not kept) */
+  state?: StateStore;
 }
 
 /** What `GET /api/v1/system/llm-runtime/active` and `llm-servers/active` say about the endpoint. */
@@ -59,8 +62,10 @@ const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
  * and deactivation — API, tray, CLI, a crash — ends here, in the same `model.activation` events.
  */
 export class ActivationService {
-  /** bumped by every activation/deactivation: a load that finishes after a newer request is dropped */
+  /** bumped by every activation/deactivation of the chat slot: a load that finishes after a newer request is dropped */
   private generation = 0;
+  /** the same for the default route's remote model (it never cancels a chat slot's load, nor is cancelled by one) */
+  private defaultGeneration = 0;
   private readonly flags: ActivationFlags;
   readonly active: ActiveServing;
   /** the local embeddings slot (the chat slot is `active`) */
@@ -70,8 +75,8 @@ export class ActivationService {
 
   constructor(private readonly deps: ActivationDeps) {
     this.flags = new ActivationFlags(deps);
-    this.active = new ActiveServing(deps.drivers, deps.events);
-    this.embeddings = new EmbeddingsSlot(this.active, deps.runtimes, deps.events);
+    this.active = new ActiveServing(deps.drivers, deps.events, deps.state ?? null);
+    this.embeddings = new EmbeddingsSlot(this.active, deps.runtimes, deps.events, deps.state ?? null);
   }
 
   /** Adds a driver (a remote provider's, a test's): one line, nothing else to change. */
@@ -134,6 +139,35 @@ export class ActivationService {
       }
     }
     for (const info of this.deps.runtimes.list()) this.active.sync(info);
+    await this.restoreDefault();
+    this.restoreEmbeddings();
+  }
+
+  /** The remote default the user set before the restart is the default again (its driver's checks apply). */
+  private async restoreDefault(): Promise<void> {
+    const saved = this.active.savedDefault();
+    const driver = saved ? this.deps.drivers.byProvider(saved.provider) : null;
+    if (!saved || !driver || driver.localRuntime !== null) return;
+    try {
+      const model = { name: saved.model, provider: driver.provider, runtime: driver.runtime };
+      await driver.activate(model, {}, { slot: 'chat', isCurrent: () => true, onLoading: () => {} });
+      this.active.served(driver, model, `${saved.model} (${driver.label}) is the default route again.`);
+    } catch (error) {
+      // still the default: requests without a model get the route's refusal (stale, disabled, offline), which says what to do
+      this.deps.logger.warn({ error: errorMessage(error), provider: saved.provider, model: saved.model }, 'the default route could not be served again after the restart');
+    }
+  }
+
+  /** The embeddings slot's model, when its runtime is still up: put back (loaded again if the runtime dropped it). */
+  private restoreEmbeddings(): void {
+    const saved = this.embeddings.savedModel();
+    if (!saved) return;
+    const m = this.deps.models.find(saved.model);
+    const driver = m && m.status === 'installed' ? this.deps.drivers.byProvider(saved.provider) : null;
+    // like the chat slot, nothing is started for it: a runtime that is down leaves the slot empty
+    if (!m || !driver?.localRuntime || !isUp(this.deps.runtimes.info(driver.localRuntime as RuntimeName).state)) return this.embeddings.forget();
+    // not awaited: the start is not held up by a load; its events say how it went
+    void this.embeddings.activate(driver, m, () => {}, true).catch(() => {});
   }
 
   // ---- state -------------------------------------------------------------------------------------
@@ -216,6 +250,8 @@ export class ActivationService {
       const m = this.require(body.model);
       if (m.provider !== driver.provider) throw new AppError('model_not_found', `${m.name} is installed from ${m.provider}, not ${body.provider}. Ask for provider "${m.provider}".`);
       await this.activate({ name: m.name, flags: body.flags });
+      // a local model named here is the default: the chat slot is, instead of a remote model
+      await this.clearDefault(`${m.name} (the chat slot) is the default now.`);
     } else {
       if (body.flags && Object.keys(body.flags).length) throw new AppError('bad_request', `flags apply to vLLM models only; ${driver.label} is configured by its provider.`);
       await this.joined(JSON.stringify([body.provider, body.model]), () => this.run(driver, { name: body.model, provider: driver.provider, runtime: driver.runtime }, {}, Date.now()));
@@ -269,10 +305,13 @@ export class ActivationService {
 
   /** One activation on any driver: offline check, the driver's refusals, leaving the previous endpoint, events. */
   private async run(driver: ServingDriver, model: ServedModel, flags: RuntimeFlags, started: number, recorded?: (loadMs: number) => void): Promise<ServingEndpoint> {
-    const generation = ++this.generation;
+    const remote = driver.localRuntime === null;
+    const generation = remote ? ++this.defaultGeneration : ++this.generation;
+    const current = () => generation === (remote ? this.defaultGeneration : this.generation);
     const record = driver.models === 'manifest';
-    this.active.begin();
-    this.active.emit(model, 'starting', `Starting ${driver.label} for ${model.name}…`);
+    const slot = eventSlot(driver);
+    this.active.begin(driver);
+    this.active.emit(model, 'starting', `Starting ${driver.label} for ${model.name}…`, null, slot);
     try {
       if (driver.requiresNetwork && this.deps.settings.get().catalog.offline) {
         throw new AppError('offline', `${model.name} is served by a remote endpoint and Switchyard is offline. Turn offline mode off (Settings › Catalog) to use it.`);
@@ -281,10 +320,10 @@ export class ActivationService {
       await this.leave(driver);
       const endpoint = await driver.activate(model, flags, {
         slot: 'chat',
-        isCurrent: () => generation === this.generation,
-        onLoading: (message) => this.active.emit(model, 'loading', message),
+        isCurrent: current,
+        onLoading: (message) => this.active.emit(model, 'loading', message, null, slot),
       });
-      if (generation !== this.generation) throw new AppError('cancelled', `The activation of ${model.name} was superseded by a newer request.`);
+      if (!current()) throw new AppError('cancelled', `The activation of ${model.name} was superseded by a newer request.`);
       const loadMs = Date.now() - started;
       recorded?.(loadMs);
       this.active.served(driver, model, `${model.name} is served by ${driver.label} (${loadMs} ms).`);
@@ -292,31 +331,40 @@ export class ActivationService {
     } catch (error) {
       const code = isAppError(error) ? error.code : 'runtime_failed';
       if (record && code !== 'cancelled') this.deps.models.addValidation(model.name, 'activation', false, { runtime: model.runtime, error: { code, message: errorMessage(error) } });
-      this.active.emit(model, 'failed', errorMessage(error), { code, message: errorMessage(error) });
+      this.active.emit(model, 'failed', errorMessage(error), { code, message: errorMessage(error) }, slot);
       if (record) this.deps.events.emit({ type: 'models.changed' });
       throw error;
     }
   }
 
   /**
-   * Before `next` serves: a process-less endpoint is forgotten, and a local runtime stops being the
-   * active one when a process-less endpoint takes over (between two local runtimes, the runtime
-   * manager's switch stops the other).
+   * Before `next` serves, what it replaces: a local driver replaces the chat slot's (the runtime
+   * manager's switch stops the other runtime), a process-less one the remote default. Neither touches
+   * the other: a remote default stays while the chat slot changes, and the chat slot keeps serving by
+   * name while a remote model becomes the default.
    */
   private async leave(next: ServingDriver): Promise<void> {
-    const current = this.active.driver();
-    if (!current || current === next) return;
-    if (current.localRuntime !== null && next.localRuntime !== null) {
+    if (next.localRuntime !== null) {
+      const chat = this.active.chatDriver();
       // the runtime keeps serving the embeddings slot (the switch leaves it running): its chat model goes
-      if (this.embeddings.current()?.driver === current) await current.deactivate(null, 'chat');
+      if (chat && chat !== next && this.embeddings.current()?.driver === chat) await chat.deactivate(null, 'chat');
       return;
     }
-    this.active.retire(`${next.label} serves instead.`);
-    // a process-less endpoint taking over starts and stops nothing: the local runtime keeps running (the
-    // user did not ask to stop it), it just stops being where the proxy sends
-    if (next.localRuntime !== null || current.localRuntime === null) await current.deactivate(null);
+    const current = this.active.remoteDriver();
+    if (!current || current === next) return;
+    this.active.retire(current, `${next.label} serves the default route instead.`);
+    await current.deactivate(null);
     this.active.clear(current);
-    if (current.localRuntime !== null) this.deps.runtimes.clearActive();
+  }
+
+  /** The remote default is forgotten: the chat slot is the default again (`deactivated` for the remote model). */
+  private async clearDefault(reason: string): Promise<void> {
+    const remote = this.active.remoteDriver();
+    if (!remote) return;
+    this.defaultGeneration++;
+    this.active.retire(remote, reason);
+    await remote.deactivate(null);
+    this.active.clear(remote);
   }
 
   /**
@@ -356,20 +404,31 @@ export class ActivationService {
     }
     const named = body.name ? this.require(body.name) : null;
     const runtime = body.runtime ?? named?.runtime ?? null;
-    const current = this.active.driver();
-    // several remote providers share the runtime 'remote': the active one is meant
-    const driver = runtime ? (current?.runtime === runtime ? current : this.deps.drivers.byRuntime(runtime)) : current;
+    const chat = this.active.chatDriver();
+    const remote = this.active.remoteDriver();
+    // several remote providers share the runtime 'remote': the default's is meant; nothing named: the
+    // chat slot's model, else the remote default
+    const driver = runtime
+      ? chat?.runtime === runtime
+        ? chat
+        : remote?.runtime === runtime
+          ? remote
+          : this.deps.drivers.byRuntime(runtime)
+      : chat?.state().model
+        ? chat
+        : (remote ?? chat);
     if (!driver) return { runtime: runtime ?? named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
     const model = driver.state().model;
     if (named && (!model || !sameModelName(model, named.name))) {
       throw new AppError('model_not_active', `${named.name} is not the active model of ${driver.label} (${model ?? 'none is'}). Nothing to deactivate.`);
     }
-    this.generation++;
+    if (driver.localRuntime === null) this.defaultGeneration++;
+    else this.generation++;
     const announced = this.active.announcedModel(driver);
     await driver.deactivate(model);
     // a model activated on the runtime directly (not announced) still gets its one `deactivated` event
     // only what this driver announced is retired (a remote default stays when a local slot is emptied)
-    if (!(announced && this.active.retire('deactivated on request.')) && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`);
+    if (!(announced && this.active.retire(driver, 'deactivated on request.')) && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`, null, eventSlot(driver));
     if (driver.localRuntime === null) this.active.clear(driver);
     this.deps.events.emit({ type: 'models.changed' });
     return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };
@@ -379,8 +438,10 @@ export class ActivationService {
   async stopRuntime(name: RuntimeName): Promise<RuntimeInfo> {
     this.generation++;
     const info = await this.deps.runtimes.stop(name);
+    // stopped on request: the embeddings slot is not loaded again when the runtime is next up
+    this.embeddings.forget(name);
     const driver = this.deps.drivers.byLocalRuntime(name);
-    if (driver && this.active.announcedModel(driver)) this.active.retire(`${driver.label} was stopped.`);
+    if (driver && this.active.announcedModel(driver)) this.active.retire(driver, `${driver.label} was stopped.`);
     this.deps.events.emit({ type: 'models.changed' });
     return info;
   }
@@ -397,12 +458,12 @@ export class ActivationService {
     return info;
   }
 
-  /** "Off" (tray, CLI): whatever serves stops — a local runtime is stopped, a remote endpoint forgotten. */
+  /** "Off" (tray, CLI): whatever serves stops — the remote default is forgotten, the chat slot's runtime stopped. */
   async stopActive(): Promise<void> {
-    const driver = this.active.driver();
+    const remote = this.active.remoteDriver();
     const local = this.deps.runtimes.activeInfo().active_server;
-    if (driver && driver.localRuntime === null) await this.deactivate({ runtime: driver.runtime });
-    else if (local) await this.stopRuntime(local);
+    if (remote) await this.deactivate({ runtime: remote.runtime });
+    if (local) await this.stopRuntime(local);
   }
 
   // ---- test --------------------------------------------------------------------------------------
@@ -459,9 +520,9 @@ export class ActivationService {
 
   /** The chat slot's local model, if one is served. */
   private chatHeld(): { driver: ServingDriver; model: string } | null {
-    const driver = this.active.driver();
+    const driver = this.active.chatDriver();
     const model = driver ? this.active.announcedModel(driver) : null;
-    return driver && model && driver.localRuntime !== null ? { driver, model } : null;
+    return driver && model ? { driver, model } : null;
   }
 
   private driverOf(m: ModelRecord): ServingDriver<ModelRecord> {

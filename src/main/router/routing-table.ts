@@ -166,10 +166,10 @@ export class RoutingTable {
     });
   }
 
-  /** The chat slot: the active local driver's model, or a local runtime left serving while a remote is the default. */
+  /** The chat slot: the active local driver's model, or a local runtime left serving a model. */
   private chatDriver(): ServingDriver | null {
-    const active = this.deps.activation.active.driver();
-    if (active?.localRuntime) return active;
+    const chat = this.deps.activation.active.chatDriver();
+    if (chat) return chat;
     return this.deps.drivers.all().find((d) => d.localRuntime !== null && d.state('chat').phase !== 'down' && d.state('chat').model !== null) ?? null;
   }
 
@@ -199,8 +199,8 @@ export class RoutingTable {
    * model is routed too, as `<provider>/<model>`, trusted as its activation checked it.
    */
   private driverRoutes(): RemoteInput[] {
-    const active = this.deps.activation.active.driver();
-    if (!active || active.localRuntime !== null || this.deps.providers.find(active.provider)) return [];
+    const active = this.deps.activation.active.remoteDriver();
+    if (!active || this.deps.providers.find(active.provider)) return [];
     const model = active.state('chat').model;
     const endpoint = active.endpoint('chat');
     if (!model || !endpoint) return [];
@@ -248,11 +248,14 @@ export class RoutingTable {
       });
   }
 
-  /** The default route: the remote model `llm-runtime/active` made the default (a local default is the chat slot). */
+  /**
+   * The default route: the remote model `llm-runtime/active` made the default, as stored (a default
+   * that cannot be served now still answers requests without a model with its route's refusal); none:
+   * the chat slot is the default.
+   */
   private defaultName(): string | null {
-    const active = this.deps.activation.active.driver();
-    const model = active && active.localRuntime === null ? active.state().model : null;
-    return active && model ? `${active.provider}/${model}` : null;
+    const saved = this.deps.activation.active.savedDefault();
+    return saved ? `${saved.provider}/${saved.model}` : null;
   }
 
   private installedRoute(name: string): boolean {

@@ -169,18 +169,22 @@ export class RoutingSnapshot {
         state: publicState(e.state),
         health: e.health,
         aliases: this.aliasesOf.get(e.name) ?? [],
-        default: e === this.defaultEntry,
+        default: e === this.defaultRoute(),
       }));
   }
 
-  /** `/v1/models`: what answers now — both slots, routable remote models, loadable local ones. */
+  /** `/v1/models`: what answers now — both slots, routable remote models, loadable local ones; the default route first (Chat's initial choice). */
   models(): { id: string; object: 'model'; created: number; owned_by: string }[] {
     const created = Math.floor(Date.now() / 1000);
-    return this.entries.filter((e) => e.state === 'serving' || e.state === 'loadable' || e.state === 'starting').map((e) => ({ id: e.name, object: 'model' as const, created, owned_by: e.kind === 'remote' ? e.provider : e.runtime }));
+    const def = this.defaultRoute();
+    return [...(def ? [def] : []), ...this.entries.filter((e) => e !== def)]
+      .filter((e) => e.state === 'serving' || e.state === 'loadable' || e.state === 'starting')
+      .map((e) => ({ id: e.name, object: 'model' as const, created, owned_by: e.kind === 'remote' ? e.provider : e.runtime }));
   }
 
+  /** The default route: the remote model set as the default, else the chat slot's model (null: neither). */
   defaultRoute(): RouteEntry | null {
-    return this.defaultEntry;
+    return this.defaultEntry ?? this.slotEntries.get('chat') ?? null;
   }
 
   slot(slot: Slot): RouteEntry | null {
