@@ -352,9 +352,9 @@ export class ActivationService {
     }
     const current = this.active.remoteDriver();
     if (!current || current === next) return;
+    this.active.clear(current);
     this.active.retire(current, `${next.label} serves the default route instead.`);
     await current.deactivate(null);
-    this.active.clear(current);
   }
 
   /** The remote default is forgotten: the chat slot is the default again (`deactivated` for the remote model). */
@@ -362,9 +362,10 @@ export class ActivationService {
     const remote = this.active.remoteDriver();
     if (!remote) return;
     this.defaultGeneration++;
+    // forgotten before the event, so the table rebuilt on it has the chat slot as the default
+    this.active.clear(remote);
     this.active.retire(remote, reason);
     await remote.deactivate(null);
-    this.active.clear(remote);
   }
 
   /**
@@ -426,10 +427,10 @@ export class ActivationService {
     else this.generation++;
     const announced = this.active.announcedModel(driver);
     await driver.deactivate(model);
+    if (driver.localRuntime === null) this.active.clear(driver);
     // a model activated on the runtime directly (not announced) still gets its one `deactivated` event
     // only what this driver announced is retired (a remote default stays when a local slot is emptied)
     if (!(announced && this.active.retire(driver, 'deactivated on request.')) && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`, null, eventSlot(driver));
-    if (driver.localRuntime === null) this.active.clear(driver);
     this.deps.events.emit({ type: 'models.changed' });
     return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };
   }
