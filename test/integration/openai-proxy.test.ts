@@ -113,7 +113,7 @@ describe('OpenAI-compatible endpoint', () => {
       const found = res.body.days.find((d) => d.model === MODEL);
       return found && found.requests >= 5 ? found : null;
     }, 'five requests recorded in the daily usage');
-    expect(row).toMatchObject({ day: new Date().toISOString().slice(0, 10), runtime: 'vllm', requests: 5, errors: 1 });
+    expect(row).toMatchObject({ day: new Date().toISOString().slice(0, 10), runtime: 'vllm', requests: 5, errors: 1, cost_usd: null });
     expect(row.prompt_tokens).toBeGreaterThan(0);
     expect(row.completion_tokens).toBeGreaterThanOrEqual(8 + 3 + 9);
     expect(row.latency_p50_ms).toBeGreaterThan(TOKEN_DELAY_MS);

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/main/logger';
 import { NotificationPolicy } from '../../src/main/notifications';
 import { startRemoteEmulator, type RemoteEmulator } from '../fixtures/remote/server.mjs';
 import { startTestCore, type TestCore, type TestCoreOptions } from '../support/core';
+import { waitFor } from '../support/wait';
 
 let openai: RemoteEmulator;
 let gemini: RemoteEmulator;
@@ -175,6 +176,14 @@ describe('governance', () => {
     expect(posts(openai).length).toBe(2);
     const spend = (await t!.call<{ provider: { spend: { cost_usd: number; errors: number } } }>('GET', '/api/v1/remote-providers/oa')).body.provider.spend;
     expect(spend).toMatchObject({ cost_usd: 14, errors: 1 });
+    // the Dashboard's usage per route: the route's cost beside its requests and latency
+    const route = await waitFor(() => {
+      t!.core.usage.flush();
+      const row = t!.core.usageRepo.listSince('2000-01-01').find((d) => d.model === 'oa/gpt-4o-mini');
+      return row && row.requests >= 2 ? row : null;
+    }, 'the route oa/gpt-4o-mini in the daily usage');
+    expect(route).toMatchObject({ runtime: 'remote', cost_usd: 14 });
+    expect(route.latency_p50_ms).not.toBeNull();
     const days = (await t!.call<{ days: { errors_by_reason: Record<string, number> }[] }>('GET', '/api/v1/models/usage/remote')).body.days;
     expect(days[0]!.errors_by_reason).toEqual({ budget_exceeded: 1 });
 

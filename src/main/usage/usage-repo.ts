@@ -54,7 +54,12 @@ export class UsageRepo {
          ttft_p50_ms = excluded.ttft_p50_ms, ttft_p95_ms = excluded.ttft_p95_ms, ttft_p99_ms = excluded.ttft_p99_ms,
          updated_at = excluded.updated_at`,
     );
-    this.since = db.prepare<[string], Row>('SELECT * FROM usage_daily WHERE day >= ? ORDER BY day DESC, requests DESC');
+    // a remote route (`<provider>/<model>`, runtime `remote`) has its cost in the providers' daily spend
+    this.since = db.prepare<[string], Row & { cost_usd: number | null }>(
+      `SELECT u.*, r.cost_usd AS cost_usd FROM usage_daily u
+       LEFT JOIN remote_usage_daily r ON u.runtime = 'remote' AND r.day = u.day AND r.provider_id || '/' || r.model = u.model
+       WHERE u.day >= ? ORDER BY u.day DESC, u.requests DESC`,
+    );
     this.mergeAll = db.transaction((deltas: UsageDelta[]) => {
       for (const d of deltas) this.mergeOne(d);
     });
@@ -65,7 +70,7 @@ export class UsageRepo {
     if (deltas.length > 0) this.mergeAll(deltas);
   }
 
-  /** Rows of the last `days` days (today included), newest first. */
+  /** Rows of the last `days` days (today included), newest first; a remote route's with its cost. */
   listSince(firstDay: string): UsageDay[] {
     return this.since.all(firstDay).map((r) => ({
       day: r.day,
@@ -81,6 +86,7 @@ export class UsageRepo {
       ttft_p50_ms: r.ttft_p50_ms,
       ttft_p95_ms: r.ttft_p95_ms,
       ttft_p99_ms: r.ttft_p99_ms,
+      cost_usd: r.runtime === 'remote' ? (r.cost_usd ?? 0) : null,
     }));
   }
 

@@ -116,6 +116,8 @@ export const UsageDay = z.object({
   ttft_p50_ms: z.number().nullable(),
   ttft_p95_ms: z.number().nullable(),
   ttft_p99_ms: z.number().nullable(),
+  /** a remote route's spend that day (its provider's prices; `remote_usage_daily`); null for a local route */
+  cost_usd: z.number().nullable(),
 });
 export type UsageDay = z.infer<typeof UsageDay>;
 export const UsageDailyQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(7) });

@@ -262,6 +262,7 @@ function UsageTable() {
               <th>Tokens in / out</th>
               <th>Latency p50 / p95 / p99</th>
               <th>First token p50</th>
+              <th title="a remote route's spend that day, at its provider's prices">Cost</th>
             </tr>
           </thead>
           <tbody>
@@ -280,6 +281,7 @@ function UsageTable() {
                   {num(d.latency_p50_ms)} / {num(d.latency_p95_ms)} / {num(d.latency_p99_ms)} ms
                 </td>
                 <td>{num(d.ttft_p50_ms, ' ms')}</td>
+                <td>{d.cost_usd === null ? '—' : `$${d.cost_usd.toFixed(4)}`}</td>
               </tr>
             ))}
           </tbody>
