@@ -261,7 +261,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
     });
-    const modelsRepo = new ModelsRepo(db);
+    // every driver is registered with one line (below); both coordinators (installing in ModelService,
+    // serving in ActivationService) find them in this registry and never name a runtime
+    const drivers = new DriverRegistry();
+    // a model row of a runtime no driver serves (a newer Switchyard's) is left out of lists
+    const modelsRepo = new ModelsRepo(db, (runtime) => drivers.byLocalRuntime(runtime) !== undefined);
     const catalog = store.add(
       'catalog',
       new CatalogService({
@@ -289,9 +293,6 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
 
     const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: hubToken, net });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
-    // every driver is registered with one line; both coordinators (installing in ModelService, serving in
-    // ActivationService) find them in this registry and never name a runtime
-    const drivers = new DriverRegistry();
     drivers.register(
       new HfVllmDriver({
         runtimes,

@@ -88,8 +88,12 @@ function storedFlags(saved: Record<string, unknown> | null): RuntimeFlags | null
   return kept.length ? (Object.fromEntries(kept) as RuntimeFlags) : null;
 }
 
-/** Provider and runtime are open in the table (migration 13); which ones this build knows is zod's to say. */
-const knownKind = (row: { provider: string; runtime: string }): boolean => ModelProvider.safeParse(row.provider).success && ModelRuntime.safeParse(row.runtime).success;
+/**
+ * Provider and runtime are open in the table (migration 13). Which providers this build knows is zod's
+ * to say; which runtimes, the driver registry's (`knowsRuntime`, given by the core; alone, a well-formed id).
+ */
+const knownKind = (row: { provider: string; runtime: string }, knowsRuntime: (runtime: string) => boolean): boolean =>
+  ModelProvider.safeParse(row.provider).success && ModelRuntime.safeParse(row.runtime).success && knowsRuntime(row.runtime);
 
 /**
  * The manifest: models, their artifacts, and the append-only validation history.
@@ -121,7 +125,10 @@ export class ModelsRepo {
   private readonly setPinStmt;
   private readonly setGatedStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly knowsRuntime: (runtime: string) => boolean = () => true,
+  ) {
     this.upsertStmt = db.prepare(
       `INSERT INTO models (name, provider, runtime, display_name, size_bytes, status, revision, commit_sha, local_path, source, import_path, capabilities, installed_at, updated_at)
        VALUES (@name, @provider, @runtime, @display_name, @size_bytes, @status, @revision, @commit_sha, @local_path, @source, @import_path, @capabilities, @installed_at, @now)
@@ -180,12 +187,12 @@ export class ModelsRepo {
 
   /** A row of a kind this build does not know (written by a newer Switchyard) is left out, not an error for the whole list. */
   list(): ModelRecord[] {
-    return this.listStmt.all().filter(knownKind).map(toRecord);
+    return this.listStmt.all().filter((row) => knownKind(row, this.knowsRuntime)).map(toRecord);
   }
 
   /** Creates or updates a model and replaces its artifacts, in one transaction. */
   save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used' | 'runtime_flags'>, artifacts?: NewArtifact[]): void {
-    if (!knownKind(model)) throw new AppError('internal_error', `${model.name}: provider "${model.provider}" with runtime "${model.runtime}" is not a kind of local model this version can store.`);
+    if (!knownKind(model, this.knowsRuntime)) throw new AppError('internal_error', `${model.name}: provider "${model.provider}" with runtime "${model.runtime}" is not a kind of local model this version can store.`);
     this.db.transaction(() => {
       this.upsertStmt.run({ ...model, import_path: model.import_path ?? null, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
       if (artifacts) this.replaceArtifactsTx(model.name, artifacts);

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { Slot } from './router';
 import { okShape } from './common';
+import { RuntimeName } from './runtimes';
 import { runtimeFlagsShape } from '../vllm-flags';
 
 /** Where a model comes from, and which runtime serves it. */
 export const ModelProvider = z.enum(['huggingface', 'ollama']);
 export type ModelProvider = z.infer<typeof ModelProvider>;
-export const ModelRuntime = z.enum(['vllm', 'ollama']);
+/** the runtime that serves a model: a runtime id (which ones exist is the driver registry's to say) */
+export const ModelRuntime = RuntimeName;
 export type ModelRuntime = z.infer<typeof ModelRuntime>;
 
 export const ModelStatus = z.enum(['downloading', 'installed', 'failed', 'removed', 'missing']);
