@@ -14,6 +14,7 @@ import { ollamaModelsDir } from './drivers/ollama/models-dir';
 import { OllamaDriver } from './drivers/ollama/ollama-driver';
 import { HfVllmDriver } from './drivers/hf-vllm/hf-vllm-driver';
 import { DriverRegistry } from './drivers/serving-driver';
+import { CatalogProvider } from '../shared/api/catalog';
 import { ModelCards } from './catalog/model-card';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
@@ -264,8 +265,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     // every driver is registered with one line (below); both coordinators (installing in ModelService,
     // serving in ActivationService) find them in this registry and never name a runtime
     const drivers = new DriverRegistry();
-    // a model row of a runtime no driver serves (a newer Switchyard's) is left out of lists
-    const modelsRepo = new ModelsRepo(db, (runtime) => drivers.byLocalRuntime(runtime) !== undefined);
+    // a model row of a kind no driver here installs and serves (a newer Switchyard's) is left out of lists
+    const modelsRepo = new ModelsRepo(db, (kind) => drivers.byProvider(kind.provider)?.models === 'manifest' && drivers.byLocalRuntime(kind.runtime) !== undefined);
     const catalog = store.add(
       'catalog',
       new CatalogService({
@@ -281,7 +282,9 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         installed: {
           find: (name) => {
             const m = modelsRepo.find(name);
-            return m && m.status === 'installed' ? m : null;
+            // the catalog has sources for its own providers only: another driver's model has no catalog fit
+            const provider = CatalogProvider.safeParse(m?.provider);
+            return m && m.status === 'installed' && provider.success ? { ...m, provider: provider.data } : null;
           },
           ollamaUrl: () => {
             const o = runtimes.info('ollama');

@@ -228,7 +228,7 @@ export class ActivationService {
     const driver = this.driverOf(m);
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {
-      const wanted = this.deps.drivers.byRuntime(runtime)?.label ?? runtime;
+      const wanted = this.deps.drivers.requireLocalRuntime(runtime).label;
       throw new AppError('lifecycle_violation', `${m.name} is served by ${driver.label}, not ${wanted}. Activate it on ${driver.label}.`);
     }
     if (m.status !== 'installed') {
@@ -337,13 +337,14 @@ export class ActivationService {
   }
 
   /** Unloads (Ollama, keep_alive 0), stops (vLLM) or forgets (a remote endpoint) the active model. */
-  async deactivate(body: { name?: string; runtime?: string; slot?: Slot } = {}): Promise<{ runtime: string; model: string | null; message: string }> {
+  async deactivate(body: { name?: string; runtime?: string; slot?: Slot } = {}): Promise<{ runtime: string | null; model: string | null; message: string }> {
+    if (body.runtime && !this.deps.drivers.byRuntime(body.runtime)) this.deps.drivers.requireLocalRuntime(body.runtime);
     const inEmbeddings = this.embeddings.current();
     const namesEmbeddings = body.name !== undefined && inEmbeddings !== null && sameModelName(body.name, inEmbeddings.model);
     if (body.slot === 'embeddings' || (namesEmbeddings && !body.slot)) {
       const off = await this.embeddings.deactivate();
       this.deps.events.emit({ type: 'models.changed' });
-      return off ? { ...off, message: `${off.model} is no longer served in the embeddings slot.` } : { runtime: body.runtime ?? 'ollama', model: null, message: 'The embeddings slot is empty; nothing to deactivate.' };
+      return off ? { ...off, message: `${off.model} is no longer served in the embeddings slot.` } : { runtime: body.runtime ?? null, model: null, message: 'The embeddings slot is empty; nothing to deactivate.' };
     }
     // no slot, model or runtime named: both slots
     if (!body.slot && !body.name && !body.runtime && inEmbeddings) {
@@ -359,7 +360,7 @@ export class ActivationService {
     const current = this.active.driver();
     // several remote providers share the runtime 'remote': the active one is meant
     const driver = runtime ? (current?.runtime === runtime ? current : this.deps.drivers.byRuntime(runtime)) : current;
-    if (!driver) return { runtime: runtime ?? named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
+    if (!driver) return { runtime, model: null, message: 'No runtime is active; nothing to deactivate.' };
     const model = driver.state().model;
     if (named && (!model || !sameModelName(model, named.name))) {
       throw new AppError('model_not_active', `${named.name} is not the active model of ${driver.label} (${model ?? 'none is'}). Nothing to deactivate.`);

@@ -8,6 +8,7 @@ import { ModelCard } from '../../components/ModelCard';
 import { NextStep, useInstalledAs } from '../../components/NextStep';
 import { useStore } from '../../store';
 import { KserveDialog } from '../../components/KserveDialog';
+import { flagLines } from '../../../../shared/vllm-flags';
 
 /** A model's page in the catalog: its details, the download choice, its card and the fit for the GPUs. */
 export function ModelPage({ name }: { name: string }) {
@@ -205,6 +206,8 @@ function FitSection({
   gpus: string;
   onWhatIf: (patch: { vramGb?: string; gpus?: string }) => void;
 }) {
+  // the fit's launch flags, spelled by the flag table (whichever runtime takes them; null: none do)
+  const launchLines = fit.runtime_flags ? flagLines(fit.runtime_flags) : [];
   const gpuText =
     fit.gpu_source === 'none'
       ? 'No GPU detected.'
@@ -245,7 +248,7 @@ function FitSection({
         {runtime === 'vllm' ? ` · GPU memory utilization ${fit.inputs.gpu_memory_utilization}` : ''}
         {runtime === 'ollama' && fit.inputs.system_ram_gib ? ` · system RAM ${fit.inputs.system_ram_gib} GiB` : ''}
       </p>
-      {runtime === 'vllm' && fit.options.length > 0 && (
+      {fit.options.length > 0 && (
         <>
           <table className="fit-table" data-testid="model-fit-table">
             <thead>
@@ -285,10 +288,10 @@ function FitSection({
           })()}
         </>
       )}
-      {runtime === 'vllm' && fit.vllm_flags && (
+      {launchLines.length > 0 && (
         <>
-          <h3>Recommended vLLM flags</h3>
-          <pre className="log small" tabIndex={0} aria-label="vLLM command line" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
+          <h3>Recommended launch flags</h3>
+          <pre className="log small" tabIndex={0} aria-label="Launch command line" data-testid="model-launch-flags">{`vllm serve ${name} \\\n  ${launchLines.join(' \\\n  ')}`}</pre>
         </>
       )}
       {runtime === 'ollama' && fit.ollama_num_ctx && (
