@@ -27,7 +27,7 @@ import { ModelsRepo } from './models/models-repo';
 import { OllamaModels } from './drivers/ollama/ollama-models';
 import { OperationService } from './operations/operation-service';
 import { OperationsRepo } from './operations/operations-repo';
-import { childEnv } from './runtimes/adapters';
+import { adapters, childEnv, type RuntimeAdapter } from './runtimes/adapters';
 import { RuntimeManager } from './runtimes/manager';
 import { RuntimeProcessRepo } from './runtimes/process-repo';
 import { OpenAiProxy } from './openai/proxy';
@@ -64,6 +64,8 @@ export interface CoreSeams {
   remote?: { timeoutMs?: number };
   /** the storage watch's disk sizes (tests move the used share across the alert line) */
   storageDisk?: StorageWatchDeps['disk'];
+  /** runtimes supervised beside the built-in ones (a test's third runtime; its driver is `activation.register`ed) */
+  extraRuntimes?: readonly RuntimeAdapter[];
 }
 
 export interface CorePaths {
@@ -186,6 +188,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       env,
       hfHubCache: hubCache,
       fetch: seams.fetch,
+      adapters: [...adapters, ...(seams.extraRuntimes ?? [])],
     });
     store.add('runtimes', () => runtimes.close());
     await runtimes.init();
