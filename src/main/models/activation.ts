@@ -324,13 +324,14 @@ export class ActivationService {
    * one — it is a model activation under the same rules; without, the runtime just starts.
    */
   async switchTo(runtime: RuntimeName, model?: string | null): Promise<void> {
-    const requiresModel = this.deps.drivers.byLocalRuntime(runtime)?.requiresModel === true;
-    const target = model ?? (requiresModel ? this.deps.runtimes.activeInfo().last_models[runtime] : null);
+    const next = this.deps.drivers.byLocalRuntime(runtime);
+    // a driver that requires a model (vLLM: one per process) takes its last one; none: refused before anything stops
+    const target = model ?? (next?.requiresModel ? this.deps.runtimes.activeInfo().last_models[runtime] : null);
     if (target) {
       await this.activate({ name: target, runtime });
       return;
     }
-    const next = this.deps.drivers.byLocalRuntime(runtime);
+    if (next?.requiresModel) throw new AppError('bad_request', `${next.label} serves one model per process and has served none yet: pass model_name (one of its installed models), or activate one under Installed.`);
     if (next) await this.leave(next);
     this.generation++;
     await this.deps.runtimes.activate(runtime);
