@@ -14,6 +14,7 @@ import { ollamaModelsDir } from './drivers/ollama/models-dir';
 import { OllamaDriver } from './drivers/ollama/ollama-driver';
 import { HfVllmDriver } from './drivers/hf-vllm/hf-vllm-driver';
 import { DriverRegistry } from './drivers/serving-driver';
+import { CatalogProvider } from '../shared/api/catalog';
 import { ModelCards } from './catalog/model-card';
 import { HubClient } from './hub/hub-client';
 import { NetClient } from './net/net-client';
@@ -26,7 +27,7 @@ import { ModelsRepo } from './models/models-repo';
 import { OllamaModels } from './drivers/ollama/ollama-models';
 import { OperationService } from './operations/operation-service';
 import { OperationsRepo } from './operations/operations-repo';
-import { childEnv } from './runtimes/adapters';
+import { adapters, childEnv, type RuntimeAdapter } from './runtimes/adapters';
 import { RuntimeManager } from './runtimes/manager';
 import { RuntimeProcessRepo } from './runtimes/process-repo';
 import { OpenAiProxy } from './openai/proxy';
@@ -63,6 +64,8 @@ export interface CoreSeams {
   remote?: { timeoutMs?: number };
   /** the storage watch's disk sizes (tests move the used share across the alert line) */
   storageDisk?: StorageWatchDeps['disk'];
+  /** runtimes supervised beside the built-in ones (a test's third runtime; its driver is `activation.register`ed) */
+  extraRuntimes?: readonly RuntimeAdapter[];
 }
 
 export interface CorePaths {
@@ -185,6 +188,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       env,
       hfHubCache: hubCache,
       fetch: seams.fetch,
+      adapters: [...adapters, ...(seams.extraRuntimes ?? [])],
     });
     store.add('runtimes', () => runtimes.close());
     await runtimes.init();
@@ -261,7 +265,11 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
     });
-    const modelsRepo = new ModelsRepo(db);
+    // every driver is registered with one line (below); both coordinators (installing in ModelService,
+    // serving in ActivationService) find them in this registry and never name a runtime
+    const drivers = new DriverRegistry();
+    // a model row of a kind no driver here installs and serves (a newer Switchyard's) is left out of lists
+    const modelsRepo = new ModelsRepo(db, (kind) => drivers.byProvider(kind.provider)?.models === 'manifest' && drivers.byLocalRuntime(kind.runtime) !== undefined);
     const catalog = store.add(
       'catalog',
       new CatalogService({
@@ -277,7 +285,9 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
         installed: {
           find: (name) => {
             const m = modelsRepo.find(name);
-            return m && m.status === 'installed' ? m : null;
+            // the catalog has sources for its own providers only: another driver's model has no catalog fit
+            const provider = CatalogProvider.safeParse(m?.provider);
+            return m && m.status === 'installed' && provider.success ? { ...m, provider: provider.data } : null;
           },
           ollamaUrl: () => {
             const o = runtimes.info('ollama');
@@ -289,9 +299,6 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
 
     const hub = new HubClient({ endpoint: () => settings.get().hub.endpoint, token: hubToken, net });
     const operations = store.add('operations', new OperationService({ repo: new OperationsRepo(db), events, logger: logger.child({ module: 'operations' }) }));
-    // every driver is registered with one line; both coordinators (installing in ModelService, serving in
-    // ActivationService) find them in this registry and never name a runtime
-    const drivers = new DriverRegistry();
     drivers.register(
       new HfVllmDriver({
         runtimes,

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { NetworkSettings, Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
 import type { SettingsRepo } from './db/settings-repo';
 import { isMasked, type SecretStore } from './secrets';
-import { isSecretEnvName, refsOf, resolveRow, rowWithRefs, secretEntries } from './settings-secrets';
+import { ENV_GROUPS, isSecretEnvName, refsOf, resolveRow, rowWithRefs, secretEntries } from './settings-secrets';
 import { envHasProxy, proxyFromEnv } from './net/proxy-env';
 
 /** What the process was started with: command-line flags and environment. */
@@ -207,7 +207,7 @@ export class SettingsService {
     const hubToken = rows.hub?.token;
     if (typeof hubToken === 'string' && hubToken) fresh.set('hub.token', hubToken);
     else if (firstRun && !refsOf('hub', rows.hub).size && this.secrets.get('hf_token')) keys.set('hub.token', 'hf_token');
-    for (const group of ['ollama', 'vllm'] as const) {
+    for (const group of ENV_GROUPS) {
       for (const [name, value] of Object.entries((rows[group]?.env as Record<string, unknown> | undefined) ?? {})) {
         if (isSecretEnvName(name) && typeof value === 'string') fresh.set(`${group}.env.${name}`, value);
       }
@@ -237,7 +237,7 @@ const SETTINGS_SECRET = 'settings:';
 /** A secret sent back as the API showed it (masked) keeps the stored value. */
 function keepMaskedSecrets(patch: SettingsPatch, current: Settings): void {
   if (typeof patch.hub?.token === 'string' && isMasked(patch.hub.token)) delete patch.hub.token;
-  for (const group of ['ollama', 'vllm'] as const) {
+  for (const group of ENV_GROUPS) {
     const env = patch[group]?.env;
     if (!env) continue;
     for (const [name, value] of Object.entries(env)) {

@@ -7,6 +7,7 @@ import { startupFromArgv } from './config';
 import { buildServer, type App } from './http/server';
 import { NotificationPolicy } from './notifications';
 import { createTray } from './tray';
+import { trayState } from './tray-menu';
 import { WindowGuards } from './window-guards';
 
 /**
@@ -172,19 +173,7 @@ async function start(): Promise<void> {
   });
   const refreshTray = () => {
     if (quitting) return; // the tray shows "Stopping runtimes…" until the end
-    const models = c.models.list().filter((m) => m.status === 'installed' && m.validated);
-    const endpoint = c.activation.endpoint();
-    const runtimes = c.runtimes.list();
-    const remoteRoutes = c.router.routes().filter((r) => r.target.kind === 'remote');
-    const embeddings = c.activation.embeddings.current();
-    tray?.update({
-      runtimes,
-      remote: endpoint?.kind === 'remote' && endpoint.model ? { provider: endpoint.provider, model: endpoint.model } : null,
-      models: Object.fromEntries(runtimes.map((r) => [r.name, models.filter((m) => m.runtime === r.name).map((m) => m.name)])),
-      requiresModel: runtimes.filter((r) => c.drivers.byLocalRuntime(r.name)?.requiresModel).map((r) => r.name),
-      embeddings: embeddings ? { model: embeddings.model, runtime: embeddings.driver.runtime } : null,
-      remoteRoutes: { up: remoteRoutes.filter((r) => r.state === 'serving').length, total: remoteRoutes.length },
-    });
+    tray?.update(trayState(c));
   };
   refreshTray();
   c.events.on(refreshTray, ['runtime.state', 'models.changed', 'model.activation', 'providers.changed']);

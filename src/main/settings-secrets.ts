@@ -13,7 +13,8 @@ export interface SecretRef {
 
 const isRef = (value: unknown): value is SecretRef => typeof value === 'object' && value !== null && typeof (value as SecretRef).$secret === 'string';
 
-const ENV_GROUPS = ['ollama', 'vllm'] as const;
+/** the Settings groups holding a runtime's environment (`<group>.env`): one list, for the secrets and the masks */
+export const ENV_GROUPS = ['ollama', 'vllm'] as const;
 const SECRET_WORDS = ['TOKEN', 'KEY', 'SECRET', 'PASSWORD', 'PASSWD', 'CREDENTIAL', 'CREDENTIALS', 'AUTH'];
 
 /**

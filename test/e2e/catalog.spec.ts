@@ -36,7 +36,7 @@ test('search the catalog, open a model, see the fit', async ({ page }) => {
   await page.getByTestId('model-vram').fill('24');
   await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'fits');
   await expect(page.getByTestId('model-fit-table')).toBeVisible();
-  await expect(page.getByTestId('model-vllm-flags')).toContainText('--max-model-len');
+  await expect(page.getByTestId('model-launch-flags')).toContainText('--max-model-len');
   await expect(page.getByTestId('model-max-context')).toHaveText('On one GPU, the longest context that fits is 33,280 tokens.');
   // a 0.6B model on the same card: capped at what the model takes, not millions of tokens
   await page.goto(`${appUrl().split('#')[0]}#/catalog?model=${encodeURIComponent('Qwen/Qwen3-0.6B')}`);

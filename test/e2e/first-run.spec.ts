@@ -69,7 +69,7 @@ test('without a GPU, Ollama models run on the CPU (with the RAM they need); vLLM
   await expect(page.getByTestId('model-fit-verdict')).toHaveAttribute('data-verdict', 'cpu');
   await expect(page.getByTestId('model-fit-note')).toContainText(/runs on the CPU with about [\d.]+ GiB of RAM of your [\d.]+ GiB/);
   await expect(page.getByTestId('model-ollama-ctx')).toContainText('num_ctx');
-  await expect(page.getByTestId('model-vllm-flags')).toHaveCount(0);
+  await expect(page.getByTestId('model-launch-flags')).toHaveCount(0);
   await expect(page.getByTestId('model-fit-table')).toHaveCount(0);
   await expect(page.getByTestId('model-fit')).not.toContainText('gpu-memory-utilization');
   await shot(page, testInfo, 'model-ollama-cpu');

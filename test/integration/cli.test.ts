@@ -53,7 +53,9 @@ describe('switchyard CLI', () => {
     expect(unknown).toMatchObject({ code: 2, stdout: '' });
     expect(unknown.stderr).toBe('switchyard: unknown command "frobnicate". Run switchyard --help for the commands.\n');
     expect((await cli(['status', '--bogus'])).code).toBe(2);
-    expect((await cli(['start', 'llamacpp'])).stderr).toMatch(/unknown runtime "llamacpp": use ollama or vllm/);
+    expect(await cli(['start', 'Llama CPP'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/"Llama CPP" is not a runtime id/) });
+    // which runtimes exist is the server's to say: the CLI names none
+    expect(await cli(['start', 'llamacpp'])).toMatchObject({ code: 1, stderr: 'switchyard: runtime_not_found: No runtime "llamacpp" in Switchyard. The runtimes are: vllm, ollama.\n' });
   });
 
   it('never creates a token: a wrong data dir, a wrong token and an unreachable URL each fail in one line', async () => {

@@ -25,7 +25,7 @@ describe('HTTP API basics', () => {
 
   it('names the invalid field in a 400', async () => {
     t = await startTestCore();
-    const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'llamacpp' });
+    const res = await t.call<{ error: { code: string; message: string } }>('POST', '/api/v1/system/llm-servers/active', { server_name: 'Llama CPP' });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_error');
     expect(res.body.error.message).toContain('body.server_name');
@@ -38,7 +38,23 @@ describe('HTTP API basics', () => {
     t = await startTestCore();
     const res = await t.call('GET', '/api/v1/nope');
     expect(res).toMatchObject({ status: 404, body: { success: false, error: { code: 'not_found' } } });
-    expect((await t.call('POST', '/api/v1/system/llm-servers/llamacpp/start')).status).toBe(400);
+    // a runtime id is open; one no driver serves through is refused by name, with the known ones
+    for (const [method, path, body] of [
+      ['POST', '/api/v1/system/llm-servers/llamacpp/start', undefined],
+      ['POST', '/api/v1/system/llm-servers/llamacpp/stop', undefined],
+      ['POST', '/api/v1/system/llm-servers/llamacpp/restart', undefined],
+      ['GET', '/api/v1/system/llm-servers/llamacpp/logs', undefined],
+      ['GET', '/api/v1/system/llm-servers/llamacpp/binary', undefined],
+      ['PUT', '/api/v1/system/llm-servers/llamacpp/binary', { path: '/usr/bin/true' }],
+      ['POST', '/api/v1/system/llm-servers/active', { server_name: 'llamacpp' }],
+    ] as const) {
+      const refused = await t.call<{ error: { code: string; message: string } }>(method, path, body);
+      expect(refused.status, `${method} ${path}`).toBe(404);
+      expect(refused.body.error.code).toBe('runtime_not_found');
+      expect(refused.body.error.message).toBe('No runtime "llamacpp" in Switchyard. The runtimes are: vllm, ollama.');
+    }
+    // nothing was written for it
+    expect(Object.keys(t.core.settings.get())).not.toContain('llamacpp');
   });
 
   it('publishes an OpenAPI document listing the runtime routes', async () => {

@@ -84,6 +84,7 @@ describe('the renderer API client is typed from the route schemas and matches th
       'models.verify': () => sy.models.verify('org/none'),
       'models.setRuntimeFlags': () => sy.models.setRuntimeFlags('org/none', { flags: { trust_remote_code: true } }),
       'runtimes.list': () => sy.runtimes.list(),
+      'runtimes.drivers': () => sy.runtimes.drivers(),
       'runtimes.logs': () => sy.runtimes.logs('ollama', { tail: 10 }),
       'runtimes.stop': () => sy.runtimes.stop('vllm'),
       'runtimes.binary': () => sy.runtimes.binary('ollama'),

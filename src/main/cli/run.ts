@@ -5,7 +5,7 @@ import type { InstalledModel, Operation } from '../../shared/api/models';
 import type * as catalog from '../../shared/api/catalog';
 import type * as library from '../../shared/api/library';
 import { resolve as resolvePath } from 'node:path';
-import type { LogLine, RuntimeInfo } from '../../shared/api/runtimes';
+import { RuntimeName, type LogLine, type RuntimeInfo } from '../../shared/api/runtimes';
 import { formatBytes } from '../../shared/format';
 import { ApiClient, CliError, resolveConnection } from './client';
 import { exportCommand } from './export-kserve';
@@ -108,8 +108,6 @@ const OPTIONS = {
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
-const RUNTIMES = ['ollama', 'vllm'] as const;
-
 type RegistryResponse = z.infer<typeof models.RegistryResponse>;
 type InstallResponse = z.infer<typeof models.InstallResponse>;
 type ActivationResponse = z.infer<typeof models.ActivationResponse>;
@@ -164,9 +162,10 @@ function need(args: string[], n: number, what: string): void {
   if (args.length < n) throw new CliError('usage', `missing ${what}. Run switchyard --help for the commands.`, 2);
 }
 
-function runtimeArg(value: string | undefined): (typeof RUNTIMES)[number] {
-  if (!RUNTIMES.includes(value as (typeof RUNTIMES)[number])) throw new CliError('usage', `unknown runtime "${value}": use ollama or vllm.`, 2);
-  return value as (typeof RUNTIMES)[number];
+/** A runtime id as typed; which runtimes exist is the server's to say (`runtime_not_found` names them). */
+function runtimeArg(value: string | undefined): string {
+  if (!RuntimeName.safeParse(value).success) throw new CliError('usage', `"${value}" is not a runtime id (e.g. ollama, vllm): lowercase letters, digits, - or _.`, 2);
+  return value!;
 }
 
 function intArg(value: string | undefined, name: string, fallback: number): number {
@@ -340,7 +339,7 @@ const stop: Handler = async ({ client, args, values, io }) => {
 const logs: Handler = async ({ client, args, values, io }) => {
   let runtime = args[0] === undefined ? undefined : runtimeArg(args[0]);
   if (!runtime) {
-    const active = await client.call<{ active_server: (typeof RUNTIMES)[number] | null }>('GET', '/api/v1/system/llm-servers/active');
+    const active = await client.call<{ active_server: string | null }>('GET', '/api/v1/system/llm-servers/active');
     if (!active.active_server) throw new CliError('usage', 'no runtime is active: name one, e.g. switchyard logs ollama (or vllm).', 2);
     runtime = active.active_server;
   }

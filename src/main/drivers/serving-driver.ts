@@ -1,5 +1,7 @@
+import { AppError } from '../../shared/errors';
 import type { ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import type { Slot } from '../../shared/api/router';
+import type { DriverInfo } from '../../shared/api/runtimes';
 import type { ServingEndpoint } from '../serving/endpoint';
 
 export interface ActivateContext {
@@ -82,6 +84,22 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   test?(model: M, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult>;
 }
 
+/** A driver's capabilities as the API lists them (`GET /api/v1/system/drivers`). */
+export function describeDriver(driver: ServingDriver): DriverInfo {
+  return {
+    provider: driver.provider,
+    runtime: driver.runtime,
+    label: driver.label,
+    kind: driver.kind,
+    local_runtime: driver.localRuntime,
+    models: driver.models,
+    requires_model: driver.requiresModel === true,
+    launch_flags: driver.launchFlags === true,
+    requires_network: driver.requiresNetwork,
+    slots: [...slotsOf(driver)],
+  };
+}
+
 /** The slots a driver can serve. */
 export function slotsOf(driver: Pick<ServingDriver, 'slots'>): readonly Slot[] {
   return driver.slots ?? ['chat'];
@@ -119,5 +137,20 @@ export class DriverRegistry<D extends ServingDriver = ServingDriver> {
 
   byLocalRuntime(runtime: string): D | undefined {
     return this.list.find((d) => d.localRuntime === runtime);
+  }
+
+  /** The local runtimes a driver serves through, in registration order. */
+  localRuntimes(): string[] {
+    return this.list.flatMap((d) => (d.localRuntime ? [d.localRuntime] : []));
+  }
+
+  /**
+   * The driver of local runtime `id`, as an API request names it: an id no driver serves through is
+   * refused (`runtime_not_found`), naming the ones there are.
+   */
+  requireLocalRuntime(id: string): D {
+    const driver = this.byLocalRuntime(id);
+    if (driver) return driver;
+    throw new AppError('runtime_not_found', `No runtime "${id}" in Switchyard. The runtimes are: ${this.localRuntimes().join(', ') || 'none'}.`);
   }
 }

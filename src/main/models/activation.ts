@@ -264,7 +264,7 @@ export class ActivationService {
     const driver = this.driverOf(m);
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {
-      const wanted = this.deps.drivers.byRuntime(runtime)?.label ?? runtime;
+      const wanted = this.deps.drivers.requireLocalRuntime(runtime).label;
       throw new AppError('lifecycle_violation', `${m.name} is served by ${driver.label}, not ${wanted}. Activate it on ${driver.label}.`);
     }
     if (m.status !== 'installed') {
@@ -373,26 +373,28 @@ export class ActivationService {
    * one — it is a model activation under the same rules; without, the runtime just starts.
    */
   async switchTo(runtime: RuntimeName, model?: string | null): Promise<void> {
-    const requiresModel = this.deps.drivers.byLocalRuntime(runtime)?.requiresModel === true;
-    const target = model ?? (requiresModel ? this.deps.runtimes.activeInfo().last_models[runtime] : null);
+    const next = this.deps.drivers.byLocalRuntime(runtime);
+    // a driver that requires a model (vLLM: one per process) takes its last one; none: refused before anything stops
+    const target = model ?? (next?.requiresModel ? this.deps.runtimes.activeInfo().last_models[runtime] : null);
     if (target) {
       await this.activate({ name: target, runtime });
       return;
     }
-    const next = this.deps.drivers.byLocalRuntime(runtime);
+    if (next?.requiresModel) throw new AppError('bad_request', `${next.label} serves one model per process and has served none yet: pass model_name (one of its installed models), or activate one under Installed.`);
     if (next) await this.leave(next);
     this.generation++;
     await this.deps.runtimes.activate(runtime);
   }
 
   /** Unloads (Ollama, keep_alive 0), stops (vLLM) or forgets (a remote endpoint) the active model. */
-  async deactivate(body: { name?: string; runtime?: string; slot?: Slot } = {}): Promise<{ runtime: string; model: string | null; message: string }> {
+  async deactivate(body: { name?: string; runtime?: string; slot?: Slot } = {}): Promise<{ runtime: string | null; model: string | null; message: string }> {
+    if (body.runtime && !this.deps.drivers.byRuntime(body.runtime)) this.deps.drivers.requireLocalRuntime(body.runtime);
     const inEmbeddings = this.embeddings.current();
     const namesEmbeddings = body.name !== undefined && inEmbeddings !== null && sameModelName(body.name, inEmbeddings.model);
     if (body.slot === 'embeddings' || (namesEmbeddings && !body.slot)) {
       const off = await this.embeddings.deactivate();
       this.deps.events.emit({ type: 'models.changed' });
-      return off ? { ...off, message: `${off.model} is no longer served in the embeddings slot.` } : { runtime: body.runtime ?? 'ollama', model: null, message: 'The embeddings slot is empty; nothing to deactivate.' };
+      return off ? { ...off, message: `${off.model} is no longer served in the embeddings slot.` } : { runtime: body.runtime ?? null, model: null, message: 'The embeddings slot is empty; nothing to deactivate.' };
     }
     // no slot, model or runtime named: both slots
     if (!body.slot && !body.name && !body.runtime && inEmbeddings) {
@@ -418,7 +420,7 @@ export class ActivationService {
       : chat?.state().model
         ? chat
         : (remote ?? chat);
-    if (!driver) return { runtime: runtime ?? named?.runtime ?? 'vllm', model: null, message: 'No runtime is active; nothing to deactivate.' };
+    if (!driver) return { runtime, model: null, message: 'No runtime is active; nothing to deactivate.' };
     const model = driver.state().model;
     if (named && (!model || !sameModelName(model, named.name))) {
       throw new AppError('model_not_active', `${named.name} is not the active model of ${driver.label} (${model ?? 'none is'}). Nothing to deactivate.`);

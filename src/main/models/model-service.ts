@@ -69,7 +69,7 @@ export class ModelService {
 
   private driverFor(provider: ModelProvider): ModelDriver {
     const driver = this.drivers.find((d) => d.provider === provider);
-    if (!driver) throw new AppError('bad_request', `No driver installs ${provider} models.`);
+    if (!driver) throw new AppError('bad_request', `No driver installs ${provider} models; the providers are: ${this.drivers.map((d) => d.provider).join(', ')}.`);
     return driver;
   }
 
@@ -192,6 +192,7 @@ export class ModelService {
   private async startInstall(body: InstallBody): Promise<Operation> {
     const driver = this.driverFor(body.provider);
     const runtime: ModelRuntime = body.runtime ?? driver.runtime;
+    if (runtime !== driver.runtime) this.deps.drivers.requireLocalRuntime(runtime);
     if (runtime !== driver.runtime) throw new AppError('bad_request', `${body.provider} models run on ${driver.runtime}, not ${runtime}.`);
     const prepared = await driver.prepareInstall(body, this.host);
     if (prepared.download) {

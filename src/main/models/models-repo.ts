@@ -88,17 +88,18 @@ function storedFlags(saved: Record<string, unknown> | null): RuntimeFlags | null
   return kept.length ? (Object.fromEntries(kept) as RuntimeFlags) : null;
 }
 
-/** Provider and runtime are open in the table (migration 13); which ones this build knows is zod's to say. */
-const knownKind = (row: { provider: string; runtime: string }): boolean => ModelProvider.safeParse(row.provider).success && ModelRuntime.safeParse(row.runtime).success;
+/** A model row's kind: the driver that installed it (provider) and the runtime that serves it. */
+export interface ModelKind {
+  provider: string;
+  runtime: string;
+}
 
 /**
- * The manifest: models, their artifacts, and the append-only validation history.
- *
- * Identity: a row here is a model installed for a local runtime, keyed by its name as that runtime
- * serves it (`Qwen/Qwen3-8B`, `llama3.2:latest`). Remote models are never stored here: they live in
- * the remote-provider tables keyed by (provider id, model id), so a remote `Qwen/Qwen3-8B` cannot
- * collide with a local install of that name.
+ * Provider and runtime are open in the table (migration 13) and in the API (ids). Which kinds this build
+ * knows is the driver registry's to say (`knows`, given by the core); without one, any well-formed id.
  */
+const wellFormed = (row: ModelKind): boolean => ModelProvider.safeParse(row.provider).success && ModelRuntime.safeParse(row.runtime).success;
+
 export class ModelsRepo {
   private readonly upsertStmt;
   private readonly getStmt;
@@ -121,7 +122,11 @@ export class ModelsRepo {
   private readonly setPinStmt;
   private readonly setGatedStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    /** whether a driver of this build installs and serves this kind (a newer Switchyard's rows are left out) */
+    private readonly knows: (kind: ModelKind) => boolean = () => true,
+  ) {
     this.upsertStmt = db.prepare(
       `INSERT INTO models (name, provider, runtime, display_name, size_bytes, status, revision, commit_sha, local_path, source, import_path, capabilities, installed_at, updated_at)
        VALUES (@name, @provider, @runtime, @display_name, @size_bytes, @status, @revision, @commit_sha, @local_path, @source, @import_path, @capabilities, @installed_at, @now)
@@ -178,14 +183,18 @@ export class ModelsRepo {
     return this.get(name) ?? this.get(ollamaCanonicalName(name));
   }
 
+  private knownKind(row: ModelKind): boolean {
+    return wellFormed(row) && this.knows(row);
+  }
+
   /** A row of a kind this build does not know (written by a newer Switchyard) is left out, not an error for the whole list. */
   list(): ModelRecord[] {
-    return this.listStmt.all().filter(knownKind).map(toRecord);
+    return this.listStmt.all().filter((row) => this.knownKind(row)).map(toRecord);
   }
 
   /** Creates or updates a model and replaces its artifacts, in one transaction. */
   save(model: Omit<ModelRecord, 'capabilities_override' | 'last_used' | 'runtime_flags'>, artifacts?: NewArtifact[]): void {
-    if (!knownKind(model)) throw new AppError('internal_error', `${model.name}: provider "${model.provider}" with runtime "${model.runtime}" is not a kind of local model this version can store.`);
+    if (!this.knownKind(model)) throw new AppError('internal_error', `${model.name}: provider "${model.provider}" with runtime "${model.runtime}" is not a kind of local model this version can store.`);
     this.db.transaction(() => {
       this.upsertStmt.run({ ...model, import_path: model.import_path ?? null, capabilities: model.capabilities ? JSON.stringify(model.capabilities) : null, now: new Date().toISOString() });
       if (artifacts) this.replaceArtifactsTx(model.name, artifacts);

@@ -36,14 +36,20 @@ export interface ProbeResult {
   mismatch?: string;
 }
 
+/** The Settings groups that configure a runtime (they hold its program's path): `ollama`, `vllm`. */
+export type RuntimeSettingsGroup = { [K in keyof Settings]: Settings[K] extends { binary: string | null; host: string; port: number } ? K : never }[keyof Settings];
+
 /** What differs between runtimes: how to start them, and how to tell they are ready. */
 export interface RuntimeAdapter {
   readonly name: RuntimeName;
   readonly displayName: string;
   readonly defaultBinary: string;
   readonly requiresModel: boolean;
+  /** its Settings group (`<group>.binary` is the program's path) */
+  readonly settingsGroup: RuntimeSettingsGroup;
+  /** the environment variable that sets its program for a session (wins over Settings) */
+  readonly binaryEnv: string;
   endpoint(settings: Settings): Endpoint;
-  binarySetting(settings: Settings): string | null;
   launch(ctx: LaunchContext): { args: string[]; env: Record<string, string> };
   /** `headers`: what the runtime's own API wants (vLLM's API key); throws an AppError when it refuses us */
   probe(baseUrl: string, model: string | null, fetchImpl: typeof fetch, signal: AbortSignal, headers?: Record<string, string>): Promise<ProbeResult>;
@@ -105,9 +111,10 @@ export const ollamaAdapter: RuntimeAdapter = {
   displayName: runtimeLabel('ollama'),
   defaultBinary: 'ollama',
   requiresModel: false,
+  settingsGroup: 'ollama',
+  binaryEnv: 'SWITCHYARD_OLLAMA_BIN',
   installHint: 'Install Ollama (https://ollama.com/download) or set its path in Settings › Ollama binary (env SWITCHYARD_OLLAMA_BIN).',
   endpoint: (s) => ({ host: s.ollama.host, port: s.ollama.port }),
-  binarySetting: (s) => s.ollama.binary,
   launch({ settings, env }) {
     const o = settings.ollama;
     const extra: Record<string, string> = {
@@ -151,9 +158,10 @@ export const vllmAdapter: RuntimeAdapter = {
   displayName: runtimeLabel('vllm'),
   defaultBinary: 'vllm',
   requiresModel: true,
+  settingsGroup: 'vllm',
+  binaryEnv: 'SWITCHYARD_VLLM_BIN',
   installHint: 'Install vLLM (pip install vllm) in an environment with CUDA, or set its path in Settings › vLLM binary (env SWITCHYARD_VLLM_BIN).',
   endpoint: (s) => ({ host: s.vllm.host, port: s.vllm.port }),
-  binarySetting: (s) => s.vllm.binary,
   launch({ settings, model, env, hfHubCache, overrides }) {
     if (!model) throw new Error('vLLM needs a model');
     const v: Partial<VllmFlags> = { ...flagsFromSettings(settings.vllm), ...stripUndefined(overrides ?? {}) };
@@ -237,4 +245,10 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export const adapters: Record<RuntimeName, RuntimeAdapter> = { ollama: ollamaAdapter, vllm: vllmAdapter };
+/** The program a runtime is started with, as Settings give it (null: looked for on PATH). */
+export function binarySetting(adapter: RuntimeAdapter, settings: Settings): string | null {
+  return settings[adapter.settingsGroup].binary;
+}
+
+/** The runtimes this build supervises; a core may be given others (`RuntimeManagerDeps.adapters`). */
+export const adapters: readonly RuntimeAdapter[] = [ollamaAdapter, vllmAdapter];

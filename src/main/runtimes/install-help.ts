@@ -1,7 +1,13 @@
-import type { RuntimeName } from '../../shared/api/runtimes';
+import type { RuntimeAdapter } from './adapters';
+
+interface InstallHelp {
+  install: { label: string; command: string }[];
+  docs_url: string;
+  requirements: string;
+}
 
 /** How a person installs each runtime: the commands their own docs give, for the first-run screen. */
-export const installHelp: Record<RuntimeName, { install: { label: string; command: string }[]; docs_url: string; requirements: string }> = {
+const installHelp: Record<string, InstallHelp> = {
   ollama: {
     install: [{ label: 'Linux (official install script)', command: 'curl -fsSL https://ollama.com/install.sh | sh' }],
     docs_url: 'https://ollama.com/download',
@@ -16,3 +22,8 @@ export const installHelp: Record<RuntimeName, { install: { label: string; comman
     requirements: 'Needs Linux and an NVIDIA GPU with CUDA; without a GPU, use Ollama.',
   },
 };
+
+/** A runtime's install help; one without an entry here gets its adapter's hint. */
+export function installHelpOf(adapter: Pick<RuntimeAdapter, 'name' | 'installHint'>): InstallHelp {
+  return installHelp[adapter.name] ?? { install: [], docs_url: '', requirements: adapter.installHint };
+}

@@ -57,7 +57,7 @@ export class RuntimeManager {
       closed: () => this.closed,
       remember: (name: RuntimeName, model: string) => this.rememberModel(name, model),
     };
-    for (const adapter of deps.adapters ?? Object.values(adapters)) this.slots.set(adapter.name, new RuntimeSlot(adapter, ctx));
+    for (const adapter of deps.adapters ?? adapters) this.slots.set(adapter.name, new RuntimeSlot(adapter, ctx));
     this.lastModels = Object.fromEntries([...this.slots.keys()].map((n) => [n, null]));
     Object.assign(this.lastModels, deps.state.readState<Record<string, string | null>>('runtimes.last_models') ?? {});
   }
@@ -81,6 +81,11 @@ export class RuntimeManager {
       if (this.healthTimer) clearTimeout(this.healthTimer);
       this.scheduleHealth();
     });
+  }
+
+  /** What differs about runtime `name` (its program, its Settings group); `runtime_not_found` when it is not supervised. */
+  adapter(name: RuntimeName): RuntimeAdapter {
+    return this.slot(name).adapter;
   }
 
   list(): RuntimeInfo[] {
@@ -259,7 +264,7 @@ export class RuntimeManager {
 
   private slot(name: RuntimeName): RuntimeSlot {
     const slot = this.slots.get(name);
-    if (!slot) throw new AppError('bad_request', `No local runtime "${name}" (known: ${[...this.slots.keys()].join(', ')}).`);
+    if (!slot) throw new AppError('runtime_not_found', `No local runtime "${name}" is supervised here; the runtimes are ${[...this.slots.keys()].join(', ')}.`);
     return slot;
   }
 

@@ -4,7 +4,7 @@ import type { LogLine, RuntimeErrorInfo, RuntimeInfo, RuntimeName } from '../../
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import type { SettingsService } from '../config';
 import type { Logger } from '../logger';
-import { baseUrlOf, type Endpoint, type RuntimeAdapter, type VllmFlags } from './adapters';
+import { baseUrlOf, binarySetting, type Endpoint, type RuntimeAdapter, type VllmFlags } from './adapters';
 import { runtimeBinary } from './binaries';
 import { RuntimeLog } from './log-store';
 import { Mutex } from './mutex';
@@ -119,7 +119,7 @@ export class RuntimeSlot {
   }
 
   binary(): string | null {
-    return runtimeBinary(this.adapter.binarySetting(this.ctx.settings.get()), this.adapter.defaultBinary, this.ctx.env, this.ctx.env.HOME || homedir());
+    return runtimeBinary(binarySetting(this.adapter, this.ctx.settings.get()), this.adapter.defaultBinary, this.ctx.env, this.ctx.env.HOME || homedir());
   }
 
   /** Records which model a running runtime serves when it loads models itself (Ollama, through its API). */

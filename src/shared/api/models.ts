@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { Slot } from './router';
 import { okShape } from './common';
+import { RuntimeName } from './runtimes';
 import { runtimeFlagsShape } from '../vllm-flags';
 
 /** Where a model comes from, and which runtime serves it. */
-export const ModelProvider = z.enum(['huggingface', 'ollama']);
+/** where a model comes from: a model driver's provider id (`huggingface`, `ollama`, …; the driver registry knows which) */
+export const ModelProvider = RuntimeName;
 export type ModelProvider = z.infer<typeof ModelProvider>;
-export const ModelRuntime = z.enum(['vllm', 'ollama']);
+/** the runtime that serves a model: a runtime id (which ones exist is the driver registry's to say) */
+export const ModelRuntime = RuntimeName;
 export type ModelRuntime = z.infer<typeof ModelRuntime>;
 
 export const ModelStatus = z.enum(['downloading', 'installed', 'failed', 'removed', 'missing']);
@@ -239,7 +242,8 @@ export const Activation = z.object({
 });
 export type Activation = z.infer<typeof Activation>;
 export const ActivationResponse = okShape({ activation: Activation, model: InstalledModel });
-export const DeactivationResponse = okShape({ runtime: z.string(), model: z.string().nullable(), message: z.string() });
+/** `runtime`: who served the model (null when nothing served and none was named) */
+export const DeactivationResponse = okShape({ runtime: z.string().nullable(), model: z.string().nullable(), message: z.string() });
 
 export const TestBody = z
   .object({ prompt: z.string().min(1).max(4000).optional(), max_tokens: z.number().int().min(1).max(1024).optional() })

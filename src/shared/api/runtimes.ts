@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { okShape } from './common';
+import { Slot } from './router';
 
-export const RuntimeName = z.enum(['ollama', 'vllm']);
+/**
+ * A local runtime's id (`ollama`, `vllm`, whatever a driver registers): a short lowercase name, not a
+ * closed list. Which ids exist is the driver registry's to say — a route checks the id it is given
+ * against it (`runtime_not_found` naming the known ones), so a new driver needs no change here.
+ */
+export const RuntimeName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a runtime id: lowercase letters, digits, - or _, starting with a letter');
 export type RuntimeName = z.infer<typeof RuntimeName>;
 
 export const RuntimeState = z.enum(['not_installed', 'stopped', 'starting', 'ready', 'unresponsive', 'stopping', 'crashed', 'external']);
@@ -88,3 +94,25 @@ export const SetActiveBody = z.object({
 export const StartBody = z.object({ model_name: z.string().min(1).max(300).optional() }).nullish();
 export const LogsQuery = z.object({ tail: z.coerce.number().int().min(1).max(5000).default(200) });
 export const LogsResponse = okShape({ runtime: RuntimeName, lines: z.array(LogLine) });
+
+/**
+ * What a driver can do — the driver registry as data. Clients decide by these, never by a runtime's
+ * name: `requires_model` (it cannot start without a model: a switch takes its last one), `slots` (the
+ * local slots it can serve), `launch_flags` (it takes the flag table's launch flags), `models`
+ * (`manifest`: installed here; `provider`: the provider lists them).
+ */
+export const DriverInfo = z.object({
+  provider: z.string(),
+  runtime: z.string(),
+  label: z.string(),
+  kind: z.enum(['local', 'remote']),
+  /** the local runtime it serves through (a `llm-servers` name), or null (process-less) */
+  local_runtime: z.string().nullable(),
+  models: z.enum(['manifest', 'provider']),
+  requires_model: z.boolean(),
+  launch_flags: z.boolean(),
+  requires_network: z.boolean(),
+  slots: z.array(Slot),
+});
+export type DriverInfo = z.infer<typeof DriverInfo>;
+export const DriversResponse = okShape({ drivers: z.array(DriverInfo) });

@@ -3,6 +3,7 @@ import {
   ActiveEndpointBody,
   ActiveEndpointResponse,
   ActiveRuntimeResponse,
+  DriversResponse,
   LogsQuery,
   LogsResponse,
   RuntimeName,
@@ -13,6 +14,7 @@ import {
 } from '../../../shared/api/runtimes';
 import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
+import { describeDriver } from '../../drivers/serving-driver';
 import type { App } from '../server';
 
 const NameParams = z.object({ name: RuntimeName });
@@ -21,10 +23,21 @@ const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 424: ErrorBody,
 /** `/api/v1/system/llm-servers…`: the runtimes, the active one, start/stop/restart, logs. */
 export function registerRuntimeRoutes(app: App, core: Core): void {
   const tags = ['runtimes'];
+  // a runtime id is open (any driver's); the registry says which exist, before anything acts on one
+  const known = (name: string): string => {
+    core.drivers.requireLocalRuntime(name);
+    return name;
+  };
   app.get('/api/v1/system/llm-servers', { schema: { tags, response: { 200: RuntimesResponse } } }, async () => ({
     success: true as const,
     servers: core.runtimes.list(),
   }));
+
+  app.get(
+    '/api/v1/system/drivers',
+    { schema: { tags, description: 'Every registered driver and what it can do (requires_model, slots, launch_flags, …): clients decide by these, not by a runtime name.', response: { 200: DriversResponse } } },
+    async () => ({ success: true as const, drivers: core.drivers.all().map(describeDriver) }),
+  );
 
   app.get('/api/v1/system/llm-servers/active', { schema: { tags, response: { 200: ActiveRuntimeResponse } } }, async () => ({
     success: true as const,
@@ -35,7 +48,7 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
     '/api/v1/system/llm-servers/active',
     { schema: { tags, body: SetActiveBody, response: { 200: ActiveRuntimeResponse, ...errors } } },
     async (request) => {
-      await core.activation.switchTo(request.body.server_name, request.body.model_name);
+      await core.activation.switchTo(known(request.body.server_name), request.body.model_name);
       return { success: true as const, ...core.activation.activeInfo() };
     },
   );
@@ -44,25 +57,29 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
     '/api/v1/system/llm-servers/:name/start',
     { schema: { tags, params: NameParams, body: StartBody, response: { 200: RuntimeResponse, ...errors } } },
     async (request) => {
-      await core.activation.switchTo(request.params.name, request.body?.model_name);
-      return { success: true as const, server: core.runtimes.info(request.params.name) };
+      const name = known(request.params.name);
+      await core.activation.switchTo(name, request.body?.model_name);
+      return { success: true as const, server: core.runtimes.info(name) };
     },
   );
 
   app.post('/api/v1/system/llm-servers/:name/stop', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    server: await core.activation.stopRuntime(request.params.name),
+    server: await core.activation.stopRuntime(known(request.params.name)),
   }));
 
   app.post('/api/v1/system/llm-servers/:name/restart', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    server: await core.activation.restartRuntime(request.params.name),
+    server: await core.activation.restartRuntime(known(request.params.name)),
   }));
 
   app.get(
     '/api/v1/system/llm-servers/:name/logs',
-    { schema: { tags, params: NameParams, querystring: LogsQuery, response: { 200: LogsResponse } } },
-    async (request) => ({ success: true as const, runtime: request.params.name, lines: core.runtimes.logs(request.params.name, request.query.tail) }),
+    { schema: { tags, params: NameParams, querystring: LogsQuery, response: { 200: LogsResponse, 404: ErrorBody } } },
+    async (request) => {
+      const name = known(request.params.name);
+      return { success: true as const, runtime: name, lines: core.runtimes.logs(name, request.query.tail) };
+    },
   );
 
   // By provider and model: installed models of a local provider, and models a process-less provider serves.

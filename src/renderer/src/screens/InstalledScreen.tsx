@@ -8,6 +8,7 @@ import { openInChat } from '../components/NextStep';
 import { When } from '../components/When';
 import { formatBytes } from '../components/format';
 import { useStore } from '../store';
+import { NO_LOG_LINES } from '../store/runtimes';
 import { modelHref } from './CatalogScreen';
 import { runtimeLabel } from '../../../shared/runtimes';
 import { ImportDialog } from '../components/ImportDialog';
@@ -234,7 +235,7 @@ function InstalledRow({ model }: { model: InstalledModel }) {
 
 /** While the runtime loads the model: the phase and the runtime's last log lines. */
 function ActivationProgress({ model, message }: { model: InstalledModel; message?: string }) {
-  const lines = useStore((s) => s.runtimeLogs[model.runtime]);
+  const lines = useStore((s) => s.runtimeLogs[model.runtime] ?? NO_LOG_LINES);
   return (
     <div data-testid={`installed-${model.name}-progress`}>
       <p className="muted">{message ?? `Activating ${model.name}…`}</p>

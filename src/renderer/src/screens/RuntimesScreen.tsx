@@ -1,20 +1,24 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { RuntimeName } from '../../../shared/api/runtimes';
 import { useStore } from '../store';
+import { NO_LOG_LINES } from '../store/runtimes';
 import { Linkified } from '../components/Linkified';
 import { RuntimeSetup } from '../components/RuntimeSetup';
 import { SlotsCard } from '../components/SlotsCard';
 import { StateBadge } from '../components/StateBadge';
 import { isUp, runtimeLabel } from '../../../shared/runtimes';
 
-const NAMES: { name: RuntimeName; label: string }[] = (['ollama', 'vllm'] as const).map((name) => ({ name, label: runtimeLabel(name) }));
-
 export function RuntimesScreen() {
   const loadGpus = useStore((s) => s.loadGpus);
   const gpu = useStore((s) => s.gpuStatus);
+  // the runtimes the core has, in its order, and what their drivers can do: no runtime is named here
+  const names = useStore((s) => s.runtimeNames);
+  const drivers = useStore((s) => s.drivers);
+  const loadDrivers = useStore((s) => s.loadDrivers);
   useEffect(() => {
     void loadGpus().catch(() => {});
-  }, [loadGpus]);
+    void loadDrivers().catch(() => {});
+  }, [loadGpus, loadDrivers]);
   return (
     <section className="screen">
       <h1>Runtimes</h1>
@@ -26,15 +30,17 @@ export function RuntimesScreen() {
         </p>
       )}
       <div className="runtime-grid">
-        {NAMES.map((r) => (
-          <RuntimeCard key={r.name} name={r.name} label={r.label} />
-        ))}
+        {names.length === 0 && <div className="card">Loading runtimes…</div>}
+        {names.map((name) => {
+          const driver = drivers?.find((d) => d.local_runtime === name);
+          return <RuntimeCard key={name} name={name} label={driver?.label ?? runtimeLabel(name)} needsModel={driver?.requires_model} />;
+        })}
       </div>
     </section>
   );
 }
 
-function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
+function RuntimeCard({ name, label, needsModel }: { name: RuntimeName; label: string; /** its driver cannot start without a model (undefined until the drivers are loaded) */ needsModel: boolean | undefined }) {
   const info = useStore((s) => s.runtimes[name]);
   const busy = useStore((s) => s.runtimeBusy[name]);
   const error = useStore((s) => s.runtimeError[name]);
@@ -60,13 +66,12 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
 
   if (!info) return <div className="card">Loading {label}…</div>;
   const running = isUp(info.state) || info.state === 'starting' || info.state === 'unresponsive';
-  const needsModel = name === 'vllm';
   const switchWhy = busy
     ? null
     : info.state === 'not_installed'
       ? `install ${label} first (see above).`
       : needsModel && !model
-        ? 'install a model for vLLM first.'
+        ? `install a model for ${label} first.`
         : null;
   const stopWhy = busy ? null : info.state === 'external' ? `this ${label} was started outside Switchyard; stop it where it was started.` : !info.owned ? 'not running.' : null;
   return (
@@ -91,7 +96,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
       {info.state === 'not_installed' && <RuntimeSetup name={name} label={label} />}
       {needsModel && info.state !== 'not_installed' && (
         <label className="field">
-          Model (an installed Hugging Face model)
+          Model (one installed for {label})
           <select value={model} onChange={(e) => setModel(e.target.value)} data-testid={`runtime-${name}-model-input`} disabled={installedNames.length === 0}>
             {installedNames.length === 0 && <option value="">{installedLoaded ? 'no model installed yet' : 'loading…'}</option>}
             {installedNames.map((n) => (
@@ -107,9 +112,10 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
           )}
         </label>
       )}
-      {!needsModel && info.state !== 'not_installed' && !info.model && (
+      {needsModel === false && info.state !== 'not_installed' && !info.model && (
         <p className="small muted" data-testid={`runtime-${name}-no-model`}>
-          {running ? 'No model loaded. ' : ''}Ollama starts without a model and loads the one each request names: choose it in <a href="#/chat">Chat</a>, Activate one under{' '}
+          {running ? 'No model loaded. ' : ''}
+          {label} starts without a model and loads the one each request names: choose it in <a href="#/chat">Chat</a>, Activate one under{' '}
           <a href="#/installed">Installed</a>, or name it as <code>model</code> in the API.
         </p>
       )}
@@ -142,7 +148,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
 }
 
 function LogTail({ name }: { name: RuntimeName }) {
-  const lines = useStore((s) => s.runtimeLogs[name]);
+  const lines = useStore((s) => s.runtimeLogs[name] ?? NO_LOG_LINES);
   const ref = useRef<HTMLPreElement>(null);
   useEffect(() => {
     const el = ref.current;

@@ -1,21 +1,29 @@
 import type { StateCreator } from 'zustand';
 import type { RuntimeBinaryInfo } from '../../../shared/api/runtime-binary';
-import type { LogLine, RuntimeInfo, RuntimeName } from '../../../shared/api/runtimes';
+import type { DriverInfo, LogLine, RuntimeInfo, RuntimeName } from '../../../shared/api/runtimes';
 import { ApiError } from '../api/client';
 import { sy } from '../api/endpoints';
 import type { AppStore } from './index';
 
 const MAX_LOG_LINES = 500;
+/** one empty list for every runtime without log lines yet (a selector must not return a new [] each time) */
+export const NO_LOG_LINES: readonly LogLine[] = [];
 
 export interface RuntimesSlice {
-  runtimes: Record<RuntimeName, RuntimeInfo | undefined>;
-  runtimeLogs: Record<RuntimeName, LogLine[]>;
+  /** by runtime id, as the API lists them (ids are open: whatever drivers the core has) */
+  runtimes: Partial<Record<RuntimeName, RuntimeInfo>>;
+  /** the runtime ids in the API's order (the Runtimes screen's cards) */
+  runtimeNames: RuntimeName[];
+  /** every driver's capabilities, null until loaded */
+  drivers: DriverInfo[] | null;
+  runtimeLogs: Partial<Record<RuntimeName, LogLine[]>>;
   /** per runtime: the action in flight, for disabling buttons */
   runtimeBusy: Partial<Record<RuntimeName, string>>;
   runtimeError: Partial<Record<RuntimeName, string>>;
   /** where each runtime's program is or was looked for, and how to install it */
   runtimeBinary: Partial<Record<RuntimeName, RuntimeBinaryInfo>>;
   loadRuntimes(): Promise<void>;
+  loadDrivers(): Promise<void>;
   /** looks for the program again (after an install) */
   checkRuntimeBinary(name: RuntimeName): Promise<void>;
   /** points Switchyard at a program; throws ApiError when it is not one */
@@ -27,8 +35,10 @@ export interface RuntimesSlice {
 }
 
 export const createRuntimesSlice: StateCreator<AppStore, [], [], RuntimesSlice> = (set, get) => ({
-  runtimes: { ollama: undefined, vllm: undefined },
-  runtimeLogs: { ollama: [], vllm: [] },
+  runtimes: {},
+  runtimeNames: [],
+  drivers: null,
+  runtimeLogs: {},
   runtimeBusy: {},
   runtimeError: {},
   runtimeBinary: {},
@@ -45,6 +55,10 @@ export const createRuntimesSlice: StateCreator<AppStore, [], [], RuntimesSlice> 
   async loadRuntimes() {
     const { servers } = await sy.runtimes.list();
     for (const s of servers) get().applyRuntimeState(s);
+  },
+  async loadDrivers() {
+    const { drivers } = await sy.runtimes.drivers();
+    set({ drivers });
   },
   async loadLogs(name) {
     const { lines } = await sy.runtimes.logs(name, { tail: MAX_LOG_LINES });
@@ -65,11 +79,11 @@ export const createRuntimesSlice: StateCreator<AppStore, [], [], RuntimesSlice> 
     }
   },
   applyRuntimeState(info) {
-    set((s) => ({ runtimes: { ...s.runtimes, [info.name]: info } }));
+    set((s) => ({ runtimes: { ...s.runtimes, [info.name]: info }, ...(s.runtimeNames.includes(info.name) ? {} : { runtimeNames: [...s.runtimeNames, info.name] }) }));
   },
   appendLog(line) {
     set((s) => {
-      const lines = [...s.runtimeLogs[line.runtime], line];
+      const lines = [...(s.runtimeLogs[line.runtime] ?? []), line];
       return { runtimeLogs: { ...s.runtimeLogs, [line.runtime]: lines.length > MAX_LOG_LINES ? lines.slice(-MAX_LOG_LINES) : lines } };
     });
   },

@@ -7,6 +7,8 @@ type Name = In<typeof r.RuntimeName>;
 /** The runtimes (llm-servers) and their binaries (routes: src/main/http/routes/runtimes.ts, runtime-binary.ts). */
 export const runtimesApi = {
   list: () => get<typeof r.RuntimesResponse>('/api/v1/system/llm-servers'),
+  /** what each driver can do (requires_model, slots, launch_flags): the screens decide by these, not by names */
+  drivers: () => get<typeof r.DriversResponse>('/api/v1/system/drivers'),
   logs: (name: Name, q: Query<typeof r.LogsQuery>) => get<typeof r.LogsResponse>(`/api/v1/system/llm-servers/${seg(name)}/logs${qs(q)}`),
   setActive: (body: In<typeof r.SetActiveBody>) => post<typeof r.ActiveRuntimeResponse>('/api/v1/system/llm-servers/active', body),
   start: (name: Name, body: In<typeof r.StartBody>) => post<typeof r.RuntimeResponse>(`/api/v1/system/llm-servers/${seg(name)}/start`, body),

@@ -8,6 +8,7 @@ import { ModelCard } from '../../components/ModelCard';
 import { NextStep, useInstalledAs } from '../../components/NextStep';
 import { useStore } from '../../store';
 import { KserveDialog } from '../../components/KserveDialog';
+import { flagLines } from '../../../../shared/vllm-flags';
 
 /** A model's page in the catalog: its details, the download choice, its card and the fit for the GPUs. */
 export function ModelPage({ name }: { name: string }) {
@@ -90,7 +91,7 @@ export function ModelPage({ name }: { name: string }) {
         </>
       )}
       {d && <DownloadSection name={d.model_name} provider={d.provider} quantization={quantization} onQuantization={setQuantization} />}
-      {fit && <FitSection name={name} runtime={d?.runtime ?? 'vllm'} fit={fit} runnable={d?.runnable} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
+      {fit && <FitSection name={name} fit={fit} runnable={d?.runnable} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
       {d && d.files.length > 0 && (
         <>
           <h2>Files</h2>
@@ -189,7 +190,6 @@ function contextText(tokens: number, modelMax: number | null): string {
 
 function FitSection({
   name,
-  runtime,
   fit,
   runnable,
   vramGb,
@@ -197,7 +197,6 @@ function FitSection({
   onWhatIf,
 }: {
   name: string;
-  runtime: 'vllm' | 'ollama';
   /** the server's verdict for the asked GPUs */
   runnable: boolean | undefined;
   fit: NonNullable<ReturnType<typeof useStore.getState>['modelPage']['fit']>;
@@ -205,6 +204,8 @@ function FitSection({
   gpus: string;
   onWhatIf: (patch: { vramGb?: string; gpus?: string }) => void;
 }) {
+  // the fit's launch flags, spelled by the flag table (whichever runtime takes them; null: none do)
+  const launchLines = fit.runtime_flags ? flagLines(fit.runtime_flags) : [];
   const gpuText =
     fit.gpu_source === 'none'
       ? 'No GPU detected.'
@@ -242,10 +243,11 @@ function FitSection({
             : ''}{' '}
         · KV cache {fit.inputs.kv_bytes_per_token ? `${formatBytes(fit.inputs.kv_bytes_per_token)} per token` : '—'}
         {fit.inputs.kv_estimated ? ' (estimated)' : ` (${fit.inputs.layers} layers × ${fit.inputs.kv_heads} KV heads × ${fit.inputs.head_dim})`} at {fit.inputs.context.toLocaleString('en-US')} tokens
-        {runtime === 'vllm' ? ` · GPU memory utilization ${fit.inputs.gpu_memory_utilization}` : ''}
-        {runtime === 'ollama' && fit.inputs.system_ram_gib ? ` · system RAM ${fit.inputs.system_ram_gib} GiB` : ''}
+        {/* what the verdict says decides what is shown, not the runtime's name: per-GPU options where a GPU share applies, RAM where it was checked */}
+        {fit.options.length > 0 ? ` · GPU memory utilization ${fit.inputs.gpu_memory_utilization}` : ''}
+        {fit.inputs.system_ram_gib ? ` · system RAM ${fit.inputs.system_ram_gib} GiB` : ''}
       </p>
-      {runtime === 'vllm' && fit.options.length > 0 && (
+      {fit.options.length > 0 && (
         <>
           <table className="fit-table" data-testid="model-fit-table">
             <thead>
@@ -285,13 +287,13 @@ function FitSection({
           })()}
         </>
       )}
-      {runtime === 'vllm' && fit.vllm_flags && (
+      {launchLines.length > 0 && (
         <>
-          <h3>Recommended vLLM flags</h3>
-          <pre className="log small" tabIndex={0} aria-label="vLLM command line" data-testid="model-vllm-flags">{`vllm serve ${name} \\\n  ${fit.vllm_flags.join(' \\\n  ')}`}</pre>
+          <h3>Recommended launch flags</h3>
+          <pre className="log small" tabIndex={0} aria-label="Launch command line" data-testid="model-launch-flags">{`vllm serve ${name} \\\n  ${launchLines.join(' \\\n  ')}`}</pre>
         </>
       )}
-      {runtime === 'ollama' && fit.ollama_num_ctx && (
+      {!!fit.ollama_num_ctx && (
         <p className="small" data-testid="model-ollama-ctx">
           Context length for Ollama: <span className="mono">num_ctx {fit.ollama_num_ctx}</span> (or <span className="mono">OLLAMA_CONTEXT_LENGTH={fit.ollama_num_ctx}</span>).
         </p>
