@@ -5,12 +5,42 @@ import { OfflineIndicator } from './components/OfflineIndicator';
 import { currentScreen, screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
 
-let firstLoad: Promise<void> | null = null;
+/** Started before the first render (main.tsx), taken over by App's first effect. */
+let first: Loading | null = null;
 
-/** Before the first render: the first screen's data (and the token check) is asked for while React starts. */
+interface Loading {
+  /** the runtimes: the first screen's data, and the token check */
+  load: Promise<void>;
+  closeEvents: () => void;
+}
+
+/** Before the first render, while React starts (main.tsx). */
 export function startFirstLoad(): void {
-  firstLoad = useStore.getState().loadRuntimes();
-  firstLoad.catch(() => {});
+  first = startLoading();
+}
+
+/**
+ * The event stream, which keeps the store current, and the runtimes. The stream is opened first, so
+ * that the server, which subscribes a stream as it opens it, usually has it before it answers the load.
+ * An event sent while the stream was down is lost, so every REconnect asks for the runtimes again; the
+ * first open does too, but only when it came after the answer (events in between may have been missed),
+ * not as a second round on every start.
+ */
+function startLoading(): Loading {
+  let answered = false;
+  let opened = false;
+  const closeEvents = subscribeEvents(dispatchEvent, (ok) => {
+    useStore.getState().setConnection({ connected: ok });
+    if (!ok) return;
+    if (opened || answered) void useStore.getState().loadRuntimes().catch(() => {});
+    opened = true;
+  });
+  const load = useStore.getState().loadRuntimes();
+  load.then(
+    () => (answered = true),
+    () => undefined,
+  );
+  return { load, closeEvents };
 }
 
 export function App() {
@@ -30,8 +60,8 @@ export function App() {
     if (!token) return;
     let cancelled = false;
     // the first call doubles as the token check: one round trip before the first screen has its data
-    const load = firstLoad ?? useStore.getState().loadRuntimes();
-    firstLoad = null;
+    const { load, closeEvents } = first ?? startLoading();
+    first = null;
     load.catch((error: unknown) => {
       if (cancelled) return;
       if (error instanceof ApiError && error.status === 401) {
@@ -41,18 +71,16 @@ export function App() {
         setAuthError('That token was not accepted.');
       }
     });
-    const close = subscribeEvents(dispatchEvent, (ok) => {
-      setConnection({ connected: ok });
-      if (ok) void useStore.getState().loadRuntimes().catch(() => {});
-    });
     return () => {
       cancelled = true;
-      close();
+      closeEvents();
     };
   }, [token, setConnection]);
 
   if (!token) return <TokenGate error={authError} onToken={(t) => (saveToken(t), setToken(t), setConnection({ token: t }))} />;
-  const Screen = screens.find((s) => s.id === screen)?.component ?? screens[0]!.component;
+  const entry = screens.find((s) => s.id === screen) ?? screens[0]!;
+  // loaded already (the first screen, a prefetched one): rendered as it is, without suspending
+  const Screen = entry.loaded() ?? entry.component;
   return (
     <div className="shell">
       <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>

@@ -13,11 +13,13 @@ setToken(token);
 useStore.getState().setConnection({ token });
 if (token) startFirstLoad();
 
-// the first screen's chunk downloads while React starts, not after the first render asks for it
-screens.find((s) => s.id === currentScreen())?.prefetch();
-
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// The first screen's chunk (preloaded by index.html when it is the default screen) is there before the
+// first render, which then shows the screen itself rather than a Suspense fallback (registry.tsx).
+const firstScreen = screens.find((s) => s.id === currentScreen());
+void (firstScreen?.ready() ?? Promise.resolve()).then(() =>
+  createRoot(document.getElementById('root')!).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 );
