@@ -33,7 +33,7 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     // Brotli and gzip copies of every text asset beside it, served by content negotiation
     // (src/main/http/static-ui.ts): compressed once at build time, never per request.
-    plugins: [react(), preloadFirstScreen('src/renderer/src/screens/RuntimesScreen.tsx'), compression({ algorithms: ['brotliCompress', 'gzip'], include: /\.(js|css|html|svg|json)$/, threshold: 512 })],
+    plugins: [react(), preloadFirstScreen(['src/renderer/src/start.tsx', 'src/renderer/src/screens/RuntimesScreen.tsx']), compression({ algorithms: ['brotliCompress', 'gzip'], include: /\.(js|css|html|svg|json)$/, threshold: 512 })],
     build: {
       // electron-vite leaves the renderer unminified by default; every screen is a lazy chunk
       // (screens/registry.tsx), so the first screen loads only its own code.
@@ -44,12 +44,13 @@ export default defineConfig({
 });
 
 /**
- * `<link rel="modulepreload">` in index.html for the first screen's chunk and the chunks it imports
- * (the default screen, screens/registry.tsx): they download beside index.js, instead of after React
- * has run and asked for them, so the first screen waits for no second round of downloads.
+ * `<link rel="modulepreload">` in index.html for chunks the entry loads dynamically at once (the app
+ * itself, src/renderer/src/start.tsx; the default screen, screens/registry.tsx) and the chunks they
+ * import: they download beside index.js instead of after it has run and asked for them, so the first
+ * screen waits for no second round of downloads.
  */
-function preloadFirstScreen(module: string): Plugin {
-  const id = resolve(__dirname, module);
+function preloadFirstScreen(modules: string[]): Plugin {
+  const ids = modules.map((m) => resolve(__dirname, m));
   let base = '/';
   return {
     name: 'switchyard:preload-first-screen',
@@ -62,15 +63,17 @@ function preloadFirstScreen(module: string): Plugin {
         const bundle = ctx.bundle;
         if (!bundle) return; // the dev server loads modules one by one: nothing to preload
         const chunks = Object.values(bundle).filter((c): c is Rollup.OutputChunk => c.type === 'chunk');
-        const screen = chunks.find((c) => c.facadeModuleId === id);
-        if (!screen) throw new Error(`preloadFirstScreen: no chunk for ${module}; is it still a lazy screen?`);
         const files: string[] = [];
         const add = (chunk: Rollup.OutputChunk) => {
           if (chunk.isEntry || files.includes(chunk.fileName)) return;
           files.push(chunk.fileName);
           for (const name of chunk.imports) add(bundle[name] as Rollup.OutputChunk);
         };
-        add(screen);
+        for (const id of ids) {
+          const chunk = chunks.find((c) => c.facadeModuleId === id);
+          if (!chunk) throw new Error(`preloadFirstScreen: no chunk of its own for ${id}; is it still loaded with import()?`);
+          add(chunk);
+        }
         return files.map((file) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `${base}${file}` }, injectTo: 'head' as const }));
       },
     },

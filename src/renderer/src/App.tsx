@@ -1,46 +1,25 @@
 import { Component, Suspense, useEffect, useState, type ReactNode } from 'react';
-import { forgetToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
+import { forgetToken, saveToken, setToken, ApiError } from './api/client';
+import { startFirstLoad, type FirstLoad } from './api/first-load';
 import { ExposureWarning } from './components/ExposureWarning';
 import { OfflineIndicator } from './components/OfflineIndicator';
 import { currentScreen, screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
 
-/** Started before the first render (main.tsx), taken over by App's first effect. */
-let first: Loading | null = null;
+/** Started by main.tsx before React was loaded; App's first effect takes it over. */
+let first: { load: FirstLoad; applied: Promise<void> } | null = null;
 
-interface Loading {
-  /** the runtimes: the first screen's data, and the token check */
-  load: Promise<void>;
-  closeEvents: () => void;
-}
-
-/** Before the first render, while React starts (main.tsx). */
-export function startFirstLoad(): void {
-  first = startLoading();
-}
-
-/**
- * The event stream, which keeps the store current, and the runtimes. The stream is opened first, so
- * that the server, which subscribes a stream as it opens it, usually has it before it answers the load.
- * An event sent while the stream was down is lost, so every REconnect asks for the runtimes again; the
- * first open does too, but only when it came after the answer (events in between may have been missed),
- * not as a second round on every start.
- */
-function startLoading(): Loading {
-  let answered = false;
-  let opened = false;
-  const closeEvents = subscribeEvents(dispatchEvent, (ok) => {
-    useStore.getState().setConnection({ connected: ok });
-    if (!ok) return;
-    if (opened || answered) void useStore.getState().loadRuntimes().catch(() => {});
-    opened = true;
+/** The store takes the runtimes as soon as they come: before the first render, when they are that quick. */
+function applyRuntimes(load: FirstLoad): Promise<void> {
+  const applied = load.runtimes.then(({ servers }) => {
+    for (const server of servers) useStore.getState().applyRuntimeState(server);
   });
-  const load = useStore.getState().loadRuntimes();
-  load.then(
-    () => (answered = true),
-    () => undefined,
-  );
-  return { load, closeEvents };
+  applied.catch(() => {});
+  return applied;
+}
+
+export function takeOverFirstLoad(load: FirstLoad): void {
+  first = { load, applied: applyRuntimes(load) };
 }
 
 export function App() {
@@ -60,8 +39,13 @@ export function App() {
     if (!token) return;
     let cancelled = false;
     // the first call doubles as the token check: one round trip before the first screen has its data
-    const { load, closeEvents } = first ?? startLoading();
+    const started = first?.load ?? startFirstLoad();
+    const load = first?.applied ?? applyRuntimes(started);
     first = null;
+    started.attach(dispatchEvent, ({ connected, reload }) => {
+      setConnection({ connected });
+      if (reload) void useStore.getState().loadRuntimes().catch(() => {});
+    });
     load.catch((error: unknown) => {
       if (cancelled) return;
       if (error instanceof ApiError && error.status === 401) {
@@ -73,7 +57,7 @@ export function App() {
     });
     return () => {
       cancelled = true;
-      closeEvents();
+      started.close();
     };
   }, [token, setConnection]);
 
