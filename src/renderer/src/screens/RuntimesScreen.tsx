@@ -12,9 +12,12 @@ const NAMES: { name: RuntimeName; label: string }[] = (['ollama', 'vllm'] as con
 export function RuntimesScreen() {
   const loadGpus = useStore((s) => s.loadGpus);
   const gpu = useStore((s) => s.gpuStatus);
+  const loadInstalled = useStore((s) => s.loadInstalled);
   useEffect(() => {
     void loadGpus().catch(() => {});
-  }, [loadGpus]);
+    // once for both cards (the model pickers)
+    void loadInstalled();
+  }, [loadGpus, loadInstalled]);
   return (
     <section className="screen">
       <h1>Runtimes</h1>
@@ -43,11 +46,7 @@ function RuntimeCard({ name, label }: { name: RuntimeName; label: string }) {
   const [model, setModel] = useState('');
   const installed = useStore((s) => s.installed);
   const installedLoaded = useStore((s) => s.installedLoaded);
-  const loadInstalled = useStore((s) => s.loadInstalled);
   const installedNames = useMemo(() => installed.filter((m) => m.runtime === name && m.status === 'installed').map((m) => m.name), [installed, name]);
-  useEffect(() => {
-    void loadInstalled();
-  }, [loadInstalled]);
 
   useEffect(() => {
     void loadLogs(name).catch(() => {});
