@@ -13,7 +13,7 @@ export interface ScreenEntry {
   loaded(): ComponentType | null;
   /** starts loading the chunk without rendering it (pointer resting on the nav link); safe to call often */
   prefetch(): void;
-  /** the chunk's download, settled either way (main.tsx waits for the first screen's before rendering) */
+  /** the chunk's download, settled either way (start.tsx waits for the first screen's before the first render) */
   ready(): Promise<void>;
 }
 
