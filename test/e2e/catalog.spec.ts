@@ -72,12 +72,16 @@ test('the catalog list is virtualized and filters by source', async ({ page }) =
   expect(names.every((n) => n.includes(':'))).toBe(true);
 });
 
-test('news links open outside the app', async ({ page }) => {
+test('news links open outside the app; dates read as relative times, the full time on hover', async ({ page }) => {
   await page.goto(appUrl());
   await page.getByTestId('nav-news').click();
   const first = page.getByTestId('news-blog').getByTestId('news-item').first();
   await expect(first).toBeVisible();
   await expect(first.locator('a')).toHaveAttribute('target', '_blank');
+  const when = first.locator('time');
+  await expect(when).toHaveText(/ago|yesterday|just now|last/);
+  expect(Date.parse((await when.getAttribute('datetime'))!)).not.toBeNaN();
+  await expect(when).toHaveAttribute('title', /\d/);
 });
 
 test('go offline: trending is still there, marked stale', async ({ page }) => {

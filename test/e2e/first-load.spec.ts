@@ -32,6 +32,12 @@ test('the first screen loads only its own chunks, brotli-compressed, within its 
   expect(wire).toBeLessThanOrEqual(FIRST_SCREEN_JS_BUDGET);
   // the other screens stay out of the first load (uPlot with the Dashboard, markdown-it with Catalog and Chat)
   expect(names.filter((n) => /(Dashboard|Catalog|Chat|Settings)Screen/.test(n))).toEqual([]);
+  // one round of downloads: every script of the first screen is named by index.html (the entry, or a
+  // modulepreload), none is found only once another has run
+  const html = await documentResponse!.text();
+  const named = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="\.?(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  expect(named.some((n) => /RuntimesScreen-/.test(n!))).toBe(true);
+  expect(names.filter((n) => !named.includes(n))).toEqual([]);
 
   // a screen's chunk starts loading while the pointer rests on its link, before any click
   const prefetched = page.waitForResponse((r) => /DashboardScreen-[\w-]+\.js$/.test(new URL(r.url()).pathname));

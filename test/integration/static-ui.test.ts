@@ -76,4 +76,28 @@ describe('the renderer build, served', () => {
     const asset = await get('/assets/index-Ab12Cd34.js', 'br');
     expect(asset.statusCode).toBe(200);
   });
+
+  it('answers a deep link to a screen with the page, without the token, as it answers /; API paths and missing files still ask for it', async () => {
+    for (const path of ['/chat', '/catalog?model=acme%2Fmodel', '/catalog/', '/settings/']) {
+      const page = await get(path);
+      expect(page.statusCode, path).toBe(200);
+      expect(page.headers['content-type'], path).toMatch(/text\/html/);
+      expect(page.headers['cache-control'], path).toBe(REVALIDATE);
+      expect(page.body, path).toBe(INDEX);
+    }
+    // HEAD as GET (a link checker, a browser's preflight of a bookmark)
+    expect((await ui.inject({ method: 'HEAD', url: '/chat' })).statusCode).toBe(200);
+    // not pages: the API, a file that is not there, anything but GET
+    for (const [method, path] of [['GET', '/api/v1/nothing-here'], ['GET', '/v1/nothing-here'], ['GET', '/assets/missing-Ab12Cd34.js'], ['GET', '/logo.png'], ['POST', '/chat']] as const) {
+      const res = await ui.inject({ method, url: path });
+      expect(res.statusCode, `${method} ${path}`).toBe(401);
+      expect(res.json().error.code).toBe('unauthorized');
+    }
+    // with the token, an unknown API path or a missing file is a JSON 404, never the page
+    for (const path of ['/api/v1/nothing-here', '/assets/missing-Ab12Cd34.js']) {
+      const res = await ui.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${t.token}` } });
+      expect(res.statusCode, path).toBe(404);
+      expect(res.json().error.code, path).toBe('not_found');
+    }
+  });
 });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // The UI's Content-Security-Policy has no 'unsafe-eval': there, `new Function` throws and the browser
@@ -26,8 +27,29 @@ describe('renderer: zod without eval', () => {
     expect(attempts).toEqual([]);
   });
 
-  it('the renderer entry imports the setting before anything else', () => {
-    const entry = readFileSync(new URL('../../src/renderer/src/main.tsx', import.meta.url), 'utf8');
-    expect(entry.split('\n').find((line) => line.startsWith('import '))).toBe("import './zod-setup';");
+  it('the app imports the setting before anything else, and the entry before it builds no schema', () => {
+    // start.tsx is the app (React, the store, every screen after it); main.tsx, the entry, only reads the
+    // token and sends the first requests: nothing it runs may import zod (its schemas are types there)
+    const start = readFileSync(new URL('../../src/renderer/src/start.tsx', import.meta.url), 'utf8');
+    expect(start.split('\n').find((line) => line.startsWith('import '))).toBe("import './zod-setup';");
+    const seen = new Set<string>();
+    const zodUsers: string[] = [];
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      // imports that run: not `import type`, and not the dynamic import of the app itself
+      for (const [, spec] of text.matchAll(/^import (?!type )(?:[^'"]*? from )?'([^']+)';/gm)) {
+        if (spec === 'zod') zodUsers.push(file);
+        if (!spec!.startsWith('.') || spec!.endsWith('.css')) continue;
+        const base = fileURLToPath(new URL(spec!, pathToFileURL(file)));
+        const found = ['.ts', '.tsx', '/index.ts'].map((ext) => base + ext).find((f) => existsSync(f));
+        if (!found) throw new Error(`cannot resolve ${spec} from ${file}`);
+        walk(found);
+      }
+    };
+    walk(fileURLToPath(new URL('../../src/renderer/src/main.tsx', import.meta.url)));
+    expect(seen.size).toBeGreaterThan(3);
+    expect(zodUsers).toEqual([]);
   });
 });

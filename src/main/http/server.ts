@@ -16,7 +16,7 @@ import { identityProof, RequestGate, requestToken, tokenMatches, UNAUTHORIZED_ME
 import { docsRequestInterceptor, FAVICON_SVG } from './docs-interceptor';
 import { z } from 'zod';
 import { redactUrl } from '../logger';
-import { registerStaticUi, sendIndexHtml } from './static-ui';
+import { isDeepLink, registerStaticUi, sendIndexHtml } from './static-ui';
 import { connectionCap, DATABASE_FULL_MESSAGE, isDatabaseFull } from './limits';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerChatRoutes } from './routes/chat';
@@ -115,6 +115,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
     if (refusal) return reply.code(refusal.status).send({ success: false, error: { code: refusal.code, message: refusal.message } });
     const config = request.routeOptions.config;
     if (config.public === true) return;
+    // a deep link into the UI (`/chat`) gets the page without the token, as `/` does (static-ui.ts)
+    if (request.is404 && rendererDir && isDeepLink(request.method, request.url)) return;
     if (!tokenMatches(requestToken(request.raw, request.query, config.queryToken === true), core.token)) {
       return reply.code(401).send({ success: false, error: { code: 'unauthorized', message: UNAUTHORIZED_MESSAGE } });
     }
@@ -201,9 +203,8 @@ export async function buildServer(core: Core, options: ServerOptions = {}): Prom
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0]!;
-    const isApi = path.startsWith('/api/') || path.startsWith('/v1/') || path === '/metrics';
-    // The renderer is a single-page app: unknown non-API paths get index.html (it holds no data).
-    if (!isApi && request.method === 'GET' && rendererDir) return sendIndexHtml(rendererDir, reply);
+    // The renderer is a single-page app: a deep link to one of its screens gets index.html (no data in it).
+    if (rendererDir && isDeepLink(request.method, request.url)) return sendIndexHtml(rendererDir, reply);
     return reply.code(404).send({ success: false, error: { code: 'not_found', message: `No route ${request.method} ${path.slice(0, 200)}. See /docs for the API.` } });
   });
   return app;

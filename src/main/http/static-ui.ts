@@ -31,9 +31,20 @@ export async function registerStaticUi(scope: FastifyInstance, rendererDir: stri
 }
 
 /**
- * The single-page app's shell for any other non-API path (`/#/chat` reloads as `/`; a deep link
- * `/catalog` too). Sent whole and uncompressed: it is under a kilobyte.
+ * A path the single-page app answers with its shell (index.html): a deep link to a screen, `/chat` or
+ * `/catalog?model=…` (`/#/chat` reaches the server as `/`). Served without the token, as `/` is: the
+ * page holds no data, and asks for the token (or takes it from `#token=`) as the root does. Not the
+ * API's paths, and not a file's (`/assets/x.js`, `favicon.png`): a missing file answers as any unknown
+ * route does rather than with a page in its place.
  */
+export function isDeepLink(method: string, url: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const path = url.split('?')[0]!;
+  if (/^\/(api|v1|assets|docs)(\/|$)|^\/metrics$/.test(path)) return false;
+  return !/\.[^/]*$/.test(path);
+}
+
+/** The single-page app's shell for a deep link (isDeepLink). Sent whole and uncompressed: it is under a kilobyte. */
 export async function sendIndexHtml(rendererDir: string, reply: FastifyReply): Promise<FastifyReply> {
   const html = await readFile(join(rendererDir, 'index.html'));
   return reply.type('text/html; charset=utf-8').header('cache-control', REVALIDATE).send(html);

@@ -1,16 +1,25 @@
 import { Component, Suspense, useEffect, useState, type ReactNode } from 'react';
-import { forgetToken, saveToken, setToken, subscribeEvents, ApiError } from './api/client';
+import { forgetToken, saveToken, setToken, ApiError } from './api/client';
+import { startFirstLoad, type FirstLoad } from './api/first-load';
 import { ExposureWarning } from './components/ExposureWarning';
 import { OfflineIndicator } from './components/OfflineIndicator';
 import { currentScreen, screens } from './screens/registry';
 import { dispatchEvent, useStore } from './store';
 
-let firstLoad: Promise<void> | null = null;
+/** Started by main.tsx before React was loaded; App's first effect takes it over. */
+let first: { load: FirstLoad; applied: Promise<void> } | null = null;
 
-/** Before the first render: the first screen's data (and the token check) is asked for while React starts. */
-export function startFirstLoad(): void {
-  firstLoad = useStore.getState().loadRuntimes();
-  firstLoad.catch(() => {});
+/** The store takes the runtimes as soon as they come: before the first render, when they are that quick. */
+function applyRuntimes(load: FirstLoad): Promise<void> {
+  const applied = load.runtimes.then(({ servers }) => {
+    for (const server of servers) useStore.getState().applyRuntimeState(server);
+  });
+  applied.catch(() => {});
+  return applied;
+}
+
+export function takeOverFirstLoad(load: FirstLoad): void {
+  first = { load, applied: applyRuntimes(load) };
 }
 
 export function App() {
@@ -30,8 +39,13 @@ export function App() {
     if (!token) return;
     let cancelled = false;
     // the first call doubles as the token check: one round trip before the first screen has its data
-    const load = firstLoad ?? useStore.getState().loadRuntimes();
-    firstLoad = null;
+    const started = first?.load ?? startFirstLoad();
+    const load = first?.applied ?? applyRuntimes(started);
+    first = null;
+    started.attach(dispatchEvent, ({ connected, reload }) => {
+      setConnection({ connected });
+      if (reload) void useStore.getState().loadRuntimes().catch(() => {});
+    });
     load.catch((error: unknown) => {
       if (cancelled) return;
       if (error instanceof ApiError && error.status === 401) {
@@ -41,18 +55,16 @@ export function App() {
         setAuthError('That token was not accepted.');
       }
     });
-    const close = subscribeEvents(dispatchEvent, (ok) => {
-      setConnection({ connected: ok });
-      if (ok) void useStore.getState().loadRuntimes().catch(() => {});
-    });
     return () => {
       cancelled = true;
-      close();
+      started.close();
     };
   }, [token, setConnection]);
 
   if (!token) return <TokenGate error={authError} onToken={(t) => (saveToken(t), setToken(t), setConnection({ token: t }))} />;
-  const Screen = screens.find((s) => s.id === screen)?.component ?? screens[0]!.component;
+  const entry = screens.find((s) => s.id === screen) ?? screens[0]!;
+  // loaded already (the first screen, a prefetched one): rendered as it is, without suspending
+  const Screen = entry.loaded() ?? entry.component;
   return (
     <div className="shell">
       <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById('main')?.focus())}>

@@ -1,23 +1,15 @@
-import './zod-setup';
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { App, startFirstLoad } from './App';
 import { initialToken, setToken } from './api/client';
-import { useStore } from './store';
-import { currentScreen, screens } from './screens/registry';
+import { startFirstLoad } from './api/first-load';
+import { deepLinkToHash } from './deep-link';
 import './styles.css';
 
-// the token before the first render: the app renders once, with its screen, not the token form first
+// The entry is small on purpose: it reads the token and sends the first requests (the event stream,
+// the runtimes), then loads the app (React, the store: start.tsx). index.html preloads that chunk and
+// the first screen's, so they download beside this one, and the first answer is under way while React
+// is evaluated rather than after.
+deepLinkToHash();
 const token = initialToken();
 setToken(token);
-useStore.getState().setConnection({ token });
-if (token) startFirstLoad();
+const first = token ? startFirstLoad() : null;
 
-// the first screen's chunk downloads while React starts, not after the first render asks for it
-screens.find((s) => s.id === currentScreen())?.prefetch();
-
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+void import('./start').then(({ start }) => start(token, first));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldWords, networkWords, validationSentence } from './error-words';
+import { fieldWords, networkWords, reasonWords, validationSentence } from './error-words';
 
 describe('API errors in words', () => {
   it('names the field and says what it must be, without the schema dump', () => {
@@ -20,5 +20,10 @@ describe('API errors in words', () => {
     expect(networkWords('connect ECONNREFUSED 127.0.0.1:443')).toBe('The server refused the connection (it may not be running).');
     expect(networkWords('getaddrinfo ENOTFOUND huggingface.co')).toMatch(/could not be found/);
     expect(networkWords('Model not found.')).toBe('Model not found.');
+  });
+  it('says a reason code in words, an unknown one at least without underscores', () => {
+    expect(reasonWords('auth_error')).toBe('the key was refused');
+    expect(reasonWords('unreachable')).toBe('did not answer');
+    expect(reasonWords('some_new_code')).toBe('some new code');
   });
 });

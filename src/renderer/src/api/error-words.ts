@@ -1,3 +1,4 @@
+import type { ReasonCode } from '../../../shared/api/remote';
 import { serverMessageSentence } from '../../../shared/validation-words';
 
 /** An issue as the API's error handler lists it (`details` of `validation_error`). */
@@ -42,3 +43,28 @@ export function networkWords(message: string): string {
   if (/CERT|certificate|self.signed/i.test(message)) return 'Its TLS certificate was not trusted.';
   return message;
 }
+
+/** The API's reason codes (src/shared/api/remote.ts ReasonCode) as a few words; the code goes in details. */
+const REASONS: Record<ReasonCode, string> = {
+  ok: 'ok',
+  invalid_url: 'the address is not a valid URL',
+  insecure_http: 'plain http to a remote host',
+  offline: 'offline mode',
+  unreachable: 'did not answer',
+  tls_error: 'its TLS certificate was not trusted',
+  timeout: 'timed out',
+  auth_error: 'the key was refused',
+  models_endpoint_not_found: 'no model list at that address',
+  rate_limited: 'rate limited',
+  upstream_error: 'the provider failed',
+  invalid_response: 'an answer that could not be read',
+  model_not_listed: 'the model is not offered there',
+  budget_exceeded: 'over budget',
+  stream_cut: 'the answer was cut off',
+  no_key: 'no API key',
+  redirected: 'redirected elsewhere',
+  destination_not_allowed: 'an address that is not allowed',
+  validation_stale: 'changed since it was validated',
+};
+
+export const reasonWords = (code: string): string => REASONS[code as ReasonCode] ?? code.replace(/_/g, ' ');

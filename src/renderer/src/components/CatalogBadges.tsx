@@ -56,6 +56,26 @@ export function StaleBadge({ freshness, testId }: { freshness: Freshness; testId
   );
 }
 
+/** Why a stale list could not be refreshed, in words; the error as it came on hover. */
+export function StaleReason({ freshness }: { freshness: Pick<Freshness, 'stale' | 'error'> }) {
+  if (!freshness.stale || !freshness.error) return null;
+  return (
+    <p className="muted small" title={freshness.error}>
+      Could not refresh: {networkWords(freshness.error)}
+    </p>
+  );
+}
+
+/** What a Refresh button's request answered when it failed, in words; the error as it came on hover. */
+export function RefreshFailure({ error }: { error: string | null }) {
+  if (!error) return null;
+  return (
+    <p className="hint" title={error}>
+      Refresh: {networkWords(error)}
+    </p>
+  );
+}
+
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined) return '—';
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { RemoteProvider, Validation } from '../../../shared/api/remote';
+import { networkWords } from '../api/error-words';
 import { useStore } from '../store';
+import { formatMs } from './format';
 import { formOf, GovernanceFields, governanceOf } from './GovernanceFields';
 import { useConfirm } from './Confirm';
 import { When } from './When';
@@ -61,10 +63,10 @@ export function ProviderCard({ provider: p }: { provider: RemoteProvider }) {
         {p.enabled && health && health.status !== 'unknown' && (
           <span
             className={`badge ${health.status === 'ok' ? 'badge-active' : ''}`}
-            title={health.last_check_at ? `last check ${new Date(health.last_check_at).toLocaleString()}` : undefined}
+            title={[health.last_check_at && `last check ${new Date(health.last_check_at).toLocaleString()}`, health.status !== 'ok' && health.error].filter(Boolean).join(' — ') || undefined}
             data-testid={`provider-${p.id}-health`}
           >
-            {health.status === 'ok' ? `up · ${Math.round(health.latency_ms ?? 0)} ms` : `down: ${health.error ?? 'no answer'}`}
+            {health.status === 'ok' ? `up · ${formatMs(health.latency_ms ?? 0)}` : `down: ${health.error ? networkWords(health.error) : 'no answer'}`}
           </span>
         )}
       </header>
@@ -160,8 +162,8 @@ function Steps({ validation: v }: { validation: Validation }) {
             <td>{s.step}</td>
             <td>{s.status}</td>
             <td className="mono">{s.reason_code}</td>
-            <td>{s.duration_ms.toFixed(0)} ms</td>
-            <td>{s.message}</td>
+            <td>{formatMs(s.duration_ms)}</td>
+            <td title={s.message}>{networkWords(s.message)}</td>
           </tr>
         ))}
       </tbody>
@@ -191,8 +193,10 @@ function Models({ provider: p, ids, busy, run }: { provider: RemoteProvider; ids
         ))}
       </ul>
       {result && (
-        <p className="small" data-testid={`provider-${p.id}-test`}>
-          {result.ok ? `“${result.answer}” — ${result.latency_ms} ms, ${result.completion_tokens ?? '?'} tokens${result.cost_usd !== null ? `, $${result.cost_usd.toFixed(6)}` : ''}` : `${result.error?.code}: ${result.error?.message}`}
+        <p className="small" data-testid={`provider-${p.id}-test`} title={result.error ? `${result.error.code}: ${result.error.message}` : undefined}>
+          {result.ok
+            ? `“${result.answer}” — ${formatMs(result.latency_ms)}, ${result.completion_tokens ?? '?'} tokens${result.cost_usd !== null ? `, $${result.cost_usd.toFixed(6)}` : ''}`
+            : `Test failed: ${networkWords(result.error?.message ?? 'no answer')}`}
         </p>
       )}
     </details>

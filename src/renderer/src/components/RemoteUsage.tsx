@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { RemoteUsageDay } from '../../../shared/api/remote';
 import { sy } from '../api/endpoints';
+import { reasonWords } from '../api/error-words';
 import { useStore } from '../store';
 
 /** Remote providers on the Dashboard: spend, requests, fallbacks and errors by reason code, last 30 days. */
@@ -50,7 +51,11 @@ export function RemoteUsage() {
               <td>${p.cost.toFixed(4)}</td>
               <td>{p.requests}</td>
               <td>{p.fallbacks}</td>
-              <td className="mono">{Object.entries(p.reasons).map(([r, n]) => `${r}: ${n}`).join(', ') || '—'}</td>
+              <td title={Object.keys(p.reasons).join(', ') || undefined}>
+                {Object.entries(p.reasons)
+                  .map(([r, n]) => `${reasonWords(r)}: ${n}`)
+                  .join(', ') || '—'}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatGb, formatRelative } from './format';
+import { formatGb, formatMs, formatRelative } from './format';
 
 describe('times and sizes in words', () => {
   const now = Date.parse('2026-12-07T12:00:00Z');
@@ -14,5 +14,12 @@ describe('times and sizes in words', () => {
   it('shows catalog GB as GiB, as every other size', () => {
     expect(formatGb(16.1)).toBe('15 GiB');
     expect(formatGb(null)).toBe('—');
+  });
+  it('gives durations from milliseconds in ms below a second, then in s and min', () => {
+    expect(formatMs(340.4)).toBe('340 ms');
+    expect(formatMs(2400)).toBe('2.4 s');
+    expect(formatMs(42_000)).toBe('42 s');
+    expect(formatMs(125_000)).toBe('2 min 5 s');
+    expect(formatMs(null)).toBe('—');
   });
 });

@@ -11,6 +11,14 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${Math.floor(seconds / 3600)} h${rest(Math.round((seconds % 3600) / 60), 'min')}`;
 }
 
+/** A duration the API gives in milliseconds: "850 ms" below a second, "2.4 s", then as formatDuration. */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  return formatDuration(ms / 1000);
+}
+
 const STEPS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['second', 60],
   ['minute', 60],

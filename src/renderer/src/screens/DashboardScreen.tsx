@@ -4,6 +4,7 @@ import type { GpuProcess, UsageDay } from '../../../shared/api/system';
 import { RemoteUsage } from '../components/RemoteUsage';
 import { SlotsCard } from '../components/SlotsCard';
 import { TimeChart } from '../components/TimeChart';
+import { formatBytes, formatMs } from '../components/format';
 import { useStore } from '../store';
 import { runtimeLabel } from '../../../shared/runtimes';
 
@@ -11,12 +12,8 @@ const REFRESH_MS = 5_000;
 
 const gib = (mib: number | null | undefined) => (mib === null || mib === undefined ? '—' : `${(mib / 1024).toFixed(1)} GiB`);
 const num = (v: number | null | undefined, unit = '', digits = 0) => (v === null || v === undefined ? '—' : `${v.toFixed(digits)}${unit}`);
-const bytes = (b: number | null | undefined) => {
-  if (b === null || b === undefined) return '—';
-  if (b < 1024 ** 2) return `${(b / 1024).toFixed(0)} KiB`;
-  if (b < 1024 ** 3) return `${(b / 1024 ** 2).toFixed(0)} MiB`;
-  return `${(b / 1024 ** 3).toFixed(1)} GiB`;
-};
+/** the usage API's `_gb` fields are GiB (2³⁰ bytes): shown as every other size, MiB when small */
+const fromGib = (v: number) => formatBytes(Math.round(v * 1024 ** 3));
 
 export function DashboardScreen() {
   const loadGpus = useStore((s) => s.loadGpus);
@@ -190,25 +187,26 @@ function SystemCard() {
         <dd>{num(usage.cpu_usage_percent, ' %', 1)}</dd>
         <dt>Memory</dt>
         <dd>
-          {usage.memory_used_gb.toFixed(1)} / {usage.memory_total_gb.toFixed(1)} GiB ({usage.memory_usage_percent.toFixed(0)} %)
+          {fromGib(usage.memory_used_gb)} / {fromGib(usage.memory_total_gb)} ({usage.memory_usage_percent.toFixed(0)} %)
         </dd>
         <dt>Models installed</dt>
         <dd data-testid="models-count">{usage.models_count}</dd>
         <dt>Disk used by models</dt>
         <dd>
-          {usage.disk_usage_gb.toFixed(1)} GiB{usage.disk_limit_gb !== null && ` of ${usage.disk_limit_gb.toFixed(0)} GiB`}
+          {fromGib(usage.disk_usage_gb)}
+          {usage.disk_limit_gb !== null && ` of ${fromGib(usage.disk_limit_gb)}`}
           {usage.disk_usage_percent !== null && <span className="muted"> ({usage.disk_usage_percent.toFixed(1)} %)</span>}
         </dd>
         <dt>HF cache</dt>
         <dd>
-          {bytes(disk('hf_cache')?.used_bytes)} <span className="muted mono">{disk('hf_cache')?.path}</span>
+          {formatBytes(disk('hf_cache')?.used_bytes)} <span className="muted mono">{disk('hf_cache')?.path}</span>
         </dd>
         <dt>Ollama models</dt>
         <dd>
-          {bytes(disk('ollama_models')?.used_bytes)} <span className="muted mono">{disk('ollama_models')?.path}</span>
+          {formatBytes(disk('ollama_models')?.used_bytes)} <span className="muted mono">{disk('ollama_models')?.path}</span>
         </dd>
         <dt>Free on disk</dt>
-        <dd>{bytes(disk('hf_cache')?.fs_available_bytes)}</dd>
+        <dd>{formatBytes(disk('hf_cache')?.fs_available_bytes)}</dd>
       </dl>
     </div>
   );
@@ -230,10 +228,10 @@ function EndpointCard() {
           <dd>{stats.in_flight}</dd>
           <dt>Latency p50 / p95</dt>
           <dd>
-            {num(stats.latency_p50_ms, ' ms')} / {num(stats.latency_p95_ms, ' ms')} <span className="muted">(last 5 min)</span>
+            {formatMs(stats.latency_p50_ms)} / {formatMs(stats.latency_p95_ms)} <span className="muted">(last 5 min)</span>
           </dd>
           <dt>First token p50</dt>
-          <dd>{num(stats.ttft_p50_ms, ' ms')}</dd>
+          <dd>{formatMs(stats.ttft_p50_ms)}</dd>
           <dt>Since start</dt>
           <dd>
             {stats.total_requests} requests, {stats.total_errors} errors
@@ -278,9 +276,9 @@ function UsageTable() {
                   {d.prompt_tokens} / {d.completion_tokens}
                 </td>
                 <td>
-                  {num(d.latency_p50_ms)} / {num(d.latency_p95_ms)} / {num(d.latency_p99_ms)} ms
+                  {formatMs(d.latency_p50_ms)} / {formatMs(d.latency_p95_ms)} / {formatMs(d.latency_p99_ms)}
                 </td>
-                <td>{num(d.ttft_p50_ms, ' ms')}</td>
+                <td>{formatMs(d.ttft_p50_ms)}</td>
                 <td>{d.cost_usd === null ? '—' : `$${d.cost_usd.toFixed(4)}`}</td>
               </tr>
             ))}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { NewsItem } from '../../../shared/api/catalog';
-import { StaleBadge } from '../components/CatalogBadges';
+import { RefreshFailure, StaleBadge, StaleReason } from '../components/CatalogBadges';
+import { When } from '../components/When';
 import { useStore } from '../store';
 
 export function NewsScreen() {
@@ -23,7 +24,7 @@ export function NewsScreen() {
           {refreshing ? 'Refreshing…' : 'Refresh'}
         </button>
       </header>
-      {refreshError && <p className="hint">Refresh: {refreshError}</p>}
+      <RefreshFailure error={refreshError} />
       <div className="two-columns">
         <div className="card" data-testid="news-blog">
           <header className="row">
@@ -51,7 +52,7 @@ function NewsList({ state }: { state: { items: NewsItem[]; loading: boolean; fai
   return (
     <>
       {state.failure && <p className="error">{state.failure}</p>}
-      {state.stale && state.error && <p className="muted small">{state.error}</p>}
+      <StaleReason freshness={state} />
       {state.loading && state.items.length === 0 && <p className="muted">Loading…</p>}
       {!state.loading && state.items.length === 0 && !state.failure && <p className="muted">Nothing here yet.</p>}
       <ul className="news-list">
@@ -62,7 +63,7 @@ function NewsList({ state }: { state: { items: NewsItem[]; loading: boolean; fai
               {item.title}
             </a>
             <div className="muted small">
-              {item.published_at ? new Date(item.published_at).toLocaleDateString() : ''}
+              {item.published_at && <When iso={item.published_at} />}
               {item.authors.length ? ` · ${item.authors.slice(0, 4).join(', ')}${item.authors.length > 4 ? ' et al.' : ''}` : ''}
             </div>
             {item.summary && <p className="summary">{item.summary}</p>}

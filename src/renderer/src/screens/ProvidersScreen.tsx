@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { ProviderKind } from '../../../shared/api/remote';
+import { reasonWords } from '../api/error-words';
 import { ProviderCard } from '../components/ProviderCard';
 import { GovernanceFields, governanceOf, type GovernanceForm, EMPTY_GOVERNANCE } from '../components/GovernanceFields';
 import { useStore } from '../store';
@@ -36,12 +37,12 @@ export function ProvidersScreen() {
       )}
       {alerts.slice(-3).map((a, i) => (
         <p key={i} className={a.level === 'hard' ? 'error' : 'notice'} data-testid="provider-budget-alert">
-          {a.scope === 'global' ? 'All remote providers' : a.provider}: {a.level} budget reached — ${a.spent_usd} of ${a.limit_usd} this {a.period}.
+          {a.scope === 'global' ? 'All remote providers' : a.provider}: {a.level} budget reached — ${a.spent_usd.toFixed(2)} of ${a.limit_usd.toFixed(2)} this {a.period}.
         </p>
       ))}
       {fallbacks.slice(-3).map((f, i) => (
-        <p key={i} className="notice small">
-          Fell back from {f.from.provider} ({f.from.model}) to {f.to.provider} ({f.to.model}): {f.reason}.
+        <p key={i} className="notice small" title={f.reason}>
+          Fell back from {f.from.provider} ({f.from.model}) to {f.to.provider} ({f.to.model}): {reasonWords(f.reason)}.
         </p>
       ))}
       <AddProvider />

@@ -15,10 +15,13 @@ export function RuntimesScreen() {
   const names = useStore((s) => s.runtimeNames);
   const drivers = useStore((s) => s.drivers);
   const loadDrivers = useStore((s) => s.loadDrivers);
+  const loadInstalled = useStore((s) => s.loadInstalled);
   useEffect(() => {
     void loadGpus().catch(() => {});
     void loadDrivers().catch(() => {});
-  }, [loadGpus, loadDrivers]);
+    // once for both cards (the model pickers)
+    void loadInstalled();
+  }, [loadGpus, loadDrivers, loadInstalled]);
   return (
     <section className="screen">
       <h1>Runtimes</h1>
@@ -49,11 +52,7 @@ function RuntimeCard({ name, label, needsModel }: { name: RuntimeName; label: st
   const [model, setModel] = useState('');
   const installed = useStore((s) => s.installed);
   const installedLoaded = useStore((s) => s.installedLoaded);
-  const loadInstalled = useStore((s) => s.loadInstalled);
   const installedNames = useMemo(() => installed.filter((m) => m.runtime === name && m.status === 'installed').map((m) => m.name), [installed, name]);
-  useEffect(() => {
-    void loadInstalled();
-  }, [loadInstalled]);
 
   useEffect(() => {
     void loadLogs(name).catch(() => {});

@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CatalogProvider } from '../../../shared/api/catalog';
-import { FitBadge, formatCount, StaleBadge } from '../components/CatalogBadges';
+import { FitBadge, formatCount, RefreshFailure, StaleBadge, StaleReason } from '../components/CatalogBadges';
 import { formatGb } from '../components/format';
-import { networkWords } from '../api/error-words';
 import { useStore } from '../store';
 import { modelHref } from './CatalogScreen';
 
@@ -30,11 +29,7 @@ export function TrendingScreen() {
           {refreshing ? 'Refreshing…' : 'Refresh'}
         </button>
       </header>
-      {refreshError && (
-        <p className="hint" title={refreshError}>
-          Refresh: {networkWords(refreshError)}
-        </p>
-      )}
+      <RefreshFailure error={refreshError} />
       <div className="two-columns">
         {COLUMNS.map((c) => (
           <TrendingColumn key={c.provider} {...c} />
@@ -54,11 +49,7 @@ function TrendingColumn({ provider, label, metric }: { provider: CatalogProvider
         <span className="spacer" />
         <StaleBadge freshness={list} testId={`trending-stale-${provider}`} />
       </header>
-      {list.stale && list.error && (
-        <p className="muted small" title={list.error}>
-          Could not refresh: {networkWords(list.error)}
-        </p>
-      )}
+      <StaleReason freshness={list} />
       {list.failure && <p className="error">{list.failure}</p>}
       {list.loading && list.items.length === 0 && <p className="muted">Loading…</p>}
       <ol className="trending-list">

@@ -5,8 +5,16 @@ export interface ScreenEntry {
   label: string;
   /** the screen, loaded from its own chunk the first time it renders (inside App's Suspense) */
   component: LazyExoticComponent<ComponentType>;
+  /**
+   * The screen itself once its chunk has loaded, else null. App renders this when it can: a lazy
+   * component suspends on its first render even when its chunk is already there, and React then holds
+   * the fallback on screen for at least 300 ms (its Suspense throttle) before showing the screen.
+   */
+  loaded(): ComponentType | null;
   /** starts loading the chunk without rendering it (pointer resting on the nav link); safe to call often */
   prefetch(): void;
+  /** the chunk's download, settled either way (start.tsx waits for the first screen's before the first render) */
+  ready(): Promise<void>;
 }
 
 type Module = Record<string, unknown>;
@@ -19,15 +27,20 @@ type Module = Record<string, unknown>;
  */
 function screen(id: string, label: string, load: () => Promise<Module>, name: string): ScreenEntry {
   let pending: Promise<{ default: ComponentType }> | null = null;
+  let loaded: ComponentType | null = null;
   const fetchChunk = () =>
     (pending ??= load().then(
-      (m) => ({ default: m[name] as ComponentType }),
+      (m) => ({ default: (loaded = m[name] as ComponentType) }),
       (error: unknown) => {
         pending = null;
         throw error;
       },
     ));
-  return { id, label, component: lazy(fetchChunk), prefetch: () => void fetchChunk().catch(() => {}) };
+  const ready = () => fetchChunk().then(
+    () => undefined,
+    () => undefined,
+  );
+  return { id, label, component: lazy(fetchChunk), loaded: () => loaded, prefetch: () => void ready(), ready };
 }
 
 /** Navigation order. */
@@ -44,7 +57,10 @@ export const screens: ScreenEntry[] = [
   screen('settings', 'Settings', () => import('./SettingsScreen'), 'SettingsScreen'),
 ];
 
-/** The screen the URL names (`#/chat`), or Runtimes. */
+/**
+ * The screen the URL names (`#/chat`), or Runtimes. The default screen's chunks are preloaded by
+ * index.html (preloadFirstScreen in electron.vite.config.ts names RuntimesScreen.tsx).
+ */
 export function currentScreen(): string {
   const id = window.location.hash.replace(/^#\/?/, '').split(/[?&]/)[0];
   return screens.some((s) => s.id === id) ? id! : 'runtimes';
