@@ -6,6 +6,8 @@
 // Method. Upstream is the vLLM emulator as a real process (streaming chat SSE, 14 events per answer).
 // One load generator in its own process sends identical requests straight to the runtime ("direct"),
 // through a bare TCP relay in Switchyard's process ("relay": what an extra hop costs by itself, the floor
+// for any proxy), through a minimal HTTP proxy on Node's HTTP server ("http": what any proxy written on
+// it costs at least — parse the request, one upstream request, the runtime's chunked bytes passed through)
 // for any proxy) and through Switchyard ("proxy"), over kept-alive connections opened before each phase
 // on every hop, taking turns so drift (other work on the machine, GC) hits all sides alike. It speaks
 // HTTP/1.1 on raw sockets with a minimal chunked-body parser, so its own CPU per stream stays small next
@@ -23,6 +25,7 @@
 // compare runs only at a similar load average.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { startTestCore } from '../test/support/core';
@@ -42,7 +45,7 @@ interface Timing {
   total: number;
   reads: number;
 }
-const SIDES = ['direct', 'relay', 'proxy'] as const;
+const SIDES = ['direct', 'relay', 'http', 'proxy'] as const;
 type Side = (typeof SIDES)[number];
 interface Job {
   side: Side;
@@ -224,16 +227,63 @@ async function startRelay(target: URL): Promise<{ url: string; close: () => void
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }
 
+/**
+ * The floor of an HTTP proxy on Node: Node's HTTP server, the body parsed as JSON, one request on a
+ * kept-alive raw socket to the runtime, its chunked bytes written through as they come. No routing,
+ * governance, usage, timeouts or error handling: what Switchyard's proxy costs beyond this is its own.
+ */
+async function startMinimalHttpProxy(target: URL, authorization: string): Promise<{ url: string; close: () => void }> {
+  const idle: net.Socket[] = [];
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c)).on('end', () => {
+      const body = Buffer.concat(parts);
+      JSON.parse(body.toString('utf8'));
+      const up = idle.pop() ?? net.connect({ host: target.hostname, port: Number(target.port), noDelay: true });
+      up.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: ${target.host}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nauthorization: ${authorization}\r\ncontent-length: ${body.length}\r\n\r\n`);
+      up.write(body);
+      let head = true;
+      const onData = (buf: Buffer) => {
+        if (head) {
+          head = false;
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'transfer-encoding': 'chunked' });
+          res.flushHeaders();
+          buf = buf.subarray(buf.indexOf('\r\n\r\n') + 4);
+          if (buf.length === 0) return;
+        }
+        res.socket!.write(buf);
+        if (buf.length >= 5 && buf.toString('latin1', buf.length - 5) === '0\r\n\r\n') {
+          up.off('data', onData);
+          idle.push(up);
+          (res as { chunkedEncoding?: boolean }).chunkedEncoding = false; // the runtime's terminator went through
+          res.end();
+        }
+      };
+      up.on('data', onData);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+      for (const s of idle) s.destroy();
+    },
+  };
+}
+
 async function main() {
   const t = await startTestCore({ env: { EMU_START_DELAY_MS: '50', EMU_TOKEN_DELAY_MS: TOKEN_DELAY_MS }, seams: { usageFlushIntervalMs: 3_600_000 } });
   try {
     const info = await t.core.runtimes.activate('vllm', { model: MODEL });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const relay = await startRelay(new URL(info.base_url));
-    const urls: Record<Side, string> = { direct: info.base_url, relay: relay.url, proxy: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}` };
+    const minimal = await startMinimalHttpProxy(new URL(info.base_url), t.core.runtimes.authHeaders('vllm').authorization ?? '');
+    const urls: Record<Side, string> = { direct: info.base_url, relay: relay.url, http: minimal.url, proxy: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}` };
     // straight to vLLM (and through the bare relay) the client sends the runtime's per-start key, as Switchyard does
     const runtimeKey = t.core.runtimes.authHeaders('vllm').authorization?.slice('Bearer '.length) ?? t.token;
-    const tokens: Record<Side, string> = { direct: runtimeKey, relay: runtimeKey, proxy: t.token };
+    const tokens: Record<Side, string> = { direct: runtimeKey, relay: runtimeKey, http: t.token, proxy: t.token };
     const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(urls), JSON.stringify(tokens), MODEL], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const send = (job: Job) =>
       new Promise<JobResult>((resolve) => {
@@ -244,7 +294,7 @@ async function main() {
       // open (or re-open: servers drop idle keep-alive connections) as many connections as the phase uses, on every hop
       for (const side of SIDES) await send({ ...jobs[0]!, side, each: 1, spreadMs: 0 });
       const phase: Phase = {
-        timings: { direct: [], relay: [], proxy: [] },
+        timings: { direct: [], relay: [], http: [], proxy: [] },
         cpu: Object.fromEntries(SIDES.map((side) => [side, { client: 0, core: 0, emulator: 0, wall: 0, streams: 0 }])) as Phase['cpu'],
       };
       for (const job of jobs) {
@@ -270,7 +320,7 @@ async function main() {
       const streamMs = pct(warm.timings.direct.map((x) => x.total), 50);
       console.log(
         `proxy bench: vLLM emulator, ${TOKEN_DELAY_MS} ms/token (a stream ≈ ${streamMs.toFixed(0)} ms, 14 events), streaming chat; raw-socket client in its own process; ` +
-          `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)} at start. Deltas vs direct; "relay" is a bare TCP relay (the cost of an extra hop itself).`,
+          `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)} at start. Deltas vs direct; "relay" is a bare TCP relay (the cost of an extra hop itself), "http" a minimal HTTP proxy on Node's HTTP server.`,
       );
       report('1 stream  ', await run(alternate(Math.ceil(REQUESTS / 10), { concurrency: 1, each: 10, spreadMs: 0 })));
       report('32 burst  ', await run(alternate(BATCHES, { concurrency: 32, each: 1, spreadMs: 0 })));
@@ -278,15 +328,23 @@ async function main() {
       report('32 steady ', steady);
       // Switchyard's CPU per stream split into per request and per event: the same load with 1-token answers (4 events instead of 14)
       const short = await run(alternate(BLOCKS, { concurrency: 32, each: 6, spreadMs: streamMs / 4, maxTokens: 1 }));
-      const coreCost = (p: Phase) => p.cpu.proxy.core / p.cpu.proxy.streams - p.cpu.direct.core / p.cpu.direct.streams;
+      const coreCost = (p: Phase, side: Side = 'proxy') => p.cpu[side].core / p.cpu[side].streams - p.cpu.direct.core / p.cpu.direct.streams;
       const perEvent = (coreCost(steady) - coreCost(short)) / 10;
       console.log(
         `Switchyard CPU per proxied stream (32 steady): ${coreCost(steady).toFixed(2)} ms with 14 events, ${coreCost(short).toFixed(2)} ms with 4 ` +
           `≈ ${(coreCost(short) - 4 * perEvent).toFixed(2)} ms per request + ${(perEvent * 1000).toFixed(0)} µs per event`,
       );
+      const relayCost = coreCost(steady, 'relay');
+      const httpCost = coreCost(steady, 'http');
+      console.log(
+        `CPU per stream (32 steady, 14 events): bare TCP relay ${relayCost.toFixed(2)} ms, minimal HTTP proxy on Node ${httpCost.toFixed(2)} ms ` +
+          `(${(httpCost / relayCost).toFixed(2)} × the relay), Switchyard ${coreCost(steady).toFixed(2)} ms (${(coreCost(steady) / relayCost).toFixed(2)} × the relay, ` +
+          `${(coreCost(steady) / httpCost).toFixed(2)} × the minimal HTTP proxy)`,
+      );
     } finally {
       child.kill();
       relay.close();
+      minimal.close();
     }
   } finally {
     await t.close();
@@ -297,7 +355,7 @@ function report(label: string, r: Phase) {
   const sign = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
   for (const metric of ['first', 'token', 'total'] as const) {
     const at = (side: Side, q: number) => pct(r.timings[side].map((x) => x[metric]), q);
-    const row = (q: number) => `p${q} direct ${at('direct', q).toFixed(2)} ms, relay ${sign(at('relay', q) - at('direct', q))}, proxy ${sign(at('proxy', q) - at('direct', q))}`;
+    const row = (q: number) => `p${q} direct ${at('direct', q).toFixed(2)} ms, ${SIDES.slice(1).map((s) => `${s} ${sign(at(s, q) - at('direct', q))}`).join(', ')}`;
     const name = { first: 'first chunk ', token: 'first token ', total: 'whole stream' }[metric];
     console.log(`${label} ${name} (n=${r.timings.proxy.length}): ${row(50)} | ${row(99)}`);
   }
