@@ -239,7 +239,14 @@ async function startMinimalHttpProxy(target: URL, authorization: string): Promis
     req.on('data', (c: Buffer) => parts.push(c)).on('end', () => {
       const body = Buffer.concat(parts);
       JSON.parse(body.toString('utf8'));
-      const up = idle.pop() ?? net.connect({ host: target.hostname, port: Number(target.port), noDelay: true });
+      let up = idle.pop();
+      while (up && (up.destroyed || !up.writable)) up = idle.pop();
+      up ??= net.connect({ host: target.hostname, port: Number(target.port), noDelay: true }).on('close', function (this: net.Socket) {
+        // the runtime closes idle kept-alive connections (and a broken one ends the answer)
+        const i = idle.indexOf(this);
+        if (i >= 0) idle.splice(i, 1);
+        if (this.listenerCount('data') > 0) res.destroy();
+      });
       up.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: ${target.host}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nauthorization: ${authorization}\r\ncontent-length: ${body.length}\r\n\r\n`);
       up.write(body);
       let head = true;
@@ -253,8 +260,8 @@ async function startMinimalHttpProxy(target: URL, authorization: string): Promis
         }
         res.socket!.write(buf);
         if (buf.length >= 5 && buf.toString('latin1', buf.length - 5) === '0\r\n\r\n') {
-          up.off('data', onData);
-          idle.push(up);
+          up!.off('data', onData);
+          idle.push(up!);
           (res as { chunkedEncoding?: boolean }).chunkedEncoding = false; // the runtime's terminator went through
           res.end();
         }
