@@ -5,13 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/shared/api/router';
 import type { AppEvent } from '../../src/shared/events';
 import { isAlive, killGroup } from '../../src/main/runtimes/process-group';
 import { emulatorEnv, startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
+import { killCoreAfterActivating } from '../support/killed-core';
 import { waitFor } from '../support/wait';
 
 const EMBED = 'nomic-embed-text:latest';
@@ -35,19 +35,8 @@ async function crashWithEmbeddings(): Promise<{ dataDir: string; env: Record<str
   expect(op.status, op.message).toBe('completed');
   await first.close();
 
-  const child = execa('node', ['--import', 'tsx', 'test/support/core-process.ts', dataDir, 'ollama', EMBED], { env, reject: false, buffer: false });
-  const pid = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { pid: number }).pid);
-    });
-    child.once('exit', (code) => reject(new Error(`core process exited early (${code})`)));
-  });
+  const pid = await killCoreAfterActivating(dataDir, 'ollama', EMBED, env);
   leftovers.push(pid);
-  child.kill('SIGKILL');
-  await child;
   expect(isAlive(pid)).toBe(true); // Ollama outlived Switchyard, its embedding model loaded
   return { dataDir, env, pid };
 }

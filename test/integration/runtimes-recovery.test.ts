@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { groupMembers, isAlive, killGroup } from '../../src/main/runtimes/process-group';
 import { emulatorEnv, freePort, startTestCore, type TestCore } from '../support/core';
 import { seedHfModel } from '../support/hf-cache';
+import { killCoreAfterActivating } from '../support/killed-core';
 import { waitFor } from '../support/wait';
 
 let t: TestCore | null = null;
@@ -25,19 +25,8 @@ async function crashSwitchyardWith(runtime: 'vllm' | 'ollama', env: Record<strin
   const fullEnv = { ...(await emulatorEnv(dataDir)), EMU_START_DELAY_MS: '150', ...env };
   // an installed model is activated in the child (launched as activation launches it: at its commit)
   if (model) seedHfModel(join(dataDir, 'hf-cache'), model);
-  const child = execa('node', ['--import', 'tsx', 'test/support/core-process.ts', dataDir, runtime, ...(model ? [model] : [])], { env: fullEnv, reject: false, buffer: false });
-  const pid = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { pid: number }).pid);
-    });
-    child.once('exit', (code) => reject(new Error(`core process exited early (${code})`)));
-  });
+  const pid = await killCoreAfterActivating(dataDir, runtime, model, fullEnv);
   leftovers.push(pid);
-  child.kill('SIGKILL');
-  await child;
   expect(isAlive(pid)).toBe(true); // the runtime outlived Switchyard, as it would after a crash
   return { dataDir, env: fullEnv, pid };
 }

@@ -41,7 +41,8 @@ export function isDeepLink(method: string, url: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   const path = url.split('?')[0]!;
   if (/^\/(api|v1|assets|docs)(\/|$)|^\/metrics$/.test(path)) return false;
-  return !/\.[^/]*$/.test(path);
+  // a file name (a dot in the last segment) is an asset, not a screen; no regex over the whole path
+  return !path.slice(path.lastIndexOf('/') + 1).includes('.');
 }
 
 /** The single-page app's shell for a deep link (isDeepLink). Sent whole and uncompressed: it is under a kilobyte. */
