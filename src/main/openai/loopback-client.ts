@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { RequestStop, StopRequest } from './relay';
 
 /**
  * HTTP/1.1 to a runtime on this machine, on raw sockets: the proxy's hot path. A local runtime (vLLM,
@@ -29,23 +30,45 @@ const MAX_HEAD = 64 * 1024;
 const MAX_IDLE_PER_ORIGIN = 256;
 const CRLF2 = Buffer.from('\r\n\r\n');
 
+/**
+ * The head of a POST on a kept-alive connection, all but its length: built once per upstream, path and
+ * header set (the headers are Switchyard's own values and the runtime's key, checked here for line
+ * breaks once), so a request only appends its `content-length`.
+ */
+export function requestHeadPrefix(host: string, port: number, path: string, headers: Record<string, string>): string {
+  let text = `POST ${path} HTTP/1.1\r\nhost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nconnection: keep-alive\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new Error(`header ${name} has a line break`);
+    text += `${name}: ${value}\r\n`;
+  }
+  return text;
+}
+
 export class LoopbackClient {
   private readonly idle = new Map<string, net.Socket[]>();
 
-  /** Sends one request; resolves once the response head arrived. `signal` aborts it (the socket is destroyed). */
-  async request(host: string, port: number, path: string, headers: Record<string, string | number>, body: Buffer, signal: AbortSignal): Promise<RawAnswer> {
+  /**
+   * Sends one request (`head` from `requestHeadPrefix`, plus any per-request header lines); resolves once
+   * the response head arrived. `stop` ends the wait (the socket is destroyed) and rejects with its reason.
+   */
+  async request(host: string, port: number, head: string, body: Buffer, stop: RequestStop): Promise<RawAnswer> {
     const key = `${host}:${port}`;
+    // one buffer, one write: the head and the body leave in one segment
+    const bytes = Buffer.allocUnsafe(head.length + 32 + body.length); // + `content-length: <n>\r\n\r\n`
+    let at = bytes.write(`${head}content-length: ${body.length}\r\n\r\n`, 0, 'latin1');
+    at += body.copy(bytes, at);
+    const request = bytes.subarray(0, at);
     const pooled = this.take(key);
     if (pooled) {
       try {
-        return await this.exchange(key, pooled, host, port, path, headers, body, signal);
+        return await this.exchange(key, pooled, request, stop);
       } catch (error) {
         // a kept-alive socket the runtime closed just now: once more on a fresh one (nothing was answered)
-        if (signal.aborted || !(error instanceof StaleSocket)) throw error;
+        if (stop.reason || !(error instanceof StaleSocket)) throw error;
       }
     }
     const socket = net.connect({ host, port, noDelay: true });
-    return this.exchange(key, socket, host, port, path, headers, body, signal);
+    return this.exchange(key, socket, request, stop);
   }
 
   close(): void {
@@ -69,7 +92,6 @@ export class LoopbackClient {
     if (!list) this.idle.set(key, (list = []));
     if (list.length >= MAX_IDLE_PER_ORIGIN) return void socket.destroy();
     socket.removeAllListeners('data').removeAllListeners('end').removeAllListeners('close').removeAllListeners('error');
-    socket.setTimeout(0);
     // an idle socket the runtime closes (its keep-alive timeout) leaves the pool
     const drop = () => {
       const i = list.indexOf(socket);
@@ -81,7 +103,7 @@ export class LoopbackClient {
     list.push(socket);
   }
 
-  private exchange(key: string, socket: net.Socket, host: string, port: number, path: string, headers: Record<string, string | number>, body: Buffer, signal: AbortSignal): Promise<RawAnswer> {
+  private exchange(key: string, socket: net.Socket, request: Buffer, stop: RequestStop): Promise<RawAnswer> {
     return new Promise<RawAnswer>((resolve, reject) => {
       const reused = socket.readyState === 'open';
       let head: Buffer = Buffer.alloc(0);
@@ -101,7 +123,7 @@ export class LoopbackClient {
             if (head.length > MAX_HEAD) fail(new Error('the runtime sent a response head over 64 KiB'));
             return;
           }
-          const parsed = parseHead(head.subarray(0, end).toString('latin1'));
+          const parsed = parseHead(head.toString('latin1', 0, end));
           if (!parsed) return fail(new Error('the runtime sent something that is not an HTTP response'));
           head = head.subarray(end + 4);
           if (parsed.status >= 100 && parsed.status < 200) continue; // 100 Continue and friends: the real head follows
@@ -121,26 +143,16 @@ export class LoopbackClient {
       };
       const onClose = () => fail(reused && head.length === 0 ? new StaleSocket() : new Error('the runtime closed the connection before answering'));
       const onError = (error: Error) => fail(reused && head.length === 0 ? new StaleSocket() : error);
-      const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const onStop = (reason: StopRequest) => fail(reason);
       const cleanup = () => {
         socket.off('data', onData).off('close', onClose).off('error', onError).off('end', onClose);
-        signal.removeEventListener('abort', onAbort);
+        stop.off(onStop);
       };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (stop.reason) return onStop(stop.reason);
+      stop.on(onStop);
       socket.on('data', onData).on('close', onClose).on('error', onError).on('end', onClose);
       socket.resume();
-      let text = `POST ${path} HTTP/1.1\r\nhost: ${host.includes(':') ? `[${host}]` : host}:${port}\r\nconnection: keep-alive\r\ncontent-length: ${body.length}\r\n`;
-      for (const [name, value] of Object.entries(headers)) {
-        const v = String(value);
-        // our own values, and the client's x-request-id, which Node's server already refused with CR/LF in it
-        if (/[\r\n]/.test(name) || /[\r\n]/.test(v)) return fail(new Error(`header ${name} has a line break`));
-        text += `${name}: ${v}\r\n`;
-      }
-      socket.cork();
-      socket.write(`${text}\r\n`, 'latin1');
-      socket.write(body);
-      socket.uncork();
+      socket.write(request);
     });
   }
 }

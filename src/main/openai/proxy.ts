@@ -6,8 +6,8 @@ import { requestNamesServedModel } from '../../shared/model-names';
 import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/endpoint';
 import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
-import { LoopbackClient } from './loopback-client';
-import { awaitHead, CLIENT_GONE, clientGone, relayAnswer, relayRaw, statusOf, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
+import { LoopbackClient, requestHeadPrefix } from './loopback-client';
+import { awaitHead, CLIENT_GONE, clientGone, relayAnswer, relayRaw, RequestStop, statusOf, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
 import { estimatePromptTokens, parseRequestBody } from './request-body';
 import { UsageInspector } from './usage-inspector';
 import type { RoutingTable } from '../router/routing-table';
@@ -41,8 +41,8 @@ export interface OpenAiProxyOptions {
   /** remote providers' path (remote/forwarder.ts): governance, fallback, cost, their own auth only */
   remote?: {
     handles(provider: string): boolean;
-    /** `gone`: aborted when the client leaves (the proxy's one listener) */
-    forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: AbortSignal): Promise<Outcome>;
+    /** `stop`: stopped when the client leaves (the proxy's one listener) */
+    forward(kind: OpenAiEndpoint, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, stop: RequestStop): Promise<Outcome>;
   };
 }
 
@@ -55,10 +55,10 @@ export class OpenAiProxy {
   /** raw keep-alive sockets to local runtimes: the hot path (see loopback-client.ts) */
   private readonly loopback = new LoopbackClient();
 
-  /** parsed loopback upstreams per apiBase (a `new URL` per request is measurable at thousands of requests/s) */
-  private readonly upstreams = new Map<string, LoopbackUpstream>();
+  /** parsed loopback upstreams per endpoint, with their request heads (a `new URL` per request is measurable at thousands of requests/s) */
+  private readonly upstreams = new WeakMap<ServingEndpoint, LoopbackUpstream>();
   /** per local runtime, the requests waiting on it (see `releaseRuntime`) */
-  private readonly inFlight = new Map<string, Set<AbortController>>();
+  private readonly inFlight = new Map<string, Set<RequestStop>>();
 
   constructor(private readonly options: OpenAiProxyOptions) {}
 
@@ -67,10 +67,10 @@ export class OpenAiProxy {
   }
 
   /**
-   * Which route serves `requested` (the router's table: a map read), and where it answers now — after
-   * a load on demand when one is due. Throws the OpenAI-style refusal; nothing is sent upstream then.
+   * Which route serves `requested` (the router's table: a map read), and where it answers now; no
+   * endpoint when a load on demand is due (`load`). Throws the OpenAI-style refusal: nothing is sent upstream then.
    */
-  async route(requested: unknown, kind: OpenAiEndpoint, signal: AbortSignal): Promise<{ route: RouteEntry; endpoint: ServingEndpoint; model: string }> {
+  private resolve(requested: unknown, kind: OpenAiEndpoint): { route: RouteEntry; endpoint: ServingEndpoint | null; model: string } {
     const { router } = this.options;
     const name = typeof requested === 'string' && requested.trim() !== '' ? requested.trim() : undefined;
     let r = router.resolve(name, kind);
@@ -80,9 +80,12 @@ export class OpenAiProxy {
       if (f.ok) r = f;
     }
     if (!r.ok) throw new OpenAiError(r.status, r.message, r.status >= 500 ? 'service_unavailable' : 'invalid_request_error', r.code, 'model', r.retryAfter);
-    if (!r.load && r.endpoint) return { route: r.route, endpoint: r.endpoint, model: r.upstreamModel };
+    return { route: r.route, endpoint: r.load ? null : r.endpoint, model: r.upstreamModel };
+  }
+
+  private async load(r: { route: RouteEntry; model: string }, signal: AbortSignal): Promise<Routed> {
     try {
-      return { route: r.route, endpoint: await router.ensureLoaded(r.route, signal), model: r.upstreamModel };
+      return { route: r.route, endpoint: await this.options.router.ensureLoaded(r.route, signal), model: r.model };
     } catch (error) {
       if (!isAppError(error)) throw error;
       throw new OpenAiError(error.status, error.message, error.status >= 500 ? 'api_error' : 'invalid_request_error', error.code, 'model');
@@ -134,7 +137,9 @@ export class OpenAiProxy {
     const gone = clientGone(res);
     try {
       const payload = parseRequestBody(body);
-      const routed = await this.route(payload.model, kind, gone.signal);
+      // the common case answers without a wait: only a load on demand is awaited
+      const resolved = this.resolve(payload.model, kind);
+      const routed = resolved.endpoint ? (resolved as Routed) : await this.load(resolved, gone.stop.signal);
       route = routed.route;
       this.options.router.touch(route);
       // the client's bytes go upstream as they are; only a model named differently (an alias, a
@@ -150,9 +155,9 @@ export class OpenAiProxy {
       tracker = this.options.usage.begin(route.name, endpoint.runtime, kind);
       if (route.kind === 'local') this.options.onUse?.(route.name);
       if (route.kind === 'remote' && this.options.remote?.handles(route.provider)) {
-        Object.assign(outcome, await this.options.remote.forward(kind, route.provider, routed.model, payload, req, res, tracker, gone.signal));
+        Object.assign(outcome, await this.options.remote.forward(kind, route.provider, routed.model, payload, req, res, tracker, gone.stop));
       } else {
-        Object.assign(outcome, await this.forwardTo(kind, endpoint, data, stream, req, res, tracker, gone.signal));
+        Object.assign(outcome, await this.forwardTo(kind, endpoint, data, stream, req, res, tracker, gone.stop));
       }
     } catch (error) {
       const e = error instanceof OpenAiError ? error : new OpenAiError(500, 'Internal error in the Switchyard proxy — see its log.', 'api_error', null);
@@ -169,37 +174,47 @@ export class OpenAiProxy {
     }
   }
 
-  /** A runtime or endpoint of ours (a local runtime over loopback, or one off this machine through NetClient). */
-  private async forwardTo(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: AbortSignal): Promise<Outcome> {
+  /**
+   * A runtime or endpoint of ours (a local runtime over loopback, or one off this machine through
+   * NetClient). `stop` is the request's: the client leaving, the runtime turning unresponsive
+   * (`releaseRuntime`) or the head's timeout end it.
+   */
+  private async forwardTo(kind: OpenAiEndpoint, endpoint: ServingEndpoint, data: Buffer, stream: boolean, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, stop: RequestStop): Promise<Outcome> {
     const label = endpointLabel(endpoint);
     const { headersMs, idleMs } = this.timeouts();
-    const headers = {
-      'content-type': 'application/json',
-      accept: stream ? 'text/event-stream' : 'application/json',
-      'accept-encoding': 'identity', // the relay reads `usage` in the bytes it passes on
-      // the runtime may log or route by it; never forward Switchyard's own bearer token
-      ...(typeof req.headers['x-request-id'] === 'string' ? { 'x-request-id': req.headers['x-request-id'] } : {}),
-      ...endpoint.headers,
-    };
-    const release = this.hold(endpoint);
-    const abort = new AbortController();
+    const requestId = req.headers['x-request-id'];
+    const release = this.hold(endpoint, stop);
     try {
       const headError = () => timedOut(label, false, headersMs, idleMs);
       const inspector = new UsageInspector(stream);
-      const relay = { inspector, idleMs, idleError: () => timedOut(label, true, headersMs, idleMs), stop: release.signal, onFirstToken: () => tracker.firstToken() };
+      const relay = { inspector, idleMs, idleError: () => timedOut(label, true, headersMs, idleMs), stop, onFirstToken: () => tracker.firstToken() };
       let end: RelayEnd;
       let status: number;
       try {
         if (endpoint.transport === 'loopback') {
-          const u = this.upstream(endpoint.apiBase);
-          const ans = await awaitHead((signal) => this.loopback.request(u.hostname, u.port, u.paths[kind], headers, data, signal), headersMs, headError, [gone, release.signal], abort);
+          const u = this.upstream(endpoint);
+          // the runtime may log or route by the client's request id; Switchyard's own bearer token is never forwarded
+          const extra = typeof requestId === 'string' && !/[\r\n]/.test(requestId) ? `x-request-id: ${requestId}\r\n` : '';
+          const timer = setTimeout(() => stop.stop(new StopRequest(headError())), headersMs);
+          let ans;
+          try {
+            ans = await this.loopback.request(u.hostname, u.port, u.head(kind, stream) + extra, data, stop);
+          } finally {
+            clearTimeout(timer);
+          }
           status = ans.head.status;
           end = await relayRaw(ans, req, res, relay);
         } else {
           const url = endpointUrl(endpoint.apiBase, UPSTREAM_PATHS[kind]);
-          const up = await awaitHead((signal) => this.openNet(url, data, headers, signal, headersMs, idleMs), headersMs, headError, [gone, release.signal], abort);
-          status = up.status;
-          end = await relayAnswer(up, res, relay);
+          const headers = { ...upstreamHeaders(stream), ...(typeof requestId === 'string' ? { 'x-request-id': requestId } : {}), ...endpoint.headers };
+          const abort = new AbortController();
+          try {
+            const up = await awaitHead((signal) => this.openNet(url, data, headers, signal, headersMs, idleMs), headersMs, headError, stop, abort);
+            status = up.status;
+            end = await relayAnswer(up, res, relay);
+          } finally {
+            abort.abort();
+          }
         }
       } catch (error) {
         if (error instanceof StopRequest) {
@@ -212,7 +227,7 @@ export class OpenAiProxy {
       const usage = inspector.usage();
       return { status: statusOf(end, status), prompt: usage.prompt, completion: usage.completion };
     } finally {
-      release.done();
+      release();
     }
   }
 
@@ -225,13 +240,12 @@ export class OpenAiProxy {
    * Requests in flight to a local runtime: when it turns `unresponsive` (hung, SIGSTOP'd), they end at
    * once with 504 `runtime_unresponsive` instead of waiting out the header timeout.
    */
-  private hold(endpoint: ServingEndpoint): { signal: AbortSignal; done: () => void } {
-    const controller = new AbortController();
-    if (endpoint.kind !== 'local') return { signal: controller.signal, done: () => {} };
+  private hold(endpoint: ServingEndpoint, stop: RequestStop): () => void {
+    if (endpoint.kind !== 'local') return () => {};
     let set = this.inFlight.get(endpoint.runtime);
     if (!set) this.inFlight.set(endpoint.runtime, (set = new Set()));
-    set.add(controller);
-    return { signal: controller.signal, done: () => set.delete(controller) };
+    set.add(stop);
+    return () => set.delete(stop);
   }
 
   /** A local runtime stopped answering its health probes: release every request waiting on it. */
@@ -239,7 +253,7 @@ export class OpenAiProxy {
     const set = this.inFlight.get(runtime);
     if (!set || set.size === 0) return;
     const e = new OpenAiError(504, why, 'api_error', 'runtime_unresponsive');
-    for (const controller of set) controller.abort(new StopRequest(e));
+    for (const stop of set) stop.stop(new StopRequest(e));
     set.clear();
   }
 
@@ -247,15 +261,23 @@ export class OpenAiProxy {
     return this.options.timeouts?.() ?? { headersMs: 600_000, idleMs: 120_000 };
   }
 
-  private upstream(apiBase: string): LoopbackUpstream {
-    let u = this.upstreams.get(apiBase);
+  private upstream(endpoint: ServingEndpoint): LoopbackUpstream {
+    let u = this.upstreams.get(endpoint);
     if (!u) {
-      const url = new URL(apiBase);
+      const url = new URL(endpoint.apiBase);
       const prefix = url.pathname.replace(/\/+$/, '');
-      const paths = Object.fromEntries(Object.entries(UPSTREAM_PATHS).map(([k, p]) => [k, prefix + p])) as Record<OpenAiEndpoint, string>;
-      // `[::1]` → `::1`: http.request wants the bare address
-      u = { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), paths };
-      this.upstreams.set(apiBase, u);
+      // `[::1]` → `::1`: net.connect wants the bare address
+      const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const port = Number(url.port || 80);
+      const heads = new Map<string, string>();
+      const head = (kind: OpenAiEndpoint, stream: boolean): string => {
+        const key = `${kind}:${stream}`;
+        let text = heads.get(key);
+        if (text === undefined) heads.set(key, (text = requestHeadPrefix(hostname, port, prefix + UPSTREAM_PATHS[kind], { ...upstreamHeaders(stream), ...endpoint.headers })));
+        return text;
+      };
+      u = { hostname, port, head };
+      this.upstreams.set(endpoint, u);
     }
     return u;
   }
@@ -290,6 +312,21 @@ function timedOut(label: string, answering: boolean, headersMs: number, idleMs: 
 interface LoopbackUpstream {
   hostname: string;
   port: number;
-  /** the full path per endpoint (apiBase's own path + the endpoint's) */
-  paths: Record<OpenAiEndpoint, string>;
+  /** the request head for an endpoint (apiBase's own path + the endpoint's) but its length */
+  head(kind: OpenAiEndpoint, stream: boolean): string;
+}
+
+interface Routed {
+  route: RouteEntry;
+  endpoint: ServingEndpoint;
+  model: string;
+}
+
+/** What Switchyard sends every upstream besides the endpoint's own auth. */
+function upstreamHeaders(stream: boolean): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: stream ? 'text/event-stream' : 'application/json',
+    'accept-encoding': 'identity', // the relay reads `usage` in the bytes it passes on
+  };
 }

@@ -36,22 +36,61 @@ export class StopRequest extends Error {
 export const CLIENT_GONE = new OpenAiError(499, 'the client went away', 'api_error', null);
 
 /**
- * A signal aborted (with `StopRequest(CLIENT_GONE)`) when the client closes before its answer is
- * complete: one listener per request, passed down to the head wait, the loads and the providers' path.
+ * Why one request must end now — its client left, its runtime stopped answering, a timeout — set once.
+ * The loopback path listens with plain callbacks: no AbortController or EventTarget per request (they
+ * were a measurable part of the proxy's per-request CPU). `signal` makes an AbortSignal for the paths
+ * that need one (a load on demand, a request through NetClient), only when one is asked for.
  */
-export function clientGone(res: ServerResponse): { signal: AbortSignal; dispose: () => void } {
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) controller.abort(new StopRequest(CLIENT_GONE));
-  };
-  res.on('close', onClose);
-  return { signal: controller.signal, dispose: () => res.off('close', onClose) };
+export class RequestStop {
+  reason: StopRequest | null = null;
+  private listeners: ((reason: StopRequest) => void)[] = [];
+  private controller: AbortController | null = null;
+
+  stop(reason: StopRequest): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener(reason);
+  }
+
+  /** Called once with the reason when the request is stopped (not when it already was: check `reason` first). */
+  on(listener: (reason: StopRequest) => void): void {
+    this.listeners.push(listener);
+  }
+
+  off(listener: (reason: StopRequest) => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
 }
 
-/** What a stop signal's reason ends a relay with. */
-function stopped(reason: unknown, fallback: () => OpenAiError): RelayEnd {
-  const error = reason instanceof StopRequest ? reason.error : fallback();
-  return error === CLIENT_GONE ? { kind: 'client_gone' } : { kind: 'stopped', error };
+/**
+ * The stop of one request, set with `StopRequest(CLIENT_GONE)` when the client closes before its answer
+ * is complete: one listener per request, passed down to the head wait, the relay, the loads and the
+ * providers' path.
+ */
+export function clientGone(res: ServerResponse): { stop: RequestStop; dispose: () => void } {
+  const stop = new RequestStop();
+  const onClose = () => {
+    if (!res.writableFinished) stop.stop(new StopRequest(CLIENT_GONE));
+  };
+  res.on('close', onClose);
+  return { stop, dispose: () => res.off('close', onClose) };
+}
+
+/** What a stop's reason ends a relay with. */
+function stopped(reason: StopRequest): RelayEnd {
+  return reason.error === CLIENT_GONE ? { kind: 'client_gone' } : { kind: 'stopped', error: reason.error };
 }
 
 /** The status a relayed request is recorded with. */
@@ -73,31 +112,23 @@ export function statusOf(end: RelayEnd, status: number): number {
 }
 
 /**
- * Waits for the upstream's response head: at most `firstByteMs`, and no longer than any of `stops` (the
- * client leaving, a runtime gone unresponsive) allows. The signal `open` gets aborts the request
- * whichever way it ends, body included, so a caller passes it on to the upstream request. Rejects with
- * a `StopRequest` (timeout, stop) or the upstream's own error.
+ * Waits for the upstream's response head: at most `firstByteMs`, and no longer than `stop` (the client
+ * leaving, a runtime gone unresponsive) allows. The signal `open` gets aborts the request whichever way
+ * it ends, body included, so a caller passes it on to the upstream request. Rejects with a
+ * `StopRequest` (timeout, stop) or the upstream's own error.
  */
-export async function awaitHead<T>(
-  open: (signal: AbortSignal) => Promise<T>,
-  firstByteMs: number,
-  timeoutError: () => OpenAiError,
-  stops: AbortSignal[],
-  abort: AbortController,
-): Promise<T> {
+export async function awaitHead<T>(open: (signal: AbortSignal) => Promise<T>, firstByteMs: number, timeoutError: () => OpenAiError, stop: RequestStop, abort: AbortController): Promise<T> {
   const timer = setTimeout(() => abort.abort(new StopRequest(timeoutError())), firstByteMs);
-  const onStop = (e: Event) => abort.abort((e.target as AbortSignal).reason);
-  for (const stop of stops) {
-    if (stop.aborted) abort.abort(stop.reason);
-    else stop.addEventListener('abort', onStop, { once: true });
-  }
+  const onStop = (reason: StopRequest) => abort.abort(reason);
+  if (stop.reason) abort.abort(stop.reason);
+  else stop.on(onStop);
   try {
     return await open(abort.signal);
   } catch (error) {
     throw abort.signal.aborted ? abort.signal.reason : error;
   } finally {
     clearTimeout(timer);
-    for (const stop of stops) stop.removeEventListener('abort', onStop);
+    stop.off(onStop);
   }
 }
 
@@ -106,8 +137,11 @@ export interface RelayOptions {
   /** the longest silence allowed between chunks (and the longest a client may leave a full buffer unread) */
   idleMs: number;
   idleError: () => OpenAiError;
-  /** aborted with a `StopRequest` to end the answer now (a runtime that stopped answering) */
-  stop: AbortSignal;
+  /**
+   * ends the answer now: the client left (nothing more is written), a runtime stopped answering (its
+   * error is). The relays do not watch the client's `close` themselves: this is stopped then (`clientGone`).
+   */
+  stop: RequestStop;
   onFirstToken?: () => void;
   /** added to the upstream's headers */
   headers?: Record<string, string>;
@@ -145,8 +179,8 @@ export function relayAnswer(up: UpstreamAnswer, res: ServerResponse, options: Re
       ended = true;
       clearTimeout(timer);
       body.off('data', onData).off('end', onEnd).off('error', onBroken).off('close', onBroken);
-      res.off('drain', onDrain).off('close', onClose);
-      stop.removeEventListener('abort', onStop);
+      res.off('drain', onDrain);
+      stop.off(onStop);
       body.on('error', () => {}); // a destroyed body may still report its abort
       if (how.kind === 'done') {
         if (!res.writableEnded) res.end();
@@ -182,16 +216,13 @@ export function relayAnswer(up: UpstreamAnswer, res: ServerResponse, options: Re
     };
     const onEnd = () => end({ kind: 'done' });
     const onBroken = () => end({ kind: 'cut' });
-    const onClose = () => {
-      if (!res.writableFinished) end({ kind: 'client_gone' });
-    };
-    const onStop = () => end(stopped(stop.reason, options.idleError));
+    const onStop = (reason: StopRequest) => end(stopped(reason));
 
     res.writeHead(up.status, headers);
-    res.on('drain', onDrain).on('close', onClose);
+    res.on('drain', onDrain);
     body.on('data', onData).on('end', onEnd).on('error', onBroken).on('close', onBroken);
-    if (stop.aborted) onStop();
-    else stop.addEventListener('abort', onStop, { once: true });
+    if (stop.reason) onStop(stop.reason);
+    else stop.on(onStop);
   });
 }
 
@@ -231,8 +262,7 @@ export function relayRaw(ans: RawAnswer, req: IncomingMessage, res: ServerRespon
       clearTimeout(timer);
       up.off('data', onData).off('end', onBroken).off('close', onBroken).off('error', onBroken);
       (raw ? client! : res).off('drain', onDrain);
-      res.off('close', onClose);
-      stop.removeEventListener('abort', onStop);
+      stop.off(onStop);
       ans.release(how.kind === 'done' && reusable);
       if (!started && !res.headersSent && how.kind !== 'client_gone') res.writeHead(head.status, headers);
       if (how.kind === 'done') {
@@ -299,16 +329,12 @@ export function relayRaw(ans: RawAnswer, req: IncomingMessage, res: ServerRespon
     };
     // a body delimited by the connection's close ends with it; any other is cut short by it
     const onBroken = () => end(framing.kind === 'close' ? { kind: 'done' } : { kind: 'cut' }, false);
-    const onClose = () => {
-      if (!res.writableFinished) end({ kind: 'client_gone' }, false);
-    };
-    const onStop = () => end(stopped(stop.reason, options.idleError), false);
+    const onStop = (reason: StopRequest) => end(stopped(reason), false);
 
     (raw ? client! : res).on('drain', onDrain);
-    res.on('close', onClose);
     up.on('data', onData).on('end', onBroken).on('close', onBroken).on('error', onBroken);
-    if (stop.aborted) return onStop();
-    stop.addEventListener('abort', onStop, { once: true });
+    if (stop.reason) return onStop(stop.reason);
+    stop.on(onStop);
     if (framing.done) {
       end({ kind: 'done' }, ans.rest.length === 0);
       return;

@@ -1,5 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
-
 const MAX_INSPECT_BYTES = 8 * 1024 * 1024;
 /** an SSE chunk with non-empty generated text (chat `content`, completion `text`, or reasoning) */
 const GENERATED_TEXT = /"(?:content|text|reasoning_content|reasoning)":"(?:[^"\\]|\\.)/;
@@ -10,7 +8,6 @@ export class UsageInspector {
   private prompt: number | null = null;
   private completion: number | null = null;
   private tokenChunks = 0;
-  private readonly decoder = new StringDecoder('utf8');
   private rest = '';
   private body: Buffer[] = [];
   private bodyBytes = 0;
@@ -25,7 +22,9 @@ export class UsageInspector {
       return false;
     }
     let sawText = false;
-    const text = this.rest + this.decoder.write(chunk);
+    // latin1: one character per byte, so a UTF-8 sequence split between reads needs no decoder state,
+    // and the markers looked for are ASCII; only a `usage` line is decoded as UTF-8
+    const text = this.rest + chunk.toString('latin1');
     const lastNl = text.lastIndexOf('\n');
     if (lastNl === -1) {
       this.rest = text.length > 1 << 20 ? '' : text;
@@ -44,7 +43,7 @@ export class UsageInspector {
         this.tokenChunks++;
         sawText = true;
       }
-      if (line.includes('"usage"')) this.readUsage(line);
+      if (line.includes('"usage"')) this.readUsage(Buffer.from(line, 'latin1').toString('utf8'));
     }
     return sawText;
   }

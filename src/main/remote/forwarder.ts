@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { NetClient } from '../net/net-client';
 import { OpenAiError } from '../openai/errors';
 import type { Outcome } from '../openai/proxy';
-import { awaitHead, CLIENT_GONE, relayAnswer, statusOf, StopRequest, type UpstreamAnswer } from '../openai/relay';
+import { awaitHead, CLIENT_GONE, relayAnswer, statusOf, StopRequest, type RequestStop, type UpstreamAnswer } from '../openai/relay';
 import { MAX_ERROR_BODY, readCapped } from '../net/capped-body';
 import { UsageInspector } from '../openai/usage-inspector';
 import type { RequestTracker } from '../usage/usage-recorder';
@@ -62,8 +62,8 @@ export class RemoteForwarder {
     return this.options.remote.repo.get(provider) !== null;
   }
 
-  /** `gone` is aborted when the client leaves (the proxy holds the one listener). */
-  async forward(kind: RemoteEndpointKind, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: AbortSignal): Promise<Outcome> {
+  /** `gone` is stopped when the client leaves (the proxy holds the one listener). */
+  async forward(kind: RemoteEndpointKind, provider: string, model: string, payload: Record<string, unknown>, req: IncomingMessage, res: ServerResponse, tracker: RequestTracker, gone: RequestStop): Promise<Outcome> {
     const first = await this.attempt(kind, provider, model, payload, req, res, tracker, gone, null);
     if (!('reason' in first)) return 'gone' in first ? { status: 499, prompt: null, completion: null } : first;
     const fallback = this.fallbackFor(provider, first);
@@ -85,7 +85,7 @@ export class RemoteForwarder {
     req: IncomingMessage,
     res: ServerResponse,
     tracker: RequestTracker,
-    gone: AbortSignal,
+    gone: RequestStop,
     fallbackHeader: string | null,
   ): Promise<Outcome | Failure | typeof GONE> {
     const { remote } = this.options;
@@ -169,7 +169,7 @@ export class RemoteForwarder {
             }),
           firstByteMs,
           () => new OpenAiError(504, `${provider}: ${host} did not begin to answer within ${firstByteMs / 1000} s.`, 'api_error', 'timeout'),
-          [gone],
+          gone,
           abort,
         );
       } catch (e) {

@@ -45,6 +45,7 @@ interface Lifetime {
 
 const RECENT_WINDOW_MS = 5 * 60_000;
 const RECENT_MAX = 4096;
+const DAY_MS = 86_400_000;
 
 export interface UsageRecorderOptions {
   repo: UsageRepo;
@@ -65,6 +66,7 @@ export class UsageRecorder {
   private readonly lifetime = new Map<string, Lifetime>();
   private recent: { ts: number; latency: number; ttft: number | null; error: boolean }[] = [];
   private inFlight = 0;
+  private day = { start: 0, text: utcDay(0) };
   private totals = { requests: 0, errors: 0 };
   private readonly timer: NodeJS.Timeout;
 
@@ -142,7 +144,7 @@ export class UsageRecorder {
   private record(model: string, runtime: string, endpoint: string, latencyMs: number, ttftMs: number | null, outcome: RequestOutcome): void {
     const error = outcome.status >= 400;
     const now = this.now();
-    const day = utcDay(now);
+    const day = this.dayOf(now);
     const key = `${day}\u0000${model}\u0000${runtime}`;
     let delta = this.pending.get(key);
     if (!delta) {
@@ -183,6 +185,15 @@ export class UsageRecorder {
     this.recent.push({ ts: now, latency: latencyMs, ttft: ttftMs, error });
     // trimmed in batches: trimming at every request past the cap copied 4096 entries per request
     if (this.recent.length >= 2 * RECENT_MAX) this.trimRecent();
+  }
+
+  /** The UTC day of `ms`, formatted once per day rather than per request. */
+  private dayOf(ms: number): string {
+    if (ms < this.day.start || ms >= this.day.start + DAY_MS) {
+      const start = ms - (ms % DAY_MS);
+      this.day = { start, text: utcDay(ms) };
+    }
+    return this.day.text;
   }
 
   /** Keeps the last 5 minutes, at most `RECENT_MAX` requests. */
