@@ -20,6 +20,7 @@ import { isUp } from '../../shared/runtimes';
 import type { Slot } from '../../shared/api/router';
 import { slotsOf } from '../drivers/serving-driver';
 import { EmbeddingsSlot } from '../serving/embeddings-slot';
+import { restoreDefault, restoreEmbeddings } from '../serving/restore';
 import { slotFit } from './slot-memory';
 import type { StateStore } from '../serving/saved-choice';
 
@@ -139,35 +140,9 @@ export class ActivationService {
       }
     }
     for (const info of this.deps.runtimes.list()) this.active.sync(info);
-    await this.restoreDefault();
-    this.restoreEmbeddings();
-  }
-
-  /** The remote default the user set before the restart is the default again (its driver's checks apply). */
-  private async restoreDefault(): Promise<void> {
-    const saved = this.active.savedDefault();
-    const driver = saved ? this.deps.drivers.byProvider(saved.provider) : null;
-    if (!saved || !driver || driver.localRuntime !== null) return;
-    try {
-      const model = { name: saved.model, provider: driver.provider, runtime: driver.runtime };
-      await driver.activate(model, {}, { slot: 'chat', isCurrent: () => true, onLoading: () => {} });
-      this.active.served(driver, model, `${saved.model} (${driver.label}) is the default route again.`);
-    } catch (error) {
-      // still the default: requests without a model get the route's refusal (stale, disabled, offline), which says what to do
-      this.deps.logger.warn({ error: errorMessage(error), provider: saved.provider, model: saved.model }, 'the default route could not be served again after the restart');
-    }
-  }
-
-  /** The embeddings slot's model, when its runtime is still up: put back (loaded again if the runtime dropped it). */
-  private restoreEmbeddings(): void {
-    const saved = this.embeddings.savedModel();
-    if (!saved) return;
-    const m = this.deps.models.find(saved.model);
-    const driver = m && m.status === 'installed' ? this.deps.drivers.byProvider(saved.provider) : null;
-    // like the chat slot, nothing is started for it: a runtime that is down leaves the slot empty
-    if (!m || !driver?.localRuntime || !isUp(this.deps.runtimes.info(driver.localRuntime as RuntimeName).state)) return this.embeddings.forget();
-    // not awaited: the start is not held up by a load; its events say how it went
-    void this.embeddings.activate(driver, m, () => {}, true).catch(() => {});
+    const restore = { ...this.deps, active: this.active, embeddings: this.embeddings };
+    await restoreDefault(restore);
+    restoreEmbeddings(restore);
   }
 
   // ---- state -------------------------------------------------------------------------------------
