@@ -25,6 +25,11 @@ export interface RuntimeManagerDeps {
   fetch?: typeof fetch;
   /** the runtimes supervised (default: every adapter); each one a slot, none named here */
   adapters?: readonly RuntimeAdapter[];
+  /**
+   * Whether runtime `name` cannot start without a model: its serving driver says (`requiresModel`,
+   * the one declaration); asked at each start, so a driver registered later counts. Default: none does.
+   */
+  requiresModel?: (name: RuntimeName) => boolean;
 }
 
 /**
@@ -56,6 +61,7 @@ export class RuntimeManager {
       isActive: (name: RuntimeName) => this.active === name,
       closed: () => this.closed,
       remember: (name: RuntimeName, model: string) => this.rememberModel(name, model),
+      requiresModel: deps.requiresModel ?? (() => false),
     };
     for (const adapter of deps.adapters ?? adapters) this.slots.set(adapter.name, new RuntimeSlot(adapter, ctx));
     this.lastModels = Object.fromEntries([...this.slots.keys()].map((n) => [n, null]));
