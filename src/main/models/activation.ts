@@ -438,8 +438,10 @@ export class ActivationService {
 
   /** Restarts a local runtime with what it served (the events say deactivated, then serving again). */
   async restartRuntime(name: RuntimeName): Promise<RuntimeInfo> {
-    this.generation++;
     const driver = this.deps.drivers.byLocalRuntime(name);
+    // a running runtime beside the chat slot's (the embeddings slot's) restarts in place: no chat load is cancelled
+    const before = this.deps.runtimes.info(name);
+    if (before.active || before.pid === null) this.generation++;
     const model = driver ? this.active.announcedModel(driver) : null;
     const info = await this.deps.runtimes.restart(name);
     if (driver && model && info.model && sameModelName(info.model, model) && !this.active.announcedModel(driver)) {

@@ -220,13 +220,22 @@ export class RuntimeManager {
 
   /**
    * Always a new process with what it served (a hung one too: it is continued first, so it acts on the
-   * stop's SIGTERM). An external runtime is not ours to restart: it is looked up again.
+   * stop's SIGTERM). A running one is restarted in place: no other runtime stops and which one is active
+   * does not change (Ollama serving the embeddings slot beside vLLM stays beside it). One not running is
+   * started as a switch to it, as `activate`; an external runtime is not ours to restart: it is looked up again.
    */
   restart(name: RuntimeName): Promise<RuntimeInfo> {
     const slot = this.slot(name);
     const run = runOf(slot.current);
-    run?.proc.resume();
-    return this.activate(name, { model: run?.model ?? this.lastModels[name], flags: run?.model ? run.flags : undefined, fresh: true });
+    const options: StartOptions = { model: run?.model ?? this.lastModels[name], flags: run?.model ? run.flags : undefined, fresh: true };
+    if (!run) return this.activate(name, options);
+    this.assertOpen();
+    run.proc.resume();
+    slot.abortStart(new AppError('cancelled', `${slot.adapter.displayName} is being restarted.`));
+    return this.withLocks([name], async () => {
+      await slot.start(options, slot.modelFor(options, this.lastModels[name] ?? null));
+      return this.info(name);
+    });
   }
 
   /** Stops every runtime Switchyard owns (app quit, `serve` shutdown). Leaves external ones alone. */
