@@ -178,6 +178,9 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       self,
     });
 
+    // every driver is registered with one line (below); both coordinators (installing in ModelService,
+    // serving in ActivationService) find them in this registry and never name a runtime
+    const drivers = new DriverRegistry();
     const runtimes = new RuntimeManager({
       settings,
       processes: new RuntimeProcessRepo(db),
@@ -189,6 +192,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       hfHubCache: hubCache,
       fetch: seams.fetch,
       adapters: [...adapters, ...(seams.extraRuntimes ?? [])],
+      // what a runtime can do is its driver's: declared once, there
+      requiresModel: (name) => drivers.byLocalRuntime(name)?.requiresModel === true,
     });
     store.add('runtimes', () => runtimes.close());
     await runtimes.init();
@@ -265,9 +270,6 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       // the manifest (built below) is the source of truth once it exists; called per request, after init
       modelsCount: seams.modelsCount ?? (() => models.list().filter((m) => m.status !== 'missing').length),
     });
-    // every driver is registered with one line (below); both coordinators (installing in ModelService,
-    // serving in ActivationService) find them in this registry and never name a runtime
-    const drivers = new DriverRegistry();
     // a model row of a kind no driver here installs and serves (a newer Switchyard's) is left out of lists
     const modelsRepo = new ModelsRepo(db, (kind) => drivers.byProvider(kind.provider)?.models === 'manifest' && drivers.byLocalRuntime(kind.runtime) !== undefined);
     const catalog = store.add(

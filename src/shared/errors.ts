@@ -54,6 +54,8 @@ export const ErrorCode = z.enum([
   'destination_not_allowed',
   /** a provider changed since its last validation: nothing is sent until it passes again */
   'validation_stale',
+  /** a provider is disabled: nothing is routed to it until it is enabled */
+  'model_disabled',
   'internal_error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -109,6 +111,7 @@ export const errorStatus: Record<ErrorCode, number> = {
   data_dir_unusable: 500,
   destination_not_allowed: 422,
   validation_stale: 409,
+  model_disabled: 403,
   internal_error: 500,
 };
 

@@ -1,5 +1,6 @@
 // A third runtime and its driver, registered by this test only: no line of Switchyard names it, yet it is
-// listed, checked as a runtime id, switched to by its capabilities (requiresModel) and shown in the tray.
+// listed, checked as a runtime id, switched to by its capabilities (requiresModel, declared by its driver
+// only: the supervisor asks the driver) and shown in the tray.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivateContext, EndpointState, ServedModel, ServingDriver } from '../../src/main/drivers/serving-driver';
 import { ModelsRepo } from '../../src/main/models/models-repo';
@@ -46,7 +47,8 @@ class ThirdDriver implements ServingDriver {
 
   async activate(model: ServedModel, _flags: unknown, _ctx: ActivateContext): Promise<ServingEndpoint> {
     this.calls.push(`activate ${model.name}`);
-    await this.runtimes.activate(ID);
+    // started with its model, as a runtime that serves one model per process is
+    await this.runtimes.activate(ID, { model: model.name });
     this.runtimes.setModel(ID, model.name);
     return this.endpoint()!;
   }
@@ -128,6 +130,11 @@ describe('a third driver, named by no code of Switchyard', () => {
     const bare = await t.call<{ error: { code: string; message: string } }>('POST', `/api/v1/system/llm-servers/${ID}/start`);
     expect(bare).toMatchObject({ status: 400, body: { error: { code: 'bad_request', message: expect.stringMatching(/^llama\.cpp serves one model per process .*model_name/) } } });
     expect(driver.calls).toEqual([]);
+    expect(t.core.runtimes.info(ID).state).toBe('stopped');
+    // the runtime's own start (a restart goes straight to the supervisor) asks the driver too: its adapter
+    // (Ollama's, spread above) declares nothing about models
+    const restart = await t.call<{ error: { code: string; message: string } }>('POST', `/api/v1/system/llm-servers/${ID}/restart`);
+    expect(restart).toMatchObject({ status: 400, body: { error: { code: 'bad_request', message: expect.stringMatching(/one model per process .*model_name/) } } });
     expect(t.core.runtimes.info(ID).state).toBe('stopped');
 
     const activated = await t.call('POST', '/api/v1/models/activate', { name: 'tinyllama-q4' });

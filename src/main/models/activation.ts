@@ -1,5 +1,5 @@
 import type { Activation, ActivateBody, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
-import type { RuntimeInfo, RuntimeName } from '../../shared/api/runtimes';
+import type { RuntimeInfo, RuntimeName, SavedDefault } from '../../shared/api/runtimes';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import { sameModelName } from '../../shared/model-names';
 import type { FitRequest } from '../catalog/fit';
@@ -20,6 +20,7 @@ import { isUp } from '../../shared/runtimes';
 import type { Slot } from '../../shared/api/router';
 import { slotsOf } from '../drivers/serving-driver';
 import { EmbeddingsSlot } from '../serving/embeddings-slot';
+import { DefaultRoute, restoreEmbeddings } from '../serving/restore';
 import { slotFit } from './slot-memory';
 import type { StateStore } from '../serving/saved-choice';
 
@@ -50,6 +51,8 @@ export interface ActiveEndpointInfo {
   phase: 'serving' | 'starting' | 'unresponsive' | 'down' | null;
   /** null while nothing answers */
   endpoint: PublicEndpoint | null;
+  /** the remote default as stored, and why it is not the default now when it is not */
+  saved_default: SavedDefault | null;
 }
 
 const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
@@ -70,6 +73,8 @@ export class ActivationService {
   readonly active: ActiveServing;
   /** the local embeddings slot (the chat slot is `active`) */
   readonly embeddings: EmbeddingsSlot;
+  /** the stored remote default: the default while its provider can serve it, back once it can again */
+  readonly defaultRoute: DefaultRoute;
   /** the launch flags the chat slot's model was started with (its share of the GPU, for the slots' fit) */
   private chatFlags: { model: string; flags: RuntimeFlags } | null = null;
 
@@ -77,6 +82,7 @@ export class ActivationService {
     this.flags = new ActivationFlags(deps);
     this.active = new ActiveServing(deps.drivers, deps.events, deps.state ?? null);
     this.embeddings = new EmbeddingsSlot(this.active, deps.runtimes, deps.events, deps.state ?? null);
+    this.defaultRoute = new DefaultRoute({ active: this.active, drivers: deps.drivers, logger: deps.logger });
   }
 
   /** Adds a driver (a remote provider's, a test's): one line, nothing else to change. */
@@ -106,10 +112,11 @@ export class ActivationService {
 
   endpointInfo(): ActiveEndpointInfo {
     const driver = this.active.driver();
-    if (!driver) return { kind: null, provider: null, runtime: null, model: null, phase: null, endpoint: null };
+    const saved_default = this.defaultRoute.info();
+    if (!driver) return { kind: null, provider: null, runtime: null, model: null, phase: null, endpoint: null, saved_default };
     const state = driver.state();
     const endpoint = driver.endpoint();
-    return { kind: driver.kind, provider: driver.provider, runtime: driver.runtime, model: state.model, phase: state.phase, endpoint: endpoint ? publicEndpoint(endpoint) : null };
+    return { kind: driver.kind, provider: driver.provider, runtime: driver.runtime, model: state.model, phase: state.phase, endpoint: endpoint ? publicEndpoint(endpoint) : null, saved_default };
   }
 
   /** `llm-servers/active`: the local runtime view, or the process-less endpoint that serves instead. */
@@ -139,35 +146,10 @@ export class ActivationService {
       }
     }
     for (const info of this.deps.runtimes.list()) this.active.sync(info);
-    await this.restoreDefault();
-    this.restoreEmbeddings();
-  }
-
-  /** The remote default the user set before the restart is the default again (its driver's checks apply). */
-  private async restoreDefault(): Promise<void> {
-    const saved = this.active.savedDefault();
-    const driver = saved ? this.deps.drivers.byProvider(saved.provider) : null;
-    if (!saved || !driver || driver.localRuntime !== null) return;
-    try {
-      const model = { name: saved.model, provider: driver.provider, runtime: driver.runtime };
-      await driver.activate(model, {}, { slot: 'chat', isCurrent: () => true, onLoading: () => {} });
-      this.active.served(driver, model, `${saved.model} (${driver.label}) is the default route again.`);
-    } catch (error) {
-      // still the default: requests without a model get the route's refusal (stale, disabled, offline), which says what to do
-      this.deps.logger.warn({ error: errorMessage(error), provider: saved.provider, model: saved.model }, 'the default route could not be served again after the restart');
-    }
-  }
-
-  /** The embeddings slot's model, when its runtime is still up: put back (loaded again if the runtime dropped it). */
-  private restoreEmbeddings(): void {
-    const saved = this.embeddings.savedModel();
-    if (!saved) return;
-    const m = this.deps.models.find(saved.model);
-    const driver = m && m.status === 'installed' ? this.deps.drivers.byProvider(saved.provider) : null;
-    // like the chat slot, nothing is started for it: a runtime that is down leaves the slot empty
-    if (!m || !driver?.localRuntime || !isUp(this.deps.runtimes.info(driver.localRuntime as RuntimeName).state)) return this.embeddings.forget();
-    // not awaited: the start is not held up by a load; its events say how it went
-    void this.embeddings.activate(driver, m, () => {}, true).catch(() => {});
+    await this.defaultRoute.restore();
+    // after the remote drivers follow the providers (app.ts): a provider's change reaches them first
+    this.defaultRoute.follow(this.deps.events);
+    restoreEmbeddings({ ...this.deps, active: this.active, embeddings: this.embeddings });
   }
 
   // ---- state -------------------------------------------------------------------------------------
@@ -360,7 +342,8 @@ export class ActivationService {
   /** The remote default is forgotten: the chat slot is the default again (`deactivated` for the remote model). */
   private async clearDefault(reason: string): Promise<void> {
     const remote = this.active.remoteDriver();
-    if (!remote) return;
+    // a stored default not in effect (its provider cannot serve now) does not come back either
+    if (!remote) return this.active.forgetSaved();
     this.defaultGeneration++;
     // forgotten before the event, so the table rebuilt on it has the chat slot as the default
     this.active.clear(remote);
@@ -429,7 +412,11 @@ export class ActivationService {
     else this.generation++;
     const announced = this.active.announcedModel(driver);
     await driver.deactivate(model);
-    if (driver.localRuntime === null) this.active.clear(driver);
+    if (driver.localRuntime === null) {
+      this.active.clear(driver);
+      // deactivating the remote default forgets a stored one waiting for its provider too
+      this.active.forgetSaved();
+    }
     // a model activated on the runtime directly (not announced) still gets its one `deactivated` event
     // only what this driver announced is retired (a remote default stays when a local slot is emptied)
     if (!(announced && this.active.retire(driver, 'deactivated on request.')) && model && !announced) this.active.emit({ name: model, runtime: driver.runtime }, 'deactivated', `${model} is no longer served.`, null, eventSlot(driver));
@@ -451,8 +438,10 @@ export class ActivationService {
 
   /** Restarts a local runtime with what it served (the events say deactivated, then serving again). */
   async restartRuntime(name: RuntimeName): Promise<RuntimeInfo> {
-    this.generation++;
     const driver = this.deps.drivers.byLocalRuntime(name);
+    // a running runtime beside the chat slot's (the embeddings slot's) restarts in place: no chat load is cancelled
+    const before = this.deps.runtimes.info(name);
+    if (before.active || before.pid === null) this.generation++;
     const model = driver ? this.active.announcedModel(driver) : null;
     const info = await this.deps.runtimes.restart(name);
     if (driver && model && info.model && sameModelName(info.model, model) && !this.active.announcedModel(driver)) {
@@ -466,6 +455,8 @@ export class ActivationService {
     const remote = this.active.remoteDriver();
     const local = this.deps.runtimes.activeInfo().active_server;
     if (remote) await this.deactivate({ runtime: remote.runtime });
+    // a stored default waiting for its provider is forgotten too: "Off" means nothing comes back
+    this.active.forgetSaved();
     if (local) await this.stopRuntime(local);
   }
 

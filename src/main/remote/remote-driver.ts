@@ -1,3 +1,4 @@
+import { AppError } from '../../shared/errors';
 import type { ActivateContext, DriverRegistry, EndpointState, ServedModel, ServingDriver } from '../drivers/serving-driver';
 import type { EventBus } from '../events';
 import type { ServingEndpoint } from '../serving/endpoint';
@@ -28,9 +29,17 @@ export class RemoteDriver implements ServingDriver {
 
   async activate(model: ServedModel, _flags: unknown, ctx: ActivateContext): Promise<ServingEndpoint> {
     ctx.onLoading(`checking ${this.provider}'s last validation for ${model.name}`);
-    this.providers.assertServable(this.provider, model.name);
+    this.check(model);
     this.serving = model.name;
     return this.endpoint()!;
+  }
+
+  /** Refuses what may not serve now: a disabled provider, one not validated since it changed, a model it did not list. */
+  check(model: ServedModel): void {
+    if (this.providers.find(this.provider)?.enabled === false) {
+      throw new AppError('model_disabled', `${this.provider} is disabled, so nothing is routed to it — enable it (Providers, or PATCH /api/v1/remote-providers/${this.provider} {"enabled": true}).`);
+    }
+    this.providers.assertServable(this.provider, model.name);
   }
 
   /**

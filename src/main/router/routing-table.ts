@@ -249,13 +249,15 @@ export class RoutingTable {
   }
 
   /**
-   * The default route: the remote model `llm-runtime/active` made the default, as stored (a default
-   * that cannot be served now still answers requests without a model with its route's refusal); none:
-   * the chat slot is the default.
+   * The default route: the remote model `llm-runtime/active` made the default while it is in effect
+   * (one offline or down still answers requests without a model with its route's refusal); none, or a
+   * stored one whose provider cannot serve now (disabled, changed, removed: `serving/restore.ts`): the
+   * chat slot is the default, as `llm-runtime/active` says.
    */
   private defaultName(): string | null {
-    const saved = this.deps.activation.active.savedDefault();
-    return saved ? `${saved.provider}/${saved.model}` : null;
+    const remote = this.deps.activation.active.remoteDriver();
+    const model = remote?.state('chat').model;
+    return remote && model ? `${remote.provider}/${model}` : null;
   }
 
   private installedRoute(name: string): boolean {

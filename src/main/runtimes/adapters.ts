@@ -44,7 +44,6 @@ export interface RuntimeAdapter {
   readonly name: RuntimeName;
   readonly displayName: string;
   readonly defaultBinary: string;
-  readonly requiresModel: boolean;
   /** its Settings group (`<group>.binary` is the program's path) */
   readonly settingsGroup: RuntimeSettingsGroup;
   /** the environment variable that sets its program for a session (wins over Settings) */
@@ -110,7 +109,6 @@ export const ollamaAdapter: RuntimeAdapter = {
   name: 'ollama',
   displayName: runtimeLabel('ollama'),
   defaultBinary: 'ollama',
-  requiresModel: false,
   settingsGroup: 'ollama',
   binaryEnv: 'SWITCHYARD_OLLAMA_BIN',
   installHint: 'Install Ollama (https://ollama.com/download) or set its path in Settings › Ollama binary (env SWITCHYARD_OLLAMA_BIN).',
@@ -157,7 +155,6 @@ export const vllmAdapter: RuntimeAdapter = {
   name: 'vllm',
   displayName: runtimeLabel('vllm'),
   defaultBinary: 'vllm',
-  requiresModel: true,
   settingsGroup: 'vllm',
   binaryEnv: 'SWITCHYARD_VLLM_BIN',
   installHint: 'Install vLLM (pip install vllm) in an environment with CUDA, or set its path in Settings › vLLM binary (env SWITCHYARD_VLLM_BIN).',

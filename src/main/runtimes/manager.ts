@@ -25,6 +25,11 @@ export interface RuntimeManagerDeps {
   fetch?: typeof fetch;
   /** the runtimes supervised (default: every adapter); each one a slot, none named here */
   adapters?: readonly RuntimeAdapter[];
+  /**
+   * Whether runtime `name` cannot start without a model: its serving driver says (`requiresModel`,
+   * the one declaration); asked at each start, so a driver registered later counts. Default: none does.
+   */
+  requiresModel?: (name: RuntimeName) => boolean;
 }
 
 /**
@@ -56,6 +61,7 @@ export class RuntimeManager {
       isActive: (name: RuntimeName) => this.active === name,
       closed: () => this.closed,
       remember: (name: RuntimeName, model: string) => this.rememberModel(name, model),
+      requiresModel: deps.requiresModel ?? (() => false),
     };
     for (const adapter of deps.adapters ?? adapters) this.slots.set(adapter.name, new RuntimeSlot(adapter, ctx));
     this.lastModels = Object.fromEntries([...this.slots.keys()].map((n) => [n, null]));
@@ -214,13 +220,22 @@ export class RuntimeManager {
 
   /**
    * Always a new process with what it served (a hung one too: it is continued first, so it acts on the
-   * stop's SIGTERM). An external runtime is not ours to restart: it is looked up again.
+   * stop's SIGTERM). A running one is restarted in place: no other runtime stops and which one is active
+   * does not change (Ollama serving the embeddings slot beside vLLM stays beside it). One not running is
+   * started as a switch to it, as `activate`; an external runtime is not ours to restart: it is looked up again.
    */
   restart(name: RuntimeName): Promise<RuntimeInfo> {
     const slot = this.slot(name);
     const run = runOf(slot.current);
-    run?.proc.resume();
-    return this.activate(name, { model: run?.model ?? this.lastModels[name], flags: run?.model ? run.flags : undefined, fresh: true });
+    const options: StartOptions = { model: run?.model ?? this.lastModels[name], flags: run?.model ? run.flags : undefined, fresh: true };
+    if (!run) return this.activate(name, options);
+    this.assertOpen();
+    run.proc.resume();
+    slot.abortStart(new AppError('cancelled', `${slot.adapter.displayName} is being restarted.`));
+    return this.withLocks([name], async () => {
+      await slot.start(options, slot.modelFor(options, this.lastModels[name] ?? null));
+      return this.info(name);
+    });
   }
 
   /** Stops every runtime Switchyard owns (app quit, `serve` shutdown). Leaves external ones alone. */

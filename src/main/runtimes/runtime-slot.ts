@@ -42,6 +42,8 @@ export interface SlotContext {
   closed(): boolean;
   /** a model started and answered: remembered as the runtime's last one */
   remember(name: RuntimeName, model: string): void;
+  /** it cannot start without a model (its serving driver's `requiresModel`, declared there only) */
+  requiresModel(name: RuntimeName): boolean;
 }
 
 /**
@@ -135,9 +137,10 @@ export class RuntimeSlot {
 
   /** The model a start serves (one asked for, else the last one when the runtime needs one), or a bad_request. */
   modelFor(options: StartOptions, lastModel: string | null): string | null {
-    const model = options.model ?? (this.adapter.requiresModel ? lastModel : null);
-    if (this.adapter.requiresModel && !model) {
-      throw new AppError('bad_request', `${this.adapter.displayName} serves one model per process: pass model_name (an installed Hugging Face model such as "Qwen/Qwen3-0.6B").`);
+    const requiresModel = this.ctx.requiresModel(this.name);
+    const model = options.model ?? (requiresModel ? lastModel : null);
+    if (requiresModel && !model) {
+      throw new AppError('bad_request', `${this.adapter.displayName} serves one model per process and has served none yet: pass model_name (one of its installed models).`);
     }
     return model ?? null;
   }

@@ -122,6 +122,21 @@ export class ActiveServing {
     if (this.recovering?.driver === driver) this.recovering = null;
   }
 
+  /**
+   * The remote default cannot serve now (its provider was disabled, changed or removed): the chat slot
+   * is the default, but the choice stays stored, to come back once its provider can serve again.
+   */
+  suspend(driver: ServingDriver, reason: string): void {
+    if (this.remote !== driver) return;
+    this.remote = null;
+    this.retire(driver, reason);
+  }
+
+  /** The stored remote default is forgotten too (one that was not in effect: a local default chosen, "Off"). */
+  forgetSaved(): void {
+    if (!this.remote) this.saved.set(null);
+  }
+
   /** The model a driver is announced serving, if any. */
   announcedModel(driver: ServingDriver): string | null {
     if (this.announcedChat?.driver === driver) return this.announcedChat.model;

@@ -79,6 +79,25 @@ export const ActiveEndpointBody = z.object({
   provider: z.string().min(1).max(100),
   model: z.string().min(1).max(300),
 });
+/**
+ * Why the remote default the user chose (stored) is not the default now: its provider is gone
+ * (`provider_not_found`), disabled (`model_disabled`), changed since its last validation
+ * (`validation_stale`), never or not successfully validated (`model_not_validated`), no longer lists the
+ * model (`model_not_found`), or the check failed otherwise (`failed`). It comes back by itself once
+ * that is fixed; until then the chat slot is the default.
+ */
+export const DefaultNotServedReason = z.enum(['provider_not_found', 'model_disabled', 'validation_stale', 'model_not_validated', 'model_not_found', 'failed']);
+export type DefaultNotServedReason = z.infer<typeof DefaultNotServedReason>;
+/** The remote default as the user chose it, and whether it is the default now (`in_effect`), else why not. */
+export const SavedDefault = z.object({
+  provider: z.string(),
+  model: z.string(),
+  in_effect: z.boolean(),
+  reason: DefaultNotServedReason.nullable(),
+  message: z.string().nullable(),
+});
+export type SavedDefault = z.infer<typeof SavedDefault>;
+/** What is the default route now (the fields above `saved_default`), and the stored choice (null: none, the chat slot is the default). */
 export const ActiveEndpointResponse = okShape({
   kind: z.enum(['local', 'remote']).nullable(),
   provider: z.string().nullable(),
@@ -86,6 +105,7 @@ export const ActiveEndpointResponse = okShape({
   model: z.string().nullable(),
   phase: EndpointPhase.nullable(),
   endpoint: ServingEndpointInfo.nullable(),
+  saved_default: SavedDefault.nullable(),
 });
 export const SetActiveBody = z.object({
   server_name: RuntimeName,
