@@ -1,7 +1,8 @@
 import { AppError } from '../../shared/errors';
 import type { ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import type { Slot } from '../../shared/api/router';
-import type { DriverInfo } from '../../shared/api/runtimes';
+import type { DriverInfo, LaunchPreview } from '../../shared/api/runtimes';
+import type { Settings } from '../../shared/settings';
 import type { ServingEndpoint } from '../serving/endpoint';
 
 export interface ActivateContext {
@@ -69,6 +70,12 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   readonly gpuShare?: boolean;
   /** it cannot start without a model (vLLM serves one per process): a switch to it without one takes its last */
   readonly requiresModel?: boolean;
+  /**
+   * How a user would start `model` on its runtime by hand, as the supervisor would start it now with
+   * these flags (the fit's) and Settings: commands, each as lines (`commandLines`). Absent or null: no
+   * command to show (a process-less endpoint).
+   */
+  launchPreview?(model: string, flags: RuntimeFlags | null, settings: Settings): string[][] | null;
   /** the slot a model goes in by its capability (an embedding model → `embeddings`); default `chat` */
   slotOf?(model: M): Promise<Slot>;
   /** refuses, before anything starts, what the upstream would refuse after loading (throws AppError) */
@@ -98,6 +105,13 @@ export function describeDriver(driver: ServingDriver): DriverInfo {
     requires_network: driver.requiresNetwork,
     slots: [...slotsOf(driver)],
   };
+}
+
+/** The launch command of `model` on local runtime `runtime`, from that runtime's driver; null when it has none (or no driver serves it). */
+export function launchPreviewOf(drivers: DriverRegistry, runtime: string, model: string, flags: RuntimeFlags | null, settings: Settings): LaunchPreview | null {
+  const driver = drivers.byLocalRuntime(runtime);
+  const commands = driver?.launchPreview?.(model, flags, settings);
+  return driver && commands?.length ? { runtime, label: driver.label, commands } : null;
 }
 
 /** The slots a driver can serve. */

@@ -2,7 +2,8 @@ import { SECRET_ENV } from '../../shared/secret-env';
 import type { RuntimeName } from '../../shared/api/runtimes';
 import type { RuntimeFlags } from '../../shared/api/models';
 import type { Settings } from '../../shared/settings';
-import { flagArgs, flagsFromArgs, flagsFromSettings } from '../../shared/vllm-flags';
+import { flagsFromArgs } from '../../shared/vllm-flags';
+import { vllmServeArgs } from './vllm-args';
 import { AppError } from '../../shared/errors';
 import { isRepoFullyCached } from '../hub/cache-layout';
 import { resolveHubToken } from '../hub/hub-token';
@@ -164,15 +165,8 @@ export const vllmAdapter: RuntimeAdapter = {
   endpoint: (s) => ({ host: s.vllm.host, port: s.vllm.port }),
   launch({ settings, model, env, hfHubCache, overrides }) {
     if (!model) throw new Error('vLLM needs a model');
-    const v: Partial<VllmFlags> = { ...flagsFromSettings(settings.vllm), ...stripUndefined(overrides ?? {}) };
-    const args = ['serve', v.path ?? model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model, ...flagArgs(v)];
-    if (v.revision != null) {
-      // offline, vLLM resolves model and tokenizer at the revision given, else through refs/main
-      args.push('--revision', v.revision, '--tokenizer-revision', v.revision);
-      if (v.trust_remote_code) args.push('--code-revision', v.revision);
-    }
-    // a model's own extra arguments replace those of Settings (they were written for that model)
-    args.push(...(v.extra_args?.length ? v.extra_args : settings.vllm.extraArgs));
+    const v: Partial<VllmFlags> = overrides ?? {};
+    const args = vllmServeArgs(settings.vllm, model, v);
     const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache };
     if (settings.hub.home) extra.HF_HOME = settings.hub.home;
     if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
@@ -239,10 +233,6 @@ function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
   const source = args[0] === 'serve' ? args[1] : undefined;
   if (source && served >= 0 && args[served + 1] && args[served + 1] !== source) out.path = source;
   return out;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The program a runtime is started with, as Settings give it (null: looked for on PATH). */

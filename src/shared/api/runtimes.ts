@@ -115,4 +115,16 @@ export const DriverInfo = z.object({
   slots: z.array(Slot),
 });
 export type DriverInfo = z.infer<typeof DriverInfo>;
+
+/**
+ * How a model is started by hand on its runtime, spelled as the supervisor starts it: one or more
+ * commands, each a list of lines (the program and its operands first, then one option a line).
+ */
+export const LaunchPreview = z.object({
+  runtime: z.string(),
+  /** the driver's label ("vLLM") */
+  label: z.string(),
+  commands: z.array(z.array(z.string()).min(1)),
+});
+export type LaunchPreview = z.infer<typeof LaunchPreview>;
 export const DriversResponse = okShape({ drivers: z.array(DriverInfo) });

@@ -23,6 +23,12 @@ import type { LocalSource } from '../model-driver';
 import { inspectModelFolder } from './model-folder';
 import type { ModelRevision } from '../../../shared/api/library';
 import { listSnapshots } from '../../hub/revisions';
+import type { Settings } from '../../../shared/settings';
+import { flagsFromSettings } from '../../../shared/vllm-flags';
+import { resolveFlags } from '../../models/activation-flags';
+import { vllmAdapter } from '../../runtimes/adapters';
+import { vllmServeArgs } from '../../runtimes/vllm-args';
+import { commandLines } from '../command-lines';
 
 export interface HfVllmDriverDeps extends HfCacheInstallDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'serving'>;
@@ -66,6 +72,15 @@ export class HfVllmDriver implements ModelDriver {
 
   canonicalName(name: string): string {
     return name;
+  }
+
+  /** `vllm serve <model> …`: the supervisor's argv (`vllmServeArgs`) with the fit's flags under Settings, as an activation layers them */
+  launchPreview(model: string, fitFlags: RuntimeFlags | null, settings: Settings): string[][] {
+    const { flags } = resolveFlags([
+      { source: 'fit', flags: fitFlags ?? {} },
+      { source: 'settings', flags: flagsFromSettings(settings.vllm) },
+    ]);
+    return [commandLines([settings.vllm.binary ?? vllmAdapter.defaultBinary, ...vllmServeArgs(settings.vllm, model, flags)])];
   }
 
   plan(request: InstallRequest, host: ManifestHost, signal?: AbortSignal): Promise<InstallPlan> {

@@ -22,6 +22,9 @@ import { formatBytes } from '../../../shared/format';
 import type { LocalSource } from '../model-driver';
 import { inspectGguf } from './gguf-file';
 import { createFromBlob, pushBlob, sha256File } from './ollama-blobs';
+import type { Settings } from '../../../shared/settings';
+import { ollamaAdapter } from '../../runtimes/adapters';
+import { commandLines } from '../command-lines';
 import { librarySize, manifestSize, manifestUrl, type PullEstimate } from './pull-size';
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -74,6 +77,13 @@ export class OllamaDriver implements ModelDriver {
 
   canonicalName(name: string): string {
     return ollamaCanonicalName(name);
+  }
+
+  /** `ollama serve` as the supervisor starts it (its address from the adapter's launch), then the model loaded by name */
+  launchPreview(model: string, _flags: RuntimeFlags | null, settings: Settings): string[][] {
+    const { args, env } = ollamaAdapter.launch({ settings, model: null, env: {}, hfHubCache: '' });
+    const program = [`OLLAMA_HOST=${env.OLLAMA_HOST}`, settings.ollama.binary ?? ollamaAdapter.defaultBinary];
+    return [commandLines([...program, ...args]), commandLines([...program, 'run', this.canonicalName(model)])];
   }
 
   /**
