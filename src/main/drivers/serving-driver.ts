@@ -3,6 +3,7 @@ import type { ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import type { Slot } from '../../shared/api/router';
 import type { DriverInfo, LaunchPreview } from '../../shared/api/runtimes';
 import type { Settings } from '../../shared/settings';
+import { driverSettings, type SettingsPlace, type SettingsText } from './settings-group';
 import type { ServingEndpoint } from '../serving/endpoint';
 
 export interface ActivateContext {
@@ -68,6 +69,8 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   readonly slots?: readonly Slot[];
   /** it reserves a share of the GPU's memory up front (vLLM's `--gpu-memory-utilization`), whatever the model's size */
   readonly gpuShare?: boolean;
+  /** its runtime's Settings group: what it is for and its own fields' labels (absent: the common fields' labels) */
+  readonly settingsText?: SettingsText;
   /** it cannot start without a model (vLLM serves one per process): a switch to it without one takes its last */
   readonly requiresModel?: boolean;
   /**
@@ -91,8 +94,11 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   test?(model: M, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult>;
 }
 
-/** A driver's capabilities as the API lists them (`GET /api/v1/system/drivers`). */
-export function describeDriver(driver: ServingDriver): DriverInfo {
+/**
+ * A driver's capabilities as the API lists them (`GET /api/v1/system/drivers`); `place`: where its
+ * local runtime's settings are (its adapter's), null for a process-less driver.
+ */
+export function describeDriver(driver: ServingDriver, place: SettingsPlace | null = null): DriverInfo {
   return {
     provider: driver.provider,
     runtime: driver.runtime,
@@ -104,6 +110,7 @@ export function describeDriver(driver: ServingDriver): DriverInfo {
     launch_flags: driver.launchFlags === true,
     requires_network: driver.requiresNetwork,
     slots: [...slotsOf(driver)],
+    settings: place && driverSettings(driver.label, driver.settingsText, place),
   };
 }
 

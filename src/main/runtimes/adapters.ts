@@ -1,7 +1,7 @@
 import { SECRET_ENV } from '../../shared/secret-env';
 import type { RuntimeName } from '../../shared/api/runtimes';
 import type { RuntimeFlags } from '../../shared/api/models';
-import type { Settings } from '../../shared/settings';
+import { runtimeGroup, type Settings, type SettingsPatch } from '../../shared/settings';
 import { flagsFromArgs } from '../../shared/vllm-flags';
 import { vllmServeArgs } from './vllm-args';
 import { AppError } from '../../shared/errors';
@@ -46,8 +46,8 @@ export interface RuntimeAdapter {
   readonly displayName: string;
   readonly defaultBinary: string;
   readonly requiresModel: boolean;
-  /** its Settings group (`<group>.binary` is the program's path) */
-  readonly settingsGroup: RuntimeSettingsGroup;
+  /** its own Settings group (`<group>.binary` is the program's path); absent: `runtimes.<name>`, the common shape */
+  readonly settingsGroup?: RuntimeSettingsGroup;
   /** the environment variable that sets its program for a session (wins over Settings) */
   readonly binaryEnv: string;
   endpoint(settings: Settings): Endpoint;
@@ -237,7 +237,22 @@ function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
 
 /** The program a runtime is started with, as Settings give it (null: looked for on PATH). */
 export function binarySetting(adapter: RuntimeAdapter, settings: Settings): string | null {
-  return settings[adapter.settingsGroup].binary;
+  return adapter.settingsGroup ? settings[adapter.settingsGroup].binary : runtimeGroup(settings, adapter.name).binary;
+}
+
+/** Where a runtime's settings are: its own group (`vllm`) or `runtimes.<name>`. */
+export function settingsPathOf(adapter: RuntimeAdapter): string {
+  return adapter.settingsGroup ?? `runtimes.${adapter.name}`;
+}
+
+/** Its settings' place, and the env var that sets its program (read for a group of its own only: `config.ts`'s overrides). */
+export function settingsPlaceOf(adapter: RuntimeAdapter): { path: string; binaryEnv: string | null } {
+  return { path: settingsPathOf(adapter), binaryEnv: adapter.settingsGroup ? adapter.binaryEnv : null };
+}
+
+/** The Settings patch that sets a runtime's program. */
+export function binaryPatch(adapter: RuntimeAdapter, binary: string): SettingsPatch {
+  return adapter.settingsGroup ? { [adapter.settingsGroup]: { binary } } : { runtimes: { [adapter.name]: { binary } } };
 }
 
 /** The runtimes this build supervises; a core may be given others (`RuntimeManagerDeps.adapters`). */

@@ -101,6 +101,23 @@ export const LogsResponse = okShape({ runtime: RuntimeName, lines: z.array(LogLi
  * local slots it can serve), `launch_flags` (it takes the flag table's launch flags), `models`
  * (`manifest`: installed here; `provider`: the provider lists them).
  */
+/** How Settings shows one field of a runtime's group: its label, a hint, the env var that wins over it. */
+export const SettingsFieldText = z.object({ label: z.string(), hint: z.string().nullable(), env: z.string().nullable() });
+export type SettingsFieldText = z.infer<typeof SettingsFieldText>;
+
+/**
+ * A local runtime's Settings group as its driver describes it: where its values are (`path`: a group
+ * of its own such as `vllm`, or `runtimes.<id>` in the common shape), its title and what it is for,
+ * and its fields' texts. The Settings screen renders one section per entry, naming no runtime.
+ */
+export const DriverSettings = z.object({
+  path: z.string(),
+  title: z.string(),
+  about: z.string().nullable(),
+  fields: z.record(z.string(), SettingsFieldText),
+});
+export type DriverSettings = z.infer<typeof DriverSettings>;
+
 export const DriverInfo = z.object({
   provider: z.string(),
   runtime: z.string(),
@@ -113,6 +130,8 @@ export const DriverInfo = z.object({
   launch_flags: z.boolean(),
   requires_network: z.boolean(),
   slots: z.array(Slot),
+  /** its runtime's Settings group; null for a process-less driver */
+  settings: DriverSettings.nullable(),
 });
 export type DriverInfo = z.infer<typeof DriverInfo>;
 
