@@ -1,5 +1,6 @@
 // A third runtime and its driver, registered by this test only: no line of Switchyard names it, yet it is
-// listed, checked as a runtime id, switched to by its capabilities (requiresModel) and shown in the tray.
+// listed, checked as a runtime id, switched to by its capabilities (requiresModel), shown in the tray, and
+// given a Settings group in the common shape (`runtimes.llamacpp`) that its runtime starts from.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivateContext, EndpointState, ServedModel, ServingDriver } from '../../src/main/drivers/serving-driver';
 import { ModelsRepo } from '../../src/main/models/models-repo';
