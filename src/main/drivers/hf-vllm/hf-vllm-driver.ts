@@ -27,7 +27,7 @@ import type { Settings } from '../../../shared/settings';
 import { flagSettingLabels, flagsFromSettings } from '../../../shared/vllm-flags';
 import type { SettingsText } from '../settings-group';
 import { resolveFlags } from '../../models/activation-flags';
-import { vllmAdapter } from '../../runtimes/adapters';
+import { binarySetting, vllmAdapter } from '../../runtimes/adapters';
 import { vllmServeArgs } from '../../runtimes/vllm-args';
 import { commandLines } from '../command-lines';
 
@@ -93,7 +93,7 @@ export class HfVllmDriver implements ModelDriver {
       { source: 'fit', flags: fitFlags ?? {} },
       { source: 'settings', flags: flagsFromSettings(settings.vllm) },
     ]);
-    return [commandLines([settings.vllm.binary ?? vllmAdapter.defaultBinary, ...vllmServeArgs(settings.vllm, model, flags)])];
+    return [commandLines([binarySetting(vllmAdapter, settings) ?? vllmAdapter.defaultBinary, ...vllmServeArgs(settings.vllm, model, flags)])];
   }
 
   plan(request: InstallRequest, host: ManifestHost, signal?: AbortSignal): Promise<InstallPlan> {

@@ -23,7 +23,7 @@ import type { LocalSource } from '../model-driver';
 import { inspectGguf } from './gguf-file';
 import { createFromBlob, pushBlob, sha256File } from './ollama-blobs';
 import type { Settings } from '../../../shared/settings';
-import { ollamaAdapter } from '../../runtimes/adapters';
+import { binarySetting, ollamaAdapter } from '../../runtimes/adapters';
 import { commandLines } from '../command-lines';
 import type { SettingsText } from '../settings-group';
 import { librarySize, manifestSize, manifestUrl, type PullEstimate } from './pull-size';
@@ -95,7 +95,7 @@ export class OllamaDriver implements ModelDriver {
   /** `ollama serve` as the supervisor starts it (its address from the adapter's launch), then the model loaded by name */
   launchPreview(model: string, _flags: RuntimeFlags | null, settings: Settings): string[][] {
     const { args, env } = ollamaAdapter.launch({ settings, model: null, env: {}, hfHubCache: '' });
-    const program = [`OLLAMA_HOST=${env.OLLAMA_HOST}`, settings.ollama.binary ?? ollamaAdapter.defaultBinary];
+    const program = [`OLLAMA_HOST=${env.OLLAMA_HOST}`, binarySetting(ollamaAdapter, settings) ?? ollamaAdapter.defaultBinary];
     return [commandLines([...program, ...args]), commandLines([...program, 'run', this.canonicalName(model)])];
   }
 
