@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { NetworkSettings, Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
+import { NetworkSettings, RuntimeGroupSettings, Settings, SettingsPatch, settingsGroups, type SettingsGroup } from '../shared/settings';
+import { RuntimeName } from '../shared/api/runtimes';
 import type { SettingsRepo } from './db/settings-repo';
 import { isMasked, type SecretStore } from './secrets';
 import { ENV_GROUPS, isSecretEnvName, refsOf, resolveRow, rowWithRefs, secretEntries } from './settings-secrets';
@@ -90,7 +91,11 @@ function applyPatch(base: Settings, patch: SettingsPatch): Settings {
   const out = structuredClone(base) as Record<string, Record<string, unknown>>;
   for (const [group, values] of Object.entries(patch)) {
     if (!values) continue;
-    for (const [key, value] of Object.entries(values)) if (value !== undefined) out[group]![key] = value;
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      // `runtimes`: a patch of one runtime's group keeps that runtime's other fields
+      out[group]![key] = group === 'runtimes' ? { ...(out[group]![key] as object | undefined), ...(value as object) } : value;
+    }
   }
   return Settings.parse(out);
 }
@@ -182,8 +187,9 @@ export class SettingsService {
     const raw = this.repo.readGroups();
     const out: Record<string, unknown> = {};
     for (const group of settingsGroups) {
-      const parsed = Settings.shape[group].safeParse(resolveRow(group, raw[group] ?? {}, (key) => this.secrets.get(key)));
-      out[group] = parsed.success ? parsed.data : Settings.shape[group].parse({});
+      const row = resolveRow(group, raw[group] ?? {}, (key) => this.secrets.get(key));
+      const parsed = Settings.shape[group].safeParse(row);
+      out[group] = parsed.success ? parsed.data : group === 'runtimes' ? validRuntimeGroups(row) : Settings.shape[group].parse({});
     }
     return out;
   }
@@ -227,6 +233,17 @@ export class SettingsService {
   private compute(): Settings {
     return applyPatch(Settings.parse(this.storedRaw()), this.overrides);
   }
+}
+
+/** The runtime groups of a stored `runtimes` row that are valid, each on its own: a bad one (a hand edit) does not reset the others. */
+function validRuntimeGroups(row: unknown): Record<string, RuntimeGroupSettings> {
+  const out: Record<string, RuntimeGroupSettings> = {};
+  if (!row || typeof row !== 'object') return out;
+  for (const [id, value] of Object.entries(row)) {
+    const parsed = RuntimeGroupSettings.safeParse(value);
+    if (RuntimeName.safeParse(id).success && parsed.success) out[id] = parsed.data;
+  }
+  return out;
 }
 
 /** where stored secrets live: 2 = versions in the secret store that the rows name */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Settings } from './settings';
+import { RuntimeGroupSettings, Settings } from './settings';
 
 /**
  * How the settings UI shows a field, read from the zod schema so a field added to `settings.ts`
@@ -49,7 +49,9 @@ function kindOf(inner: z.ZodType | null, value: unknown): FieldKind {
   return { kind: 'text' };
 }
 
+/** A group's fields by key: a group of the schema, or `runtimes.<id>` (a runtime's group in the common shape). */
 function groupShape(group: string): Record<string, z.ZodType> | null {
+  if (group.startsWith('runtimes.')) return RuntimeGroupSettings.shape;
   const field = (Settings.shape as Record<string, z.ZodType>)[group];
   if (!field) return null;
   const { inner } = unwrap(field);
@@ -66,6 +68,11 @@ export function fieldsOf(group: string, values: Record<string, unknown>): FieldS
     const schema = own && inner ? (nullable ? inner.nullable() : inner) : null;
     return { group, key, schema, nullable, kind: kindOf(inner, values[key]) };
   });
+}
+
+/** The keys of a group (`vllm`, `runtimes.<id>`) as the schema has them. */
+export function groupKeys(group: string): string[] {
+  return Object.keys(groupShape(group) ?? {});
 }
 
 /** Groups in schema order, then any the core sent that this build does not know. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { vllmSettingsShape } from './vllm-flags';
+import { RuntimeName } from './api/runtimes';
 
 /**
  * User settings. Stored per group in the `settings` table; effective values are
@@ -76,6 +77,26 @@ export const VllmSettings = z.object({
   extraArgs: ExtraArgs.default([]),
   env: EnvMap.default({}),
 });
+
+/**
+ * The settings every runtime has, for a runtime without a group of its own in this schema (a driver
+ * registered by a newer build, a plugin, a test): stored under `runtimes.<id>`, validated by this one
+ * shape, so a new runtime needs no change here. No `env`: runtime environments may hold secrets, kept
+ * out of the database only for the groups `settings-secrets.ts` knows.
+ */
+export const RuntimeGroupSettings = z.object({
+  binary: PathValue.nullable().default(null),
+  host: HostValue.default('127.0.0.1'),
+  /** null: the runtime's own default port */
+  port: z.number().int().min(1).max(65535).nullable().default(null),
+  extraArgs: ExtraArgs.default([]),
+});
+export type RuntimeGroupSettings = z.infer<typeof RuntimeGroupSettings>;
+
+/** Runtime `id`'s settings in the common shape (defaults where none are stored). */
+export function runtimeGroup(settings: Pick<Settings, 'runtimes'>, id: string): RuntimeGroupSettings {
+  return settings.runtimes[id] ?? RuntimeGroupSettings.parse({});
+}
 
 export const RuntimeSupervisionSettings = z.object({
   stopGraceMs: z.number().int().min(0).max(600_000).default(10_000),
@@ -184,6 +205,8 @@ export const RouterSettings = z.object({
 export const Settings = z.object({
   ollama: OllamaSettings.default(OllamaSettings.parse({})),
   vllm: VllmSettings.default(VllmSettings.parse({})),
+  /** every other runtime's settings by its id, in the common shape */
+  runtimes: z.record(RuntimeName, RuntimeGroupSettings).default({}),
   runtime: RuntimeSupervisionSettings.default(RuntimeSupervisionSettings.parse({})),
   hub: HubSettings.default(HubSettings.parse({})),
   downloads: DownloadSettings.default(DownloadSettings.parse({})),
@@ -214,6 +237,8 @@ function patchOf<T extends z.ZodRawShape>(group: z.ZodObject<T>) {
 export const SettingsPatch = z.strictObject({
   ollama: patchOf(OllamaSettings).optional(),
   vllm: patchOf(VllmSettings).optional(),
+  /** by runtime id, each with some of its fields (merged with what is stored) */
+  runtimes: z.record(RuntimeName, patchOf(RuntimeGroupSettings)).optional(),
   runtime: patchOf(RuntimeSupervisionSettings).optional(),
   hub: patchOf(HubSettings).optional(),
   downloads: patchOf(DownloadSettings).optional(),

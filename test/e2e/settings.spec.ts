@@ -12,7 +12,11 @@ test.afterAll(async () => {
 test('every settings group is on screen; a bad value is refused at the field in a sentence, Escape puts back the saved one', async ({ page }, testInfo) => {
   await page.goto(url());
   await page.getByTestId('nav-settings').click();
-  for (const group of settingsGroups) await expect(page.getByTestId(`settings-group-${group}`)).toBeVisible();
+  // `runtimes` holds the groups of runtimes without one of their own: one section per driver that has one (none here)
+  for (const group of settingsGroups.filter((g) => g !== 'runtimes')) await expect(page.getByTestId(`settings-group-${group}`)).toBeVisible();
+  // a runtime's section is its driver's: title, about text, field labels
+  await expect(page.getByTestId('settings-group-vllm')).toContainText('Serves Hugging Face models on NVIDIA GPUs');
+  await expect(page.getByTestId('setting-vllm-maxModelLen-row')).toContainText('Context length (--max-model-len)');
   for (const key of ['tensorParallelSize', 'dtype', 'quantization', 'extraArgs']) await expect(page.getByTestId(`setting-vllm-${key}`)).toBeVisible();
   await expect(page.getByTestId('setting-catalog-ollamaLibraryUrl')).toBeVisible();
   await expect(page.getByTestId('setting-catalog-vllmRegistryUrl')).toBeVisible();

@@ -1,6 +1,7 @@
 // A third runtime and its driver, registered by this test only: no line of Switchyard names it, yet it is
 // listed, checked as a runtime id, switched to by its capabilities (requiresModel, declared by its driver
-// only: the supervisor asks the driver) and shown in the tray.
+// only: the supervisor asks the driver), shown in the tray, and given a Settings group in the common
+// shape (`runtimes.llamacpp`) that its runtime starts from.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ActivateContext, EndpointState, ServedModel, ServingDriver } from '../../src/main/drivers/serving-driver';
 import { ModelsRepo } from '../../src/main/models/models-repo';
@@ -8,7 +9,8 @@ import { ollamaAdapter, type RuntimeAdapter } from '../../src/main/runtimes/adap
 import type { RuntimeManager } from '../../src/main/runtimes/manager';
 import type { ServingEndpoint } from '../../src/main/serving/endpoint';
 import { buildTrayMenu, trayState, type TrayItem } from '../../src/main/tray-menu';
-import { freePort, startTestCore, type TestCore } from '../support/core';
+import { freePort, OLLAMA_EMULATOR, startTestCore, type TestCore } from '../support/core';
+import { runtimeGroup, type Settings } from '../../src/shared/settings';
 
 let t: TestCore | undefined;
 afterEach(async () => {
@@ -18,14 +20,21 @@ afterEach(async () => {
 
 const ID = 'llamacpp';
 
-/** The third runtime: the Ollama emulator's program on a port of its own, under another id and label. */
-function thirdRuntime(port: number): RuntimeAdapter {
+/**
+ * The third runtime: the Ollama emulator's program under another id and label, with no Settings group
+ * of its own: its program and port are read from `runtimes.llamacpp`, the common shape (`port` there
+ * wins over the one it picks by itself).
+ */
+function thirdRuntime(defaultPort: number): RuntimeAdapter {
+  const endpoint = (s: Settings) => ({ host: runtimeGroup(s, ID).host, port: runtimeGroup(s, ID).port ?? defaultPort });
   return {
     ...ollamaAdapter,
     name: ID,
     displayName: 'llama.cpp server',
-    endpoint: () => ({ host: '127.0.0.1', port }),
-    launch: (ctx) => ollamaAdapter.launch({ ...ctx, settings: { ...ctx.settings, ollama: { ...ctx.settings.ollama, port } } }),
+    settingsGroup: undefined,
+    defaultBinary: 'llama-server',
+    endpoint,
+    launch: (ctx) => ollamaAdapter.launch({ ...ctx, settings: { ...ctx.settings, ollama: { ...ctx.settings.ollama, ...endpoint(ctx.settings) } } }),
   };
 }
 
@@ -74,6 +83,9 @@ const radio = (items: TrayItem[], label: string) => items.find((i): i is Extract
 async function coreWithThird(requiresModel: boolean): Promise<{ t: TestCore; driver: ThirdDriver }> {
   const tc = await startTestCore({ seams: { extraRuntimes: [thirdRuntime(await freePort())] } });
   const driver = tc.core.activation.register(new ThirdDriver(tc.core.runtimes, requiresModel));
+  // its program, located the way a user does it on first run: stored in its group of the common shape
+  const located = await tc.call('PUT', `/api/v1/system/llm-servers/${ID}/binary`, { path: OLLAMA_EMULATOR });
+  expect(located.status, JSON.stringify(located.body)).toBe(200);
   return { t: tc, driver };
 }
 
@@ -101,6 +113,17 @@ describe('a third driver, named by no code of Switchyard', () => {
       launch_flags: false,
       requires_network: false,
       slots: ['chat'],
+      settings: {
+        path: `runtimes.${ID}`,
+        title: 'llama.cpp',
+        about: null,
+        fields: {
+          binary: { label: 'llama.cpp program', hint: 'a path, or a name found on PATH', env: null },
+          host: { label: 'Listen address', hint: null, env: null },
+          port: { label: 'Port', hint: 'empty: the runtime’s default', env: null },
+          extraArgs: { label: 'Extra arguments', hint: 'one argument per line', env: null },
+        },
+      },
     });
     // the built-in ones say the same through the same fields (vLLM needs a model, Ollama serves both slots)
     expect(drivers.body.drivers.filter((d) => d.local_runtime !== ID).map((d) => [d.local_runtime, d.requires_model, d.slots])).toEqual([
@@ -150,6 +173,43 @@ describe('a third driver, named by no code of Switchyard', () => {
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(driver.calls).toEqual(['activate tinyllama-q4', 'deactivate', 'activate tinyllama-q4']);
     expect(t.core.activation.endpointInfo()).toMatchObject({ provider: ID, runtime: ID, model: 'tinyllama-q4', phase: 'serving' });
+  });
+
+  it('its runtime gets a Settings group in the common shape, from its driver, stored and validated with no code naming it', async () => {
+    ({ t } = await coreWithThird(false));
+    type SettingsBody = { settings: { runtimes: Record<string, unknown> } };
+    const drivers = await t.call<{ drivers: { local_runtime: string | null; settings: { path: string; fields: Record<string, unknown> } | null }[] }>('GET', '/api/v1/system/drivers');
+    // each local runtime's group as its driver describes it: the built-in ones keep their own groups and keys
+    expect(drivers.body.drivers.filter((d) => d.local_runtime).map((d) => [d.local_runtime, d.settings?.path])).toEqual([
+      ['vllm', 'vllm'],
+      ['ollama', 'ollama'],
+      [ID, `runtimes.${ID}`],
+    ]);
+    expect(drivers.body.drivers.find((d) => d.local_runtime === 'vllm')!.settings!.fields).toMatchObject({ binary: { label: 'vLLM program', env: 'SWITCHYARD_VLLM_BIN' }, maxModelLen: { label: 'Context length (--max-model-len)' } });
+    expect(drivers.body.drivers.find((d) => d.local_runtime === null)).toBeUndefined();
+
+    // the program located on first run is in its group; a patch of one field keeps the others
+    let body = (await t.call<SettingsBody>('GET', '/api/v1/settings')).body;
+    expect(body.settings.runtimes[ID]).toEqual({ binary: OLLAMA_EMULATOR, host: '127.0.0.1', port: null, extraArgs: [] });
+    const port = await freePort();
+    const patched = await t.call<SettingsBody>('PATCH', '/api/v1/settings', { runtimes: { [ID]: { port, extraArgs: ['--ctx-size', '4096'] } } });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.settings.runtimes[ID]).toEqual({ binary: OLLAMA_EMULATOR, host: '127.0.0.1', port, extraArgs: ['--ctx-size', '4096'] });
+
+    // validated by the one common shape: nothing of a refused patch is stored
+    for (const bad of [{ [ID]: { port: 70_000 } }, { [ID]: { colour: 'red' } }, { 'Not An Id': { port: 1 } }]) {
+      const refused = await t.call<{ error: { code: string } }>('PATCH', '/api/v1/settings', { runtimes: bad });
+      expect(refused, JSON.stringify(bad)).toMatchObject({ status: 400, body: { error: { code: 'validation_error' } } });
+    }
+    // an id no driver serves (yet) is kept as well, in the same shape
+    await t.call('PATCH', '/api/v1/settings', { runtimes: { koboldcpp: { port: 5001 } } });
+    body = (await t.call<SettingsBody>('GET', '/api/v1/settings')).body;
+    expect(body.settings.runtimes).toEqual({ [ID]: { binary: OLLAMA_EMULATOR, host: '127.0.0.1', port, extraArgs: ['--ctx-size', '4096'] }, koboldcpp: { binary: null, host: '127.0.0.1', port: 5001, extraArgs: [] } });
+
+    // and its runtime runs from there: the program located, on the port set
+    const started = await t.call<{ server: { state: string; port: number; binary: string | null } }>('POST', `/api/v1/system/llm-servers/${ID}/start`);
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    expect(started.body.server).toMatchObject({ state: 'ready', port });
   });
 
   it('without requiresModel, a switch starts its runtime bare and its driver is not asked to serve a model', async () => {

@@ -26,7 +26,7 @@ const { RuntimeFlags } = await import('../../src/shared/api/models');
 const { vllmAdapter } = await import('../../src/main/runtimes/adapters');
 const { flagsFromSettings } = await import('../../src/shared/vllm-flags');
 const { describeFlags } = await import('../../src/main/drivers/hf-vllm/hf-vllm-driver');
-const { FIELD_LABELS } = await import('../../src/renderer/src/screens/settings/labels');
+const { VLLM_SETTINGS_TEXT } = await import('../../src/main/drivers/hf-vllm/hf-vllm-driver');
 
 // the types are those of the real table: values of the added flags pass as such
 const added = (flags: Record<string, unknown>) => flags as never;
@@ -44,7 +44,7 @@ describe('a flag added to the vLLM flag table', () => {
     const fields = fieldsOf('vllm', settings.vllm);
     expect(fields.find((f) => f.key === 'maxNumSeqs')?.kind).toEqual({ kind: 'number', integer: true });
     expect(fields.find((f) => f.key === 'enforceEager')?.kind).toEqual({ kind: 'bool' });
-    expect(FIELD_LABELS['vllm.maxNumSeqs']).toEqual({ label: 'Parallel sequences (--max-num-seqs)', hint: 'empty: vLLM’s default' });
+    expect(VLLM_SETTINGS_TEXT.fields?.maxNumSeqs).toEqual({ label: 'Parallel sequences (--max-num-seqs)', hint: 'empty: vLLM’s default' });
   });
 
   it('is an API flag of a model, with the same rule', () => {

@@ -55,7 +55,29 @@ describe('runtime ids and the driver registry', () => {
       launch_flags: true,
       requires_network: false,
       slots: ['chat'],
+      settings: null,
     });
-    expect(describeDriver(driver('cloud', null))).toMatchObject({ local_runtime: null, requires_model: false, launch_flags: false, requires_network: true, slots: ['chat'] });
+    expect(describeDriver(driver('cloud', null))).toMatchObject({ local_runtime: null, requires_model: false, launch_flags: false, requires_network: true, slots: ['chat'], settings: null });
+  });
+
+  it('describes its runtime’s Settings group: a text for each field of the group, its own over the common ones', () => {
+    const generic = describeDriver(driver('llamacpp', 'llamacpp'), { path: 'runtimes.llamacpp', binaryEnv: null }).settings;
+    expect(generic).toEqual({
+      path: 'runtimes.llamacpp',
+      title: 'llamacpp',
+      about: null,
+      fields: {
+        binary: { label: 'llamacpp program', hint: 'a path, or a name found on PATH', env: null },
+        host: { label: 'Listen address', hint: null, env: null },
+        port: { label: 'Port', hint: 'empty: the runtime’s default', env: null },
+        extraArgs: { label: 'Extra arguments', hint: 'one argument per line', env: null },
+      },
+    });
+    const own = { ...driver('llamacpp', 'llamacpp'), settingsText: { about: 'GGUF on the CPU.', fields: { port: { label: 'HTTP port' }, nowhere: { label: 'not a field of the group' } } } };
+    const described = describeDriver(own, { path: 'runtimes.llamacpp', binaryEnv: 'LLAMA_BIN' }).settings!;
+    expect(described.about).toBe('GGUF on the CPU.');
+    expect(described.fields.port).toEqual({ label: 'HTTP port', hint: null, env: null });
+    expect(described.fields.binary!.env).toBe('LLAMA_BIN');
+    expect(described.fields).not.toHaveProperty('nowhere');
   });
 });

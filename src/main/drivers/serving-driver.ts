@@ -1,7 +1,9 @@
 import { AppError } from '../../shared/errors';
 import type { ModelTestResult, RuntimeFlags } from '../../shared/api/models';
 import type { Slot } from '../../shared/api/router';
-import type { DriverInfo } from '../../shared/api/runtimes';
+import type { DriverInfo, LaunchPreview } from '../../shared/api/runtimes';
+import type { Settings } from '../../shared/settings';
+import { driverSettings, type SettingsPlace, type SettingsText } from './settings-group';
 import type { ServingEndpoint } from '../serving/endpoint';
 
 export interface ActivateContext {
@@ -67,8 +69,16 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   readonly slots?: readonly Slot[];
   /** it reserves a share of the GPU's memory up front (vLLM's `--gpu-memory-utilization`), whatever the model's size */
   readonly gpuShare?: boolean;
+  /** its runtime's Settings group: what it is for and its own fields' labels (absent: the common fields' labels) */
+  readonly settingsText?: SettingsText;
   /** it cannot start without a model (vLLM serves one per process): a switch to it without one takes its last */
   readonly requiresModel?: boolean;
+  /**
+   * How a user would start `model` on its runtime by hand, as the supervisor would start it now with
+   * these flags (the fit's) and Settings: commands, each as lines (`commandLines`). Absent or null: no
+   * command to show (a process-less endpoint).
+   */
+  launchPreview?(model: string, flags: RuntimeFlags | null, settings: Settings): string[][] | null;
   /** the slot a model goes in by its capability (an embedding model → `embeddings`); default `chat` */
   slotOf?(model: M): Promise<Slot>;
   /** refuses, before anything starts, what the upstream would refuse after loading (throws AppError) */
@@ -84,8 +94,11 @@ export interface ServingDriver<M extends ServedModel = ServedModel> {
   test?(model: M, endpoint: ServingEndpoint, request: TestRequest): Promise<ModelTestResult>;
 }
 
-/** A driver's capabilities as the API lists them (`GET /api/v1/system/drivers`). */
-export function describeDriver(driver: ServingDriver): DriverInfo {
+/**
+ * A driver's capabilities as the API lists them (`GET /api/v1/system/drivers`); `place`: where its
+ * local runtime's settings are (its adapter's), null for a process-less driver.
+ */
+export function describeDriver(driver: ServingDriver, place: SettingsPlace | null = null): DriverInfo {
   return {
     provider: driver.provider,
     runtime: driver.runtime,
@@ -97,7 +110,15 @@ export function describeDriver(driver: ServingDriver): DriverInfo {
     launch_flags: driver.launchFlags === true,
     requires_network: driver.requiresNetwork,
     slots: [...slotsOf(driver)],
+    settings: place && driverSettings(driver.label, driver.settingsText, place),
   };
+}
+
+/** The launch command of `model` on local runtime `runtime`, from that runtime's driver; null when it has none (or no driver serves it). */
+export function launchPreviewOf(drivers: DriverRegistry, runtime: string, model: string, flags: RuntimeFlags | null, settings: Settings): LaunchPreview | null {
+  const driver = drivers.byLocalRuntime(runtime);
+  const commands = driver?.launchPreview?.(model, flags, settings);
+  return driver && commands?.length ? { runtime, label: driver.label, commands } : null;
 }
 
 /** The slots a driver can serve. */

@@ -1,8 +1,9 @@
 import { SECRET_ENV } from '../../shared/secret-env';
 import type { RuntimeName } from '../../shared/api/runtimes';
 import type { RuntimeFlags } from '../../shared/api/models';
-import type { Settings } from '../../shared/settings';
-import { flagArgs, flagsFromArgs, flagsFromSettings } from '../../shared/vllm-flags';
+import { runtimeGroup, type Settings, type SettingsPatch } from '../../shared/settings';
+import { flagsFromArgs } from '../../shared/vllm-flags';
+import { vllmServeArgs } from './vllm-args';
 import { AppError } from '../../shared/errors';
 import { isRepoFullyCached } from '../hub/cache-layout';
 import { resolveHubToken } from '../hub/hub-token';
@@ -44,8 +45,8 @@ export interface RuntimeAdapter {
   readonly name: RuntimeName;
   readonly displayName: string;
   readonly defaultBinary: string;
-  /** its Settings group (`<group>.binary` is the program's path) */
-  readonly settingsGroup: RuntimeSettingsGroup;
+  /** its own Settings group (`<group>.binary` is the program's path); absent: `runtimes.<name>`, the common shape */
+  readonly settingsGroup?: RuntimeSettingsGroup;
   /** the environment variable that sets its program for a session (wins over Settings) */
   readonly binaryEnv: string;
   endpoint(settings: Settings): Endpoint;
@@ -161,15 +162,8 @@ export const vllmAdapter: RuntimeAdapter = {
   endpoint: (s) => ({ host: s.vllm.host, port: s.vllm.port }),
   launch({ settings, model, env, hfHubCache, overrides }) {
     if (!model) throw new Error('vLLM needs a model');
-    const v: Partial<VllmFlags> = { ...flagsFromSettings(settings.vllm), ...stripUndefined(overrides ?? {}) };
-    const args = ['serve', v.path ?? model, '--host', settings.vllm.host, '--port', String(settings.vllm.port), '--served-model-name', model, ...flagArgs(v)];
-    if (v.revision != null) {
-      // offline, vLLM resolves model and tokenizer at the revision given, else through refs/main
-      args.push('--revision', v.revision, '--tokenizer-revision', v.revision);
-      if (v.trust_remote_code) args.push('--code-revision', v.revision);
-    }
-    // a model's own extra arguments replace those of Settings (they were written for that model)
-    args.push(...(v.extra_args?.length ? v.extra_args : settings.vllm.extraArgs));
+    const v: Partial<VllmFlags> = overrides ?? {};
+    const args = vllmServeArgs(settings.vllm, model, v);
     const extra: Record<string, string> = { HF_HUB_CACHE: hfHubCache };
     if (settings.hub.home) extra.HF_HOME = settings.hub.home;
     if (settings.hub.endpoint) extra.HF_ENDPOINT = settings.hub.endpoint;
@@ -238,13 +232,24 @@ function vllmFlagsOf(args: readonly string[]): Partial<VllmFlags> {
   return out;
 }
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** The program a runtime is started with, as Settings give it (null: looked for on PATH). */
 export function binarySetting(adapter: RuntimeAdapter, settings: Settings): string | null {
-  return settings[adapter.settingsGroup].binary;
+  return adapter.settingsGroup ? settings[adapter.settingsGroup].binary : runtimeGroup(settings, adapter.name).binary;
+}
+
+/** Where a runtime's settings are: its own group (`vllm`) or `runtimes.<name>`. */
+export function settingsPathOf(adapter: RuntimeAdapter): string {
+  return adapter.settingsGroup ?? `runtimes.${adapter.name}`;
+}
+
+/** Its settings' place, and the env var that sets its program (read for a group of its own only: `config.ts`'s overrides). */
+export function settingsPlaceOf(adapter: RuntimeAdapter): { path: string; binaryEnv: string | null } {
+  return { path: settingsPathOf(adapter), binaryEnv: adapter.settingsGroup ? adapter.binaryEnv : null };
+}
+
+/** The Settings patch that sets a runtime's program. */
+export function binaryPatch(adapter: RuntimeAdapter, binary: string): SettingsPatch {
+  return adapter.settingsGroup ? { [adapter.settingsGroup]: { binary } } : { runtimes: { [adapter.name]: { binary } } };
 }
 
 /** The runtimes this build supervises; a core may be given others (`RuntimeManagerDeps.adapters`). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { okShape } from './common';
 import { RuntimeFlags } from './models';
+import { LaunchPreview } from './runtimes';
 
 /** Catalog, trending and news (seed Venom shapes, extended with freshness and "will it fit"). */
 
@@ -184,7 +185,8 @@ export const CatalogDetail = CatalogModel.extend({
 export type CatalogDetail = z.infer<typeof CatalogDetail>;
 
 export const CatalogDetailQuery = z.object({ provider: CatalogProvider.optional(), ...GpuOverride });
-export const CatalogDetailResponse = okShape({ model: CatalogDetail, fit: FitReport, ...Freshness });
+/** `launch`: the command line its runtime's driver would start it with now (fit < Settings), or null (no driver gives one) */
+export const CatalogDetailResponse = okShape({ model: CatalogDetail, fit: FitReport, launch: LaunchPreview.nullable(), ...Freshness });
 
 export const RefreshSection = z.enum(['catalog', 'trending', 'news', 'all']);
 export const RefreshBody = z.object({ section: RefreshSection.default('all'), provider: CatalogProvider.optional() });

@@ -121,6 +121,23 @@ export const LogsResponse = okShape({ runtime: RuntimeName, lines: z.array(LogLi
  * local slots it can serve), `launch_flags` (it takes the flag table's launch flags), `models`
  * (`manifest`: installed here; `provider`: the provider lists them).
  */
+/** How Settings shows one field of a runtime's group: its label, a hint, the env var that wins over it. */
+export const SettingsFieldText = z.object({ label: z.string(), hint: z.string().nullable(), env: z.string().nullable() });
+export type SettingsFieldText = z.infer<typeof SettingsFieldText>;
+
+/**
+ * A local runtime's Settings group as its driver describes it: where its values are (`path`: a group
+ * of its own such as `vllm`, or `runtimes.<id>` in the common shape), its title and what it is for,
+ * and its fields' texts. The Settings screen renders one section per entry, naming no runtime.
+ */
+export const DriverSettings = z.object({
+  path: z.string(),
+  title: z.string(),
+  about: z.string().nullable(),
+  fields: z.record(z.string(), SettingsFieldText),
+});
+export type DriverSettings = z.infer<typeof DriverSettings>;
+
 export const DriverInfo = z.object({
   provider: z.string(),
   runtime: z.string(),
@@ -133,6 +150,20 @@ export const DriverInfo = z.object({
   launch_flags: z.boolean(),
   requires_network: z.boolean(),
   slots: z.array(Slot),
+  /** its runtime's Settings group; null for a process-less driver */
+  settings: DriverSettings.nullable(),
 });
 export type DriverInfo = z.infer<typeof DriverInfo>;
+
+/**
+ * How a model is started by hand on its runtime, spelled as the supervisor starts it: one or more
+ * commands, each a list of lines (the program and its operands first, then one option a line).
+ */
+export const LaunchPreview = z.object({
+  runtime: z.string(),
+  /** the driver's label ("vLLM") */
+  label: z.string(),
+  commands: z.array(z.array(z.string()).min(1)),
+});
+export type LaunchPreview = z.infer<typeof LaunchPreview>;
 export const DriversResponse = okShape({ drivers: z.array(DriverInfo) });

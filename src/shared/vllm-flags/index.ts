@@ -83,7 +83,7 @@ export function flagsFromArgs(args: readonly string[]): VllmFlagValues {
   return out as VllmFlagValues;
 }
 
-/** UI labels of the flags that are settings, keyed `vllm.<setting>` as the Settings screen looks them up. */
+/** UI labels of the flags that are settings, keyed by their setting (`maxModelLen`): the vLLM driver's Settings texts. */
 export function flagSettingLabels(): Record<string, { label: string; hint?: string }> {
-  return Object.fromEntries(entries().flatMap(([, f]) => (f.setting ? [[`vllm.${f.setting}`, { label: `${f.label} (${f.cli})`, ...(f.help ? { hint: f.help } : {}) }]] : [])));
+  return Object.fromEntries(entries().flatMap(([, f]) => (f.setting ? [[f.setting, { label: `${f.label} (${f.cli})`, ...(f.help ? { hint: f.help } : {}) }]] : [])));
 }

@@ -23,6 +23,13 @@ import type { LocalSource } from '../model-driver';
 import { inspectModelFolder } from './model-folder';
 import type { ModelRevision } from '../../../shared/api/library';
 import { listSnapshots } from '../../hub/revisions';
+import type { Settings } from '../../../shared/settings';
+import { flagSettingLabels, flagsFromSettings } from '../../../shared/vllm-flags';
+import type { SettingsText } from '../settings-group';
+import { resolveFlags } from '../../models/activation-flags';
+import { binarySetting, vllmAdapter } from '../../runtimes/adapters';
+import { vllmServeArgs } from '../../runtimes/vllm-args';
+import { commandLines } from '../command-lines';
 
 export interface HfVllmDriverDeps extends HfCacheInstallDeps {
   runtimes: Pick<RuntimeManager, 'activate' | 'stop' | 'info' | 'serving'>;
@@ -37,6 +44,17 @@ export interface HfVllmDriverDeps extends HfCacheInstallDeps {
 /** Hugging Face repos: `org/name`, one slash. */
 export const HF_NAME_RULE = { pattern: /^[\w\-.]+\/[\w\-.]+$/, hint: 'Hugging Face models are named "org/name", e.g. "Qwen/Qwen3-0.6B"' };
 
+/** Settings › vLLM: what it is for, and its fields' texts (the launch flags' from the flag table). */
+export const VLLM_SETTINGS_TEXT: SettingsText = {
+  about: 'Serves Hugging Face models on NVIDIA GPUs. The advanced flags are passed to `vllm serve`.',
+  fields: {
+    port: { label: 'Port', env: 'SWITCHYARD_VLLM_PORT' },
+    ...flagSettingLabels(),
+    extraArgs: { label: 'Extra arguments', hint: 'one argument per line, e.g. --enforce-eager' },
+    env: { label: 'Extra environment', hint: 'KEY=value, one per line' },
+  },
+};
+
 export class HfVllmDriver implements ModelDriver {
   readonly runtime = 'vllm' as const;
   readonly provider = 'huggingface' as const;
@@ -46,6 +64,7 @@ export class HfVllmDriver implements ModelDriver {
   readonly localRuntime = 'vllm';
   readonly requiresNetwork = false;
   readonly launchFlags = true;
+  readonly settingsText = VLLM_SETTINGS_TEXT;
   /** one model per process: the chat slot only (an embedding model on vLLM goes there too) */
   readonly slots = ['chat'] as const;
   readonly requiresModel = true;
@@ -66,6 +85,15 @@ export class HfVllmDriver implements ModelDriver {
 
   canonicalName(name: string): string {
     return name;
+  }
+
+  /** `vllm serve <model> …`: the supervisor's argv (`vllmServeArgs`) with the fit's flags under Settings, as an activation layers them */
+  launchPreview(model: string, fitFlags: RuntimeFlags | null, settings: Settings): string[][] {
+    const { flags } = resolveFlags([
+      { source: 'fit', flags: fitFlags ?? {} },
+      { source: 'settings', flags: flagsFromSettings(settings.vllm) },
+    ]);
+    return [commandLines([binarySetting(vllmAdapter, settings) ?? vllmAdapter.defaultBinary, ...vllmServeArgs(settings.vllm, model, flags)])];
   }
 
   plan(request: InstallRequest, host: ManifestHost, signal?: AbortSignal): Promise<InstallPlan> {

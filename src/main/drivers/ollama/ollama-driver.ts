@@ -22,6 +22,10 @@ import { formatBytes } from '../../../shared/format';
 import type { LocalSource } from '../model-driver';
 import { inspectGguf } from './gguf-file';
 import { createFromBlob, pushBlob, sha256File } from './ollama-blobs';
+import type { Settings } from '../../../shared/settings';
+import { binarySetting, ollamaAdapter } from '../../runtimes/adapters';
+import { commandLines } from '../command-lines';
+import type { SettingsText } from '../settings-group';
 import { librarySize, manifestSize, manifestUrl, type PullEstimate } from './pull-size';
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -48,6 +52,17 @@ export interface OllamaDriverDeps {
 /** Ollama names: `model[:tag]`, `namespace/model[:tag]` (a registry host in front at most). */
 export const OLLAMA_NAME_RULE = { pattern: /^[^/]+(?:\/[^/]+){0,2}$/, hint: 'Ollama models are named "model[:tag]" or "namespace/model[:tag]"' };
 
+/** Settings › Ollama: what it is for, and its fields' texts. */
+export const OLLAMA_SETTINGS_TEXT: SettingsText = {
+  about: 'Runs GGUF models from the Ollama library, on the GPU or the CPU.',
+  fields: {
+    port: { label: 'Port', env: 'SWITCHYARD_OLLAMA_PORT' },
+    modelsDir: { label: 'Models folder (OLLAMA_MODELS)', hint: 'empty: Ollama’s default', env: 'OLLAMA_MODELS' },
+    keepAlive: { label: 'Keep a model loaded for', hint: 'e.g. 5m, 1h; -1 keeps it loaded' },
+    env: { label: 'Extra environment', hint: 'KEY=value, one per line' },
+  },
+};
+
 export class OllamaDriver implements ModelDriver {
   readonly runtime = 'ollama' as const;
   readonly provider = 'ollama' as const;
@@ -61,6 +76,7 @@ export class OllamaDriver implements ModelDriver {
   readonly imports = 'gguf' as const;
   /** Ollama keeps several models loaded: an embedding model answers beside its own chat model or vLLM's */
   readonly slots = ['chat', 'embeddings'] as const;
+  readonly settingsText = OLLAMA_SETTINGS_TEXT;
   readonly requiresModel = false;
   readonly nameRule = OLLAMA_NAME_RULE;
   private readonly fetchImpl: typeof fetch;
@@ -74,6 +90,13 @@ export class OllamaDriver implements ModelDriver {
 
   canonicalName(name: string): string {
     return ollamaCanonicalName(name);
+  }
+
+  /** `ollama serve` as the supervisor starts it (its address from the adapter's launch), then the model loaded by name */
+  launchPreview(model: string, _flags: RuntimeFlags | null, settings: Settings): string[][] {
+    const { args, env } = ollamaAdapter.launch({ settings, model: null, env: {}, hfHubCache: '' });
+    const program = [`OLLAMA_HOST=${env.OLLAMA_HOST}`, binarySetting(ollamaAdapter, settings) ?? ollamaAdapter.defaultBinary];
+    return [commandLines([...program, ...args]), commandLines([...program, 'run', this.canonicalName(model)])];
   }
 
   /**

@@ -20,6 +20,7 @@ import { ModelName } from '../../../shared/api/common';
 import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
 import type { App } from '../server';
+import { launchPreviewOf } from '../../drivers/serving-driver';
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 502: ErrorBody, 503: ErrorBody };
 
@@ -62,7 +63,8 @@ export function registerCatalogRoutes(app: App, core: Core): void {
     { schema: { tags, params: z.object({ name: ModelName }), querystring: CatalogDetailQuery, response: { 200: CatalogDetailResponse, ...errors } } },
     async (request) => {
       const r = await catalog.detail(request.params.name, request.query);
-      return { success: true as const, model: r.data, fit: r.fit, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline };
+      const launch = launchPreviewOf(core.drivers, r.data.runtime, r.data.model_name, r.fit.runtime_flags, core.settings.get());
+      return { success: true as const, model: r.data, fit: r.fit, launch, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline };
     },
   );
 

@@ -7,7 +7,7 @@ import type { Core } from '../../app';
 import { findBinary, isExecutable, resolveBinary } from '../../runtimes/binaries';
 import { installHelpOf } from '../../runtimes/install-help';
 import type { App } from '../server';
-import { binarySetting, type RuntimeAdapter } from '../../runtimes/adapters';
+import { binaryPatch, binarySetting, settingsPathOf, type RuntimeAdapter } from '../../runtimes/adapters';
 
 const NameParams = z.object({ name: RuntimeName });
 
@@ -23,7 +23,7 @@ function binaryInfo(core: Core, adapter: RuntimeAdapter) {
   const search = configured ? { path: resolveBinary(configured, env.PATH), searched: configured.includes('/') ? [] : (env.PATH ?? '').split(':').filter(Boolean) } : findBinary(adapter.defaultBinary, env, env.HOME || homedir());
   return {
     configured,
-    overridden_by: core.settings.overriddenPaths().includes(`${adapter.settingsGroup}.binary`) ? adapter.binaryEnv : null,
+    overridden_by: core.settings.overriddenPaths().includes(`${settingsPathOf(adapter)}.binary`) ? adapter.binaryEnv : null,
     found: search.path,
     searched: search.searched,
     ...installHelpOf(adapter),
@@ -44,12 +44,12 @@ export function registerRuntimeBinaryRoutes(app: App, core: Core): void {
     const name = adapter.defaultBinary;
     const file = request.body.path.trim();
     const label = adapter.displayName;
-    if (core.settings.overriddenPaths().includes(`${adapter.settingsGroup}.binary`)) {
+    if (core.settings.overriddenPaths().includes(`${settingsPathOf(adapter)}.binary`)) {
       throw new AppError('conflict', `${adapter.binaryEnv} sets the ${label} program for this session; unset it to choose another here.`);
     }
     if (!file.startsWith('/')) throw new AppError('bad_request', `Give the full path of the ${label} program, starting with /, e.g. /usr/local/bin/${name}.`);
     if (!isExecutable(file)) throw new AppError('bad_request', `${file} is not an executable file. Pick the \`${name}\` program itself (in a venv: …/bin/${name}).`);
-    core.settings.update({ [adapter.settingsGroup]: { binary: file } });
+    core.settings.update(binaryPatch(adapter, file));
     core.events.emit({ type: 'settings.changed' });
     return { success: true as const, server: core.runtimes.recheckBinary(adapter.name), binary: binaryInfo(core, adapter) };
   });

@@ -15,6 +15,7 @@ import {
 import { ErrorBody } from '../../../shared/errors';
 import type { Core } from '../../app';
 import { describeDriver } from '../../drivers/serving-driver';
+import { settingsPlaceOf } from '../../runtimes/adapters';
 import type { App } from '../server';
 
 const NameParams = z.object({ name: RuntimeName });
@@ -36,7 +37,14 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
   app.get(
     '/api/v1/system/drivers',
     { schema: { tags, description: 'Every registered driver and what it can do (requires_model, slots, launch_flags, …): clients decide by these, not by a runtime name.', response: { 200: DriversResponse } } },
-    async () => ({ success: true as const, drivers: core.drivers.all().map(describeDriver) }),
+    async () => {
+      const supervised = new Set(core.runtimes.list().map((r) => r.name));
+      const drivers = core.drivers.all().map((d) => {
+        const adapter = d.localRuntime && supervised.has(d.localRuntime) ? core.runtimes.adapter(d.localRuntime) : null;
+        return describeDriver(d, adapter && settingsPlaceOf(adapter));
+      });
+      return { success: true as const, drivers };
+    },
   );
 
   app.get('/api/v1/system/llm-servers/active', { schema: { tags, response: { 200: ActiveRuntimeResponse } } }, async () => ({

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { CatalogDetail, CatalogModel, CatalogProvider, FitReport, NewsItem, ProvidersResponse } from '../../../shared/api/catalog';
+import type { LaunchPreview } from '../../../shared/api/runtimes';
 import type { Out } from '../api/typed';
 import { ApiError } from '../api/client';
 import { sy } from '../api/endpoints';
@@ -59,7 +60,7 @@ export interface CatalogSlice {
   catalogError: string | null;
   trending: Record<CatalogProvider, ListState<CatalogModel>>;
   news: { blog: ListState<NewsItem>; papers: ListState<NewsItem>; month: string };
-  modelPage: { name: string; detail: CatalogDetail | null; fit: FitReport | null; loading: boolean; failure: string | null } & Freshness;
+  modelPage: { name: string; detail: CatalogDetail | null; fit: FitReport | null; launch: LaunchPreview | null; loading: boolean; failure: string | null } & Freshness;
   refreshing: Record<string, boolean>;
   offline: { offline: boolean; forced: boolean } | null;
   /** the model page's card (README) */
@@ -154,7 +155,7 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   catalogError: null,
   trending: { huggingface: emptyList(), ollama: emptyList() },
   news: { blog: emptyList(), papers: emptyList(), month: new Date().toISOString().slice(0, 7) },
-  modelPage: { name: '', detail: null, fit: null, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
+  modelPage: { name: '', detail: null, fit: null, launch: null, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
   refreshing: {},
   offline: null,
   modelCard: { name: '', markdown: null, truncated: false, loading: false, failure: null, stale: false, error: null, fetched_at: null, offline: false },
@@ -232,11 +233,11 @@ export const createCatalogSlice: StateCreator<AppStore, [], [], CatalogSlice> = 
   },
 
   async openModel(name) {
-    set({ modelPage: { name, detail: null, fit: null, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
+    set({ modelPage: { name, detail: null, fit: null, launch: null, loading: true, failure: null, stale: false, error: null, fetched_at: null, offline: false } });
     try {
       const r = await sy.catalog.detail(name, gpuParams(get().catalogFilters));
       if (get().modelPage.name !== name) return;
-      set({ modelPage: { name, detail: r.model, fit: r.fit, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
+      set({ modelPage: { name, detail: r.model, fit: r.fit, launch: r.launch, loading: false, failure: null, stale: r.stale, error: r.error, fetched_at: r.fetched_at, offline: r.offline } });
       if (r.model.provider === 'huggingface' && !r.offline) get().noteHubAnswer(!(r.stale && r.error));
     } catch (e) {
       if (get().modelPage.name === name) set((s) => ({ modelPage: { ...s.modelPage, loading: false, failure: message(e) } }));

@@ -8,7 +8,7 @@ import { ModelCard } from '../../components/ModelCard';
 import { NextStep, useInstalledAs } from '../../components/NextStep';
 import { useStore } from '../../store';
 import { KserveDialog } from '../../components/KserveDialog';
-import { flagLines } from '../../../../shared/vllm-flags';
+import type { LaunchPreview } from '../../../../shared/api/runtimes';
 
 /** A model's page in the catalog: its details, the download choice, its card and the fit for the GPUs. */
 export function ModelPage({ name }: { name: string }) {
@@ -91,7 +91,7 @@ export function ModelPage({ name }: { name: string }) {
         </>
       )}
       {d && <DownloadSection name={d.model_name} provider={d.provider} quantization={quantization} onQuantization={setQuantization} />}
-      {fit && <FitSection name={name} fit={fit} runnable={d?.runnable} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
+      {fit && <FitSection launch={page.name === name ? page.launch : null} fit={fit} runnable={d?.runnable} vramGb={filters.vramGb} gpus={filters.gpus} onWhatIf={setFilters} />}
       {d && d.files.length > 0 && (
         <>
           <h2>Files</h2>
@@ -189,14 +189,15 @@ function contextText(tokens: number, modelMax: number | null): string {
 }
 
 function FitSection({
-  name,
+  launch,
   fit,
   runnable,
   vramGb,
   gpus,
   onWhatIf,
 }: {
-  name: string;
+  /** how its runtime's driver would start it (null: the driver shows no command) */
+  launch: LaunchPreview | null;
   /** the server's verdict for the asked GPUs */
   runnable: boolean | undefined;
   fit: NonNullable<ReturnType<typeof useStore.getState>['modelPage']['fit']>;
@@ -204,8 +205,6 @@ function FitSection({
   gpus: string;
   onWhatIf: (patch: { vramGb?: string; gpus?: string }) => void;
 }) {
-  // the fit's launch flags, spelled by the flag table (whichever runtime takes them; null: none do)
-  const launchLines = fit.runtime_flags ? flagLines(fit.runtime_flags) : [];
   const gpuText =
     fit.gpu_source === 'none'
       ? 'No GPU detected.'
@@ -287,10 +286,13 @@ function FitSection({
           })()}
         </>
       )}
-      {launchLines.length > 0 && (
+      {launch && (
         <>
-          <h3>Recommended launch flags</h3>
-          <pre className="log small" tabIndex={0} aria-label="Launch command line" data-testid="model-launch-flags">{`vllm serve ${name} \\\n  ${launchLines.join(' \\\n  ')}`}</pre>
+          <h3>Launch command ({launch.label})</h3>
+          {/* the driver's lines, as the supervisor would run them: no runtime is spelled here */}
+          <pre className="log small" tabIndex={0} aria-label="Launch command line" data-testid="model-launch-flags">
+            {launch.commands.map((lines) => lines.join(' \\\n  ')).join('\n')}
+          </pre>
         </>
       )}
       {!!fit.ollama_num_ctx && (

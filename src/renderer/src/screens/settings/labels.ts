@@ -1,9 +1,8 @@
-import { flagSettingLabels } from '../../../../shared/vllm-flags';
-
-/** Titles and one-line explanations; a group or field missing here gets a title made from its name. */
+/**
+ * Titles and one-line explanations; a group or field missing here gets a title made from its name.
+ * A runtime's group (`ollama`, `vllm`, `runtimes.<id>`) is described by its driver, not here.
+ */
 export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
-  ollama: { title: 'Ollama', about: 'Runs GGUF models from the Ollama library, on the GPU or the CPU.' },
-  vllm: { title: 'vLLM', about: 'Serves Hugging Face models on NVIDIA GPUs. The advanced flags are passed to `vllm serve`.' },
   runtime: { title: 'Runtime supervision', about: 'How Switchyard starts, stops and restarts the runtimes.' },
   hub: { title: 'Hugging Face Hub', about: 'Where models are found and downloaded from, and the token for gated or private ones.' },
   downloads: { title: 'Downloads' },
@@ -17,12 +16,6 @@ export const GROUP_TITLES: Record<string, { title: string; about?: string }> = {
 };
 
 export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
-  'ollama.binary': { label: 'Ollama program', hint: 'a path, or a name found on PATH' },
-  'ollama.host': { label: 'Listen address' },
-  'ollama.port': { label: 'Port' },
-  'ollama.modelsDir': { label: 'Models folder (OLLAMA_MODELS)', hint: 'empty: Ollama’s default' },
-  'ollama.keepAlive': { label: 'Keep a model loaded for', hint: 'e.g. 5m, 1h; -1 keeps it loaded' },
-  'ollama.env': { label: 'Extra environment', hint: 'KEY=value, one per line' },
   'providers.budgetSoftUsd': { label: 'Soft budget (USD)', hint: 'past it: a notification; empty: none' },
   'providers.budgetHardUsd': { label: 'Hard budget (USD)', hint: 'past it: remote requests are refused; empty: none' },
   'providers.budgetPeriod': { label: 'Budget period' },
@@ -32,13 +25,6 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
   'router.loadOnDemand': { label: 'Load models on demand', hint: 'a request naming an installed model loads it into its slot' },
   'router.idleUnloadMinutes': { label: 'Unload an idle model after (min)', hint: '0: never' },
   'router.loadTimeoutSeconds': { label: 'Longest wait for a load on demand (s)' },
-  'vllm.binary': { label: 'vLLM program', hint: 'a path, or a name found on PATH' },
-  'vllm.host': { label: 'Listen address' },
-  'vllm.port': { label: 'Port' },
-  // the launch flags' labels come from the vLLM flag table
-  ...flagSettingLabels(),
-  'vllm.extraArgs': { label: 'Extra arguments', hint: 'one argument per line, e.g. --enforce-eager' },
-  'vllm.env': { label: 'Extra environment', hint: 'KEY=value, one per line' },
   'runtime.stopGraceMs': { label: 'Stop grace period (ms)', hint: 'time to exit before it is killed' },
   'runtime.startTimeoutMs': { label: 'Start timeout (ms)' },
   'runtime.autoRestart': { label: 'Restart a crashed runtime' },
@@ -73,12 +59,7 @@ export const FIELD_LABELS: Record<string, { label: string; hint?: string }> = {
 
 /** The env var or flag that wins over a stored setting, where one does. */
 export const OVERRIDE_SOURCES: Record<string, string> = {
-  'ollama.binary': 'SWITCHYARD_OLLAMA_BIN',
-  'vllm.binary': 'SWITCHYARD_VLLM_BIN',
   'gpu.nvidiaSmiBinary': 'SWITCHYARD_NVIDIA_SMI_BIN',
-  'ollama.port': 'SWITCHYARD_OLLAMA_PORT',
-  'vllm.port': 'SWITCHYARD_VLLM_PORT',
-  'ollama.modelsDir': 'OLLAMA_MODELS',
   'catalog.offline': 'SWITCHYARD_OFFLINE or --offline',
   'catalog.ollamaLibraryUrl': 'SWITCHYARD_OLLAMA_LIBRARY_URL',
   'hub.endpoint': 'HF_ENDPOINT',
