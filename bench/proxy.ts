@@ -7,8 +7,10 @@
 // One load generator in its own process sends identical requests straight to the runtime ("direct"),
 // through a bare TCP relay in Switchyard's process ("relay": what an extra hop costs by itself, the floor
 // for any proxy), through a minimal HTTP proxy on Node's HTTP server ("http": what any proxy written on
-// it costs at least — parse the request, one upstream request, the runtime's chunked bytes passed through)
-// for any proxy) and through Switchyard ("proxy"), over kept-alive connections opened before each phase
+// it costs at least — parse the request, one upstream request, the runtime's chunked bytes passed through),
+// through Switchyard to the runtime it supervises ("proxy": the loopback path), and through Switchyard to
+// the same runtime registered as a remote OpenAI-dialect provider ("remote": routing by
+// `bench/<model>`, governance, budgets, NetClient), over kept-alive connections opened before each phase
 // on every hop, taking turns so drift (other work on the machine, GC) hits all sides alike. It speaks
 // HTTP/1.1 on raw sockets with a minimal chunked-body parser, so its own CPU per stream stays small next
 // to what it measures (Node's HTTP client cost about half of what the proxy does). Per request it times
@@ -28,7 +30,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
-import { startTestCore } from '../test/support/core';
+import { startTestCore, type TestCore } from '../test/support/core';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 150);
 const BATCHES = Number(process.env.BATCHES ?? 12);
@@ -45,7 +47,7 @@ interface Timing {
   total: number;
   reads: number;
 }
-const SIDES = ['direct', 'relay', 'http', 'proxy'] as const;
+const SIDES = ['direct', 'relay', 'http', 'proxy', 'remote'] as const;
 type Side = (typeof SIDES)[number];
 interface Job {
   side: Side;
@@ -70,15 +72,16 @@ interface JobResult {
 const CLIENT = String.raw`
 const net = require('node:net');
 const { performance } = require('node:perf_hooks');
-const [urls, tokensJson, model] = process.argv.slice(1);
+const [urls, tokensJson, modelsJson] = process.argv.slice(1);
 const tokens = JSON.parse(tokensJson);
+const models = JSON.parse(modelsJson);
 const targets = {}, idle = {};
 for (const [side, url] of Object.entries(JSON.parse(urls))) { targets[side] = new URL(url); idle[side] = []; }
 const requests = new Map();
 function requestBytes(side, maxTokens) {
   const key = side + maxTokens;
   if (!requests.has(key)) {
-    const body = JSON.stringify({ model, messages: [{ role: 'user', content: 'one two three four five six' }], stream: true, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
+    const body = JSON.stringify({ model: models[side], messages: [{ role: 'user', content: 'one two three four five six' }], stream: true, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
     const u = targets[side];
     requests.set(key, Buffer.from('POST /v1/chat/completions HTTP/1.1\r\nHost: ' + u.host + '\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n' +
       'Authorization: Bearer ' + tokens[side] + '\r\nContent-Length: ' + Buffer.byteLength(body) + '\r\n\r\n' + body));
@@ -280,18 +283,32 @@ async function startMinimalHttpProxy(target: URL, authorization: string): Promis
   };
 }
 
+const PROVIDER = 'bench';
+
+/** The runtime again as a remote provider (OpenAI dialect), validated so its models are routes `bench/<model>`. */
+async function registerProvider(t: TestCore, id: string, baseUrl: string, key: string): Promise<void> {
+  const created = await t.call('POST', '/api/v1/remote-providers', { id, kind: 'openai', base_url: baseUrl, api_key: key });
+  if (created.status >= 300) throw new Error(`registering the bench provider: ${created.status} ${JSON.stringify(created.body)}`);
+  const v = await t.call<{ validation?: { ok: boolean; message: string } }>('POST', `/api/v1/remote-providers/${id}/validate`, {});
+  if (!v.body.validation?.ok) throw new Error(`validating the bench provider: ${v.status} ${JSON.stringify(v.body)}`);
+}
+
 async function main() {
-  const t = await startTestCore({ env: { EMU_START_DELAY_MS: '50', EMU_TOKEN_DELAY_MS: TOKEN_DELAY_MS }, seams: { usageFlushIntervalMs: 3_600_000 } });
+  const t = await startTestCore({ env: { EMU_START_DELAY_MS: '50', EMU_TOKEN_DELAY_MS: TOKEN_DELAY_MS, SWITCHYARD_OFFLINE: '0' }, seams: { usageFlushIntervalMs: 3_600_000 } });
   try {
     const info = await t.core.runtimes.activate('vllm', { model: MODEL });
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const relay = await startRelay(new URL(info.base_url));
     const minimal = await startMinimalHttpProxy(new URL(info.base_url), t.core.runtimes.authHeaders('vllm').authorization ?? '');
-    const urls: Record<Side, string> = { direct: info.base_url, relay: relay.url, http: minimal.url, proxy: `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}` };
+    const proxyUrl = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    const urls: Record<Side, string> = { direct: info.base_url, relay: relay.url, http: minimal.url, proxy: proxyUrl, remote: proxyUrl };
     // straight to vLLM (and through the bare relay) the client sends the runtime's per-start key, as Switchyard does
     const runtimeKey = t.core.runtimes.authHeaders('vllm').authorization?.slice('Bearer '.length) ?? t.token;
-    const tokens: Record<Side, string> = { direct: runtimeKey, relay: runtimeKey, http: t.token, proxy: t.token };
-    const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(urls), JSON.stringify(tokens), MODEL], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const tokens: Record<Side, string> = { direct: runtimeKey, relay: runtimeKey, http: t.token, proxy: t.token, remote: t.token };
+    // the remote path: the same runtime registered as an OpenAI-dialect provider, through the governed forwarder and NetClient
+    await registerProvider(t, PROVIDER, `${info.base_url}/v1`, runtimeKey);
+    const models: Record<Side, string> = { direct: MODEL, relay: MODEL, http: MODEL, proxy: MODEL, remote: `${PROVIDER}/${MODEL}` };
+    const child = spawn(process.execPath, ['-e', CLIENT, JSON.stringify(urls), JSON.stringify(tokens), JSON.stringify(models)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const send = (job: Job) =>
       new Promise<JobResult>((resolve) => {
         child.once('message', (m) => resolve(m as JobResult));
@@ -301,7 +318,7 @@ async function main() {
       // open (or re-open: servers drop idle keep-alive connections) as many connections as the phase uses, on every hop
       for (const side of SIDES) await send({ ...jobs[0]!, side, each: 1, spreadMs: 0 });
       const phase: Phase = {
-        timings: { direct: [], relay: [], http: [], proxy: [] },
+        timings: { direct: [], relay: [], http: [], proxy: [], remote: [] },
         cpu: Object.fromEntries(SIDES.map((side) => [side, { client: 0, core: 0, emulator: 0, wall: 0, streams: 0 }])) as Phase['cpu'],
       };
       for (const job of jobs) {
@@ -343,10 +360,11 @@ async function main() {
       );
       const relayCost = coreCost(steady, 'relay');
       const httpCost = coreCost(steady, 'http');
+      const ratios = (side: Side) =>
+        `${coreCost(steady, side).toFixed(2)} ms (${(coreCost(steady, side) / relayCost).toFixed(2)} × the relay, ${(coreCost(steady, side) / httpCost).toFixed(2)} × the minimal HTTP proxy)`;
       console.log(
         `CPU per stream (32 steady, 14 events): bare TCP relay ${relayCost.toFixed(2)} ms, minimal HTTP proxy on Node ${httpCost.toFixed(2)} ms ` +
-          `(${(httpCost / relayCost).toFixed(2)} × the relay), Switchyard ${coreCost(steady).toFixed(2)} ms (${(coreCost(steady) / relayCost).toFixed(2)} × the relay, ` +
-          `${(coreCost(steady) / httpCost).toFixed(2)} × the minimal HTTP proxy)`,
+          `(${(httpCost / relayCost).toFixed(2)} × the relay), Switchyard loopback ${ratios('proxy')}, Switchyard remote path ${ratios('remote')}`,
       );
     } finally {
       child.kill();

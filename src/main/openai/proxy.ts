@@ -7,7 +7,7 @@ import { endpointLabel, endpointUrl, type ServingEndpoint } from '../serving/end
 import type { RequestTracker, UsageRecorder } from '../usage/usage-recorder';
 import { OpenAiError, sendJson } from './errors';
 import { LoopbackClient, requestHeadPrefix } from './loopback-client';
-import { awaitHead, CLIENT_GONE, clientGone, relayAnswer, relayRaw, RequestStop, statusOf, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
+import { ANSWER_ENDED, awaitHead, CLIENT_GONE, clientGone, relayAnswer, relayRaw, RequestStop, statusOf, StopRequest, type RelayEnd, type UpstreamAnswer } from './relay';
 import { estimatePromptTokens, parseRequestBody } from './request-body';
 import { UsageInspector } from './usage-inspector';
 import type { RoutingTable } from '../router/routing-table';
@@ -213,7 +213,7 @@ export class OpenAiProxy {
             status = up.status;
             end = await relayAnswer(up, res, relay);
           } finally {
-            abort.abort();
+            abort.abort(ANSWER_ENDED);
           }
         }
       } catch (error) {

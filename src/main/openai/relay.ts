@@ -32,6 +32,12 @@ export class StopRequest extends Error {
   }
 }
 
+/**
+ * The abort reason of an upstream request whose answer is over (or failed): made once, since an abort
+ * without a reason builds a DOMException, stack trace and all, for every request.
+ */
+export const ANSWER_ENDED = new Error('the answer ended');
+
 /** The stop of a client that went away: nothing is answered to it, and nothing is wrong upstream. */
 export const CLIENT_GONE = new OpenAiError(499, 'the client went away', 'api_error', null);
 

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { NetClient } from '../net/net-client';
 import { OpenAiError } from '../openai/errors';
 import type { Outcome } from '../openai/proxy';
-import { awaitHead, CLIENT_GONE, relayAnswer, statusOf, StopRequest, type RequestStop, type UpstreamAnswer } from '../openai/relay';
+import { ANSWER_ENDED, awaitHead, CLIENT_GONE, relayAnswer, statusOf, StopRequest, type RequestStop, type UpstreamAnswer } from '../openai/relay';
 import { MAX_ERROR_BODY, readCapped } from '../net/capped-body';
 import { UsageInspector } from '../openai/usage-inspector';
 import type { RequestTracker } from '../usage/usage-recorder';
@@ -96,7 +96,7 @@ export class RemoteForwarder {
       return refusedTarget(provider, error);
     }
     const g = target.row.governance;
-    const host = safeHost(target.base);
+    const host = lazyHost(target.base);
     const prompt = estimatePromptOf(payload);
     let usage: { prompt: number | null; completion: number | null } = { prompt: null, completion: null };
     let error: ReasonCode | null = null;
@@ -111,7 +111,7 @@ export class RemoteForwarder {
     if (this.options.offline()) {
       error = 'offline';
       record();
-      return failure('offline', new OpenAiError(503, `Offline mode is on, so ${host} was not contacted — turn offline mode off to use ${provider}.`, 'service_unavailable', 'offline'));
+      return failure('offline', new OpenAiError(503, `Offline mode is on, so ${host()} was not contacted — turn offline mode off to use ${provider}.`, 'service_unavailable', 'offline'));
     }
     const preset = PRESETS[target.row.kind];
     if ((kind === 'embeddings' && !preset.embeddings) || (kind === 'completions' && !preset.completions)) {
@@ -168,7 +168,7 @@ export class RemoteForwarder {
               bodyTimeoutMs: idleMs + 1_000,
             }),
           firstByteMs,
-          () => new OpenAiError(504, `${provider}: ${host} did not begin to answer within ${firstByteMs / 1000} s.`, 'api_error', 'timeout'),
+          () => new OpenAiError(504, `${provider}: ${host()} did not begin to answer within ${firstByteMs / 1000} s.`, 'api_error', 'timeout'),
           gone,
           abort,
         );
@@ -178,7 +178,7 @@ export class RemoteForwarder {
           error = 'timeout';
           return failure('timeout', e.error);
         }
-        const c = isAppError(e) && e.code === 'destination_not_allowed' ? { reason: 'destination_not_allowed' as const, message: e.message } : classifyNetError(e, host);
+        const c = isAppError(e) && e.code === 'destination_not_allowed' ? { reason: 'destination_not_allowed' as const, message: e.message } : classifyNetError(e, host());
         c.message = scrub(c.message, target.key); // a transport error may quote a header value
         error = c.reason;
         billable = c.reason === 'timeout';
@@ -236,7 +236,7 @@ export class RemoteForwarder {
       if (end.kind === 'cut' || end.kind === 'stopped') error = 'stream_cut';
       return { status: statusOf(end, up.status), prompt: usage.prompt ?? prompt, completion: usage.completion ?? 0 };
     } finally {
-      abort.abort();
+      abort.abort(ANSWER_ENDED);
       const tokens = billable ? (usage.prompt ?? prompt) + (usage.completion ?? 0) : 0;
       if (admitted && !('reason' in admitted)) admitted.settle(tokens);
       record();
@@ -280,6 +280,12 @@ function refusedTarget(provider: string, error: unknown): Failure {
   if (isAppError(error) && error.code === 'validation_stale') return failure('validation_stale', new OpenAiError(409, error.message, 'invalid_request_error', 'validation_stale'), null, false);
   if (isAppError(error) && error.code === 'model_not_validated') return failure('upstream_error', new OpenAiError(409, error.message, 'invalid_request_error', 'model_not_validated'), null, false);
   return failure('upstream_error', new OpenAiError(503, `The remote provider ${provider} is no longer registered — activate another model.`, 'service_unavailable', 'no_active_model'), null, false);
+}
+
+/** The host of a base URL for messages, parsed only when one is written. */
+function lazyHost(url: string): () => string {
+  let host: string | undefined;
+  return () => (host ??= safeHost(url));
 }
 
 function safeHost(url: string): string {

@@ -58,11 +58,21 @@ const json = <T>(text: unknown, fallback: T): T => {
   }
 };
 
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** SQL of the remote providers: providers, models added by hand, the append-only validation history, spend. */
 export class ProviderRepo {
   private readonly stmts;
   private readonly replaceModels;
   private readonly addUsageTx;
+  /** rows as last read, per id (null: none), dropped by every write: a request reads its provider from here */
+  private readonly rows = new Map<string, Readonly<ProviderRow> | null>();
 
   constructor(db: Db) {
     this.stmts = {
@@ -92,6 +102,14 @@ export class ProviderRepo {
            requests = requests + 1, errors = errors + excluded.errors, fallbacks = fallbacks + excluded.fallbacks,
            prompt_tokens = prompt_tokens + excluded.prompt_tokens, completion_tokens = completion_tokens + excluded.completion_tokens,
            cost_usd = cost_usd + excluded.cost_usd, errors_by_reason = excluded.errors_by_reason`,
+      ),
+      // a request without an error leaves the reason counts as they are: one statement, no read first
+      addUsageOk: db.prepare(
+        `INSERT INTO remote_usage_daily (day, provider_id, model, requests, errors, fallbacks, prompt_tokens, completion_tokens, cost_usd, errors_by_reason)
+         VALUES (@day, @provider, @model, 1, 0, @fallbacks, @prompt, @completion, @cost, '{}')
+         ON CONFLICT (day, provider_id, model) DO UPDATE SET
+           requests = requests + 1, fallbacks = fallbacks + excluded.fallbacks, prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+           completion_tokens = completion_tokens + excluded.completion_tokens, cost_usd = cost_usd + excluded.cost_usd`,
       ),
       spendOf: db.prepare<[string, string], Spend>(
         `SELECT COALESCE(SUM(cost_usd), 0) AS cost_usd, COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0) AS errors,
@@ -129,26 +147,36 @@ export class ProviderRepo {
   }
 
   insert(row: ProviderRow, models: string[]): void {
+    this.rows.delete(row.id);
     this.stmts.insert.run(this.toRaw(row));
     this.replaceModels(row.id, models);
   }
 
   update(row: ProviderRow, models: string[] | undefined): void {
+    this.rows.delete(row.id);
     this.stmts.update.run(this.toRaw(row));
     if (models) this.replaceModels(row.id, models);
   }
 
   setEnabled(id: string, enabled: boolean, at: string): void {
+    this.rows.delete(id);
     this.stmts.setEnabled.run(enabled ? 1 : 0, at, id);
   }
 
   remove(id: string): boolean {
+    this.rows.delete(id);
     return this.stmts.remove.run(id).changes > 0;
   }
 
-  get(id: string): ProviderRow | null {
-    const r = this.stmts.get.get(id);
-    return r ? this.fromRaw(r) : null;
+  /** The provider's row (frozen: it is shared until the next write), or null. */
+  get(id: string): Readonly<ProviderRow> | null {
+    let row = this.rows.get(id);
+    if (row === undefined) {
+      const r = this.stmts.get.get(id);
+      row = r ? deepFreeze(this.fromRaw(r)) : null;
+      this.rows.set(id, row);
+    }
+    return row;
   }
 
   list(): ProviderRow[] {
@@ -175,7 +203,8 @@ export class ProviderRepo {
   }
 
   addUsage(entry: UsageEntry): void {
-    this.addUsageTx(entry);
+    if (entry.error) return void this.addUsageTx(entry);
+    this.stmts.addUsageOk.run({ day: entry.day, provider: entry.provider, model: entry.model, fallbacks: entry.fallback ? 1 : 0, prompt: entry.promptTokens, completion: entry.completionTokens, cost: entry.costUsd });
   }
 
   /** Spend since `firstDay` (inclusive, `YYYY-MM-DD`), of one provider or of all. */
