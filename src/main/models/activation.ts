@@ -1,10 +1,10 @@
 import type { Activation, ActivateBody, RuntimeFlags } from '../../shared/api/models';
-import type { RuntimeInfo, RuntimeName } from '../../shared/api/runtimes';
+import type { RuntimeName } from '../../shared/api/runtimes';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import { sameModelName } from '../../shared/model-names';
 import type { FitRequest } from '../catalog/fit';
 import type { SettingsService } from '../config';
-import type { DriverRegistry, ServedModel, ServingDriver } from '../drivers/serving-driver';
+import { slotsOf, type DriverRegistry, type ServedModel, type ServingDriver } from '../drivers/serving-driver';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
@@ -17,13 +17,11 @@ import { ModelChecks } from './model-checks';
 import { servingState } from './model-state';
 import type { ModelRecord, ModelsRepo } from './models-repo';
 import type { Slot } from '../../shared/api/router';
-import { slotsOf } from '../drivers/serving-driver';
 import { EmbeddingsSlot } from '../serving/embeddings-slot';
 import { adoptLoadedModels, DefaultRoute, restoreEmbeddings } from '../serving/restore';
+import { RuntimeStops } from '../serving/runtime-stops';
 import { slotFit } from './slot-memory';
 import type { StateStore } from '../serving/saved-choice';
-
-export { resolveFlags } from './activation-flags';
 
 export interface ActivationDeps {
   models: ModelsRepo;
@@ -62,6 +60,8 @@ export class ActivationService {
   readonly defaultRoute: DefaultRoute;
   /** what "validated" means, the model test and the file verification (the validation history's other entries) */
   readonly checks: ModelChecks;
+  /** a local runtime stopped or restarted on request, and "Off" (serving/runtime-stops.ts) */
+  readonly stops: RuntimeStops;
   /** the launch flags the chat slot's model was started with (its share of the GPU, for the slots' fit) */
   private chatFlags: { model: string; flags: RuntimeFlags } | null = null;
 
@@ -71,6 +71,13 @@ export class ActivationService {
     this.embeddings = new EmbeddingsSlot(this.active, deps.runtimes, deps.events, deps.state ?? null);
     this.defaultRoute = new DefaultRoute({ active: this.active, drivers: deps.drivers, logger: deps.logger });
     this.checks = new ModelChecks({ ...deps, slots: this });
+    this.stops = new RuntimeStops({
+      ...deps,
+      active: this.active,
+      embeddings: this.embeddings,
+      supersedeChat: () => void this.generation++,
+      deactivateRemote: (runtime) => this.deactivate({ runtime }),
+    });
   }
 
   /** Adds a driver (a remote provider's, a test's): one line, nothing else to change. */
@@ -126,14 +133,14 @@ export class ActivationService {
 
   /** The flags an activation of this model would use now, with their sources. */
   effectiveFlags(name: string, request: RuntimeFlags = {}): { model: ModelRecord; flags: RuntimeFlags; sources: Record<string, FlagSource> } {
-    const m = this.require(name);
-    return { model: m, ...this.flags.effective(m, request, this.driverOf(m).launchFlags === true) };
+    const m = requireInstalled(this.deps.models, name);
+    return { model: m, ...this.flags.effective(m, request, driverOf(this.deps.drivers, m).launchFlags === true) };
   }
 
   setFlags(name: string, flags: RuntimeFlags | null): ModelRecord {
-    const m = this.require(name);
-    this.flags.save(m, flags, this.driverOf(m));
-    return this.require(name);
+    const m = requireInstalled(this.deps.models, name);
+    this.flags.save(m, flags, driverOf(this.deps.drivers, m));
+    return requireInstalled(this.deps.models, name);
   }
 
   // ---- activate / deactivate ---------------------------------------------------------------------
@@ -151,8 +158,8 @@ export class ActivationService {
 
   /** The slot an installed model goes in by its capability (an embedding model on Ollama → embeddings). */
   async slotFor(name: string): Promise<Slot> {
-    const m = this.require(name);
-    return (await this.driverOf(m).slotOf?.(m)) ?? 'chat';
+    const m = requireInstalled(this.deps.models, name);
+    return (await driverOf(this.deps.drivers, m).slotOf?.(m)) ?? 'chat';
   }
 
   /** An installed model, under the lifecycle rules. */
@@ -173,7 +180,7 @@ export class ActivationService {
       throw new AppError('bad_request', `No provider "${body.provider}" is set up in Switchyard (known: ${known}). Add it first (Providers), or pick one of those.`);
     }
     if (driver.models === 'manifest') {
-      const m = this.require(body.model);
+      const m = requireInstalled(this.deps.models, body.model);
       if (m.provider !== driver.provider) throw new AppError('model_not_found', `${m.name} is installed from ${m.provider}, not ${body.provider}. Ask for provider "${m.provider}".`);
       await this.activate({ name: m.name, flags: body.flags });
       // a local model named here is the default: the chat slot is, instead of a remote model
@@ -186,8 +193,8 @@ export class ActivationService {
   }
 
   private async activateInstalled(body: ActivateBody): Promise<Activation> {
-    const m = this.require(body.name);
-    const driver = this.driverOf(m);
+    const m = requireInstalled(this.deps.models, body.name);
+    const driver = driverOf(this.deps.drivers, m);
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {
       const wanted = this.deps.drivers.requireLocalRuntime(runtime).label;
@@ -332,7 +339,7 @@ export class ActivationService {
       // the answer names the chat slot's model, or the embedding model when it was all that served
       return chat.model || !off ? { ...chat, message } : { ...off, message };
     }
-    const named = body.name ? this.require(body.name) : null;
+    const named = body.name ? requireInstalled(this.deps.models, body.name) : null;
     const runtime = body.runtime ?? named?.runtime ?? null;
     const chat = this.active.chatDriver();
     const remote = this.active.remoteDriver();
@@ -368,42 +375,6 @@ export class ActivationService {
     return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };
   }
 
-  /** Stops a local runtime (API, CLI, tray): its model is deactivated through here, with the same events. */
-  async stopRuntime(name: RuntimeName): Promise<RuntimeInfo> {
-    this.generation++;
-    const info = await this.deps.runtimes.stop(name);
-    // stopped on request: the embeddings slot is not loaded again when the runtime is next up
-    this.embeddings.forget(name);
-    const driver = this.deps.drivers.byLocalRuntime(name);
-    if (driver && this.active.announcedModel(driver)) this.active.retire(driver, `${driver.label} was stopped.`);
-    this.deps.events.emit({ type: 'models.changed' });
-    return info;
-  }
-
-  /** Restarts a local runtime with what it served (the events say deactivated, then serving again). */
-  async restartRuntime(name: RuntimeName): Promise<RuntimeInfo> {
-    const driver = this.deps.drivers.byLocalRuntime(name);
-    // a running runtime beside the chat slot's (the embeddings slot's) restarts in place: no chat load is cancelled
-    const before = this.deps.runtimes.info(name);
-    if (before.active || before.pid === null) this.generation++;
-    const model = driver ? this.active.announcedModel(driver) : null;
-    const info = await this.deps.runtimes.restart(name);
-    if (driver && model && info.model && sameModelName(info.model, model) && !this.active.announcedModel(driver)) {
-      this.active.served(driver, { name: model, provider: driver.provider, runtime: driver.runtime }, `${model} is served again by ${driver.label} (restarted).`);
-    }
-    return info;
-  }
-
-  /** "Off" (tray, CLI): whatever serves stops — the remote default is forgotten, the chat slot's runtime stopped. */
-  async stopActive(): Promise<void> {
-    const remote = this.active.remoteDriver();
-    const local = this.deps.runtimes.activeInfo().active_server;
-    if (remote) await this.deactivate({ runtime: remote.runtime });
-    // a stored default waiting for its provider is forgotten too: "Off" means nothing comes back
-    this.active.forgetSaved();
-    if (local) await this.stopRuntime(local);
-  }
-
   // ---- internals ---------------------------------------------------------------------------------
 
   /** The two slots' models must fit in the GPU's memory together (the RAM without one): refused with the numbers. */
@@ -424,13 +395,5 @@ export class ActivationService {
     const driver = this.active.chatDriver();
     const model = driver ? this.active.announcedModel(driver) : null;
     return driver && model ? { driver, model } : null;
-  }
-
-  private driverOf(m: ModelRecord): ServingDriver<ModelRecord> {
-    return driverOf(this.deps.drivers, m);
-  }
-
-  private require(name: string): ModelRecord {
-    return requireInstalled(this.deps.models, name);
   }
 }
