@@ -338,6 +338,7 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
     const models = new ModelService({
       models: modelsRepo,
       lifecycle: activation,
+      checks: activation.checks,
       operations,
       drivers,
       runtimes,

@@ -163,7 +163,7 @@ async function start(): Promise<void> {
         return app.quit();
       case 'off':
         // through the activation service, like the API's stop: the model gets its `deactivated` event
-        void c.activation.stopActive().catch(fail('Could not stop the runtime'));
+        void c.activation.stops.stopAll().catch(fail('Could not stop the runtime'));
         return;
       case 'switch':
         // a switch with a model is an activation: same lifecycle rules as the API (failures are notified)

@@ -138,7 +138,7 @@ describe('a stored remote default its provider cannot serve', () => {
     expect(await defaultEndpoint()).toMatchObject({ kind: 'remote', provider: 'oa', model: 'gpt-4o', saved_default: savedIs(true, null) });
     expect(await chat()).toMatchObject({ status: 200, provider: 'oa' });
     // "Off" forgets it for good
-    await t!.core.activation.stopActive();
+    await t!.core.activation.stops.stopAll();
     expect((await defaultEndpoint()).saved_default).toBeNull();
     expect(t!.core.state.readState('router.default')).toBeNull();
   });

@@ -130,7 +130,7 @@ describe('the default route', () => {
     expect(await defaultEndpoint()).toMatchObject({ kind: 'remote', provider: 'oa', model: 'gpt-4o' });
     expect(await chat()).toMatchObject({ status: 200, provider: 'oa', model: 'gpt-4o' });
 
-    await t!.core.activation.stopActive();
+    await t!.core.activation.stops.stopAll();
     expect((await routes()).default).toBeNull();
     expect(t!.core.state.readState('router.default')).toBeNull();
     expect(await chat('oa/gpt-4o')).toMatchObject({ status: 200, provider: 'oa' });

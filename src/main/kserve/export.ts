@@ -13,7 +13,7 @@ import { quantizationFlag } from '../drivers/hf-vllm/model-config';
 import { snapshotFiles } from '../hub/cache-scan';
 import { indexedShards, selectFiles } from '../hub/file-selection';
 import type { HubClient } from '../hub/hub-client';
-import { resolveFlags } from '../models/activation';
+import { resolveFlags } from '../models/activation-flags';
 import type { ModelRecord, ModelsRepo } from '../models/models-repo';
 import { renderInferenceService, toYaml, type ExportOptions, type ModelFacts } from './render';
 import { validateManifest } from './validate';

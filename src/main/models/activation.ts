@@ -1,30 +1,27 @@
-import type { Activation, ActivateBody, ModelTestResult, RuntimeFlags } from '../../shared/api/models';
-import type { RuntimeInfo, RuntimeName, SavedDefault } from '../../shared/api/runtimes';
+import type { Activation, ActivateBody, RuntimeFlags } from '../../shared/api/models';
+import type { RuntimeName } from '../../shared/api/runtimes';
 import { AppError, errorMessage, isAppError } from '../../shared/errors';
 import { sameModelName } from '../../shared/model-names';
 import type { FitRequest } from '../catalog/fit';
 import type { SettingsService } from '../config';
-import { installsModels } from '../drivers/model-driver';
-import { chatTest } from '../drivers/openai-test';
-import type { DriverRegistry, ServedModel, ServingDriver } from '../drivers/serving-driver';
+import { slotsOf, type DriverRegistry, type ServedModel, type ServingDriver } from '../drivers/serving-driver';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { RuntimeManager } from '../runtimes/manager';
 import { ActiveServing, eventSlot } from '../serving/active-serving';
-import { publicEndpoint, type PublicEndpoint, type ServingEndpoint } from '../serving/endpoint';
+import type { ServingEndpoint } from '../serving/endpoint';
+import { activeRuntimeInfo, endpointInfo, type ActiveEndpointInfo, type ActiveRuntimeInfo } from '../serving/endpoint-info';
 import { ActivationFlags, type FlagSource } from './activation-flags';
-import { filesValidated } from './file-validation';
+import { driverOf, requireInstalled } from './installed-model';
+import { ModelChecks } from './model-checks';
 import { servingState } from './model-state';
-import type { ModelRecord, ModelsRepo, ValidationRecord } from './models-repo';
-import { isUp } from '../../shared/runtimes';
+import type { ModelRecord, ModelsRepo } from './models-repo';
 import type { Slot } from '../../shared/api/router';
-import { slotsOf } from '../drivers/serving-driver';
 import { EmbeddingsSlot } from '../serving/embeddings-slot';
-import { DefaultRoute, restoreEmbeddings } from '../serving/restore';
+import { adoptLoadedModels, DefaultRoute, restoreEmbeddings } from '../serving/restore';
+import { RuntimeStops } from '../serving/runtime-stops';
 import { slotFit } from './slot-memory';
 import type { StateStore } from '../serving/saved-choice';
-
-export { resolveFlags } from './activation-flags';
 
 export interface ActivationDeps {
   models: ModelsRepo;
@@ -42,27 +39,13 @@ export interface ActivationDeps {
   state?: StateStore;
 }
 
-/** What `GET /api/v1/system/llm-runtime/active` and `llm-servers/active` say about the endpoint. */
-export interface ActiveEndpointInfo {
-  kind: ServingDriver['kind'] | null;
-  provider: string | null;
-  runtime: string | null;
-  model: string | null;
-  phase: 'serving' | 'starting' | 'unresponsive' | 'down' | null;
-  /** null while nothing answers */
-  endpoint: PublicEndpoint | null;
-  /** the remote default as stored, and why it is not the default now when it is not */
-  saved_default: SavedDefault | null;
-}
-
-const DEFAULT_TEST_PROMPT = 'Reply with one short sentence: what are you?';
-
 /**
  * The coordinator of serving over the drivers (drivers/): the lifecycle rules for installed models
  * (only installed, verified, unchanged files are activated), the flags priority, one activation at a
- * time (the latest wins), the validation history every activation, test and verification lands in,
- * and the active endpoint (the proxy, `/v1/models` and the model test send to it). Every stop, switch
- * and deactivation — API, tray, CLI, a crash — ends here, in the same `model.activation` events.
+ * time (the latest wins), the activations' entries in the validation history (the tests and file
+ * checks are `checks`', model-checks.ts) and the active endpoint (the proxy, `/v1/models` and the model
+ * test send to it). Every stop, switch and deactivation — API, tray, CLI, a crash — ends here, in the
+ * same `model.activation` events.
  */
 export class ActivationService {
   /** bumped by every activation/deactivation of the chat slot: a load that finishes after a newer request is dropped */
@@ -75,6 +58,10 @@ export class ActivationService {
   readonly embeddings: EmbeddingsSlot;
   /** the stored remote default: the default while its provider can serve it, back once it can again */
   readonly defaultRoute: DefaultRoute;
+  /** what "validated" means, the model test and the file verification (the validation history's other entries) */
+  readonly checks: ModelChecks;
+  /** a local runtime stopped or restarted on request, and "Off" (serving/runtime-stops.ts) */
+  readonly stops: RuntimeStops;
   /** the launch flags the chat slot's model was started with (its share of the GPU, for the slots' fit) */
   private chatFlags: { model: string; flags: RuntimeFlags } | null = null;
 
@@ -83,6 +70,14 @@ export class ActivationService {
     this.active = new ActiveServing(deps.drivers, deps.events, deps.state ?? null);
     this.embeddings = new EmbeddingsSlot(this.active, deps.runtimes, deps.events, deps.state ?? null);
     this.defaultRoute = new DefaultRoute({ active: this.active, drivers: deps.drivers, logger: deps.logger });
+    this.checks = new ModelChecks({ ...deps, slots: this });
+    this.stops = new RuntimeStops({
+      ...deps,
+      active: this.active,
+      embeddings: this.embeddings,
+      supersedeChat: () => void this.generation++,
+      deactivateRemote: (runtime) => this.deactivate({ runtime }),
+    });
   }
 
   /** Adds a driver (a remote provider's, a test's): one line, nothing else to change. */
@@ -99,33 +94,14 @@ export class ActivationService {
     return this.active.endpoint() ?? this.embeddings.endpoint();
   }
 
-  /** Why the active model does not answer now (its runtime stopped answering), for the proxy's 503. */
-  unavailable(): { message: string; code: string } | null {
-    const driver = this.active.driver();
-    const state = driver?.state();
-    if (!driver || state?.phase !== 'unresponsive') return null;
-    return {
-      code: 'runtime_unresponsive',
-      message: `${driver.label} stopped answering its health probe (it may be hung)${state.model ? ` while serving ${state.model}` : ''}. Restart it (Switchyard › Runtimes › Restart, or POST /api/v1/system/llm-servers/${driver.runtime}/restart).`,
-    };
-  }
-
+  /** `llm-runtime/active` (serving/endpoint-info.ts). */
   endpointInfo(): ActiveEndpointInfo {
-    const driver = this.active.driver();
-    const saved_default = this.defaultRoute.info();
-    if (!driver) return { kind: null, provider: null, runtime: null, model: null, phase: null, endpoint: null, saved_default };
-    const state = driver.state();
-    const endpoint = driver.endpoint();
-    return { kind: driver.kind, provider: driver.provider, runtime: driver.runtime, model: state.model, phase: state.phase, endpoint: endpoint ? publicEndpoint(endpoint) : null, saved_default };
+    return endpointInfo(this.active, this.defaultRoute);
   }
 
   /** `llm-servers/active`: the local runtime view, or the process-less endpoint that serves instead. */
-  activeInfo(): Omit<ReturnType<RuntimeManager['activeInfo']>, 'active_server'> & { active_server: string | null; endpoint: PublicEndpoint | null; phase: ActiveEndpointInfo['phase'] } {
-    const driver = this.active.driver();
-    const local = this.deps.runtimes.activeInfo();
-    const { endpoint, phase, model } = this.endpointInfo();
-    if (driver && driver.localRuntime === null) return { ...local, active_server: driver.runtime, active_model: model, server: null, endpoint, phase };
-    return { ...local, endpoint, phase };
+  activeInfo(): ActiveRuntimeInfo {
+    return activeRuntimeInfo(this.active, this.defaultRoute, this.deps.runtimes);
   }
 
   /**
@@ -133,18 +109,7 @@ export class ActivationService {
    * running (an Ollama) that still holds the model that was active makes it the active model again.
    */
   async init(): Promise<void> {
-    for (const driver of this.deps.drivers.all()) {
-      if (!installsModels(driver) || !driver.loaded || !driver.localRuntime) continue;
-      const info = this.deps.runtimes.info(driver.localRuntime as RuntimeName);
-      const last = info.last_model;
-      if (info.model || !last || !isUp(info.state)) continue;
-      try {
-        const loaded = await driver.loaded();
-        if (loaded.some((n) => sameModelName(n, last))) this.deps.runtimes.setModel(info.name, last);
-      } catch (error) {
-        this.deps.logger.debug({ error: errorMessage(error), runtime: info.name }, 'could not ask the runtime which models are loaded');
-      }
-    }
+    await adoptLoadedModels(this.deps);
     for (const info of this.deps.runtimes.list()) this.active.sync(info);
     await this.defaultRoute.restore();
     // after the remote drivers follow the providers (app.ts): a provider's change reaches them first
@@ -153,11 +118,6 @@ export class ActivationService {
   }
 
   // ---- state -------------------------------------------------------------------------------------
-
-  /** Files present, of the recorded size and not modified since their last good validation (file-validation.ts). */
-  validated(m: ModelRecord): boolean {
-    return filesValidated(this.deps.models, this.deps.logger, m);
-  }
 
   /** The runtime answers and serves this model (vLLM advertised it at readiness; Ollama after a load), in either slot. */
   serving(m: ModelRecord): boolean {
@@ -171,25 +131,16 @@ export class ActivationService {
     return servingState(m, this.deps.runtimes.info(m.runtime)).active ? 'chat' : null;
   }
 
-  lastTest(name: string): ModelTestResult | null {
-    return (this.deps.models.latestValidation(name, 'test')?.details as ModelTestResult | undefined) ?? null;
-  }
-
-  validations(name: string, limit: number): { validated: boolean; validations: ValidationRecord[] } {
-    const m = this.require(name);
-    return { validated: this.validated(m), validations: this.deps.models.validations(m.name, limit) };
-  }
-
   /** The flags an activation of this model would use now, with their sources. */
   effectiveFlags(name: string, request: RuntimeFlags = {}): { model: ModelRecord; flags: RuntimeFlags; sources: Record<string, FlagSource> } {
-    const m = this.require(name);
-    return { model: m, ...this.flags.effective(m, request, this.driverOf(m).launchFlags === true) };
+    const m = requireInstalled(this.deps.models, name);
+    return { model: m, ...this.flags.effective(m, request, driverOf(this.deps.drivers, m).launchFlags === true) };
   }
 
   setFlags(name: string, flags: RuntimeFlags | null): ModelRecord {
-    const m = this.require(name);
-    this.flags.save(m, flags, this.driverOf(m));
-    return this.require(name);
+    const m = requireInstalled(this.deps.models, name);
+    this.flags.save(m, flags, driverOf(this.deps.drivers, m));
+    return requireInstalled(this.deps.models, name);
   }
 
   // ---- activate / deactivate ---------------------------------------------------------------------
@@ -207,8 +158,8 @@ export class ActivationService {
 
   /** The slot an installed model goes in by its capability (an embedding model on Ollama → embeddings). */
   async slotFor(name: string): Promise<Slot> {
-    const m = this.require(name);
-    return (await this.driverOf(m).slotOf?.(m)) ?? 'chat';
+    const m = requireInstalled(this.deps.models, name);
+    return (await driverOf(this.deps.drivers, m).slotOf?.(m)) ?? 'chat';
   }
 
   /** An installed model, under the lifecycle rules. */
@@ -229,7 +180,7 @@ export class ActivationService {
       throw new AppError('bad_request', `No provider "${body.provider}" is set up in Switchyard (known: ${known}). Add it first (Providers), or pick one of those.`);
     }
     if (driver.models === 'manifest') {
-      const m = this.require(body.model);
+      const m = requireInstalled(this.deps.models, body.model);
       if (m.provider !== driver.provider) throw new AppError('model_not_found', `${m.name} is installed from ${m.provider}, not ${body.provider}. Ask for provider "${m.provider}".`);
       await this.activate({ name: m.name, flags: body.flags });
       // a local model named here is the default: the chat slot is, instead of a remote model
@@ -242,8 +193,8 @@ export class ActivationService {
   }
 
   private async activateInstalled(body: ActivateBody): Promise<Activation> {
-    const m = this.require(body.name);
-    const driver = this.driverOf(m);
+    const m = requireInstalled(this.deps.models, body.name);
+    const driver = driverOf(this.deps.drivers, m);
     const runtime = body.runtime ?? m.runtime;
     if (runtime !== m.runtime) {
       const wanted = this.deps.drivers.requireLocalRuntime(runtime).label;
@@ -252,7 +203,7 @@ export class ActivationService {
     if (m.status !== 'installed') {
       throw new AppError('lifecycle_violation', `${m.name} is ${m.status}, not installed — finish or retry its install first (Operations).`);
     }
-    if (!this.validated(m)) {
+    if (!this.checks.validated(m)) {
       throw new AppError(
         'model_not_validated',
         `${m.name}'s files are not verified (they changed on disk, or a check failed). Verify them again (POST /api/v1/models/${encodeURIComponent(m.name)}/verify, Installed › Verify) or reinstall the model.`,
@@ -388,7 +339,7 @@ export class ActivationService {
       // the answer names the chat slot's model, or the embedding model when it was all that served
       return chat.model || !off ? { ...chat, message } : { ...off, message };
     }
-    const named = body.name ? this.require(body.name) : null;
+    const named = body.name ? requireInstalled(this.deps.models, body.name) : null;
     const runtime = body.runtime ?? named?.runtime ?? null;
     const chat = this.active.chatDriver();
     const remote = this.active.remoteDriver();
@@ -424,79 +375,6 @@ export class ActivationService {
     return { runtime: driver.runtime, model, message: model ? `${model} is no longer served by ${driver.label}.` : `${driver.label} had no model loaded.` };
   }
 
-  /** Stops a local runtime (API, CLI, tray): its model is deactivated through here, with the same events. */
-  async stopRuntime(name: RuntimeName): Promise<RuntimeInfo> {
-    this.generation++;
-    const info = await this.deps.runtimes.stop(name);
-    // stopped on request: the embeddings slot is not loaded again when the runtime is next up
-    this.embeddings.forget(name);
-    const driver = this.deps.drivers.byLocalRuntime(name);
-    if (driver && this.active.announcedModel(driver)) this.active.retire(driver, `${driver.label} was stopped.`);
-    this.deps.events.emit({ type: 'models.changed' });
-    return info;
-  }
-
-  /** Restarts a local runtime with what it served (the events say deactivated, then serving again). */
-  async restartRuntime(name: RuntimeName): Promise<RuntimeInfo> {
-    const driver = this.deps.drivers.byLocalRuntime(name);
-    // a running runtime beside the chat slot's (the embeddings slot's) restarts in place: no chat load is cancelled
-    const before = this.deps.runtimes.info(name);
-    if (before.active || before.pid === null) this.generation++;
-    const model = driver ? this.active.announcedModel(driver) : null;
-    const info = await this.deps.runtimes.restart(name);
-    if (driver && model && info.model && sameModelName(info.model, model) && !this.active.announcedModel(driver)) {
-      this.active.served(driver, { name: model, provider: driver.provider, runtime: driver.runtime }, `${model} is served again by ${driver.label} (restarted).`);
-    }
-    return info;
-  }
-
-  /** "Off" (tray, CLI): whatever serves stops — the remote default is forgotten, the chat slot's runtime stopped. */
-  async stopActive(): Promise<void> {
-    const remote = this.active.remoteDriver();
-    const local = this.deps.runtimes.activeInfo().active_server;
-    if (remote) await this.deactivate({ runtime: remote.runtime });
-    // a stored default waiting for its provider is forgotten too: "Off" means nothing comes back
-    this.active.forgetSaved();
-    if (local) await this.stopRuntime(local);
-  }
-
-  // ---- test --------------------------------------------------------------------------------------
-
-  /**
-   * A short chat completion sent to the endpoint serving this model — never another one — timed
-   * (latency, time to first token, tokens/s) and recorded, pass or fail.
-   */
-  async test(name: string, body: { prompt?: string; max_tokens?: number } = {}): Promise<ModelTestResult> {
-    const m = this.require(name);
-    const driver = this.driverOf(m);
-    const endpoint = driver.endpoint(this.slotOf(m) ?? 'chat');
-    if (!this.serving(m) || !endpoint) {
-      const info = this.deps.runtimes.info(m.runtime);
-      throw new AppError('model_not_active', `${m.name} is not being served (${driver.label} is ${info.state}${info.model ? ` with ${info.model}` : ''}). Activate it first.`);
-    }
-    const request = { prompt: body.prompt ?? DEFAULT_TEST_PROMPT, maxTokens: body.max_tokens ?? 64 };
-    const result = driver.test
-      ? await driver.test(m, endpoint, request)
-      : await chatTest({ fetch: endpoint.transport === 'net' ? this.deps.netFetch : fetch, endpoint, runtime: driver.runtime, label: driver.label, model: m.name, servedName: endpoint.model ?? m.name }, request.prompt, request.maxTokens);
-    this.deps.models.addValidation(m.name, 'test', result.ok, result);
-    if (result.ok) this.deps.models.touchLastUsed(m.name);
-    this.deps.events.emit({ type: 'models.changed' });
-    return result;
-  }
-
-  // ---- verify ------------------------------------------------------------------------------------
-
-  /** Re-hashes every file of an HF model (sha256 for LFS files, git sha1 for the others) and records the result. */
-  async verify(name: string): Promise<ValidationRecord> {
-    const m = this.require(name);
-    const driver = this.driverOf(m);
-    if (!installsModels(driver)) throw new AppError('bad_request', `${m.name} has no files here to verify.`);
-    const { ok, details } = await driver.verify(m);
-    const record = this.deps.models.addValidation(m.name, 'files', ok, details);
-    this.deps.events.emit({ type: 'models.changed' });
-    return record;
-  }
-
   // ---- internals ---------------------------------------------------------------------------------
 
   /** The two slots' models must fit in the GPU's memory together (the RAM without one): refused with the numbers. */
@@ -517,17 +395,5 @@ export class ActivationService {
     const driver = this.active.chatDriver();
     const model = driver ? this.active.announcedModel(driver) : null;
     return driver && model ? { driver, model } : null;
-  }
-
-  private driverOf(m: ModelRecord): ServingDriver<ModelRecord> {
-    const driver = this.deps.drivers.byProvider(m.provider) ?? this.deps.drivers.byRuntime(m.runtime);
-    if (!driver) throw new AppError('runtime_not_installed', `No driver serves ${m.runtime} models in this Switchyard.`);
-    return driver as ServingDriver<ModelRecord>;
-  }
-
-  private require(name: string): ModelRecord {
-    const m = this.deps.models.find(name);
-    if (!m || m.status === 'removed') throw new AppError('model_not_found', `No installed model "${name}". Install it first (Catalog), or see GET /api/v1/models/registry.`);
-    return m;
   }
 }

@@ -113,7 +113,8 @@ function setup(maxStorageBytes: number | null = null) {
   const stopped = { state: 'stopped', model: null, active: false, base_url: '' } as unknown as RuntimeInfo;
   const service = new ModelService({
     models,
-    lifecycle: { validated: () => false, serving: () => false, lastTest: () => null, slotOf: () => null },
+    lifecycle: { serving: () => false, slotOf: () => null },
+    checks: { validated: () => false, lastTest: () => null },
     operations,
     drivers: registry(fake.driver, other.driver),
     runtimes: { info: () => stopped },

@@ -13,6 +13,7 @@ import type { OperationRow } from '../operations/operations-repo';
 import { effectiveCapabilities } from './capabilities';
 import { diskInfo, quotaRefusal, refusalOf, validateModelName } from './guards';
 import type { ActivationService } from './activation';
+import type { ModelChecks } from './model-checks';
 import type { ModelRecord, ModelsRepo } from './models-repo';
 import { isUp } from '../../shared/runtimes';
 import { existsSync } from 'node:fs';
@@ -22,7 +23,9 @@ import { isImportParams, ModelImporter } from './model-import';
 export interface ModelServiceDeps {
   models: ModelsRepo;
   /** activation state of a model (src/main/models/activation.ts) */
-  lifecycle: Pick<ActivationService, 'validated' | 'serving' | 'lastTest' | 'slotOf'>;
+  lifecycle: Pick<ActivationService, 'serving' | 'slotOf'>;
+  /** whether its files are validated, and its last test (src/main/models/model-checks.ts) */
+  checks: Pick<ModelChecks, 'validated' | 'lastTest'>;
   operations: OperationService;
   /** the registered drivers (the same ones the activation service serves with); those that install models here are this coordinator's, a request's provider picks one */
   drivers: DriverRegistry;
@@ -353,16 +356,16 @@ export class ModelService {
 
   private toInstalled(m: ModelRecord): InstalledModel {
     const { capabilities_override, hub_gated: _gated, ...rest } = m;
-    const { lifecycle } = this.deps;
+    const { lifecycle, checks } = this.deps;
     return {
       ...rest,
       capabilities: m.capabilities || capabilities_override ? effectiveCapabilities(m.capabilities, capabilities_override) : null,
       active: this.isActive(m),
       slot: lifecycle.slotOf(m),
       slots: [...slotsOf(this.drivers.find((d) => d.provider === m.provider) ?? {})],
-      validated: lifecycle.validated(m),
+      validated: checks.validated(m),
       serving: lifecycle.serving(m),
-      last_test: lifecycle.lastTest(m.name),
+      last_test: checks.lastTest(m.name),
       remote_code: this.drivers.find((d) => d.provider === m.provider)?.remoteCode?.(m) ?? false,
       ...(m.import_path ? { import_path_exists: existsSync(m.import_path) } : {}),
     };

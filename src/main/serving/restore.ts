@@ -1,6 +1,8 @@
 import { DefaultNotServedReason, type RuntimeName, type SavedDefault } from '../../shared/api/runtimes';
 import { errorMessage, isAppError } from '../../shared/errors';
+import { sameModelName } from '../../shared/model-names';
 import { isUp } from '../../shared/runtimes';
+import { installsModels } from '../drivers/model-driver';
 import type { DriverRegistry } from '../drivers/serving-driver';
 import type { EventBus } from '../events';
 import type { Logger } from '../logger';
@@ -121,4 +123,23 @@ export function restoreEmbeddings(deps: RestoreDeps): void {
   if (!m || !driver?.localRuntime || !isUp(deps.runtimes.info(driver.localRuntime as RuntimeName).state)) return deps.embeddings.forget();
   // not awaited: the start is not held up by a load; its events say how it went
   void deps.embeddings.activate(driver, m, () => {}, true).catch(() => {});
+}
+
+/**
+ * A runtime Switchyard found running (an Ollama) that still holds the model that was active makes it
+ * the runtime's model again, so the chat slot follows it once the runtimes are synced.
+ */
+export async function adoptLoadedModels(deps: Pick<RestoreDeps, 'drivers' | 'runtimes' | 'logger'>): Promise<void> {
+  for (const driver of deps.drivers.all()) {
+    if (!installsModels(driver) || !driver.loaded || !driver.localRuntime) continue;
+    const info = deps.runtimes.info(driver.localRuntime as RuntimeName);
+    const last = info.last_model;
+    if (info.model || !last || !isUp(info.state)) continue;
+    try {
+      const loaded = await driver.loaded();
+      if (loaded.some((n) => sameModelName(n, last))) deps.runtimes.setModel(info.name, last);
+    } catch (error) {
+      deps.logger.debug({ error: errorMessage(error), runtime: info.name }, 'could not ask the runtime which models are loaded');
+    }
+  }
 }

@@ -127,22 +127,22 @@ export function registerModelRoutes(app: App, core: Core): void {
   app.post(
     '/api/v1/models/:name/test',
     { schema: { tags, summary: 'Send a short chat completion to the runtime serving this model and record the result', params: NameParams, body: TestBody, response: { 200: TestResponse, ...errors } } },
-    async (request) => ({ success: true as const, result: await core.activation.test(request.params.name, request.body ?? {}) }),
+    async (request) => ({ success: true as const, result: await core.activation.checks.test(request.params.name, request.body ?? {}) }),
   );
 
   app.post(
     '/api/v1/models/:name/verify',
     { schema: { tags, summary: "Re-hash the model's files and record the result", params: NameParams, response: { 200: ValidationsResponse, ...errors } } },
     async (request) => {
-      await core.activation.verify(request.params.name);
-      return { success: true as const, model_name: request.params.name, ...core.activation.validations(request.params.name, 20) };
+      await core.activation.checks.verify(request.params.name);
+      return { success: true as const, model_name: request.params.name, ...core.activation.checks.validations(request.params.name, 20) };
     },
   );
 
   app.get(
     '/api/v1/models/:name/validations',
     { schema: { tags, summary: 'Validation history: file checks, activations, tests (newest first)', params: NameParams, querystring: ValidationsQuery, response: { 200: ValidationsResponse, ...errors } } },
-    async (request) => ({ success: true as const, model_name: request.params.name, ...core.activation.validations(request.params.name, request.query.limit) }),
+    async (request) => ({ success: true as const, model_name: request.params.name, ...core.activation.checks.validations(request.params.name, request.query.limit) }),
   );
 
   app.get(

@@ -73,12 +73,12 @@ export function registerRuntimeRoutes(app: App, core: Core): void {
 
   app.post('/api/v1/system/llm-servers/:name/stop', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    server: await core.activation.stopRuntime(known(request.params.name)),
+    server: await core.activation.stops.stop(known(request.params.name)),
   }));
 
   app.post('/api/v1/system/llm-servers/:name/restart', { schema: { tags, params: NameParams, response: { 200: RuntimeResponse, ...errors } } }, async (request) => ({
     success: true as const,
-    server: await core.activation.restartRuntime(known(request.params.name)),
+    server: await core.activation.stops.restart(known(request.params.name)),
   }));
 
   app.get(
