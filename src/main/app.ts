@@ -177,6 +177,8 @@ export async function createCore(input: StartupOptions, seams: CoreSeams = {}): 
       validationTimeoutMs: seams.remote?.timeoutMs,
       self,
     });
+    // usage of requests that just ended is written in batches: what is pending goes before the database closes
+    store.add('remote-usage', () => remote.repo.flushUsage());
 
     // every driver is registered with one line (below); both coordinators (installing in ModelService,
     // serving in ActivationService) find them in this registry and never name a runtime

@@ -44,9 +44,16 @@ describe('ProviderRepo', () => {
     repo.addUsage({ ...entry, error: null, fallback: true });
     repo.addUsage({ ...entry, error: 'timeout', completionTokens: 0, costUsd: 0 });
     repo.addUsage({ ...entry, error: null });
+    // written together later: what is read first writes what is pending
+    expect(db.prepare('SELECT COUNT(*) AS n FROM remote_usage_daily').get()).toEqual({ n: 0 });
     const [day] = repo.usageSince('2026-12-01');
     expect(day).toMatchObject({ requests: 5, errors: 2, fallbacks: 1, prompt_tokens: 50, completion_tokens: 15, cost_usd: 1.75, errors_by_reason: { timeout: 2 } });
     expect(repo.spend('oa', '2026-12-01')).toMatchObject({ cost_usd: 1.75, requests: 5, errors: 2 });
+    repo.addUsage({ ...entry, error: null });
+    expect(repo.spend(null, '2026-12-01')).toMatchObject({ requests: 6 });
+    repo.addUsage({ ...entry, error: 'rate_limited' });
+    repo.flushUsage(); // on shutdown
+    expect(db.prepare('SELECT requests, errors_by_reason FROM remote_usage_daily').get()).toEqual({ requests: 7, errors_by_reason: JSON.stringify({ timeout: 2, rate_limited: 1 }) });
     db.close();
   });
 });

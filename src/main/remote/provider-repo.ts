@@ -58,6 +58,9 @@ const json = <T>(text: unknown, fallback: T): T => {
   }
 };
 
+/** How long a request's usage may wait to be written with others (what a crash could lose). */
+const USAGE_WRITE_MS = 250;
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -71,6 +74,10 @@ export class ProviderRepo {
   private readonly stmts;
   private readonly replaceModels;
   private readonly addUsageTx;
+  /** usage of requests that ended since the last write (see `addUsage`) */
+  private readonly pendingUsage: UsageEntry[] = [];
+  private usageTimer: NodeJS.Timeout | null = null;
+  private readonly writeUsage;
   /** rows as last read, per id (null: none), dropped by every write: a request reads its provider from here */
   private readonly rows = new Map<string, Readonly<ProviderRow> | null>();
 
@@ -144,6 +151,12 @@ export class ProviderRepo {
         reasons: JSON.stringify(reasons),
       });
     });
+    this.writeUsage = db.transaction((entries: UsageEntry[]) => {
+      for (const e of entries) {
+        if (e.error) this.addUsageTx(e);
+        else this.stmts.addUsageOk.run({ day: e.day, provider: e.provider, model: e.model, fallbacks: e.fallback ? 1 : 0, prompt: e.promptTokens, completion: e.completionTokens, cost: e.costUsd });
+      }
+    });
   }
 
   insert(row: ProviderRow, models: string[]): void {
@@ -202,17 +215,36 @@ export class ProviderRepo {
     }));
   }
 
+  /**
+   * Records one request's usage. Written with the others that ended within `USAGE_WRITE_MS`, in one
+   * transaction (a write per request was a measurable part of the remote path's CPU); every read of
+   * usage or spend writes what is pending first, so budgets and views never miss a request, and
+   * `flushUsage` runs on shutdown.
+   */
   addUsage(entry: UsageEntry): void {
-    if (entry.error) return void this.addUsageTx(entry);
-    this.stmts.addUsageOk.run({ day: entry.day, provider: entry.provider, model: entry.model, fallbacks: entry.fallback ? 1 : 0, prompt: entry.promptTokens, completion: entry.completionTokens, cost: entry.costUsd });
+    this.pendingUsage.push(entry);
+    if (!this.usageTimer) {
+      this.usageTimer = setTimeout(() => this.flushUsage(), USAGE_WRITE_MS);
+      this.usageTimer.unref();
+    }
+  }
+
+  /** Writes the pending usage now. */
+  flushUsage(): void {
+    if (this.usageTimer) clearTimeout(this.usageTimer);
+    this.usageTimer = null;
+    if (this.pendingUsage.length === 0) return;
+    this.writeUsage(this.pendingUsage.splice(0));
   }
 
   /** Spend since `firstDay` (inclusive, `YYYY-MM-DD`), of one provider or of all. */
   spend(provider: string | null, firstDay: string): Spend {
+    this.flushUsage();
     return provider === null ? this.stmts.spendAll.get(firstDay)! : this.stmts.spendOf.get(provider, firstDay)!;
   }
 
   usageSince(firstDay: string): RemoteUsageDay[] {
+    this.flushUsage();
     return this.stmts.usageSince.all(firstDay).map((r) => ({
       day: String(r.day),
       provider: String(r.provider_id),
