@@ -1,13 +1,23 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Settings } from '../../shared/settings';
 import { vllmAdapter, vllmApiKey } from './adapters';
 
 const commit = 'c'.repeat(40);
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+
 function cacheWith(repo: string): string {
-  const cache = mkdtempSync(join(tmpdir(), 'adapters-'));
+  const cache = tempDir('adapters-');
   const snap = join(cache, `models--${repo.replace('/', '--')}`, 'snapshots', commit);
   mkdirSync(snap, { recursive: true });
   writeFileSync(join(snap, 'config.json'), '{}');
@@ -30,7 +40,7 @@ describe('vllmAdapter.launch', () => {
   });
 
   it('gives vLLM the token Switchyard uses when it has files to fetch', () => {
-    const cache = mkdtempSync(join(tmpdir(), 'adapters-empty-'));
+    const cache = tempDir('adapters-empty-');
     const { env } = vllmAdapter.launch({ settings, model: 'org/absent', env: { HF_TOKEN: 'hf_user' }, hfHubCache: cache });
     expect(env.HF_HUB_OFFLINE).toBeUndefined();
     expect(env.HF_TOKEN).toBe('hf_user');
