@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InstallPlan } from '../../src/shared/api/models';
@@ -7,6 +6,7 @@ import { type FakeHub } from '../fixtures/hub/server.mjs';
 import { useFakeHub } from '../support/fake-hub';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
+import { tempDir } from '../support/temp';
 
 /**
  * Installs from a Hub that behaves as the real one: LFS files on another host (the CDN refuses a
@@ -60,7 +60,7 @@ describe('Hub fidelity', () => {
   });
 
   it('uses the token `hf auth login` saved ($HF_HOME/token, or $HF_TOKEN_PATH) when neither Settings nor HF_TOKEN has one', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'hf-home-'));
+    const home = tempDir('hf-home-');
     writeFileSync(join(home, 'token'), 'hf_valid_token\n');
     t = await start({ HF_HOME: home });
     const gatedPlan = await t.call<{ plan?: InstallPlan; error?: { code: string } }>('GET', '/api/v1/models/registry/plan?name=org%2Fgated-model&provider=huggingface');

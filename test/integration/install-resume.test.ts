@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '../fixtures/hub/server.mjs';
 import { startTestCore, type TestCore } from '../support/core';
 import { install, waitForOperation } from '../support/models';
+import { tempDir } from '../support/temp';
 import type { InstalledModel, Operation } from '../../src/shared/api/models';
 
 let hub: FakeHub;
@@ -112,9 +113,7 @@ describe('interrupted installs', () => {
     await t.core.stop();
     cores.splice(cores.indexOf(t), 1);
     // a fresh data dir (new manifest) over the same HF cache
-    const { mkdtempSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const other = mkdtempSync(join(tmpdir(), 'switchyard-disc-'));
+    const other = tempDir('switchyard-disc-');
     const t2 = await startTestCore({ dataDir: other, env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(t.dataDir, 'hf-cache') } });
     cores.push(t2);
     hub.resetStats();

@@ -1,13 +1,11 @@
 // The model page's launch command comes from the driver of the model's runtime, built by the same
 // function as the argv the supervisor runs: Settings over the fit, extra arguments last.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchPreview } from '../../src/shared/api/runtimes';
 import { vllmAdapter } from '../../src/main/runtimes/adapters';
 import { startCatalogHub, type CatalogHub } from '../support/catalog-hub';
 import { startTestCore, type TestCore } from '../support/core';
+import { tempDir } from '../support/temp';
 
 type Detail = { fit: { runtime_flags: Record<string, unknown> | null }; launch: LaunchPreview | null };
 const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
@@ -32,7 +30,7 @@ describe('launch command on a model page', () => {
   /** what the supervisor would run for `model` with these (already layered) flags */
   const supervisorArgv = (model: string, flags: Record<string, unknown>) => {
     const settings = t.core.settings.get();
-    const { args } = vllmAdapter.launch({ settings, model, env: {}, hfHubCache: mkdtempSync(join(tmpdir(), 'preview-')), overrides: flags });
+    const { args } = vllmAdapter.launch({ settings, model, env: {}, hfHubCache: tempDir('preview-'), overrides: flags });
     return [settings.vllm.binary!, ...args];
   };
 

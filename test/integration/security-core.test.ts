@@ -14,6 +14,7 @@ import { createLogger } from '../../src/main/logger';
 import { vllmAdapter } from '../../src/main/runtimes/adapters';
 import { Settings } from '../../src/shared/settings';
 import type { Operation } from '../../src/shared/api/models';
+import { tempDir } from '../support/temp';
 
 const HF_TOKEN = 'hf_abcdefghijklmnopqrstuvwx1234';
 let hub: FakeHub;
@@ -74,7 +75,7 @@ describe('secrets', () => {
   });
 
   it('keeps SWITCHYARD_TOKEN and HF_TOKEN out of the runtimes and nvidia-smi environments', async () => {
-    const stateFile = join(mkdtempSync(join(tmpdir(), 'smi-state-')), 'state.jsonl');
+    const stateFile = join(tempDir('smi-state-'), 'state.jsonl');
     t = await startTestCore({
       env: { HF_TOKEN, SWITCHYARD_TOKEN: 'inherited-token-0123456789', HUGGING_FACE_HUB_TOKEN: HF_TOKEN, SWITCHYARD_NVIDIA_SMI_BIN: join(FIXTURES, 'bin', 'nvidia-smi'), EMU_STATE_FILE: stateFile },
       hfModels: ['org/tiny'],

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCore, type Core, type CoreSeams } from '../../src/main/app';
@@ -8,6 +6,7 @@ import { buildServer, type App } from '../../src/main/http/server';
 import { createLogger } from '../../src/main/logger';
 import { seedHfModel } from './hf-cache';
 import { freePort } from './net';
+import { removeTempDir, tempDir } from './temp';
 
 export { freePort };
 
@@ -46,7 +45,7 @@ export interface TestCoreOptions {
   dataDir?: string;
   seams?: CoreSeams;
   startup?: Partial<StartupOptions>;
-  /** keep the data dir after close (restart tests) */
+  /** keep the data dir after close (restart tests); a dir made here still goes when the test file ends */
   keepDataDir?: boolean;
   /** HF repos put into the core's HF cache before it starts (discovered as installed, ready to activate) */
   hfModels?: string[];
@@ -59,7 +58,7 @@ export interface TestCoreOptions {
  * listening). Closing stops every runtime it started.
  */
 export async function startTestCore(options: TestCoreOptions = {}): Promise<TestCore> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+  const dataDir = options.dataDir ?? tempDir('switchyard-test-');
   const env = { ...(await emulatorEnv(dataDir)), ...options.env };
   for (const repo of options.hfModels ?? []) seedHfModel(env.HF_HUB_CACHE!, repo);
   for (const seed of options.hfSeeds ?? []) seedHfModel(env.HF_HUB_CACHE!, seed.repo, seed.config, seed.files);
@@ -86,7 +85,7 @@ export async function startTestCore(options: TestCoreOptions = {}): Promise<Test
     async close() {
       await app.close();
       await core.stop();
-      if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir && !options.dataDir) removeTempDir(dataDir);
     },
   };
 }

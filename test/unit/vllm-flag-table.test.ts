@@ -1,7 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempDir } from '../support/temp';
 
 /**
  * "Adding a vLLM flag touches the table and nothing else": the table gets two flags vLLM has and
@@ -33,7 +31,7 @@ const added = (flags: Record<string, unknown>) => flags as never;
 
 describe('a flag added to the vLLM flag table', () => {
   const settings = Settings.parse({ vllm: { maxNumSeqs: 64, enforceEager: true } });
-  const cache = mkdtempSync(join(tmpdir(), 'flag-table-'));
+  const cache = tempDir('flag-table-');
 
   it('is a setting, validated by its rule, shown with its label and input kind', () => {
     expect(settings.vllm).toMatchObject({ maxNumSeqs: 64, enforceEager: true });

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../shared/errors';
@@ -7,10 +5,11 @@ import { ModelsRepo, type NewArtifact } from '../models/models-repo';
 import { openDatabase, type Db } from './database';
 import { migrate } from './migrate';
 import { migrations, type Migration } from './migrations/index';
+import { tempDir } from '../../../test/support/temp';
 
 const REBUILD = 13;
 const before = migrations.filter((m) => m.version < REBUILD);
-const file = () => join(mkdtempSync(join(tmpdir(), 'migrate-')), 'switchyard.db');
+const file = () => join(tempDir('migrate-'), 'switchyard.db');
 
 const artifact = (path: string, size: number): NewArtifact => ({ path, size, sha256: 'a'.repeat(64), blob_id: `blob-${path}`, local_path: `/cache/${path}`, status: 'verified' });
 const base = { display_name: 'm', size_bytes: 1, status: 'installed' as const, revision: 'main', commit_sha: null, local_path: null, source: 'installed' as const, capabilities: null, installed_at: null };

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hubTokenPath, resolveHubToken } from './hub-token';
 import { isInvalidTokenAnswer } from './hub-client';
+import { tempDir } from '../../../test/support/temp';
 
 describe('resolveHubToken', () => {
-  const home = mkdtempSync(join(tmpdir(), 'hf-home-'));
+  const home = tempDir('hf-home-');
   writeFileSync(join(home, 'token'), 'hf_from_login\n');
 
   it('Settings, else HF_TOKEN, else the file hf auth login wrote', () => {

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from '../events';
 import { createLogger } from '../logger';
@@ -8,10 +6,11 @@ import { Settings } from '../../shared/settings';
 import type { AppEvent } from '../../shared/events';
 import { StorageWatch } from './storage-watch';
 import { NotificationPolicy } from '../notifications';
+import { tempDir } from '../../../test/support/temp';
 
 describe('StorageWatch', () => {
   it('fires one storage.alert per crossing of storage.alertPercent, re-armed when use falls back under it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'storage-watch-'));
+    const dir = tempDir('storage-watch-');
     let usedPercent = 80;
     const events = new EventBus();
     const alerts: AppEvent[] = [];

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OLLAMA_SERVICE_MODELS_DIR, ollamaModelsDir } from './models-dir';
+import { tempDir } from '../../../../test/support/temp';
 
 describe('ollamaModelsDir', () => {
-  const home = mkdtempSync(join(tmpdir(), 'ollama-home-'));
+  const home = tempDir('ollama-home-');
   const serviceOnly = (p: string) => p.startsWith(OLLAMA_SERVICE_MODELS_DIR);
 
   it('Settings / OLLAMA_MODELS first', () => {
