@@ -9,6 +9,7 @@ import { startTestCore, type TestCore } from '../support/core';
 import { emulatorEvents } from '../support/emulator-state';
 import { buildGguf, buildSafetensors, writeModelFolder } from '../support/local-models';
 import { waitForOperation } from '../support/models';
+import { tempDir } from '../support/temp';
 
 let t: TestCore | undefined;
 afterEach(async () => {
@@ -31,7 +32,7 @@ const ollamaBlobs = (tc: TestCore) => (existsSync(join(tc.dataDir, 'ollama-model
 
 describe('import from disk', () => {
   it('a GGUF file becomes an Ollama model through its blobs and create API, is activated and answers; removal removes Ollama\'s copy only', async () => {
-    const state = join(process.env.TMPDIR ?? '/tmp', `ollama-state-${process.pid}-${Date.now()}.jsonl`);
+    const state = join(tempDir('ollama-state-'), 'state.jsonl');
     t = await startTestCore({ env: { EMU_STATE_FILE: state } });
     const file = join(t.dataDir, 'My Fine-Tune Q4_K_M.gguf');
     writeFileSync(file, buildGguf({ arch: 'qwen2', contextLength: 16384, tensorBytes: 3 * 1024 * 1024 }));
@@ -71,7 +72,7 @@ describe('import from disk', () => {
   });
 
   it('a model folder is served by vLLM from its path under its name, activated and answering; removal leaves the folder', async () => {
-    const state = join(process.env.TMPDIR ?? '/tmp', `vllm-state-${process.pid}-${Date.now()}.jsonl`);
+    const state = join(tempDir('vllm-state-'), 'state.jsonl');
     t = await startTestCore({ env: { EMU_STATE_FILE: state, EMU_START_DELAY_MS: '50' } });
     const dir = writeModelFolder(join(t.dataDir, 'work', 'my-finetune'), { config: { max_position_embeddings: 2048 } });
 

@@ -9,6 +9,7 @@ import { startTestCore, type TestCore } from '../support/core';
 import { emulatorEvents } from '../support/emulator-state';
 import { useFakeHub } from '../support/fake-hub';
 import { install, waitForOperation } from '../support/models';
+import { tempDir } from '../support/temp';
 
 let hub: FakeHub;
 let t: TestCore | undefined;
@@ -40,7 +41,7 @@ describe('revisions', () => {
   it('installs a repo at its old commit, updates it, lists both, pins the old one and vLLM starts with it', async () => {
     const v1 = hub.setRepo(REPO, version('v1'));
     const v2 = hub.setRepo(REPO, version('v2'));
-    const state = join(process.env.TMPDIR ?? '/tmp', `vllm-rev-${process.pid}-${Date.now()}.jsonl`);
+    const state = join(tempDir('vllm-rev-'), 'state.jsonl');
     t = await startTestCore({ env: { SWITCHYARD_OFFLINE: '0', HF_ENDPOINT: hub.url, EMU_STATE_FILE: state, EMU_START_DELAY_MS: '50' } });
 
     // the old commit, asked for by its id (the Hub still serves it), then the update to main

@@ -6,6 +6,7 @@ import type { AppEvent } from '../../src/shared/events';
 import { startTestCore, type TestCore } from '../support/core';
 import { emulatorEvents } from '../support/emulator-state';
 import { waitFor } from '../support/wait';
+import { tempDir } from '../support/temp';
 
 let t: TestCore | undefined;
 afterEach(async () => {
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 describe('storage guards', () => {
   it('holds an Ollama pull to the quota and free-space rules before any pull request reaches Ollama', async () => {
-    const state = join(process.env.TMPDIR ?? '/tmp', `ollama-quota-${process.pid}-${Date.now()}.jsonl`);
+    const state = join(tempDir('ollama-quota-'), 'state.jsonl');
     t = await startTestCore({ env: { EMU_STATE_FILE: state } });
     await t.call('POST', '/api/v1/system/llm-servers/ollama/start'); // up, so a pull would go straight to it
     // qwen2.5:0.5b is 398 MB in the library list (offline: no registry manifest)
