@@ -9,6 +9,7 @@ import { createLogger } from '../../src/main/logger';
 import { NotificationPolicy } from '../../src/main/notifications';
 import { startRemoteEmulator, type RemoteEmulator } from '../fixtures/remote/server.mjs';
 import { startTestCore, type TestCore, type TestCoreOptions } from '../support/core';
+import { tempDir } from '../support/temp';
 import { waitFor } from '../support/wait';
 
 let openai: RemoteEmulator;
@@ -261,7 +262,7 @@ describe('fallback', () => {
 
 describe('offline, and the key nowhere it should not be', () => {
   it('offline: every proxied request and any fallback refused with zero connections; deactivation still works', async () => {
-    const logFile = join(process.env.TMPDIR ?? '/tmp', `switchyard-remote-${process.pid}-${Date.now()}.log`);
+    const logFile = join(tempDir('switchyard-remote-'), 'core.log');
     const logger = createLogger({ level: 'debug', destination: logFile });
     await start({ seams: { logger } });
     await provider('gem', gemini);
