@@ -1,21 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/temp';
 import { Settings } from '../../shared/settings';
 import { vllmAdapter, vllmApiKey } from './adapters';
 
 const commit = 'c'.repeat(40);
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-const tempDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
-
 function cacheWith(repo: string): string {
   const cache = tempDir('adapters-');
   const snap = join(cache, `models--${repo.replace('/', '--')}`, 'snapshots', commit);
