@@ -1,16 +1,14 @@
 // A stored remote default whose provider cannot serve after a restart of Switchyard (disabled, removed,
 // changed since its validation) is not the default: the router and `llm-runtime/active` agree on the
 // chat slot (or none), `saved_default` says why, and the choice comes back once the provider can serve.
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SavedDefault } from '../../src/shared/api/runtimes';
 import type { AppEvent } from '../../src/shared/events';
 import { killGroup } from '../../src/main/runtimes/process-group';
 import { startRemoteEmulator, type RemoteEmulator } from '../fixtures/remote/server.mjs';
 import { emulatorEnv, startTestCore, type TestCore } from '../support/core';
+import { tempDir } from '../support/temp';
 import { killCoreAfterActivating } from '../support/killed-core';
 
 const TINY = 'org/tiny-model';
@@ -18,7 +16,6 @@ let openai: RemoteEmulator;
 let t: TestCore | null = null;
 let base = '';
 const leftovers: number[] = [];
-const dirs: string[] = [];
 
 beforeAll(async () => {
   openai = await startRemoteEmulator({ dialect: 'openai' });
@@ -31,12 +28,10 @@ afterEach(async () => {
   t = null;
   openai.reset();
   for (const pgid of leftovers.splice(0)) killGroup(pgid, 'SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 async function newDataDir(): Promise<{ dataDir: string; env: Record<string, string> }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-default-'));
-  dirs.push(dataDir);
+  const dataDir = tempDir('switchyard-default-');
   return { dataDir, env: { ...(await emulatorEnv(dataDir)), SWITCHYARD_OFFLINE: '0', EMU_START_DELAY_MS: '50' } };
 }
 

@@ -1,15 +1,13 @@
 // The embeddings slot survives a restart, like the chat slot: Switchyard killed while Ollama serves the
 // embedding model finds it again (adopted runtime, model still loaded), and a restart of Ollama by
 // Switchyard loads it again. A stop asked for empties it for good.
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Route } from '../../src/shared/api/router';
 import type { AppEvent } from '../../src/shared/events';
 import { isAlive, killGroup } from '../../src/main/runtimes/process-group';
 import { emulatorEnv, startTestCore, type TestCore } from '../support/core';
+import { tempDir } from '../support/temp';
 import { install, waitForOperation } from '../support/models';
 import { killCoreAfterActivating } from '../support/killed-core';
 import { waitFor } from '../support/wait';
@@ -17,18 +15,15 @@ import { waitFor } from '../support/wait';
 const EMBED = 'nomic-embed-text:latest';
 let t: TestCore | null = null;
 const leftovers: number[] = [];
-const dirs: string[] = [];
 afterEach(async () => {
   await t?.close();
   t = null;
   for (const pgid of leftovers.splice(0)) killGroup(pgid, 'SIGKILL');
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** Pulls the embedding model, then a core in a child process loads it into the embeddings slot and is killed with SIGKILL. */
 async function crashWithEmbeddings(): Promise<{ dataDir: string; env: Record<string, string>; pid: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-emb-'));
-  dirs.push(dataDir);
+  const dataDir = tempDir('switchyard-emb-');
   const env = { ...(await emulatorEnv(dataDir)), EMU_START_DELAY_MS: '100', EMU_PULL_BYTES_PER_SEC: String(1024 ** 3) };
   const first = await startTestCore({ dataDir, env });
   const op = await waitForOperation(first, await install(first, { name: EMBED, provider: 'ollama' }));

@@ -81,7 +81,7 @@ export class ProviderRepo {
   /** rows as last read, per id (null: none), dropped by every write: a request reads its provider from here */
   private readonly rows = new Map<string, Readonly<ProviderRow> | null>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.stmts = {
       insert: db.prepare(
         'INSERT INTO remote_providers (id, kind, base_url, headers, governance, fallback, created_at, updated_at) VALUES (@id, @kind, @base_url, @headers, @governance, @fallback, @created_at, @updated_at)',
@@ -224,7 +224,8 @@ export class ProviderRepo {
   addUsage(entry: UsageEntry): void {
     this.pendingUsage.push(entry);
     if (!this.usageTimer) {
-      this.usageTimer = setTimeout(() => this.flushUsage(), USAGE_WRITE_MS);
+      // a database closed meanwhile (the core stopping) has had its flush: nothing is left to write
+      this.usageTimer = setTimeout(() => this.db.open && this.flushUsage(), USAGE_WRITE_MS);
       this.usageTimer.unref();
     }
   }
